@@ -1,0 +1,1 @@
+// The numeric core (MLNetRnn.Core.*) knows nothing of ML.NET; MLNetRnn.MLNet.* wraps it.
