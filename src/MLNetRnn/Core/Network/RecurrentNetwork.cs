@@ -1,0 +1,284 @@
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Initialization;
+using MLNetRnn.Core.Layers;
+using MLNetRnn.Core.Losses;
+using MLNetRnn.Core.Memory;
+
+namespace MLNetRnn.Core.Network;
+
+// B = batch, T = steps, I = input features, H = hidden, O = outputs, L = layers, P = output steps.
+
+/// <summary>
+/// A stack of recurrent layers (Elman, LSTM or GRU) with a linear head: the model the trainers fit.
+/// Parameters are named and laid out as PyTorch's nn.RNN/nn.LSTM/nn.GRU plus nn.Linear, so weights move
+/// both ways (see the safetensors import and export).
+/// </summary>
+/// <remarks>
+/// The passes run on a <see cref="Workspace"/> allocated once for the largest window and batch; they
+/// allocate nothing. Inputs are time-major in the workspace: (T, B, I).
+/// </remarks>
+public sealed class RecurrentNetwork
+{
+    internal readonly RecurrentLayer[] Layers;
+    internal readonly LinearHead Head;
+
+    /// <summary>Creates a network and initialises its parameters from <paramref name="seed"/>.</summary>
+    /// <param name="spec">Architecture; validated.</param>
+    /// <param name="seed">Seed of the initialisation: the same seed gives the same parameters.</param>
+    /// <exception cref="ArgumentException">The spec is invalid (the message names the property).</exception>
+    public RecurrentNetwork(RecurrentNetworkSpec spec, int seed = 0)
+        : this(spec, initialize: true, seed)
+    {
+    }
+
+    private RecurrentNetwork(RecurrentNetworkSpec spec, bool initialize, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        Spec = spec;
+        Parameters = new ParameterBuffer(Layout(spec));
+        Layers = new RecurrentLayer[spec.Layers];
+        for (int l = 0; l < spec.Layers; l++) Layers[l] = new RecurrentLayer(spec, l, Parameters);
+        Head = new LinearHead(Parameters, spec.HiddenSizes[^1], spec.OutputSize);
+        if (initialize) Initialize(seed);
+    }
+
+    /// <summary>The architecture.</summary>
+    public RecurrentNetworkSpec Spec { get; }
+
+    /// <summary>Parameters and gradients, flat, with PyTorch-named views.</summary>
+    public ParameterBuffer Parameters { get; }
+
+    /// <summary>The parameter layout of <paramref name="spec"/>: per layer weight_ih, weight_hh, bias_ih,
+    /// bias_hh (and ln_weight, ln_bias with layer normalisation), then head.weight, head.bias.</summary>
+    internal static IEnumerable<(string, int, int, bool)> Layout(RecurrentNetworkSpec spec)
+    {
+        int G = spec.GateCount;
+        for (int l = 0; l < spec.Layers; l++)
+        {
+            int H = spec.HiddenSizes[l], I = spec.LayerInputSize(l);
+            yield return (RecurrentLayer.Names.WeightIH(l), G * H, I, false);
+            yield return (RecurrentLayer.Names.WeightHH(l), G * H, H, false);
+            yield return (RecurrentLayer.Names.BiasIH(l), G * H, 1, true);
+            yield return (RecurrentLayer.Names.BiasHH(l), G * H, 1, true);
+            if (spec.LayerNormalization)
+            {
+                yield return (RecurrentLayer.Names.LnGain(l), G * H, 1, true);
+                yield return (RecurrentLayer.Names.LnBias(l), G * H, 1, true);
+            }
+        }
+        yield return (LinearHead.WeightName, spec.OutputSize, spec.HiddenSizes[^1], false);
+        yield return (LinearHead.BiasName, spec.OutputSize, 1, true);
+    }
+
+    /// <summary>Re-initialises every parameter per <see cref="RecurrentNetworkSpec.Initialization"/>.</summary>
+    public void Initialize(int seed)
+    {
+        var init = Spec.Initialization;
+        var rng = new Random(seed);
+        var p = Parameters;
+        foreach (var layer in Layers)
+        {
+            int H = layer.H, G = layer.G;
+            // Each gate block is its own linear map, so each is drawn as its own (H × fan_in) matrix.
+            for (int g = 0; g < G; g++)
+            {
+                Initializer.Fill(p.Value(layer.WeightIH).Slice(g * H * layer.I, H * layer.I), H, layer.I, init.InputWeights, rng, H);
+                Span<float> whh = p.Value(layer.WeightHH).Slice(g * H * H, H * H);
+                Initializer.Fill(whh, H, H, init.RecurrentWeights, rng, H);
+                if (init.RecurrentGain != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(whh, init.RecurrentGain, whh);
+            }
+            p.Value(layer.BiasIH).Clear();
+            p.Value(layer.BiasHH).Clear();
+            if (Spec.Cell == RecurrentCellKind.Lstm) p.Value(layer.BiasIH).Slice(H, H).Fill(init.ForgetGateBias);
+            if (Spec.LayerNormalization)
+            {
+                p.Value(layer.LnGain).Fill(1f);
+                p.Value(layer.LnBias).Clear();
+                // With layer norm the forget gate's bias is applied after normalisation.
+                if (Spec.Cell == RecurrentCellKind.Lstm) p.Value(layer.LnBias).Slice(H, H).Fill(init.ForgetGateBias);
+            }
+        }
+        Initializer.Fill(p.Value(Head.Weight), Head.O, Head.H, init.HeadWeights, rng, Head.H);
+        p.Value(Head.Bias).Clear();
+        p.ZeroGradients();
+    }
+
+    /// <summary>Allocates a workspace for windows of at most <paramref name="maxSteps"/> steps and
+    /// batches of at most <paramref name="maxBatch"/> rows.</summary>
+    public Workspace CreateWorkspace(int maxSteps, int maxBatch, int? maxOutputSteps = null, bool regularizer = false)
+        => new(Spec, maxSteps, maxBatch, maxOutputSteps, regularizer);
+
+    /// <summary>
+    /// Runs <paramref name="T"/> steps of <see cref="Workspace.Input"/> (T, B, I) from the initial state in
+    /// the workspace, and applies the head to the last <paramref name="P"/> steps, writing
+    /// <see cref="Workspace.Output"/> (P, B, O). No allocation.
+    /// </summary>
+    /// <param name="ws">Workspace of this network's spec.</param>
+    /// <param name="T">Steps, in [1, ws.MaxSteps].</param>
+    /// <param name="B">Batch rows, in [1, ws.MaxBatch].</param>
+    /// <param name="P">Output steps, in [1, T].</param>
+    /// <param name="training">Draw random slopes (randomised leaky ReLU); otherwise use their mean.</param>
+    /// <param name="rng">Source of the random slopes; required only when training with randomised leaky ReLU.</param>
+    public void Forward(Workspace ws, int T, int B, int P, bool training = false, Random? rng = null)
+    {
+        CheckWorkspace(ws, T, B, P);
+        if (training && rng is null && Spec.Cell == RecurrentCellKind.Elman && Spec.Activation == ElmanActivation.RandomizedLeakyRelu)
+            throw new ArgumentNullException(nameof(rng), "Training with randomised leaky ReLU needs a random source.");
+        for (int l = 0; l < Layers.Length; l++)
+            Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!);
+        var top = ws.Layers[^1];
+        int Htop = top.H;
+        Head.Forward(Parameters, ws.HeadWeightT, top.Hs.AsSpan((T - P + 1) * B * Htop, P * B * Htop),
+            ws.Output.AsSpan(0, P * B * Spec.OutputSize), P * B);
+    }
+
+    /// <summary>Mean loss of the last Forward against <see cref="Workspace.Targets"/> (P, B, O); writes
+    /// <see cref="Workspace.OutputGradient"/> for <see cref="Backward"/>.</summary>
+    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta = 1f)
+    {
+        int n = P * B * Spec.OutputSize;
+        return Losses.Loss.Compute(kind, huberDelta, ws.Output.AsSpan(0, n), ws.Targets.AsSpan(0, n), ws.OutputGradient.AsSpan(0, n));
+    }
+
+    /// <summary>
+    /// Backpropagates <see cref="Workspace.OutputGradient"/> through the last Forward and accumulates (+=)
+    /// into <see cref="ParameterBuffer.Gradients"/>. No allocation.
+    /// </summary>
+    /// <param name="ws">The workspace of the last Forward.</param>
+    /// <param name="T">Steps of the last Forward.</param>
+    /// <param name="B">Batch rows of the last Forward.</param>
+    /// <param name="P">Output steps of the last Forward.</param>
+    /// <param name="truncation">Backpropagate through the last k steps only (truncated BPTT), k in
+    /// [1, T]; null = all T steps (exact BPTT). Loss terms before the last k steps are then not taught.</param>
+    /// <param name="regularizerWeight">α of Pascanu's Ω (Elman cells without layer norm); 0 = off.</param>
+    /// <param name="inputGradient">Also write dL/d input into <see cref="Workspace.InputGradient"/>.</param>
+    /// <returns>Ω over the backward window (0 when α = 0), before weighting by α.</returns>
+    public double Backward(Workspace ws, int T, int B, int P, int? truncation = null, float regularizerWeight = 0f, bool inputGradient = false)
+    {
+        CheckWorkspace(ws, T, B, P);
+        int k = truncation ?? T;
+        if (k < 1 || k > T) throw new ArgumentOutOfRangeException(nameof(truncation), k, $"truncation must be between 1 and T ({T}).");
+        if (regularizerWeight > 0f)
+        {
+            if (Spec.Cell != RecurrentCellKind.Elman || Spec.LayerNormalization)
+                throw new InvalidOperationException("Pascanu's regulariser is defined here for Elman cells without layer normalisation.");
+            if (!ws.HasRegularizerBuffers)
+                throw new InvalidOperationException("The workspace has no regulariser buffers: create it with regularizer: true.");
+        }
+        int tStart = T - k;
+        var top = ws.Layers[^1];
+        int Htop = top.H;
+        // The head sees the last P steps; earlier steps get no gradient from it.
+        top.DOut.AsSpan(0, (T - P) * B * Htop).Clear();
+        Head.Backward(Parameters, top.Hs.AsSpan((T - P + 1) * B * Htop, P * B * Htop),
+            ws.OutputGradient.AsSpan(0, P * B * Spec.OutputSize), top.DOut.AsSpan((T - P) * B * Htop, P * B * Htop), P * B);
+
+        double omega = 0;
+        for (int l = Layers.Length - 1; l >= 0; l--)
+        {
+            Span<float> dX = l > 0 ? ws.Layers[l - 1].DOut.AsSpan(0, T * B * ws.Layers[l - 1].H)
+                : inputGradient ? ws.InputGradient.AsSpan(0, T * B * Spec.InputSize) : Span<float>.Empty;
+            omega += Layers[l].Backward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), dX, T, B, tStart,
+                l == Layers.Length - 1 ? ws.HiddenGradientNorms : null, regularizerWeight);
+        }
+        return omega;
+    }
+
+    /// <summary>Makes the state after step <paramref name="step"/> of the last Forward the initial state
+    /// of the next one (detached: no gradient crosses). For stateful streaming and step-by-step inference.</summary>
+    public void CarryState(Workspace ws, int step, int B)
+    {
+        foreach (var lw in ws.Layers)
+        {
+            int n = B * lw.H;
+            if (step != 0) lw.Hs.AsSpan(step * n, n).CopyTo(lw.Hs.AsSpan(0, n));
+            if (lw.Cs.Length > 0 && step != 0) lw.Cs.AsSpan(step * n, n).CopyTo(lw.Cs.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>
+    /// Output of the head at the last step for each of <paramref name="count"/> sequences, from a zero
+    /// initial state. Allocates the result and a workspace; for repeated calls keep a workspace and use
+    /// <see cref="Forward"/>.
+    /// </summary>
+    /// <param name="inputs">(N, T, I) batch-first, N = <paramref name="count"/>.</param>
+    /// <param name="count">Number of sequences N.</param>
+    /// <param name="steps">Steps per sequence T.</param>
+    /// <returns>(N, O).</returns>
+    public float[] Predict(ReadOnlySpan<float> inputs, int count, int steps)
+    {
+        int I = Spec.InputSize, O = Spec.OutputSize;
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be at least 1.");
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be at least 1.");
+        if (inputs.Length != count * steps * I)
+            throw new ArgumentException($"inputs must hold count·steps·InputSize = {count}·{steps}·{I} = {count * steps * I} values; got {inputs.Length}.", nameof(inputs));
+        int maxB = Math.Min(count, 256);
+        var ws = CreateWorkspace(steps, maxB, 1);
+        var result = new float[count * O];
+        for (int start = 0; start < count; start += maxB)
+        {
+            int B = Math.Min(maxB, count - start);
+            Batching.ToTimeMajor(inputs.Slice(start * steps * I, B * steps * I), ws.Input, B, steps, I);
+            ws.ResetState(B);
+            Forward(ws, steps, B, 1);
+            ws.Output.AsSpan(0, B * O).CopyTo(result.AsSpan(start * O));
+        }
+        return result;
+    }
+
+    /// <summary>A deep copy with the same spec and parameter values (gradients zero).</summary>
+    public RecurrentNetwork Clone()
+    {
+        var copy = new RecurrentNetwork(Spec, initialize: false, 0);
+        Parameters.Values.CopyTo(copy.Parameters.Values, 0);
+        return copy;
+    }
+
+    /// <summary>Creates a network of <paramref name="spec"/> with parameters copied from
+    /// <paramref name="values"/> (layout of <see cref="ParameterBuffer"/>).</summary>
+    /// <exception cref="ArgumentException">The number of values does not match the spec.</exception>
+    public static RecurrentNetwork FromParameters(RecurrentNetworkSpec spec, ReadOnlySpan<float> values)
+    {
+        var net = new RecurrentNetwork(spec, initialize: false, 0);
+        if (values.Length != net.Parameters.Count)
+            throw new ArgumentException($"Expected {net.Parameters.Count} parameter values for this spec; got {values.Length}.", nameof(values));
+        values.CopyTo(net.Parameters.Values);
+        return net;
+    }
+
+    private ReadOnlySpan<float> LayerInput(Workspace ws, int l, int T, int B)
+    {
+        if (l == 0) return ws.Input.AsSpan(0, T * B * Spec.InputSize);
+        var below = ws.Layers[l - 1];
+        return below.Hs.AsSpan(B * below.H, T * B * below.H);
+    }
+
+    private void CheckWorkspace(Workspace ws, int T, int B, int P)
+    {
+        ArgumentNullException.ThrowIfNull(ws);
+        if (!ReferenceEquals(ws.Spec, Spec) && !ws.Spec.Equals(Spec))
+            throw new ArgumentException("The workspace was created for a different network spec.", nameof(ws));
+        ws.CheckFits(T, B, P);
+    }
+}
+
+/// <summary>Layout conversions between user arrays and workspace buffers. No allocation.</summary>
+internal static class Batching
+{
+    /// <summary>dst (T, B, F) ← src (B, T, F).</summary>
+    public static void ToTimeMajor(ReadOnlySpan<float> src, Span<float> dst, int B, int T, int F)
+    {
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++)
+                src.Slice((b * T + t) * F, F).CopyTo(dst.Slice((t * B + b) * F, F));
+    }
+
+    /// <summary>dst (B, T, F) ← src (T, B, F).</summary>
+    public static void ToBatchMajor(ReadOnlySpan<float> src, Span<float> dst, int B, int T, int F)
+    {
+        for (int t = 0; t < T; t++)
+            for (int b = 0; b < B; b++)
+                src.Slice((t * B + b) * F, F).CopyTo(dst.Slice((b * T + t) * F, F));
+    }
+}

@@ -1,0 +1,100 @@
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Initialization;
+
+namespace MLNetRnn.Core.Network;
+
+/// <summary>
+/// The architecture of a <see cref="RecurrentNetwork"/>: a stack of recurrent layers of one cell kind
+/// and a linear output head on the top layer's hidden state.
+/// </summary>
+public sealed record RecurrentNetworkSpec
+{
+    /// <summary>Cell of every layer. Default: <see cref="RecurrentCellKind.Lstm"/>.</summary>
+    public RecurrentCellKind Cell { get; init; } = RecurrentCellKind.Lstm;
+
+    /// <summary>Input features per step (I), at least 1.</summary>
+    public int InputSize { get; init; } = 1;
+
+    /// <summary>Hidden size of each layer, bottom first; 1..N layers, each size at least 1. Default: [32].</summary>
+    public IReadOnlyList<int> HiddenSizes { get; init; } = [32];
+
+    /// <summary>Outputs of the linear head (O), at least 1.</summary>
+    public int OutputSize { get; init; } = 1;
+
+    /// <summary>Nonlinearity of Elman cells (ignored by LSTM and GRU). Default: tanh.</summary>
+    public ElmanActivation Activation { get; init; } = ElmanActivation.Tanh;
+
+    /// <summary>Negative slope of leaky ReLU, in (0, 1). Default: 0.01.</summary>
+    public float LeakySlope { get; init; } = RecurrentNetworkSpecDefaults.LeakySlope;
+
+    /// <summary>Lower bound of the randomised leaky ReLU slope, in [0, upper]. Default: 1/8.</summary>
+    public float RandomizedLeakyLower { get; init; } = RecurrentNetworkSpecDefaults.RandomizedLeakyLower;
+
+    /// <summary>Upper bound of the randomised leaky ReLU slope, in [lower, 1). Default: 1/3.</summary>
+    public float RandomizedLeakyUpper { get; init; } = RecurrentNetworkSpecDefaults.RandomizedLeakyUpper;
+
+    /// <summary>α of ELU, positive. Default: 1.</summary>
+    public float EluAlpha { get; init; } = RecurrentNetworkSpecDefaults.EluAlpha;
+
+    /// <summary>Layer-normalise each gate's pre-activation over its units (with a learned gain and
+    /// bias per unit). Default: false.</summary>
+    public bool LayerNormalization { get; init; }
+
+    /// <summary>How the parameters are initialised. Default: <see cref="InitializationSpec.Default"/>
+    /// (Glorot uniform input weights, orthogonal recurrent weights, zero biases, LSTM forget bias 1).</summary>
+    public InitializationSpec Initialization { get; init; } = InitializationSpec.Default;
+
+    /// <summary>Number of layers (L).</summary>
+    public int Layers => HiddenSizes.Count;
+
+    /// <summary>Gate blocks per cell (G): 1 Elman, 4 LSTM, 3 GRU.</summary>
+    public int GateCount => GatesOf(Cell);
+
+    internal static int GatesOf(RecurrentCellKind cell) => cell switch
+    {
+        RecurrentCellKind.Elman => 1,
+        RecurrentCellKind.Lstm => LstmCell.Gates,
+        RecurrentCellKind.Gru => GruCell.Gates,
+        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell kind."),
+    };
+
+    /// <summary>Input size of layer <paramref name="layer"/>: I for the first, the hidden size of the
+    /// layer below otherwise.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSizes[layer - 1];
+
+    /// <summary>Checks every value and throws, naming the property, if one is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size or activation parameter is out of range.</exception>
+    /// <exception cref="ArgumentException">No hidden layers were given.</exception>
+    public void Validate()
+    {
+        if (!Enum.IsDefined(Cell)) throw new ArgumentOutOfRangeException(nameof(Cell), Cell, "Cell must be Elman, Lstm or Gru.");
+        if (InputSize < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, "InputSize must be at least 1.");
+        if (OutputSize < 1) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "OutputSize must be at least 1.");
+        if (HiddenSizes is null || HiddenSizes.Count == 0)
+            throw new ArgumentException("HiddenSizes must list at least one layer's hidden size.", nameof(HiddenSizes));
+        for (int l = 0; l < HiddenSizes.Count; l++)
+            if (HiddenSizes[l] < 1)
+                throw new ArgumentOutOfRangeException(nameof(HiddenSizes), HiddenSizes[l], $"HiddenSizes[{l}] must be at least 1; got {HiddenSizes[l]}.");
+        if (!Enum.IsDefined(Activation)) throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown Elman activation.");
+        if (!(LeakySlope > 0f && LeakySlope < 1f))
+            throw new ArgumentOutOfRangeException(nameof(LeakySlope), LeakySlope, "LeakySlope must be in (0, 1).");
+        if (!(RandomizedLeakyLower >= 0f && RandomizedLeakyLower <= RandomizedLeakyUpper && RandomizedLeakyUpper < 1f))
+            throw new ArgumentOutOfRangeException(nameof(RandomizedLeakyLower), RandomizedLeakyLower,
+                $"Randomised leaky ReLU bounds must satisfy 0 ≤ lower ≤ upper < 1; got lower {RandomizedLeakyLower}, upper {RandomizedLeakyUpper}.");
+        if (!(EluAlpha > 0f && float.IsFinite(EluAlpha)))
+            throw new ArgumentOutOfRangeException(nameof(EluAlpha), EluAlpha, "EluAlpha must be positive and finite.");
+        (Initialization ?? throw new ArgumentNullException(nameof(Initialization))).Validate();
+    }
+
+    internal Activation ResolveActivation() => new(Activation, LeakySlope, RandomizedLeakyLower, RandomizedLeakyUpper, EluAlpha);
+
+    /// <summary>Value equality over the hidden sizes' contents, not the list reference.</summary>
+    public bool Equals(RecurrentNetworkSpec? other) =>
+        other is not null && Cell == other.Cell && InputSize == other.InputSize && OutputSize == other.OutputSize
+        && HiddenSizes.SequenceEqual(other.HiddenSizes) && Activation == other.Activation && LeakySlope == other.LeakySlope
+        && RandomizedLeakyLower == other.RandomizedLeakyLower && RandomizedLeakyUpper == other.RandomizedLeakyUpper
+        && EluAlpha == other.EluAlpha && LayerNormalization == other.LayerNormalization && Initialization == other.Initialization;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, OutputSize, HiddenSizes.Count, Activation, LayerNormalization);
+}
