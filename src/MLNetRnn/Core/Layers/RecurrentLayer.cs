@@ -119,7 +119,7 @@ internal sealed class RecurrentLayer
         int GH = G * H;
         ReadOnlySpan<float> values = p.Values;
         ReadOnlySpan<float> wHH = values.Slice(WeightHH.Offset, WeightHH.Length);  // (GH, H)
-        Span<float> dh = ws.Dh.AsSpan(0, B * H), dhNext = ws.DhNext.AsSpan(0, B * H);
+        Span<float> dhNext = ws.DhNext.AsSpan(0, B * H);
         Span<float> dc = ws.DcNext.Length > 0 ? ws.DcNext.AsSpan(0, B * H) : Span<float>.Empty;
         dhNext.Clear();
         dc.Clear();
@@ -131,7 +131,8 @@ internal sealed class RecurrentLayer
         for (int t = T - 1; t >= tStart; t--)
         {
             ReadOnlySpan<float> dOut = ws.DOut.AsSpan(t * B * H, B * H);
-            for (int k = 0; k < dh.Length; k++) dh[k] = dOut[k] + dhNext[k];
+            Span<float> dh = ws.Dhs.AsSpan(t * B * H, B * H);
+            System.Numerics.Tensors.TensorPrimitives.Add(dOut, dhNext, dh);
             if (hiddenGradientNorms is not null) hiddenGradientNorms[t] = Norm(dh);
 
             ReadOnlySpan<float> hPrev = ws.Hs.AsSpan(t * B * H, B * H);

@@ -27,7 +27,7 @@ internal sealed class LayerWorkspace
     public readonly float[] DGates;      // (T, B, G·H) dL/d pre-activation (GRU: dL/d ih)
     public readonly float[] DHH;         // (T, B, G·H) GRU only: dL/d hh
     public readonly float[] DOut;        // (T, B, H) dL/dh_t arriving from above (head or next layer)
-    public readonly float[] Dh;          // (B, H) total dL/dh_t at the step being processed
+    public readonly float[] Dhs;         // (T, B, H) total dL/dh_t per step (from above and from step t+1)
     public readonly float[] DhNext;      // (B, H) dL/dh_{t-1}; after Backward, dL/d(initial state)
     public readonly float[] DcNext;      // (B, H) LSTM only: dL/dc_{t-1}; after Backward, dL/d(initial cell)
     public readonly float[] DhDirect;    // (B, H) GRU only: z ⊙ dh, the path that skips W_hh
@@ -54,7 +54,7 @@ internal sealed class LayerWorkspace
         DGates = new float[T * B * GH];
         DHH = gru ? new float[T * B * GH] : [];
         DOut = new float[T * B * H];
-        Dh = new float[B * H];
+        Dhs = new float[T * B * H];
         DhNext = new float[B * H];
         DcNext = lstm ? new float[B * H] : [];
         DhDirect = gru ? new float[B * H] : [];

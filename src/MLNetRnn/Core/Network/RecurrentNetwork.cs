@@ -150,7 +150,9 @@ public sealed class RecurrentNetwork
     /// <param name="B">Batch rows of the last Forward.</param>
     /// <param name="P">Output steps of the last Forward.</param>
     /// <param name="truncation">Backpropagate through the last k steps only (truncated BPTT), k in
-    /// [1, T]; null = all T steps (exact BPTT). Loss terms before the last k steps are then not taught.</param>
+    /// [1, T]; null = all T steps (exact BPTT). Loss terms before the last k steps are then not taught,
+    /// by any parameter (the head included): the gradient is that of the loss of the last k steps with the
+    /// state entering them held constant.</param>
     /// <param name="regularizerWeight">α of Pascanu's Ω (Elman cells without layer norm); 0 = off.</param>
     /// <param name="inputGradient">Also write dL/d input into <see cref="Workspace.InputGradient"/>.</param>
     /// <returns>Ω over the backward window (0 when α = 0), before weighting by α.</returns>
@@ -168,11 +170,13 @@ public sealed class RecurrentNetwork
         }
         int tStart = T - k;
         var top = ws.Layers[^1];
-        int Htop = top.H;
-        // The head sees the last P steps; earlier steps get no gradient from it.
-        top.DOut.AsSpan(0, (T - P) * B * Htop).Clear();
-        Head.Backward(Parameters, top.Hs.AsSpan((T - P + 1) * B * Htop, P * B * Htop),
-            ws.OutputGradient.AsSpan(0, P * B * Spec.OutputSize), top.DOut.AsSpan((T - P) * B * Htop, P * B * Htop), P * B);
+        int Htop = top.H, O = Spec.OutputSize;
+        // Loss terms are taught from the last P steps, and with truncation only those inside the last k
+        // steps: every parameter, the head included, then follows one objective.
+        int first = Math.Max(T - P, tStart), taught = T - first;
+        top.DOut.AsSpan(0, first * B * Htop).Clear();
+        Head.Backward(Parameters, top.Hs.AsSpan((first + 1) * B * Htop, taught * B * Htop),
+            ws.OutputGradient.AsSpan((P - taught) * B * O, taught * B * O), top.DOut.AsSpan(first * B * Htop, taught * B * Htop), taught * B);
 
         double omega = 0;
         for (int l = Layers.Length - 1; l >= 0; l--)
