@@ -16,7 +16,8 @@ public sealed class TorchGoldenTests
     public static TheoryData<string> Cases()
     {
         var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(TorchFixture.Directory, "*.json").Order()) data.Add(Path.GetFileNameWithoutExtension(f));
+        foreach (var f in Directory.GetFiles(TorchFixture.Directory, "*.json").Order())
+            if (Path.GetFileName(f) != "optimizers.json") data.Add(Path.GetFileNameWithoutExtension(f));
         return data;
     }
 

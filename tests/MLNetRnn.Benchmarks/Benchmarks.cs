@@ -1,0 +1,57 @@
+using BenchmarkDotNet.Attributes;
+using MLNetRnn.Core.Kernels;
+
+namespace MLNetRnn.Benchmarks;
+
+/// <summary>One training step per configuration of the reference benchmark (BenchmarkDotNet's statistics).</summary>
+[MemoryDiagnoser]
+public class TrainingStepBenchmarks
+{
+    private Throughput.TrainingStep _step = null!;
+
+    [ParamsSource(nameof(Names))]
+    public string Config { get; set; } = "small-lstm";
+
+    public static IEnumerable<string> Names => Throughput.Configs.Select(c => c.Name);
+
+    [GlobalSetup]
+    public void Setup() => _step = new Throughput.TrainingStep(Throughput.Configs.Single(c => c.Name == Config));
+
+    [Benchmark]
+    public void Step() => _step.Run();
+}
+
+/// <summary>The GEMM seam's kernels at the shapes a training step uses (batch × 4H × H and friends).</summary>
+[MemoryDiagnoser]
+public class GemmBenchmarks
+{
+    private float[] _a = [], _b = [], _c = [];
+
+    [Params(32, 128, 256)]
+    public int Hidden { get; set; }
+
+    [Params(32, 128)]
+    public int Batch { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(1);
+        int n = Math.Max(Batch, 4 * Hidden) * 4 * Hidden;
+        _a = Enumerable.Range(0, n).Select(_ => rng.NextSingle()).ToArray();
+        _b = Enumerable.Range(0, n).Select(_ => rng.NextSingle()).ToArray();
+        _c = new float[n];
+    }
+
+    /// <summary>Forward recurrent product: gates (B, 4H) += h (B, H) · W_hhᵀ (H, 4H).</summary>
+    [Benchmark]
+    public void RecurrentForwardNN() => Gemm.NN(Batch, 4 * Hidden, Hidden, _a, _b, _c, accumulate: true);
+
+    /// <summary>Backward recurrent product: dh (B, H) = dGates (B, 4H) · W_hh (4H, H).</summary>
+    [Benchmark]
+    public void RecurrentBackwardNN() => Gemm.NN(Batch, Hidden, 4 * Hidden, _a, _b, _c, accumulate: false);
+
+    /// <summary>Weight gradient over a batch of rows: dW (4H, H) += dGatesᵀ · H_prev.</summary>
+    [Benchmark]
+    public void WeightGradientTN() => Gemm.TN(4 * Hidden, Hidden, Batch, _a, _b, _c, accumulate: true);
+}
