@@ -222,9 +222,10 @@ public static class ModelFile
         // newer MLNetRnn, or one using a package this application does not reference, fails here.
         if (chain.FirstOrDefault(e => e is FileNotFoundException or FileLoadException) is { } missing)
         {
+            string assembly = (missing as FileNotFoundException)?.FileName ?? (missing as FileLoadException)?.FileName ?? "?";
             return new InvalidOperationException(
-                $"Cannot load model file '{fullPath}': it needs an assembly that cannot be loaded in this process ({missing.Message}). " +
-                "Reference the package that saved the model, in the same or a later version.", ex);
+                $"Cannot load model file '{fullPath}': it needs the assembly '{assembly}', which cannot be loaded in this process " +
+                $"({missing.Message.Trim()}). Reference the package that saved the model.", ex);
         }
 
         var innermost = chain.Count > 0 ? chain[^1] : ex;

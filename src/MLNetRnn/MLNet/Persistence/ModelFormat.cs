@@ -100,15 +100,27 @@ internal sealed class ModelFormat
     internal ModelFormat AsWrittenBy(int version, int readableByVersion)
         => new(_modelSignature, LoaderSignature, version, readableByVersion, Math.Min(OldestReadableVersion, version));
 
+    /// <summary>
+    /// The assembly name recorded in every model we write. ML.NET calls <c>Assembly.Load</c> on it before it
+    /// looks the loader signature up, which is what makes <c>Model.Load</c> work in a fresh process without
+    /// <c>ComponentCatalog.RegisterAssembly</c>.
+    /// </summary>
+    /// <remarks>
+    /// The simple name, not <c>Assembly.FullName</c> as ML.NET's own components record: with the full name,
+    /// a fresh process fails with <see cref="FileNotFoundException"/> on any model saved by a build with a
+    /// higher assembly version, whether or not its format changed, while a process that has already loaded
+    /// MLNetRnn gets the loaded assembly regardless. With the simple name the loaded or deployed MLNetRnn is
+    /// used, and the format versions below alone decide whether it can read the model.
+    /// </remarks>
+    internal static string LoaderAssemblyName { get; } = typeof(ModelFormat).Assembly.GetName().Name!;
+
     /// <summary>ML.NET's view of this format, naming our assembly so that ML.NET can find the loader.</summary>
     public VersionInfo GetVersionInfo() => new(
         modelSignature: _modelSignature,
         verWrittenCur: MLNetVersionBase | (uint)CurrentVersion,
         verReadableCur: MLNetVersionBase | (uint)ReadableByVersion,
         verWeCanReadBack: MLNetVersionBase | (uint)OldestReadableVersion,
-        // ML.NET calls Assembly.Load on this name before looking the loader signature up, which is
-        // what makes Model.Load work in a fresh process without ComponentCatalog.RegisterAssembly.
-        loaderAssemblyName: typeof(ModelFormat).Assembly.FullName,
+        loaderAssemblyName: LoaderAssemblyName,
         loaderSignature: LoaderSignature);
 
     /// <summary>

@@ -74,6 +74,26 @@ public sealed class FreshProcessLoadTests : IDisposable
         Assert.Equal(ExpectedRows(probe.Transform(data), "Y"), output.Skip(2));
     }
 
+    [Fact]
+    public void NewerFormatVersionFailsInFreshProcessNamingFileAndVersions()
+    {
+        var (data, csv) = WriteData();
+        var fromTheFuture = new PersistenceProbeTransformer(_mlContext, "Y", "X", 2f)
+        {
+            WriteFormat = PersistenceProbeTransformer.Format.AsWrittenBy(version: 3, readableByVersion: 2),
+        };
+        string path = _dir.File("newer.zip");
+        _mlContext.Model.SaveAtomically(fromTheFuture, data.Schema, path);
+
+        var (exitCode, _, stderr) = RunLoaderProcess(path, csv, "Y", "--validated");
+
+        Assert.Equal(1, exitCode);
+        string firstLine = stderr.Split('\n')[0];
+        Assert.StartsWith(typeof(UnsupportedModelVersionException).FullName + ": Cannot load model file '" + path + "'", firstLine, StringComparison.Ordinal);
+        Assert.Contains("format version 3", firstLine, StringComparison.Ordinal);
+        Assert.Contains("reads format versions 1 to 1", firstLine, StringComparison.Ordinal);
+    }
+
     /// <summary>The probe rows as the loader will read them back: through a CSV text file.</summary>
     private (IDataView Data, string CsvPath) WriteData()
     {
@@ -93,6 +113,13 @@ public sealed class FreshProcessLoadTests : IDisposable
         => Probe.Bits(view, column).Select((bits, row) => $"row {row} {column}: {string.Join(" ", bits.Select(b => b.ToString("x8", CultureInfo.InvariantCulture)))}");
 
     private static List<string> RunLoader(params string[] arguments)
+    {
+        var (exitCode, stdout, stderr) = RunLoaderProcess(arguments);
+        Assert.True(exitCode == 0, $"MLNetRnn.ModelLoader exited with {exitCode}:\n{stderr}\n{stdout}");
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) RunLoaderProcess(params string[] arguments)
     {
         string loader = LoaderPath();
         var start = new ProcessStartInfo(DotnetHost())
@@ -114,8 +141,7 @@ public sealed class FreshProcessLoadTests : IDisposable
             process.Kill(entireProcessTree: true);
             Assert.Fail($"{loader} did not finish within two minutes.");
         }
-        Assert.True(process.ExitCode == 0, $"{loader} exited with {process.ExitCode}:\n{stderr.Result}\n{stdout.Result}");
-        return stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     /// <summary>The loader's path, recorded at build time by the test project (EmbedModelLoaderPath).</summary>

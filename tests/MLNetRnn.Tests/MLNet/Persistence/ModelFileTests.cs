@@ -273,6 +273,26 @@ public sealed class ModelFileTests : IDisposable
         Assert.Equal(2f, loaded.Factor);
     }
 
+    [Fact]
+    public void LoadingModelThatNeedsMissingAssemblyNamesTheAssembly()
+    {
+        string path = SaveGoodModel();
+        // The same length keeps ML.NET's header valid; only the recorded loader assembly changes.
+        Probe.RewriteEntry(path, "TransformerChain/Transform_001/Model.key", stream =>
+        {
+            byte[] from = System.Text.Encoding.Unicode.GetBytes("MLNetRnn");
+            int at = stream.AsSpan().IndexOf(from);
+            Assert.True(at >= 0);
+            System.Text.Encoding.Unicode.GetBytes("MLNetRnX").CopyTo(stream, at);
+            return stream;
+        });
+
+        var ex = Assert.Throws<InvalidOperationException>(() => _mlContext.Model.LoadValidated(path, out _));
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("needs the assembly 'MLNetRnX", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Through plain ML.NET the same failure arrives wrapped in a TargetInvocationException.</summary>
     [Fact]
     public void PlainLoadOfNewerFormatVersionWrapsOurException()
