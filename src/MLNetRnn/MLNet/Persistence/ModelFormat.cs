@@ -107,10 +107,10 @@ internal sealed class ModelFormat
     /// </summary>
     /// <remarks>
     /// The simple name, not <c>Assembly.FullName</c> as ML.NET's own components record: with the full name,
-    /// a fresh process fails with <see cref="FileNotFoundException"/> on any model saved by a build with a
-    /// higher assembly version, whether or not its format changed, while a process that has already loaded
-    /// MLNetRnn gets the loaded assembly regardless. With the simple name the loaded or deployed MLNetRnn is
-    /// used, and the format versions below alone decide whether it can read the model.
+    /// an application fails with <see cref="FileNotFoundException"/> on any model saved by a build with a
+    /// higher assembly version, whether or not its format changed, while other hosts (our xunit test host)
+    /// load the same model: the outcome depends on the host's assembly binding. With the simple name the
+    /// deployed MLNetRnn is used, and the format versions below alone decide whether it can read the model.
     /// </remarks>
     internal static string LoaderAssemblyName { get; } = typeof(ModelFormat).Assembly.GetName().Name!;
 

@@ -208,6 +208,19 @@ public sealed class ModelFileTests : IDisposable
         Assert.Contains(path, ex.Message, StringComparison.Ordinal);
         Assert.Contains($"'{PersistenceProbeTransformer.LoaderSignature}' is corrupted", ex.Message, StringComparison.Ordinal);
         Assert.Contains("checksum", ex.Message, StringComparison.Ordinal);
+
+        // Plain ML.NET reports the same failure under its reflection wrappers, without the file name.
+        var plain = Assert.ThrowsAny<Exception>(() => _mlContext.Model.Load(path, out _));
+        Assert.IsType<TargetInvocationException>(plain);
+        var ours = Assert.Single(Chain(plain).OfType<InvalidDataException>());
+        Assert.Contains("checksum", ours.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(path, ours.Message, StringComparison.Ordinal);
+    }
+
+    private static IEnumerable<Exception> Chain(Exception ex)
+    {
+        for (Exception? e = ex; e != null; e = e.InnerException)
+            yield return e;
     }
 
     [Fact]
