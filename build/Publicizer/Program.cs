@@ -1,15 +1,15 @@
 // Writes copies of .NET assemblies in which every type and member is public ('private protected'
-// members become 'protected'; see PublicizedAccess), for use as compile-time references only. The runtime keeps loading the real assemblies; the
-// IgnoresAccessChecksTo attribute in the consuming assembly tells it not to enforce
-// visibility against them.
+// members become 'protected'; see PublicizedAccess), for use as compile-time references only. The
+// runtime keeps loading the real assemblies; the IgnoresAccessChecksTo attributes in the consuming
+// assembly tell it not to enforce visibility against them. See docs/design/save-load.md.
 //
 // Usage: Publicizer <input.dll> <output.dll> [<input.dll> <output.dll> ...]
 // Set PUBLICIZER_VERBOSE=1 to list the top-level types it leaves alone.
 //
-// All pairs are processed together so that internal types which exist under the same
-// full name in more than one input (ML.NET compiles shared helpers such as
-// BestFriendAttribute into each of its assemblies) stay internal: publishing both copies
-// would make every use of that name ambiguous to the compiler.
+// All pairs are processed together so that an internal type which exists under the same full name
+// in more than one input (assemblies often compile shared internal helpers into each of them) stays
+// internal: publishing every copy would make each use of that name ambiguous to the compiler.
+// Microsoft.ML.Core and Microsoft.ML.Data 5.0.1 share none today.
 
 using Mono.Cecil;
 
@@ -83,9 +83,9 @@ internal static class Program
 
     private static void PublicizeType(TypeDefinition type, HashSet<string> duplicated, Counts counts)
     {
-        // Leave alone what a C# caller could never name anyway, and the polyfills that
-        // netstandard assemblies embed under System.* or Microsoft.CodeAnalysis.* names:
-        // exposing those would collide with the framework's own definitions.
+        // Leave alone what a C# caller could never name anyway, the polyfills that netstandard
+        // assemblies embed under System.* or Microsoft.CodeAnalysis.* names (exposing those would
+        // collide with the framework's own definitions), and types duplicated across the inputs.
         if (IsUnspeakable(type.Name) || (!type.IsNested && (IsPolyfillNamespace(type.Namespace) || duplicated.Contains(type.FullName))))
         {
             if (!type.IsNested)

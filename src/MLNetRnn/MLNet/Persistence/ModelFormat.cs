@@ -50,7 +50,7 @@ internal sealed class ModelFormat
     private const int HashLength = 32;
 
     // A payload bigger than this is not something this library wrote; refuse it before allocating.
-    private const long MaxBodyLength = 1L << 31;
+    private const long MaxBodyLength = 0x7FFF_FFC7; // Array.MaxLength
 
     private readonly string _modelSignature;
 
