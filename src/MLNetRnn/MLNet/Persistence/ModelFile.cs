@@ -128,7 +128,9 @@ public static class ModelFile
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             foreach (var entry in archive.Entries)
             {
-                bool isModelStream = entry.Name == ModelStreamName;
+                // ML.NET's components write Model.key; Model.bin is its older single-stream form. Both
+                // start with ML.NET's model header and end with its tail.
+                bool isModelStream = entry.Name is ModelStreamName or "Model.bin";
                 hasModelStream |= isModelStream;
                 CheckEntry(entry, isModelStream, fullPath);
             }
