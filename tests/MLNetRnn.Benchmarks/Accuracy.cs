@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Optimizers;
+using MLNetRnn.Core.Training;
+using MLNetRnn.Forecasting;
+
+namespace MLNetRnn.Benchmarks;
+
+/// <summary>
+/// The accuracy command: the protocol of ../shared/accuracy/README.md (five series, origins n−3h, n−2h, n−h,
+/// seeds 0–2, sMAPE/MASE/RMSE per origin, holdout and rolling3), ranked beside the reference methods in
+/// anchors.csv. Flags change one setting at a time so variants can be compared; the defaults are the
+/// library's.
+/// </summary>
+internal static class Accuracy
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static int Run(string[] args)
+    {
+        var flags = Flags.Parse(args);
+        string shared = flags.Get("shared", FindShared());
+        string accuracyDir = Path.Combine(shared, "accuracy"), dataDir = Path.Combine(shared, "data");
+        var series = ReadCsv(Path.Combine(accuracyDir, "series.csv"));
+        var anchors = ReadCsv(Path.Combine(accuracyDir, "anchors.csv"));
+        int[] seeds = flags.Get("seeds", "0,1,2").Split(',').Select(int.Parse).ToArray();
+        string method = flags.Get("name", "rnn");
+        string? only = flags.TryGet("series");
+        var forecastsOut = flags.TryGet("forecasts") is string path ? new StreamWriter(path) : null;
+        forecastsOut?.WriteLine("series,method,origin,seed,step,y,f");
+
+        Console.WriteLine($"# accuracy protocol, method '{method}', seeds {string.Join(",", seeds)}, {DateTime.UtcNow:yyyy-MM-dd}; settings: {flags}");
+        var ours = new Dictionary<string, (double Smape, double Mase, double Rmse, double HoldoutMase, double Seconds)>();
+        foreach (var row in series)
+        {
+            string name = row["series"];
+            if (only is not null && only != name) continue;
+            int m = int.Parse(row["m"], Inv), h = int.Parse(row["h"], Inv), n = int.Parse(row["n"], Inv);
+            var values = ReadCsv(Path.Combine(dataDir, row["file"])).Select(r => float.Parse(r["value"], Inv)).ToArray();
+            var perOrigin = new List<(double Smape, double Mase, double Rmse)>();
+            var clock = Stopwatch.StartNew();
+            for (int k = 0; k < 3; k++)
+            {
+                int origin = n - (3 - k) * h;
+                var history = values.AsSpan(0, origin).ToArray();
+                var actual = values.AsSpan(origin, h).ToArray();
+                var metrics = new List<(double, double, double)>();
+                foreach (int seed in seeds)
+                {
+                    var f = Forecast(history, h, m, seed, flags);
+                    metrics.Add((ForecastMetrics.SymmetricMape(actual, f), ForecastMetrics.Mase(actual, f, history, m), ForecastMetrics.RootMeanSquaredError(actual, f)));
+                    for (int s = 0; s < h; s++) forecastsOut?.WriteLine(string.Format(Inv, "{0},{1},{2},{3},{4},{5},{6}", name, method, k + 1, seed, s + 1, actual[s], f[s]));
+                }
+                perOrigin.Add((metrics.Average(x => x.Item1), metrics.Average(x => x.Item2), metrics.Average(x => x.Item3)));
+            }
+            double seconds = clock.Elapsed.TotalSeconds / (3 * seeds.Length);
+            ours[name] = (perOrigin.Average(x => x.Smape), perOrigin.Average(x => x.Mase), perOrigin.Average(x => x.Rmse), perOrigin[2].Mase, seconds);
+            Console.WriteLine(string.Format(Inv, "{0,-15} rolling3 sMAPE {1,7:F3}  MASE {2,6:F3}  RMSE {3,9:F3} | holdout MASE {4,6:F3} | origins MASE {5} | {6:F1} s/fit",
+                name, ours[name].Smape, ours[name].Mase, ours[name].Rmse, ours[name].HoldoutMase,
+                string.Join(" ", perOrigin.Select(p => p.Mase.ToString("F3", Inv))), seconds));
+        }
+        forecastsOut?.Dispose();
+        PrintRanks(anchors, ours, method);
+        return 0;
+    }
+
+    /// <summary>One fit and forecast with the library's forecaster; the window follows the protocol's rule:
+    /// settings may depend on m, h and the training length only.</summary>
+    private static float[] Forecast(float[] history, int h, int m, int seed, Flags flags)
+    {
+        int window = WindowRule(history.Length, h, m, flags);
+        var settings = new ForecasterSettings
+        {
+            WindowSize = window,
+            Horizon = h,
+            SeasonalPeriod = m,
+            Scaling = Enum.Parse<SeriesScaling>(flags.Get("scaling", "Auto")),
+            SeasonalNaiveBaseline = flags.Get("baseline", "true") == "true",
+            ZeroHeadInitialization = flags.Get("zero-head", "true") == "true",
+            ShrinkToBaseline = flags.Get("shrink", "true") == "true",
+            SeasonalFeatures = flags.Get("seasonal-features", "false") == "true",
+            Recursive = flags.Get("recursive", "false") == "true",
+            Cell = Enum.Parse<RecurrentCellKind>(flags.Get("cell", "Gru")),
+            HiddenSizes = flags.Get("hidden", "32").Split('x').Select(int.Parse).ToArray(),
+            EnsembleSize = int.Parse(flags.Get("ensemble", "3"), Inv),
+            ValidationFraction = float.Parse(flags.Get("validation", "0.15"), Inv),
+            RefitOnFullSeries = flags.Get("refit", "true") == "true",
+            Training = new TrainingOptions
+            {
+                Epochs = int.Parse(flags.Get("epochs", "300"), Inv),
+                BatchSize = int.Parse(flags.Get("batch", "16"), Inv),
+                EarlyStoppingPatience = int.Parse(flags.Get("patience", "30"), Inv),
+                Optimizer = new OptimizerOptions { LearningRate = float.Parse(flags.Get("lr", "3e-3"), Inv), WeightDecay = float.Parse(flags.Get("decay", "0"), Inv), Kind = Enum.Parse<OptimizerKind>(flags.Get("optimizer", "Adam")) },
+                GradientClippingThreshold = 1f,
+                Loss = Enum.Parse<MLNetRnn.Core.Losses.LossKind>(flags.Get("loss", "MeanSquaredError")),
+                Seed = seed * 1000,
+            },
+        };
+        var model = ForecastModel.Train(settings, history, []);
+        var scratch = model.CreateScratch();
+        var f = new float[h];
+        var lo = new float[h];
+        var hi = new float[h];
+        model.Forecast(history.AsSpan(history.Length - window), [], history.Length - window, 0.95f, scratch, f, lo, hi);
+        return f;
+    }
+
+    internal static int WindowRule(int length, int h, int m, Flags flags)
+    {
+        if (flags.TryGet("window") is string w) return int.Parse(w, Inv);
+        // Two seasons (or two horizons) when the series allows, but never more than half of what is left
+        // after the horizon, and never less than one season.
+        return Math.Max(m, Math.Min(2 * Math.Max(m, h), (length - h) / 2));
+    }
+
+    private static void PrintRanks(List<Dictionary<string, string>> anchors, Dictionary<string, (double Smape, double Mase, double Rmse, double HoldoutMase, double Seconds)> ours, string method)
+    {
+        var methods = anchors.Select(a => a["method"]).Distinct().ToList();
+        methods.Add(method);
+        Console.WriteLine();
+        Console.WriteLine("rolling3 MASE (lower is better); rank among " + methods.Count + " methods");
+        Console.WriteLine("series          " + string.Join(" ", methods.Select(x => x.PadLeft(10))));
+        var ranks = methods.ToDictionary(x => x, _ => new List<double>());
+        foreach (var (name, mine) in ours)
+        {
+            var scores = methods.ToDictionary(x => x, x => x == method ? mine.Mase
+                : double.Parse(anchors.Single(a => a["series"] == name && a["method"] == x && a["variant"] == "rolling3")["MASE"], Inv));
+            var order = scores.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToList();
+            foreach (var x in methods) ranks[x].Add(order.IndexOf(x) + 1);
+            Console.WriteLine(name.PadRight(15) + " " + string.Join(" ", methods.Select(x => scores[x].ToString("F3", Inv).PadLeft(10))));
+        }
+        Console.WriteLine("mean rank       " + string.Join(" ", methods.Select(x => ranks[x].Average().ToString("F2", Inv).PadLeft(10))));
+        var snaive = ours.Keys.Where(name => ours[name].Mase >= double.Parse(anchors.Single(a => a["series"] == name && a["method"] == "snaive" && a["variant"] == "rolling3")["MASE"], Inv)).ToList();
+        Console.WriteLine(snaive.Count == 0 ? "MASE below seasonal naive on every series." : "Not below seasonal naive on: " + string.Join(", ", snaive));
+    }
+
+    internal static string FindShared()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MLNetRnn.sln")) && Directory.Exists(Path.Combine(dir.FullName, "..", "shared")))
+                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
+        throw new DirectoryNotFoundException("Could not find ../shared beside the repository; pass --shared PATH.");
+    }
+
+    internal static List<Dictionary<string, string>> ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        var header = lines[0].Split(',');
+        return lines.Skip(1).Select(l => l.Split(',')).Select(cells => header.Select((hname, i) => (hname, cells[i])).ToDictionary(x => x.hname, x => x.Item2)).ToList();
+    }
+
+    internal sealed class Flags
+    {
+        private readonly Dictionary<string, string> _values = new();
+
+        public static Flags Parse(string[] args)
+        {
+            var f = new Flags();
+            for (int i = 0; i < args.Length; i++)
+                if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length) f._values[args[i][2..]] = args[++i];
+            return f;
+        }
+
+        public string Get(string key, string fallback) => _values.TryGetValue(key, out var v) ? v : fallback;
+
+        public string? TryGet(string key) => _values.GetValueOrDefault(key);
+
+        public override string ToString() => _values.Count == 0 ? "defaults" : string.Join(" ", _values.Select(kv => $"--{kv.Key} {kv.Value}"));
+    }
+}
