@@ -1,16 +1,17 @@
 using MLNetRnn.Samples;
 
-// dotnet run -c Release --project samples/MLNetRnn.Samples            the main sample
+// dotnet run -c Release --project samples/MLNetRnn.Samples            the main sample (AirPassengers)
 // dotnet run -c Release --project samples/MLNetRnn.Samples -- adding  the adding problem on the numeric core
-string sample = args.Length > 0 ? args[0] : "adding";
+string sample = args.Length > 0 ? args[0] : "airpassengers";
 return sample switch
 {
+    "airpassengers" => ForecastAirPassengers.Run(Console.Out),
     "adding" => AddingProblemSample.Run(Console.Out),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MLNetRnn.Samples [adding]");
+    Console.Error.WriteLine("usage: MLNetRnn.Samples [airpassengers|adding]");
     return 2;
 }

@@ -1,0 +1,70 @@
+using Microsoft.ML;
+using MLNetRnn.Core.Cells;
+
+namespace MLNetRnn;
+
+/// <summary>The front doors of MLNetRnn's forecasting components: extension methods on ML.NET's catalogs.</summary>
+public static class RnnCatalog
+{
+    /// <summary>
+    /// Creates a <see cref="RnnForecastingEstimator"/>: a recurrent network (a GRU ensemble by default) that
+    /// forecasts the next <paramref name="horizon"/> values of a series from the last <paramref name="windowSize"/>,
+    /// the recurrent counterpart of <c>ForecastBySsa</c>.
+    /// </summary>
+    /// <param name="catalog">The forecasting catalog, <c>mlContext.Forecasting</c>.</param>
+    /// <param name="outputColumnName">Name of the output column: a vector of <paramref name="horizon"/> forecasts.</param>
+    /// <param name="inputColumnName">Name of the series column (<see cref="float"/>, rows in time order).</param>
+    /// <param name="windowSize">Past values each forecast reads, at least 1 and at least one season.</param>
+    /// <param name="horizon">Steps forecast from each row, at least 1.</param>
+    /// <param name="seasonalPeriod">Seasonal period (12 for monthly data with a yearly season); 1 = none.</param>
+    /// <param name="confidenceLowerBoundColumn">Name of the lower-bound vector column, or null for none.</param>
+    /// <param name="confidenceUpperBoundColumn">Name of the upper-bound vector column, or null for none.</param>
+    /// <param name="confidenceLevel">Coverage of the bounds, in (0, 1).</param>
+    /// <exception cref="ArgumentException">An argument is out of range (the message names it).</exception>
+    /// <example><format type="text/markdown"><![CDATA[
+    /// [!code-csharp[ForecastByRnn](~/samples/MLNetRnn.Samples/ForecastAirPassengers.cs)]
+    /// ]]></format></example>
+    public static RnnForecastingEstimator ForecastByRnn(this ForecastingCatalog catalog, string outputColumnName, string inputColumnName,
+        int windowSize, int horizon, int seasonalPeriod = RnnForecastingOptions.Defaults.SeasonalPeriod,
+        string? confidenceLowerBoundColumn = null, string? confidenceUpperBoundColumn = null,
+        float confidenceLevel = RnnForecastingOptions.Defaults.ConfidenceLevel)
+        => ForecastByRnn(catalog, new RnnForecastingOptions
+        {
+            OutputColumnName = outputColumnName,
+            InputColumnName = inputColumnName,
+            WindowSize = windowSize,
+            Horizon = horizon,
+            SeasonalPeriod = seasonalPeriod,
+            ConfidenceLowerBoundColumn = confidenceLowerBoundColumn,
+            ConfidenceUpperBoundColumn = confidenceUpperBoundColumn,
+            ConfidenceLevel = confidenceLevel,
+        });
+
+    /// <summary>Creates a <see cref="RnnForecastingEstimator"/> with every option: cell, layers, truncation,
+    /// clipping, Pascanu's regulariser, optimiser, epochs, validation, early stopping, covariates, seed.</summary>
+    /// <param name="catalog">The forecasting catalog, <c>mlContext.Forecasting</c>.</param>
+    /// <param name="options">The options; copied, so later changes do not affect the estimator.</param>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public static RnnForecastingEstimator ForecastByRnn(this ForecastingCatalog catalog, RnnForecastingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new RnnForecastingEstimator(options);
+    }
+
+    /// <summary>
+    /// A stateful forecasting engine from a fitted or loaded model: the <see cref="RnnForecastingTransformer"/>
+    /// itself or a pipeline (transformer chain) that contains one. The engine starts from the last window the
+    /// model knows: the end of its training series, or the state it was checkpointed with.
+    /// </summary>
+    /// <param name="model">A fitted or loaded model.</param>
+    /// <exception cref="ArgumentException">The model holds no <see cref="RnnForecastingTransformer"/>, or several.</exception>
+    public static RnnForecastingEngine CreateForecastingEngine(this ITransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model is RnnForecastingTransformer forecaster) return new RnnForecastingEngine(forecaster, null);
+        var found = model is IEnumerable<ITransformer> chain ? chain.OfType<RnnForecastingTransformer>().ToArray() : [];
+        if (found.Length != 1)
+            throw new ArgumentException($"The model must contain exactly one {nameof(RnnForecastingTransformer)}; found {found.Length} in a {model.GetType().Name}.", nameof(model));
+        return new RnnForecastingEngine(found[0], model);
+    }
+}
