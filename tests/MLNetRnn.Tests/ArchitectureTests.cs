@@ -11,7 +11,8 @@ public sealed class ArchitectureTests
         var assembly = typeof(MLNetRnn.Core.Network.RecurrentNetwork).Assembly;
         using var module = ModuleDefinition.ReadModule(assembly.Location);
         var offenders = new List<string>();
-        foreach (var type in module.GetTypes().Where(t => t.Namespace.StartsWith("MLNetRnn.Core", StringComparison.Ordinal) || t.Namespace.StartsWith("MLNetRnn.Diagnostics", StringComparison.Ordinal)))
+        foreach (var type in module.GetTypes().Where(t => t.Namespace.StartsWith("MLNetRnn.Core", StringComparison.Ordinal) || t.Namespace.StartsWith("MLNetRnn.Diagnostics", StringComparison.Ordinal)
+            || t.Namespace.StartsWith("MLNetRnn.Forecasting", StringComparison.Ordinal)))
         {
             IEnumerable<TypeReference> used = new[] { type.BaseType }.Concat(type.Interfaces.Select(i => i.InterfaceType))
                 .Concat(type.Fields.Select(f => f.FieldType))
@@ -25,7 +26,7 @@ public sealed class ArchitectureTests
                 })))
                 .Where(t => t is not null)!;
             foreach (var t in used)
-                if ((t.Scope?.Name ?? "").StartsWith("Microsoft.ML", StringComparison.Ordinal) || (t.Namespace ?? "").StartsWith("Microsoft.ML", StringComparison.Ordinal) || (t.Namespace ?? "").StartsWith("MLNetRnn.MLNet", StringComparison.Ordinal))
+                if ((t.Scope?.Name ?? "").StartsWith("Microsoft.ML", StringComparison.Ordinal) || (t.Namespace ?? "").StartsWith("Microsoft.ML", StringComparison.Ordinal) || (t.Namespace ?? "").StartsWith("MLNetRnn.MLNet", StringComparison.Ordinal) || t.Namespace == "MLNetRnn")
                     offenders.Add($"{type.FullName} uses {t.FullName}");
         }
         Assert.True(offenders.Count == 0, string.Join(Environment.NewLine, offenders.Distinct()));

@@ -6,6 +6,25 @@ namespace MLNetRnn.Tests.Samples;
 public sealed class SamplesRunTests
 {
     [Fact]
+    public void AirPassengersSampleBeatsSeasonalNaiveAndRoundTripsTheModel()
+    {
+        var output = new StringWriter();
+        string path = Path.Combine(Path.GetTempPath(), $"airpassengers-{Guid.NewGuid():N}.zip");
+        try
+        {
+            int code = ForecastAirPassengers.Run(output, path);
+            string text = output.ToString();
+            Assert.True(code == 0, text);
+            Assert.Contains("same forecast yes", text);
+            Assert.Contains("1961-12", text);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void AddingProblemSampleSolvesTheTaskAndReportsDiagnostics()
     {
         var output = new StringWriter();

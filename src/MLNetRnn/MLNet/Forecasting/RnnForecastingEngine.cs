@@ -95,8 +95,9 @@ public sealed class RnnForecastingEngine
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         var current = _forecaster.WithState(_state.Clone());
-        ITransformer model = _pipeline is TransformerChain<ITransformer> chain
-            ? new TransformerChain<ITransformer>(chain.Select(t => ReferenceEquals(t, _forecaster) ? current : t).ToArray())
+        // A fitted pipeline is a TransformerChain<last stage's type>, a loaded one a TransformerChain<ITransformer>.
+        ITransformer model = _pipeline is IEnumerable<ITransformer> stages
+            ? new TransformerChain<ITransformer>(stages.Select(t => ReferenceEquals(t, _forecaster) ? current : t).ToArray())
             : current;
         mlContext.Model.SaveAtomically(model, inputSchema, modelPath);
     }

@@ -80,6 +80,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 
     internal SeriesState State { get; }
 
+    /// <summary>Test seam: the format Save writes, to produce models "from another version".</summary>
+    internal ModelFormat WriteFormat { get; init; } = Format;
+
     /// <summary>False: each row's output depends on earlier rows.</summary>
     public bool IsRowToRowMapper => false;
 
@@ -115,6 +118,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal RnnForecastingTransformer WithState(SeriesState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
         LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, state);
 
+    internal RnnForecastingTransformer WithWriteFormat(ModelFormat format) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
+        LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, State) { WriteFormat = format };
+
     internal static IEnumerable<string> OutputNames(RnnForecastingOptions o)
         => new[] { o.OutputColumnName, o.ConfidenceLowerBoundColumn, o.ConfidenceUpperBoundColumn }.Where(n => n is not null)!;
 
@@ -123,7 +129,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        Format.Save(ctx, w =>
+        WriteFormat.Save(ctx, w =>
         {
             // *** Binary format, version 1 ***
             // string: output column, input column; int32 + strings: covariate columns

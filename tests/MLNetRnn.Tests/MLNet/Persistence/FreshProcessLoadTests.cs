@@ -1,7 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
-using System.Runtime.InteropServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetRnn.MLNet.Persistence;
@@ -112,61 +109,7 @@ public sealed class FreshProcessLoadTests : IDisposable
     private static IEnumerable<string> ExpectedRows(IDataView view, string column)
         => Probe.Bits(view, column).Select((bits, row) => $"row {row} {column}: {string.Join(" ", bits.Select(b => b.ToString("x8", CultureInfo.InvariantCulture)))}");
 
-    private static List<string> RunLoader(params string[] arguments)
-    {
-        var (exitCode, stdout, stderr) = RunLoaderProcess(arguments);
-        Assert.True(exitCode == 0, $"MLNetRnn.ModelLoader exited with {exitCode}:\n{stderr}\n{stdout}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
-    }
+    private static List<string> RunLoader(params string[] arguments) => ModelLoaderProcess.Run(arguments);
 
-    private static (int ExitCode, string Stdout, string Stderr) RunLoaderProcess(params string[] arguments)
-    {
-        string loader = LoaderPath();
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(loader);
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{loader} did not finish within two minutes.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    /// <summary>The loader's path, recorded at build time by the test project (EmbedModelLoaderPath).</summary>
-    private static string LoaderPath()
-    {
-        string? path = typeof(FreshProcessLoadTests).Assembly
-            .GetCustomAttributes<AssemblyMetadataAttribute>()
-            .SingleOrDefault(a => a.Key == "MLNetRnn.ModelLoaderPath")?.Value;
-        Assert.False(string.IsNullOrEmpty(path), "The test assembly does not record where MLNetRnn.ModelLoader was built.");
-        Assert.True(File.Exists(path), $"MLNetRnn.ModelLoader was not built at '{path}'.");
-        return path;
-    }
-
-    /// <summary>The dotnet host running these tests, so the child uses the same runtime.</summary>
-    private static string DotnetHost()
-    {
-        string executable = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
-        string? fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli))
-            return fromCli;
-        if (Environment.ProcessPath is { } current && Path.GetFileName(current) == executable)
-            return current;
-        // <root>/shared/Microsoft.NETCore.App/<version>/ → <root>/dotnet
-        string root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-        string candidate = Path.Combine(root, executable);
-        return File.Exists(candidate) ? candidate : executable;
-    }
+    private static (int ExitCode, string Stdout, string Stderr) RunLoaderProcess(params string[] arguments) => ModelLoaderProcess.Start(arguments);
 }

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Microsoft.ML;
+using MLNetRnn.MLNet.Persistence;
+
+namespace MLNetRnn.Benchmarks;
+
+/// <summary>
+/// The fixtures command: writes the model zips that tests keep loading, one per persisted format version, with
+/// the forecasts they must keep giving. Run it only when a format version is added; never overwrite an
+/// existing version's fixture (that would hide a break).
+/// </summary>
+internal static class Fixtures
+{
+    private sealed class Row
+    {
+        public float Value { get; set; }
+    }
+
+    public static int Run(string[] args)
+    {
+        string dir = args.Length > 0 ? args[0] : Path.Combine(RepositoryRoot(), "tests", "MLNetRnn.Tests", "Fixtures", "Models");
+        Directory.CreateDirectory(dir);
+        string zip = Path.Combine(dir, $"forecaster-v{RnnForecastingTransformer.Format.CurrentVersion}.zip");
+        if (File.Exists(zip))
+        {
+            Console.Error.WriteLine($"{zip} exists; fixtures of a released format are never rewritten.");
+            return 1;
+        }
+        var ml = new MLContext(seed: 0);
+        var series = Enumerable.Range(0, 72).Select(t => new Row { Value = (float)(50 + 0.3 * t + 8 * Math.Sin(2 * Math.PI * t / 12)) }).ToArray();
+        var data = ml.Data.LoadFromEnumerable(series);
+        var model = ml.Forecasting.ForecastByRnn(new RnnForecastingOptions
+        {
+            OutputColumnName = "Forecast", InputColumnName = "Value", WindowSize = 24, Horizon = 4, SeasonalPeriod = 12,
+            ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", EnsembleSize = 1, Epochs = 20, HiddenSizes = [8], Seed = 1,
+        }).Fit(data);
+        ml.Model.SaveAtomically(model, data.Schema, zip);
+        var f = model.CreateForecastingEngine().Predict();
+        File.WriteAllText(Path.ChangeExtension(zip, ".json"), JsonSerializer.Serialize(new { Forecast = f.Forecast, Lower = f.LowerBound, Upper = f.UpperBound }));
+        Console.WriteLine($"wrote {zip}");
+        return 0;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "MLNetRnn.sln"))) return d.FullName;
+        throw new DirectoryNotFoundException("Run from inside the repository.");
+    }
+}
