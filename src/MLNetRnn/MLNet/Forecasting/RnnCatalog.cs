@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetRnn.Core.Cells;
 
 namespace MLNetRnn;
@@ -49,6 +50,31 @@ public static class RnnCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new RnnForecastingEstimator(options);
+    }
+
+    /// <summary>
+    /// Rolling-origin backtest of <paramref name="estimator"/> over the end of the series in <paramref name="data"/>:
+    /// forecasts are made at origins n − origins·h, …, n − h (disjoint test windows tiling the last origins·h rows),
+    /// each from the rows before it, and scored per step ahead with ML.NET's regression metrics, sMAPE and MASE
+    /// (M4 definitions: sMAPE = mean 200·|y − f|/(|y| + |f|); MASE = MAE over the mean absolute seasonal difference
+    /// of the rows before the origin).
+    /// </summary>
+    /// <param name="catalog">The forecasting catalog, <c>mlContext.Forecasting</c>.</param>
+    /// <param name="estimator">The forecaster to evaluate.</param>
+    /// <param name="data">The whole series (and covariates), rows in time order.</param>
+    /// <param name="origins">Number of forecast origins, at least 1. Default: 3.</param>
+    /// <param name="horizon">Steps scored from each origin, 1 to the estimator's horizon; null = the estimator's.</param>
+    /// <param name="refit">Fit a new model at every origin (true), or fit once at the first origin and let its engine
+    /// observe the rows that follow (false, much faster). Default: true.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range, or a column is missing.</exception>
+    /// <exception cref="InvalidOperationException">The series is too short for the origins and the first fit.</exception>
+    public static RnnBacktestResult Backtest(this ForecastingCatalog catalog, RnnForecastingEstimator estimator, IDataView data,
+        int origins = 3, int? horizon = null, bool refit = true)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(estimator);
+        ArgumentNullException.ThrowIfNull(data);
+        return RnnBacktest.Run(((IInternalCatalog)catalog).Environment, estimator, data, origins, horizon, refit);
     }
 
     /// <summary>
