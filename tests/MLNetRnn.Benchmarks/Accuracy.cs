@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Optimizers;
-using MLNetRnn.Core.Training;
+using Microsoft.ML;
 using MLNetRnn.Forecasting;
 
 namespace MLNetRnn.Benchmarks;
@@ -39,6 +39,7 @@ internal static class Accuracy
             int m = int.Parse(row["m"], Inv), h = int.Parse(row["h"], Inv), n = int.Parse(row["n"], Inv);
             var values = ReadCsv(Path.Combine(dataDir, row["file"])).Select(r => float.Parse(r["value"], Inv)).ToArray();
             var perOrigin = new List<(double Smape, double Mase, double Rmse)>();
+            int inside = 0, total = 0;
             var clock = Stopwatch.StartNew();
             for (int k = 0; k < 3; k++)
             {
@@ -49,6 +50,7 @@ internal static class Accuracy
                 foreach (int seed in seeds)
                 {
                     var f = Forecast(history, h, m, seed, flags);
+                    for (int s = 0; s < h; s++, total++) if (actual[s] >= LastBounds.Lower[s] && actual[s] <= LastBounds.Upper[s]) inside++;
                     metrics.Add((ForecastMetrics.SymmetricMape(actual, f), ForecastMetrics.Mase(actual, f, history, m), ForecastMetrics.RootMeanSquaredError(actual, f)));
                     for (int s = 0; s < h; s++) forecastsOut?.WriteLine(string.Format(Inv, "{0},{1},{2},{3},{4},{5},{6}", name, method, k + 1, seed, s + 1, actual[s], f[s]));
                 }
@@ -56,55 +58,55 @@ internal static class Accuracy
             }
             double seconds = clock.Elapsed.TotalSeconds / (3 * seeds.Length);
             ours[name] = (perOrigin.Average(x => x.Smape), perOrigin.Average(x => x.Mase), perOrigin.Average(x => x.Rmse), perOrigin[2].Mase, seconds);
-            Console.WriteLine(string.Format(Inv, "{0,-15} rolling3 sMAPE {1,7:F3}  MASE {2,6:F3}  RMSE {3,9:F3} | holdout MASE {4,6:F3} | origins MASE {5} | {6:F1} s/fit",
+            Console.WriteLine(string.Format(Inv, "{0,-15} rolling3 sMAPE {1,7:F3}  MASE {2,6:F3}  RMSE {3,9:F3} | holdout MASE {4,6:F3} | origins MASE {5} | 95% coverage {7:P0} | {6:F1} s/fit",
                 name, ours[name].Smape, ours[name].Mase, ours[name].Rmse, ours[name].HoldoutMase,
-                string.Join(" ", perOrigin.Select(p => p.Mase.ToString("F3", Inv))), seconds));
+                string.Join(" ", perOrigin.Select(p => p.Mase.ToString("F3", Inv))), seconds, (double)inside / total));
         }
         forecastsOut?.Dispose();
         PrintRanks(anchors, ours, method);
         return 0;
     }
 
-    /// <summary>One fit and forecast with the library's forecaster; the window follows the protocol's rule:
-    /// settings may depend on m, h and the training length only.</summary>
+    private sealed class Row
+    {
+        public float Value { get; set; }
+    }
+
+    /// <summary>One fit and forecast through the public front door, <c>ForecastByRnn</c>, with the library's
+    /// defaults unless a flag overrides one. The window follows the protocol's rule: settings may depend on m, h
+    /// and the training length only.</summary>
     private static float[] Forecast(float[] history, int h, int m, int seed, Flags flags)
     {
-        int window = WindowRule(history.Length, h, m, flags);
-        var settings = new ForecasterSettings
+        var ml = new MLContext(seed: seed);
+        var options = new RnnForecastingOptions
         {
-            WindowSize = window,
-            Horizon = h,
-            SeasonalPeriod = m,
-            Scaling = Enum.Parse<SeriesScaling>(flags.Get("scaling", "Auto")),
-            SeasonalNaiveBaseline = flags.Get("baseline", "true") == "true",
-            ZeroHeadInitialization = flags.Get("zero-head", "true") == "true",
-            ShrinkToBaseline = flags.Get("shrink", "true") == "true",
-            SeasonalFeatures = flags.Get("seasonal-features", "false") == "true",
-            Recursive = flags.Get("recursive", "false") == "true",
-            Cell = Enum.Parse<RecurrentCellKind>(flags.Get("cell", "Gru")),
-            HiddenSizes = flags.Get("hidden", "32").Split('x').Select(int.Parse).ToArray(),
-            EnsembleSize = int.Parse(flags.Get("ensemble", "3"), Inv),
-            ValidationFraction = float.Parse(flags.Get("validation", "0.15"), Inv),
-            RefitOnFullSeries = flags.Get("refit", "true") == "true",
-            Training = new TrainingOptions
-            {
-                Epochs = int.Parse(flags.Get("epochs", "300"), Inv),
-                BatchSize = int.Parse(flags.Get("batch", "16"), Inv),
-                EarlyStoppingPatience = int.Parse(flags.Get("patience", "30"), Inv),
-                Optimizer = new OptimizerOptions { LearningRate = float.Parse(flags.Get("lr", "3e-3"), Inv), WeightDecay = float.Parse(flags.Get("decay", "0"), Inv), Kind = Enum.Parse<OptimizerKind>(flags.Get("optimizer", "Adam")) },
-                GradientClippingThreshold = 1f,
-                Loss = Enum.Parse<MLNetRnn.Core.Losses.LossKind>(flags.Get("loss", "MeanSquaredError")),
-                Seed = seed * 1000,
-            },
+            OutputColumnName = "Forecast", InputColumnName = nameof(Row.Value),
+            WindowSize = WindowRule(history.Length, h, m, flags), Horizon = h, SeasonalPeriod = m,
+            Seed = seed * 1000,
         };
-        var model = ForecastModel.Train(settings, history, []);
-        var scratch = model.CreateScratch();
-        var f = new float[h];
-        var lo = new float[h];
-        var hi = new float[h];
-        model.Forecast(history.AsSpan(history.Length - window), [], history.Length - window, 0.95f, scratch, f, lo, hi);
-        return f;
+        if (flags.TryGet("scaling") is string scaling) options.Scaling = Enum.Parse<SeriesScaling>(scaling);
+        if (flags.TryGet("baseline") is string baseline) options.SeasonalNaiveBaseline = baseline == "true";
+        if (flags.TryGet("seasonal-features") is string sf) options.SeasonalFeatures = sf == "true";
+        if (flags.TryGet("recursive") == "true") options.Strategy = ForecastingStrategy.Recursive;
+        if (flags.TryGet("cell") is string cell) options.Cell = Enum.Parse<RecurrentCellKind>(cell);
+        if (flags.TryGet("hidden") is string hidden) options.HiddenSizes = hidden.Split('x').Select(int.Parse).ToArray();
+        if (flags.TryGet("ensemble") is string ensemble) options.EnsembleSize = int.Parse(ensemble, Inv);
+        if (flags.TryGet("validation") is string validation) options.ValidationFraction = float.Parse(validation, Inv);
+        if (flags.TryGet("refit") is string refit) options.RefitOnFullSeries = refit == "true";
+        if (flags.TryGet("epochs") is string epochs) options.Epochs = int.Parse(epochs, Inv);
+        if (flags.TryGet("batch") is string batch) options.BatchSize = int.Parse(batch, Inv);
+        if (flags.TryGet("patience") is string patience) options.EarlyStoppingPatience = int.Parse(patience, Inv);
+        if (flags.TryGet("lr") is string lr) options.LearningRate = float.Parse(lr, Inv);
+        if (flags.TryGet("optimizer") is string optimizer) options.Optimizer = Enum.Parse<OptimizerKind>(optimizer);
+        var data = ml.Data.LoadFromEnumerable(history.Select(v => new Row { Value = v }));
+        var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
+        var forecast = model.CreateForecastingEngine().Predict();
+        LastBounds = (forecast.LowerBound, forecast.UpperBound);
+        return forecast.Forecast;
     }
+
+    /// <summary>Bounds of the last forecast, for the coverage column.</summary>
+    private static (float[] Lower, float[] Upper) LastBounds;
 
     internal static int WindowRule(int length, int h, int m, Flags flags)
     {
