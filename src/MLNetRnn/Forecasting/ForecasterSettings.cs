@@ -42,9 +42,9 @@ internal sealed record ForecasterSettings
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
 
-    /// <summary>Windows a series of <paramref name="length"/> values yields: each needs W inputs and H targets
-    /// (one target in the recursive strategy).</summary>
-    public int WindowCount(int length) => length - WindowSize - (Recursive ? 1 : Horizon) + 1;
+    /// <summary>Windows a series of <paramref name="length"/> values yields: each needs W inputs and the H values
+    /// after them (the recursive strategy trains on the first, and calibrates its H-step forecasts on all H).</summary>
+    public int WindowCount(int length) => length - WindowSize - Horizon + 1;
 
     /// <summary>Windows held out at the end for validation (early stopping and interval calibration).</summary>
     public int ValidationWindows(int windows) => ValidationFraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(windows * ValidationFraction));
@@ -64,7 +64,7 @@ internal sealed record ForecasterSettings
     }
 
     /// <summary>The shortest series that leaves at least one training and, when validating, one validation window.</summary>
-    public int MinimumLength => WindowSize + (Recursive ? 1 : Horizon) + (ValidationFraction > 0 ? 1 : 0);
+    public int MinimumLength => WindowSize + Horizon + (ValidationFraction > 0 ? 1 : 0);
 
     public void Write(BinaryWriter w)
     {

@@ -63,6 +63,35 @@ public sealed class RnnForecastingEstimatorTests
     }
 
     [Fact]
+    public void RecursiveStrategyFeedsItsForecastsBack()
+    {
+        // A one-step head applied H times: its first step is the one-step forecast from the window, and each later
+        // step is the one-step forecast after appending the previous ones.
+        var series = Seasonal(120, seed: 7);
+        var o = Fast(horizon: 4);
+        o.Strategy = ForecastingStrategy.Recursive;
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, series));
+        var engine = model.CreateForecastingEngine();
+        var forecast = engine.Predict().Forecast;
+        engine.Observe(forecast[0]);
+        Assert.Equal(forecast[1], engine.Predict().Forecast[0], 3);
+        double mase = ForecastMetrics.Mase(Seasonal(124, seed: 7)[120..], forecast, series, 12);
+        Assert.True(mase < 1.5, $"recursive MASE {mase:F3}");
+    }
+
+    [Fact]
+    public void ElmanCellWithPascanuRegularizerTrainsThroughTheFrontDoor()
+    {
+        var o = Fast();
+        o.Cell = MLNetRnn.Core.Cells.RecurrentCellKind.Elman;
+        o.VanishingRegularizerWeight = 0.1f;
+        o.TruncationLength = 12;
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Seasonal(100, seed: 8)));
+        Assert.All(model.TrainingSummary.Members[0].GradientNormBefore, g => Assert.True(float.IsFinite(g)));
+        Assert.All(model.CreateForecastingEngine().Predict().Forecast, f => Assert.True(float.IsFinite(f)));
+    }
+
+    [Fact]
     public void SameSeedGivesIdenticalForecasts()
     {
         var series = Seasonal(100, seed: 4);
