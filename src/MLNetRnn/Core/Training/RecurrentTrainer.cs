@@ -220,6 +220,15 @@ internal abstract class TrainingSession
         _epoch.SignalSteps++;
     }
 
+    /// <summary>Data with I inputs and O targets per step must fit the network; the message names both.</summary>
+    protected static void CheckSizes(RecurrentNetwork net, int inputSize, int outputSize, string name)
+    {
+        if (inputSize != net.Spec.InputSize)
+            throw new ArgumentException($"{name} has {inputSize} input features per step; the network expects InputSize = {net.Spec.InputSize}.", name);
+        if (outputSize != net.Spec.OutputSize)
+            throw new ArgumentException($"{name} has {outputSize} targets per step; the network expects OutputSize = {net.Spec.OutputSize}.", name);
+    }
+
     private string Advice() => string.Format(CultureInfo.InvariantCulture,
         "Set GradientClipping (now {0}, threshold {1}) or lower the learning rate (now {2}).",
         Options.GradientClipping, Options.GradientClippingThreshold, Options.Optimizer.LearningRate);
@@ -266,13 +275,7 @@ internal sealed class WindowedSession : TrainingSession
         return net.CreateWorkspace(train.Steps, B, train.TargetSteps, o.VanishingRegularizerWeight > 0f);
     }
 
-    private static void CheckShapes(RecurrentNetwork net, SequenceDataset d, string name)
-    {
-        if (d.InputSize != net.Spec.InputSize)
-            throw new ArgumentException($"{name} has {d.InputSize} input features per step; the network expects InputSize = {net.Spec.InputSize}.", name);
-        if (d.OutputSize != net.Spec.OutputSize)
-            throw new ArgumentException($"{name} has {d.OutputSize} targets per step; the network expects OutputSize = {net.Spec.OutputSize}.", name);
-    }
+    private static void CheckShapes(RecurrentNetwork net, SequenceDataset d, string name) => CheckSizes(net, d.InputSize, d.OutputSize, name);
 
     protected override void RunEpochSteps(float lr, CancellationToken ct)
     {
@@ -365,13 +368,7 @@ internal sealed class StreamingSession : TrainingSession
         return streams;
     }
 
-    private static void CheckShapes(RecurrentNetwork net, StreamingDataset d, string name)
-    {
-        if (d.InputSize != net.Spec.InputSize)
-            throw new ArgumentException($"{name} has {d.InputSize} input features per step; the network expects InputSize = {net.Spec.InputSize}.", name);
-        if (d.OutputSize != net.Spec.OutputSize)
-            throw new ArgumentException($"{name} has {d.OutputSize} targets per step; the network expects OutputSize = {net.Spec.OutputSize}.", name);
-    }
+    private static void CheckShapes(RecurrentNetwork net, StreamingDataset d, string name) => CheckSizes(net, d.InputSize, d.OutputSize, name);
 
     protected override void RunEpochSteps(float lr, CancellationToken ct)
     {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Reflection;
 using Microsoft.ML;
+using MLNetRnn.Core.Serialization;
 
 namespace MLNetRnn.MLNet.Persistence;
 
@@ -47,30 +48,7 @@ public static class ModelFile
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentException.ThrowIfNullOrWhiteSpace(filePath);
-
-        string fullPath = Path.GetFullPath(filePath);
-        string directory = Path.GetDirectoryName(fullPath)
-            ?? throw new ArgumentException($"'{filePath}' names no file.", nameof(filePath));
-        if (!Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"Cannot save the model to '{fullPath}': the directory '{directory}' does not exist.");
-
-        string tempPath = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Path.GetRandomFileName()}.tmp");
-        try
-        {
-            using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            {
-                catalog.Save(model, inputSchema, stream);
-                // The rename may reach the disk before the data does; flush so a power cut cannot
-                // leave a renamed but empty file.
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tempPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(tempPath);
-            throw;
-        }
+        AtomicFile.Write(filePath, stream => catalog.Save(model, inputSchema, stream));
     }
 
     /// <summary>
@@ -252,19 +230,5 @@ public static class ModelFile
     {
         ex.Data[OursKey] = true;
         return ex;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }
