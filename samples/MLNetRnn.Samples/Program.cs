@@ -6,6 +6,7 @@ string sample = args.Length > 0 ? args[0] : "adding";
 return sample switch
 {
     "adding" => AddingProblemSample.Run(Console.Out),
+    "window" => WindowRegressionSample.Run(Console.Out),
     _ => Usage(),
 };
 
