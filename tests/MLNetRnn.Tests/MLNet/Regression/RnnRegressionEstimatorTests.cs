@@ -97,6 +97,28 @@ public sealed class RnnRegressionEstimatorTests
     }
 
     [Fact]
+    public void ScoringARowAllocatesNothing()
+    {
+        var view = View(_ml, Rows(SeasonalTrend(60, seed: 10)));
+        var options = Fast();
+        options.Epochs = 2;
+        var scored = _ml.Regression.Trainers.Rnn(options).Fit(view).Transform(view);
+        var column = scored.Schema["Score"];
+        using var cursor = scored.GetRowCursor([column]);
+        var getter = cursor.GetGetter<float>(column);
+        float score = 0;
+        Assert.True(cursor.MoveNext());
+        getter(ref score);   // the upstream getter sizes its buffer on the first call
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int k = 0; k < 100; k++) getter(ref score);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.True(float.IsFinite(score));
+    }
+
+    [Fact]
     public void SameSeedGivesBitIdenticalModel()
     {
         var view = View(_ml, Rows(SeasonalTrend(120, seed: 5)));
