@@ -7,6 +7,7 @@ return sample switch
 {
     "airpassengers" => ForecastAirPassengers.Run(Console.Out),
     "adding" => AddingProblemSample.Run(Console.Out),
+    "window" => WindowRegressionSample.Run(Console.Out),
     _ => Usage(),
 };
 

@@ -1,0 +1,230 @@
+using System.Globalization;
+using MLNetRnn.Core.Cells;
+
+namespace MLNetRnn;
+
+/// <summary>How <see cref="RnnRegressionEstimator"/> scales each row's features and its label before they
+/// reach the network, and scales the network's output back to label units.</summary>
+/// <remarks>
+/// <para>
+/// The first feature of each step (feature 0) is taken to be the series the label continues: a row of lags
+/// x_{t−W+1} … x_t with label x_{t+1}, say. The local modes express that feature and the label relative to the
+/// row's own level, so the network learns shapes and changes, which carry over to levels it never saw. A global
+/// z-score from the training rows fails on a trending series: later rows lie outside the training range, the
+/// network sees inputs it was never trained on and must produce targets beyond anything it produced
+/// (RnnRegressionScalingTests measures both).
+/// </para>
+/// <para>
+/// In every mode the other features of a step (1 … F−1: calendar terms, covariates) are z-scored per feature
+/// with the mean and standard deviation of the training rows. All parameters are fitted in
+/// <see cref="RnnRegressionEstimator.Fit"/>, on the rows before the validation split, and saved with the model:
+/// raw units go in and raw units come out.
+/// </para>
+/// </remarks>
+public enum RnnRegressionScaling
+{
+    /// <summary>Level ℓ = feature 0 at the last step; x̃ = (x − ℓ)/s, ỹ = (y − ℓ)/s, ŷ = ℓ + s·out, with
+    /// s = √mean((y − ℓ)²) over the training rows. The default: for one-step-ahead rows the label is closest to the
+    /// last value, and its error beside the window mean is measured in docs/design/window-regression.md.</summary>
+    LastValue,
+
+    /// <summary>Level ℓ = mean of feature 0 over the row's steps; otherwise as <see cref="LastValue"/>.
+    /// Smoother than the last value when single observations are noisy.</summary>
+    WindowMean,
+
+    /// <summary>Level ℓ = feature 0 at the last step, as <see cref="LastValue"/>, but in ratios:
+    /// x̃ = ln(x/ℓ)/s, ỹ = ln(y/ℓ)/s, ŷ = ℓ·exp(s·out), with s = √mean(ln(y/ℓ)²) over the training rows. For positive
+    /// series whose changes grow with their level (multiplicative trend or season, such as airline passengers);
+    /// feature 0 and the label must be positive in training, and a row whose feature 0 is not positive scores NaN.</summary>
+    LogRatio,
+
+    /// <summary>z-score of every feature and of the label with the training rows' mean and standard deviation,
+    /// the same for every row. For features that are not lags of the label; fails on trending series.</summary>
+    Global,
+}
+
+/// <summary>
+/// Options of <see cref="RnnRegressionEstimator"/>: a recurrent network that reads a fixed-length vector of
+/// features as a sequence of steps and predicts one value per row. Every default is in <see cref="Defaults"/>.
+/// </summary>
+/// <remarks>
+/// The feature vector of length W·F is read as W steps of <see cref="FeaturesPerStep"/> = F features, step-major
+/// and oldest first: features 0 … F−1 of the first step, then those of the second, and so on, the most recent
+/// step last. Lags of a series therefore go in the order x_{t−W+1}, …, x_{t−1}, x_t.
+/// </remarks>
+public sealed class RnnRegressionOptions
+{
+    /// <summary>Default values, in one place: the catalog's optional arguments use the same constants.</summary>
+    public static class Defaults
+    {
+        /// <summary>Name of the label column.</summary>
+        public const string LabelColumnName = "Label";
+
+        /// <summary>Name of the feature column.</summary>
+        public const string FeatureColumnName = "Features";
+
+        /// <summary>Name of the score column.</summary>
+        public const string ScoreColumnName = "Score";
+
+        /// <summary>Features per step.</summary>
+        public const int FeaturesPerStep = 1;
+
+        /// <summary>Cell of every layer.</summary>
+        public const RecurrentCellKind Cell = RecurrentCellKind.Gru;
+
+        /// <summary>Hidden units of the single default layer.</summary>
+        public const int HiddenSize = 32;
+
+        /// <summary>Maximum passes over the training rows.</summary>
+        public const int Epochs = 200;
+
+        /// <summary>Rows per mini-batch.</summary>
+        public const int BatchSize = 32;
+
+        /// <summary>Adam's learning rate.</summary>
+        public const float LearningRate = 3e-3f;
+
+        /// <summary>Global-norm clipping threshold τ.</summary>
+        public const float GradientClippingThreshold = 1f;
+
+        /// <summary>Fraction of the rows, from the end, held out for validation.</summary>
+        public const float ValidationFraction = 0.2f;
+
+        /// <summary>Epochs without a lower validation loss before training stops.</summary>
+        public const int EarlyStoppingPatience = 20;
+
+        /// <summary>How features and label are scaled.</summary>
+        public const RnnRegressionScaling Scaling = RnnRegressionScaling.LastValue;
+
+        /// <summary>Seed of initialisation and shuffling.</summary>
+        public const int Seed = 0;
+    }
+
+    /// <summary>Name of the label column: <see cref="float"/>, finite. Default: "Label".</summary>
+    public string LabelColumnName { get; set; } = Defaults.LabelColumnName;
+
+    /// <summary>Name of the feature column: a known-size vector of <see cref="float"/> whose size is a multiple of
+    /// <see cref="FeaturesPerStep"/>, finite when training. Default: "Features".</summary>
+    public string FeatureColumnName { get; set; } = Defaults.FeatureColumnName;
+
+    /// <summary>Name of the output column: the prediction, <see cref="float"/>, in label units. Default: "Score",
+    /// the column <c>mlContext.Regression.Evaluate</c> reads.</summary>
+    public string ScoreColumnName { get; set; } = Defaults.ScoreColumnName;
+
+    /// <summary>Features per step F, at least 1: the feature vector of length W·F is read as W steps of F features
+    /// (step-major, oldest step first). Default: 1 (a vector of lags).</summary>
+    public int FeaturesPerStep { get; set; } = Defaults.FeaturesPerStep;
+
+    /// <summary>Cell of every layer. Default: <see cref="RecurrentCellKind.Gru"/>.</summary>
+    public RecurrentCellKind Cell { get; set; } = Defaults.Cell;
+
+    /// <summary>Hidden units of each layer, bottom first; at least one layer, each at least 1. Default: [32].</summary>
+    public int[] HiddenSizes { get; set; } = [Defaults.HiddenSize];
+
+    /// <summary>Layer-normalise every gate's pre-activation (with a learned gain and bias per unit). Default: false.</summary>
+    public bool LayerNormalization { get; set; }
+
+    /// <summary>Maximum passes over the training rows, at least 1; early stopping usually ends training
+    /// sooner. Default: 200.</summary>
+    public int Epochs { get; set; } = Defaults.Epochs;
+
+    /// <summary>Rows per mini-batch, at least 1. Default: 32.</summary>
+    public int BatchSize { get; set; } = Defaults.BatchSize;
+
+    /// <summary>Learning rate of the Adam optimiser, positive and finite. Default: 3e-3.</summary>
+    public float LearningRate { get; set; } = Defaults.LearningRate;
+
+    /// <summary>Threshold τ for global-norm clipping: when ‖g‖ &gt; τ, g ← τ·g/‖g‖, applied once to the summed
+    /// mini-batch gradient, before the optimiser step (Pascanu, Mikolov &amp; Bengio 2013). Positive and finite;
+    /// <see langword="null"/> turns clipping off. Choose it from
+    /// <see cref="RnnRegressionTrainingSummary.GradientNormBefore"/>: the highest value that still cuts the
+    /// spikes. Default: 1.</summary>
+    public float? GradientClippingThreshold { get; set; } = Defaults.GradientClippingThreshold;
+
+    /// <summary>Backpropagate through the last k steps of each row only (truncated BPTT), k in [1, W];
+    /// <see langword="null"/> = exact BPTT through all W steps. Default: null.</summary>
+    public int? TruncationLength { get; set; }
+
+    /// <summary>Weight α ≥ 0 of Pascanu's vanishing-gradient regulariser Ω: the objective becomes L + α·Ω.
+    /// Only for <see cref="RecurrentCellKind.Elman"/> cells without layer normalisation; use with clipping.
+    /// Default: 0 (off).</summary>
+    public float VanishingRegularizerWeight { get; set; }
+
+    /// <summary>Fraction of the rows held out for validation, in [0, 1), taken from the end: rows are read in
+    /// time order, so the model is validated on the most recent ones. Validation drives early stopping, and the
+    /// weights of the epoch with the lowest validation loss are kept. 0 = no validation. Default: 0.2.</summary>
+    public float ValidationFraction { get; set; } = Defaults.ValidationFraction;
+
+    /// <summary>Stop after this many epochs without a lower validation loss, at least 1; <see langword="null"/> =
+    /// run all <see cref="Epochs"/> (the best epoch's weights are still kept when there is validation). Ignored
+    /// without validation (<see cref="ValidationFraction"/> = 0). Default: 20.</summary>
+    public int? EarlyStoppingPatience { get; set; } = Defaults.EarlyStoppingPatience;
+
+    /// <summary>How features and label are scaled; the parameters are learned in Fit and saved with the model.
+    /// Default: <see cref="RnnRegressionScaling.LastValue"/>.</summary>
+    public RnnRegressionScaling Scaling { get; set; } = Defaults.Scaling;
+
+    /// <summary>Seed of the weight initialisation and of the shuffling of rows into mini-batches. The same seed,
+    /// options and data give a bit-identical model on the same machine, whatever the <c>MLContext</c>'s seed.
+    /// Default: 0.</summary>
+    public int Seed { get; set; } = Defaults.Seed;
+
+    /// <summary>A copy, so that later changes to this instance do not affect an estimator.</summary>
+    internal RnnRegressionOptions Clone()
+    {
+        var copy = (RnnRegressionOptions)MemberwiseClone();
+        copy.HiddenSizes = HiddenSizes?.ToArray()!;
+        return copy;
+    }
+
+    /// <summary>Throws, naming the option, if a value is out of range. The checks that need the data (the window
+    /// length for <see cref="TruncationLength"/>, the row count for <see cref="ValidationFraction"/>) are made in Fit.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">A column name is empty, or options do not fit together.</exception>
+    internal void Validate()
+    {
+        CheckName(LabelColumnName, nameof(LabelColumnName));
+        CheckName(FeatureColumnName, nameof(FeatureColumnName));
+        CheckName(ScoreColumnName, nameof(ScoreColumnName));
+        if (FeaturesPerStep < 1)
+            throw OutOfRange(nameof(FeaturesPerStep), FeaturesPerStep, "at least 1");
+        if (!Enum.IsDefined(Cell))
+            throw OutOfRange(nameof(Cell), Cell, "Elman, Lstm or Gru");
+        if (HiddenSizes is null || HiddenSizes.Length == 0)
+            throw new ArgumentException("HiddenSizes must list at least one layer's hidden size, e.g. [32].", nameof(HiddenSizes));
+        for (int l = 0; l < HiddenSizes.Length; l++)
+            if (HiddenSizes[l] < 1)
+                throw new ArgumentOutOfRangeException(nameof(HiddenSizes), HiddenSizes[l], $"HiddenSizes[{l}] must be at least 1; got {HiddenSizes[l]}.");
+        if (Epochs < 1)
+            throw OutOfRange(nameof(Epochs), Epochs, "at least 1");
+        if (BatchSize < 1)
+            throw OutOfRange(nameof(BatchSize), BatchSize, "at least 1");
+        if (!(LearningRate > 0f && float.IsFinite(LearningRate)))
+            throw OutOfRange(nameof(LearningRate), LearningRate, "positive and finite");
+        if (GradientClippingThreshold is float tau && !(tau > 0f && float.IsFinite(tau)))
+            throw OutOfRange(nameof(GradientClippingThreshold), tau, "positive and finite, or null to turn clipping off");
+        if (TruncationLength is < 1)
+            throw OutOfRange(nameof(TruncationLength), TruncationLength, "at least 1, or null for exact BPTT");
+        if (!(VanishingRegularizerWeight >= 0f && float.IsFinite(VanishingRegularizerWeight)))
+            throw OutOfRange(nameof(VanishingRegularizerWeight), VanishingRegularizerWeight, "non-negative and finite");
+        if (VanishingRegularizerWeight > 0f && (Cell != RecurrentCellKind.Elman || LayerNormalization))
+            throw new ArgumentException(
+                $"VanishingRegularizerWeight (Pascanu's Ω) is defined for Elman cells without layer normalisation; Cell is {Cell}" +
+                $"{(LayerNormalization ? " with LayerNormalization" : "")}. Set it to 0.", nameof(VanishingRegularizerWeight));
+        if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
+            throw OutOfRange(nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
+        if (EarlyStoppingPatience is < 1)
+            throw OutOfRange(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "at least 1, or null to run every epoch");
+        if (!Enum.IsDefined(Scaling))
+            throw OutOfRange(nameof(Scaling), Scaling, "LastValue, WindowMean, LogRatio or Global");
+    }
+
+    private static void CheckName(string? name, string option)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException($"{option} must name a column; got {(name is null ? "null" : $"'{name}'")}.", option);
+    }
+
+    private static ArgumentOutOfRangeException OutOfRange(string option, object? value, string expected)
+        => new(option, value, string.Format(CultureInfo.InvariantCulture, "{0} must be {1}; got {2}.", option, expected, value ?? "null"));
+}
