@@ -1,6 +1,7 @@
 using MLNetRnn.Samples;
 
 // dotnet run -c Release --project samples/MLNetRnn.Samples            the main sample (AirPassengers)
+// dotnet run -c Release --project samples/MLNetRnn.Samples -- window  window mode: lags, featurizers, CrossValidate
 // dotnet run -c Release --project samples/MLNetRnn.Samples -- adding  the adding problem on the numeric core
 string sample = args.Length > 0 ? args[0] : "airpassengers";
 return sample switch
@@ -13,6 +14,6 @@ return sample switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: MLNetRnn.Samples [airpassengers|adding]");
+    Console.Error.WriteLine("usage: MLNetRnn.Samples [airpassengers|window|adding]");
     return 2;
 }

@@ -1,13 +1,23 @@
 using BenchmarkDotNet.Running;
 using MLNetRnn.Benchmarks;
 
-// `window-scaling` compares window mode's scalings one step ahead on ../shared/data (docs/design/window-regression.md).
-if (args.Length > 0 && args[0] == "window-scaling") return WindowScalingMeasurement.Run(args[1..]);
+// Commands (dotnet run -c Release --project tests/MLNetRnn.Benchmarks -- <command>):
+//   throughput      seq/s for the reference configurations (compare with ../shared/bench/torch_rnn_bench.py)
+//   accuracy        the forecast-accuracy protocol of ../shared/accuracy (docs/accuracy.md)
+//   window-scaling  window mode's scalings one step ahead on ../shared/data (docs/design/window-regression.md)
+//   fixtures        writes the forecaster's model zip that the tests keep loading
+// Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
+return args.Length > 0 ? args[0] switch
+{
+    "throughput" => Throughput.Run(args[1..]),
+    "accuracy" => Accuracy.Run(args[1..]),
+    "window-scaling" => WindowScalingMeasurement.Run(args[1..]),
+    "fixtures" => Fixtures.Run(args[1..]),
+    _ => RunBenchmarks(args),
+} : RunBenchmarks(args);
 
-// `throughput` prints seq/s for the reference configurations (compare with ../shared/bench/torch_rnn_bench.py);
-// `accuracy` runs the forecast-accuracy protocol of ../shared/accuracy; `fixtures` writes model zips the tests keep loading; anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
-if (args.Length > 0 && args[0] == "throughput") return Throughput.Run(args[1..]);
-if (args.Length > 0 && args[0] == "accuracy") return Accuracy.Run(args[1..]);
-if (args.Length > 0 && args[0] == "fixtures") return Fixtures.Run(args[1..]);
-BenchmarkSwitcher.FromAssembly(typeof(Throughput).Assembly).Run(args);
-return 0;
+static int RunBenchmarks(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(Throughput).Assembly).Run(args);
+    return 0;
+}

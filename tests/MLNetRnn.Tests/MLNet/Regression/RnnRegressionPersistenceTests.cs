@@ -74,7 +74,7 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
         string path = _dir.File("pipeline.zip");
         _ml.Model.Save(model, data.Schema, path);
 
-        var output = LoaderProcess.Run(path, csv, "Score,ScoreCopy");
+        var output = ModelLoaderProcess.Run(path, csv, "Score,ScoreCopy");
 
         Assert.Equal("preloaded: False", output[0]);
         Assert.Equal(
@@ -207,46 +207,6 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
             var properties = LagColumns().Select(name => typeof(ScalarLags).GetProperty(name)!).ToArray();
             for (int k = 0; k < properties.Length; k++) properties[k].SetValue(lags, r.Features[k]);
             return lags;
-        }
-    }
-
-    /// <summary>Runs tests/MLNetRnn.ModelLoader, an application that references MLNetRnn and calls nothing of it
-    /// before <c>mlContext.Model.Load</c>, in a process of its own.</summary>
-    private static class LoaderProcess
-    {
-        public static List<string> Run(params string[] arguments)
-        {
-            string loader = typeof(RnnRegressionPersistenceTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .Single(a => a.Key == "MLNetRnn.ModelLoaderPath").Value!;
-            Assert.True(File.Exists(loader), $"MLNetRnn.ModelLoader was not built at '{loader}'.");
-            var start = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add("exec");
-            start.ArgumentList.Add(loader);
-            foreach (string argument in arguments) start.ArgumentList.Add(argument);
-
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail($"{loader} did not finish within two minutes.");
-            }
-            Assert.True(process.ExitCode == 0, $"MLNetRnn.ModelLoader exited with {process.ExitCode}:\n{stderr.Result}\n{stdout.Result}");
-            return stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToList();
-        }
-
-        /// <summary>The dotnet host running these tests, so the child uses the same runtime.</summary>
-        private static string DotnetHost()
-        {
-            string executable = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
-            if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } fromCli && File.Exists(fromCli))
-                return fromCli;
-            if (Environment.ProcessPath is { } current && Path.GetFileName(current) == executable)
-                return current;
-            string root = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-            string candidate = Path.Combine(root, executable);
-            return File.Exists(candidate) ? candidate : executable;
         }
     }
 }
