@@ -274,6 +274,8 @@ internal sealed class ForecastModel
     private void MeanOfMembers(Workspace ws, float[] sum)
     {
         Array.Clear(sum);
+        // λ = 0 leaves only the baseline: the networks' output would be multiplied away, so do not compute it.
+        if (CorrectionWeight == 0f) return;
         foreach (var net in Members)
         {
             ws.ResetState(1);

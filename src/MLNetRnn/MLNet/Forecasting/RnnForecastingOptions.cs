@@ -192,8 +192,9 @@ public sealed class RnnForecastingOptions
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
             throw new ArgumentException($"The output, lower-bound and upper-bound columns need distinct names; got {string.Join(", ", names.Select(n => $"'{n}'"))}.", nameof(ConfidenceLowerBoundColumn));
         // The rest (network sizes, optimiser values, epochs…) is checked by the core with the option's name.
-        ToSettings().NetworkSpec.Validate();
-        ToSettings().Training.Validate(ToSettings().NetworkSpec);
+        var settings = ToSettings();
+        settings.NetworkSpec.Validate();
+        settings.Training.Validate(settings.NetworkSpec);
     }
 
     internal ForecasterSettings ToSettings() => new()
