@@ -4,7 +4,7 @@ using MLNetRnn.Core.Data;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Optimizers;
 using MLNetRnn.Core.Training;
-using MLNetRnn.Diagnostics;
+using MLNetRnn.Core.Diagnostics;
 
 namespace MLNetRnn.Samples;
 

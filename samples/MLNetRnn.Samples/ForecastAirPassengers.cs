@@ -1,8 +1,8 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNetRnn.Forecasting;
-using MLNetRnn.MLNet.Persistence;
+using MLNetRnn.Core.Forecasting;
+using MLNetRnn.Persistence;
 
 namespace MLNetRnn.Samples;
 

@@ -3,7 +3,7 @@ using System.Globalization;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Optimizers;
 using Microsoft.ML;
-using MLNetRnn.Forecasting;
+using MLNetRnn.Core.Forecasting;
 
 namespace MLNetRnn.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML;
-using MLNetRnn.MLNet.Persistence;
+using MLNetRnn.Persistence;
 
 namespace MLNetRnn.Benchmarks;
 

@@ -98,6 +98,6 @@ catch (Exception ex)
 // the method, and the plain path must not load MLNetRnn before ML.NET does.
 [MethodImpl(MethodImplOptions.NoInlining)]
 static ITransformer LoadValidated(MLContext mlContext, string path, out DataViewSchema? inputSchema)
-    => MLNetRnn.MLNet.Persistence.ModelFile.LoadValidated(mlContext.Model, path, out inputSchema);
+    => MLNetRnn.Persistence.ModelFile.LoadValidated(mlContext.Model, path, out inputSchema);
 
 static string Bits(float value) => BitConverter.SingleToInt32Bits(value).ToString("x8", CultureInfo.InvariantCulture);

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+
+namespace MLNetRnn.Core.Forecasting;
+
+/// <summary>How each input window is scaled before it reaches the network, and its forecasts scaled back.</summary>
+/// <remarks>
+/// A global z-score from the training data fails on trending series: values beyond the training range map to
+/// inputs the net never saw and targets it cannot produce. Local scaling divides (or subtracts) each window's
+/// own level — the mean of its last season (last value when there is no season) — so the net learns shapes
+/// and relative changes, which carry over to any level.
+/// </remarks>
+public enum SeriesScaling
+{
+    /// <summary><see cref="LogRatio"/> when every training value is positive, otherwise <see cref="Difference"/>.</summary>
+    Auto,
+
+    /// <summary>x̃ = ln(x / level) / s, with s the mean absolute log step of the training series: relative changes, suited to positive series with multiplicative trend or
+    /// seasonality; forecasts stay positive.</summary>
+    LogRatio,
+
+    /// <summary>x̃ = (x − level) / s, with s the mean absolute step of the training series: additive changes,
+    /// for series that cross zero.</summary>
+    Difference,
+
+    /// <summary>x̃ = (x − μ) / σ with μ, σ from the training series: the plain baseline, for comparison.</summary>
+    Global,
+}
+
+/// <summary>A fitted scaling: one level per window, plus the training statistics the mode needs.
+/// Allocation-free per window.</summary>
+internal sealed class WindowScaler
+{
+    public WindowScaler(SeriesScaling kind, int levelSteps, float scale, float mean, float floor)
+    {
+        Debug.Assert(kind != SeriesScaling.Auto);
+        Kind = kind; LevelSteps = levelSteps; Scale = scale; Mean = mean; Floor = floor;
+    }
+
+    /// <summary>The resolved mode (never <see cref="SeriesScaling.Auto"/>).</summary>
+    public SeriesScaling Kind { get; }
+
+    /// <summary>Trailing values averaged into the level: the seasonal period, capped by the window.</summary>
+    public int LevelSteps { get; }
+
+    /// <summary>Difference: mean |Δx| of the training series; LogRatio: mean |Δ ln x|; Global: σ. Puts a
+    /// typical one-step change at about 1 in network units.</summary>
+    public float Scale { get; }
+
+    /// <summary>Global: μ.</summary>
+    public float Mean { get; }
+
+    /// <summary>LogRatio: the smallest value taken as positive (a fraction of the training minimum), so a later
+    /// zero or negative observation does not produce an infinite input.</summary>
+    public float Floor { get; }
+
+    /// <summary>Fits the scaling to the training values.</summary>
+    public static WindowScaler Fit(SeriesScaling requested, ReadOnlySpan<float> train, int windowSize, int seasonalPeriod)
+    {
+        float min = float.MaxValue;
+        double sum = 0, steps = 0;
+        foreach (float v in train) { if (v < min) min = v; sum += v; }
+        double logSteps = 0;
+        for (int i = 1; i < train.Length; i++)
+        {
+            steps += Math.Abs(train[i] - train[i - 1]);
+            if (train[i] > 0 && train[i - 1] > 0) logSteps += Math.Abs(Math.Log(train[i] / train[i - 1]));
+        }
+        double mean = sum / train.Length;
+        double var = 0;
+        foreach (float v in train) var += (v - mean) * (v - mean);
+        float std = (float)Math.Sqrt(var / Math.Max(1, train.Length - 1));
+        float meanStep = (float)(steps / Math.Max(1, train.Length - 1));
+
+        var kind = requested == SeriesScaling.Auto ? (min > 0 ? SeriesScaling.LogRatio : SeriesScaling.Difference) : requested;
+        if (kind == SeriesScaling.LogRatio && !(min > 0))
+            throw new ArgumentException($"LogRatio scaling needs a positive series; the training values reach {min}. Use SeriesScaling.Difference or Auto.", "Scaling");
+        int levelSteps = Math.Clamp(seasonalPeriod, 1, windowSize);
+        return new WindowScaler(kind, levelSteps,
+            kind switch
+            {
+                SeriesScaling.Global => Positive(std),
+                SeriesScaling.LogRatio => Positive((float)(logSteps / Math.Max(1, train.Length - 1))),
+                _ => Positive(meanStep),
+            },
+            (float)mean,
+            kind == SeriesScaling.LogRatio ? min * 1e-3f : 0f);
+    }
+
+    private static float Positive(float s) => s > 0 && float.IsFinite(s) ? s : 1f;
+
+    /// <summary>The level of a window of raw values: mean of its last <see cref="LevelSteps"/> values.</summary>
+    public float Level(ReadOnlySpan<float> window)
+    {
+        if (Kind == SeriesScaling.Global) return Mean;
+        double s = 0;
+        for (int i = window.Length - LevelSteps; i < window.Length; i++) s += Kind == SeriesScaling.LogRatio ? Math.Log(Math.Max(window[i], Floor)) : window[i];
+        s /= LevelSteps;
+        return (float)(Kind == SeriesScaling.LogRatio ? Math.Exp(s) : s);
+    }
+
+    /// <summary>Raw value → network units, relative to <paramref name="level"/>.</summary>
+    public float Forward(float x, float level) => Kind switch
+    {
+        SeriesScaling.LogRatio => MathF.Log(MathF.Max(x, Floor) / level) / Scale,
+        _ => (x - level) / Scale,
+    };
+
+    /// <summary>Network units → raw value.</summary>
+    public float Inverse(float y, float level) => Kind switch
+    {
+        SeriesScaling.LogRatio => level * MathF.Exp(y * Scale),
+        _ => level + Scale * y,
+    };
+
+    /// <summary>How a half-width in network units around <paramref name="y"/> maps to raw bounds.
+    /// Log ratios give asymmetric raw intervals, as multiplicative uncertainty should.</summary>
+    public (float Lower, float Upper) InverseInterval(float y, float halfWidth, float level)
+        => (Inverse(y - halfWidth, level), Inverse(y + halfWidth, level));
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write((int)Kind); w.Write(LevelSteps); w.Write(Scale); w.Write(Mean); w.Write(Floor);
+    }
+
+    public static WindowScaler Read(BinaryReader r)
+    {
+        var kind = (SeriesScaling)r.ReadInt32();
+        if (!Enum.IsDefined(kind) || kind == SeriesScaling.Auto) throw new InvalidDataException($"Unknown scaling {(int)kind}.");
+        return new WindowScaler(kind, r.ReadInt32(), r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
+    }
+}

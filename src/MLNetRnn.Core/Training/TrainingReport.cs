@@ -1,0 +1,82 @@
+namespace MLNetRnn.Core.Training;
+
+/// <summary>What happened in one epoch.</summary>
+/// <param name="Epoch">0-based epoch.</param>
+/// <param name="TrainingLoss">Mean loss over the epoch's training steps (regulariser excluded).</param>
+/// <param name="ValidationLoss">Loss on the validation data after the epoch, or NaN without validation data.</param>
+/// <param name="LearningRate">Learning rate used in the epoch.</param>
+/// <param name="MeanGradientNorm">Mean ‖g‖ before clipping over the epoch's finite steps.</param>
+/// <param name="MaxGradientNorm">Largest ‖g‖ before clipping in the epoch.</param>
+/// <param name="ClippedSteps">Steps whose gradient the clipping changed.</param>
+/// <param name="Regularizer">Mean Pascanu Ω per step (before weighting), 0 when off.</param>
+/// <param name="SkippedSteps">Steps skipped for a non-finite loss or gradient.</param>
+public readonly record struct EpochSummary(int Epoch, double TrainingLoss, double ValidationLoss, double LearningRate,
+    double MeanGradientNorm, double MaxGradientNorm, int ClippedSteps, double Regularizer, int SkippedSteps);
+
+/// <summary>Reported after each epoch to an <see cref="IProgress{T}"/>.</summary>
+/// <param name="Epoch">0-based epoch just finished.</param>
+/// <param name="Epochs">Configured maximum epochs.</param>
+/// <param name="Summary">The epoch's figures.</param>
+public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summary);
+
+/// <summary>The record of a training run: per-epoch figures, the per-step gradient-norm curve, and how
+/// far the error signal reached back in time.</summary>
+public sealed class TrainingReport
+{
+    private readonly List<EpochSummary> _epochs;
+    private readonly float[] _backwardSignal;   // (epochs, T) mean ‖dL/dh_t‖ of the top layer per epoch
+    private readonly int _steps;
+
+    internal TrainingReport(int epochs, int stepsPerEpoch, int windowSteps)
+    {
+        _epochs = new List<EpochSummary>(epochs);
+        GradientNorms = new GradientNormHistory(epochs * stepsPerEpoch);
+        _backwardSignal = new float[epochs * windowSteps];
+        _steps = windowSteps;
+    }
+
+    /// <summary>One entry per epoch run.</summary>
+    public IReadOnlyList<EpochSummary> Epochs => _epochs;
+
+    /// <summary>‖g‖ before and after clipping, and the loss, for every step.</summary>
+    public GradientNormHistory GradientNorms { get; }
+
+    /// <summary>Optimiser steps taken.</summary>
+    public int StepsTaken { get; internal set; }
+
+    /// <summary>Steps skipped for a non-finite loss or gradient.</summary>
+    public int SkippedSteps { get; internal set; }
+
+    /// <summary>Epoch of the lowest validation loss, or −1 without validation data.</summary>
+    public int BestEpoch { get; internal set; } = -1;
+
+    /// <summary>The lowest validation loss, or NaN without validation data.</summary>
+    public double BestValidationLoss { get; internal set; } = double.NaN;
+
+    /// <summary>Whether early stopping ended the run before the configured epochs.</summary>
+    public bool StoppedEarly { get; internal set; }
+
+    /// <summary>Whether the weights of <see cref="BestEpoch"/> were restored at the end.</summary>
+    public bool RestoredBestWeights { get; internal set; }
+
+    /// <summary>Wall-clock duration of the run.</summary>
+    public TimeSpan Duration { get; internal set; }
+
+    /// <summary>Steps T of the window (the streaming regime: k2) that <see cref="BackwardSignal"/> covers.</summary>
+    public int WindowSteps => _steps;
+
+    /// <summary>
+    /// Mean ‖∂L/∂h_t‖ of the top layer for t = 0..T−1 over the training steps of <paramref name="epoch"/>:
+    /// how strongly the error reaches each step of the window. A curve that falls to zero far from the loss
+    /// shows vanishing gradients; one that grows shows explosion.
+    /// </summary>
+    public ReadOnlySpan<float> BackwardSignal(int epoch)
+    {
+        if (epoch < 0 || epoch >= _epochs.Count) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, $"epoch must be in [0, {_epochs.Count}).");
+        return _backwardSignal.AsSpan(epoch * _steps, _steps);
+    }
+
+    internal Span<float> BackwardSignalSlot(int epoch) => _backwardSignal.AsSpan(epoch * _steps, _steps);
+
+    internal void AddEpoch(in EpochSummary summary) => _epochs.Add(summary);
+}

@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Memory;
+using MLNetRnn.Core.Network;
+using MLNetRnn.Core.Optimizers;
+using MLNetRnn.Core.Training;
+
+namespace MLNetRnn.Regression;
+
+// N = rows, V = validation rows (the last V), W = steps per row, F = features per step.
+// A row's features are (W, F) row-major: step-major, oldest step first. Feature 0 is the level feature.
+
+/// <summary>
+/// The fitted scaling of window mode: how a row's features and label map to network units and back.
+/// See <see cref="RnnRegressionScaling"/> for the equations. Allocation-free per row.
+/// </summary>
+internal sealed class WindowScaling
+{
+    public WindowScaling(RnnRegressionScaling kind, float targetScale, float labelMean, float[] featureMean, float[] featureScale)
+    {
+        Debug.Assert(featureMean.Length == featureScale.Length);
+        Kind = kind; TargetScale = targetScale; LabelMean = labelMean; FeatureMean = featureMean; FeatureScale = featureScale;
+    }
+
+    public RnnRegressionScaling Kind { get; }
+
+    /// <summary>s: one network unit of the label (LastValue, WindowMean: RMS of y − ℓ; LogRatio: RMS of ln(y/ℓ);
+    /// Global: σ of y).</summary>
+    public float TargetScale { get; }
+
+    /// <summary>Global: μ of the label; the level of every row.</summary>
+    public float LabelMean { get; }
+
+    public float[] FeatureMean { get; }    // (F) μ per feature over the training rows and steps
+    public float[] FeatureScale { get; }   // (F) σ per feature, 1 where σ is 0
+
+    public int FeaturesPerStep => FeatureMean.Length;
+
+    /// <summary>Fits the scaling to the training rows (N, W, F) and labels (N); for <see cref="RnnRegressionScaling.LogRatio"/>
+    /// feature 0 and the labels must be positive (the caller checks).</summary>
+    public static WindowScaling Fit(RnnRegressionScaling kind, ReadOnlySpan<float> features, ReadOnlySpan<float> labels, int N, int W, int F)
+    {
+        var mean = new float[F];
+        var scale = new float[F];
+        for (int f = 0; f < F; f++)
+        {
+            double sum = 0, sumSq = 0;
+            for (int k = f; k < N * W * F; k += F) sum += features[k];
+            double mu = sum / (N * W);
+            for (int k = f; k < N * W * F; k += F) sumSq += (features[k] - mu) * (features[k] - mu);
+            mean[f] = (float)mu;
+            scale[f] = Positive(Math.Sqrt(sumSq / (N * W)));
+        }
+
+        double labelSum = 0;
+        for (int n = 0; n < N; n++) labelSum += labels[n];
+        double labelMean = labelSum / N;
+        var scaling = new WindowScaling(kind, 1f, (float)labelMean, mean, scale);
+        double sq = 0;
+        for (int n = 0; n < N; n++)
+        {
+            double level = scaling.Level(features.Slice(n * W * F, W * F));
+            double d = kind == RnnRegressionScaling.LogRatio ? Math.Log(labels[n] / level) : labels[n] - level;
+            sq += d * d;
+        }
+        return new WindowScaling(kind, Positive(Math.Sqrt(sq / N)), (float)labelMean, mean, scale);
+    }
+
+    // A constant label or feature has no spread to divide by; 1 keeps its values as they are.
+    private static float Positive(double s) => s > 1e-30 && double.IsFinite(s) ? (float)s : 1f;
+
+    /// <summary>ℓ of one row (W·F values): feature 0 at the last step, its mean over the steps, or the label mean.</summary>
+    public float Level(ReadOnlySpan<float> row)
+    {
+        int F = FeaturesPerStep, W = row.Length / F;
+        switch (Kind)
+        {
+            case RnnRegressionScaling.LastValue:
+            case RnnRegressionScaling.LogRatio:
+                return row[(W - 1) * F];
+            case RnnRegressionScaling.WindowMean:
+                double sum = 0;
+                for (int t = 0; t < W; t++) sum += row[t * F];
+                return (float)(sum / W);
+            default:
+                return LabelMean;
+        }
+    }
+
+    /// <summary>Writes the network input of one row into <paramref name="destination"/> (W·F values). Returns
+    /// false when the row cannot be scaled: LogRatio with a feature 0 that is not positive.</summary>
+    public bool ScaleFeatures(ReadOnlySpan<float> row, float level, Span<float> destination)
+    {
+        int F = FeaturesPerStep;
+        float s = TargetScale;
+        for (int k = 0; k < row.Length; k++)
+        {
+            int f = k % F;
+            if (f != 0 || Kind == RnnRegressionScaling.Global)
+            {
+                destination[k] = (row[k] - FeatureMean[f]) / FeatureScale[f];
+            }
+            else if (Kind == RnnRegressionScaling.LogRatio)
+            {
+                if (!(row[k] > 0f && level > 0f)) return false;
+                destination[k] = MathF.Log(row[k] / level) / s;
+            }
+            else
+            {
+                destination[k] = (row[k] - level) / s;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Label units → network units.</summary>
+    public float ScaleLabel(float y, float level)
+        => Kind == RnnRegressionScaling.LogRatio ? MathF.Log(y / level) / TargetScale : (y - level) / TargetScale;
+
+    /// <summary>Network units → label units.</summary>
+    public float Unscale(float output, float level)
+        => Kind == RnnRegressionScaling.LogRatio ? level * MathF.Exp(TargetScale * output) : level + TargetScale * output;
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write((int)Kind);
+        w.Write(TargetScale);
+        w.Write(LabelMean);
+        w.Write(FeaturesPerStep);
+        foreach (float v in FeatureMean) w.Write(v);
+        foreach (float v in FeatureScale) w.Write(v);
+    }
+
+    public static WindowScaling Read(BinaryReader r)
+    {
+        var kind = (RnnRegressionScaling)r.ReadInt32();
+        if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown scaling {(int)kind}.");
+        float targetScale = r.ReadSingle(), labelMean = r.ReadSingle();
+        int F = r.ReadInt32();
+        if (F < 1 || F > 1 << 20) throw new InvalidDataException($"Features per step {F} is out of range.");
+        var mean = new float[F];
+        var scale = new float[F];
+        for (int f = 0; f < F; f++) mean[f] = r.ReadSingle();
+        for (int f = 0; f < F; f++) scale[f] = r.ReadSingle();
+        return new WindowScaling(kind, targetScale, labelMean, mean, scale);
+    }
+}
+
+/// <summary>
+/// Window mode's model without ML.NET: a scaling and a recurrent network that reads W steps of F features and
+/// predicts one value at the last step. The transformer wraps it; tests can drive it with arrays.
+/// </summary>
+internal sealed class WindowRegressionModel
+{
+    public WindowRegressionModel(int steps, WindowScaling scaling, RecurrentNetwork network)
+    {
+        Debug.Assert(network.Spec.InputSize == scaling.FeaturesPerStep && network.Spec.OutputSize == 1);
+        Steps = steps; Scaling = scaling; Network = network;
+    }
+
+    /// <summary>W.</summary>
+    public int Steps { get; }
+
+    /// <summary>F.</summary>
+    public int FeaturesPerStep => Scaling.FeaturesPerStep;
+
+    public WindowScaling Scaling { get; }
+
+    public RecurrentNetwork Network { get; }
+
+    /// <summary>
+    /// Fits the scaling on the training rows and trains the network, validating on the last
+    /// ⌊N·ValidationFraction⌉ rows. <paramref name="features"/> is (N, W, F), <paramref name="labels"/> (N).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Too few rows for the validation split (names ValidationFraction).</exception>
+    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary) Train(RnnRegressionOptions o,
+        float[] features, float[] labels, int N, int W, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        int F = o.FeaturesPerStep;
+        int V = ValidationRows(o.ValidationFraction, N);
+        int trainCount = N - V;
+        var scaling = WindowScaling.Fit(o.Scaling, features.AsSpan(0, trainCount * W * F), labels.AsSpan(0, trainCount), trainCount, W, F);
+
+        var inputs = new float[N * W * F];      // (N, W, F) network units
+        var targets = new float[N];             // (N, 1, 1) network units
+        for (int n = 0; n < N; n++)
+        {
+            var row = features.AsSpan(n * W * F, W * F);
+            float level = scaling.Level(row);
+            bool scaled = scaling.ScaleFeatures(row, level, inputs.AsSpan(n * W * F, W * F));
+            Debug.Assert(scaled, "The estimator checks LogRatio's positive values before training.");
+            targets[n] = scaling.ScaleLabel(labels[n], level);
+        }
+        var train = new SequenceDataset(inputs[..(trainCount * W * F)], targets[..trainCount], trainCount, W, F, 1);
+        var validation = V > 0 ? new SequenceDataset(inputs[(trainCount * W * F)..], targets[trainCount..], V, W, F, 1) : null;
+
+        var spec = new RecurrentNetworkSpec
+        {
+            Cell = o.Cell, InputSize = F, HiddenSizes = o.HiddenSizes.ToArray(), OutputSize = 1, LayerNormalization = o.LayerNormalization,
+        };
+        var network = new RecurrentNetwork(spec, o.Seed);
+        var training = new TrainingOptions
+        {
+            Epochs = o.Epochs,
+            BatchSize = o.BatchSize,
+            Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam, LearningRate = o.LearningRate },
+            GradientClipping = o.GradientClippingThreshold is null ? GradientClippingMode.None : GradientClippingMode.GlobalNorm,
+            GradientClippingThreshold = o.GradientClippingThreshold ?? TrainingOptions.Defaults.GradientClippingThreshold,
+            TruncationLength = o.TruncationLength,
+            VanishingRegularizerWeight = o.VanishingRegularizerWeight,
+            EarlyStoppingPatience = validation is null ? null : o.EarlyStoppingPatience,
+            RestoreBestWeights = true,
+            Seed = o.Seed,
+        };
+        var report = new RecurrentTrainer(network, training).Fit(train, validation, progress, ct);
+        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V));
+    }
+
+    /// <summary>V for N rows: ⌊N·fraction⌉, 0 when the fraction is 0.</summary>
+    /// <exception cref="InvalidOperationException">The split leaves no row on one side.</exception>
+    public static int ValidationRows(float fraction, int N)
+    {
+        if (fraction == 0f) return 0;
+        int V = (int)Math.Round(N * (double)fraction, MidpointRounding.AwayFromZero);
+        if (V < 1 || V >= N)
+            throw new InvalidOperationException(
+                $"ValidationFraction {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} of {N} rows leaves {V} for validation and {N - V} for training; " +
+                "both need at least 1. Provide more rows or set ValidationFraction to 0.");
+        return V;
+    }
+
+    /// <summary>What one thread needs to predict: a workspace for one row. Allocates it.</summary>
+    public Workspace CreateWorkspace() => Network.CreateWorkspace(Steps, 1, 1);
+
+    /// <summary>The prediction for one row of W·F raw features, in label units. No allocation.</summary>
+    public float Predict(ReadOnlySpan<float> row, Workspace ws)
+    {
+        Debug.Assert(row.Length == Steps * FeaturesPerStep);
+        float level = Scaling.Level(row);
+        // One row: the workspace's time-major (W, 1, F) input is the row's own (W, F) layout.
+        if (!Scaling.ScaleFeatures(row, level, ws.Input.AsSpan(0, row.Length))) return float.NaN;
+        ws.ResetState(1);
+        Network.Forward(ws, Steps, 1, 1);
+        return Scaling.Unscale(ws.Output[0], level);
+    }
+
+    // *** Binary format, version 1 ***
+    // int32:   W, steps per row
+    // scaling: int32 kind, float s, float label mean, int32 F, float[F] feature means, float[F] feature scales
+    // spec:    int32 cell, int32 I, int32 L, int32[L] hidden sizes, int32 O, bool layer norm,
+    //          int32 Elman activation, float leaky slope, float rrelu lower, float rrelu upper, float ELU α
+    // int32:   parameter count, then float[count] parameters (ParameterBuffer layout)
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Steps);
+        Scaling.Write(w);
+        var spec = Network.Spec;
+        w.Write((int)spec.Cell);
+        w.Write(spec.InputSize);
+        w.Write(spec.HiddenSizes.Count);
+        foreach (int h in spec.HiddenSizes) w.Write(h);
+        w.Write(spec.OutputSize);
+        w.Write(spec.LayerNormalization);
+        w.Write((int)spec.Activation);
+        w.Write(spec.LeakySlope);
+        w.Write(spec.RandomizedLeakyLower);
+        w.Write(spec.RandomizedLeakyUpper);
+        w.Write(spec.EluAlpha);
+        var values = Network.Parameters.Values;
+        w.Write(values.Length);
+        foreach (float v in values) w.Write(v);
+    }
+
+    public static WindowRegressionModel Read(BinaryReader r)
+    {
+        int W = r.ReadInt32();
+        if (W < 1) throw new InvalidDataException($"Steps per row {W} is out of range.");
+        var scaling = WindowScaling.Read(r);
+        var cell = (Core.Cells.RecurrentCellKind)r.ReadInt32();
+        int inputSize = r.ReadInt32();
+        int layers = r.ReadInt32();
+        if (layers < 1 || layers > 1024) throw new InvalidDataException($"Layer count {layers} is out of range.");
+        var hidden = new int[layers];
+        for (int l = 0; l < layers; l++) hidden[l] = r.ReadInt32();
+        var spec = new RecurrentNetworkSpec
+        {
+            Cell = cell, InputSize = inputSize, HiddenSizes = hidden, OutputSize = r.ReadInt32(), LayerNormalization = r.ReadBoolean(),
+            Activation = (Core.Cells.ElmanActivation)r.ReadInt32(), LeakySlope = r.ReadSingle(),
+            RandomizedLeakyLower = r.ReadSingle(), RandomizedLeakyUpper = r.ReadSingle(), EluAlpha = r.ReadSingle(),
+        };
+        try
+        {
+            spec.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"The saved network is invalid: {ex.Message}", ex);
+        }
+        if (spec.InputSize != scaling.FeaturesPerStep || spec.OutputSize != 1)
+            throw new InvalidDataException($"The saved network reads {spec.InputSize} features and writes {spec.OutputSize} outputs; the scaling has {scaling.FeaturesPerStep} features per step and one label.");
+        int count = r.ReadInt32();
+        if (count < 0 || count > 1 << 28) throw new InvalidDataException($"Parameter count {count} is out of range.");
+        var values = new float[count];
+        for (int k = 0; k < count; k++) values[k] = r.ReadSingle();
+        try
+        {
+            return new WindowRegressionModel(W, scaling, RecurrentNetwork.FromParameters(spec, values));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"The saved parameters do not fit the saved network: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Losses;
+using MLNetRnn.Core.Network;
+using Xunit.Abstractions;
+
+namespace MLNetRnn.Core.Tests.Cells;
+
+/// <summary>Backward against central differences for every cell, Elman activation, depth, loss, loss
+/// placement and layer normalisation: every parameter, every input element and the initial state.</summary>
+public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper output)
+{
+    private static RecurrentNetworkSpec Spec(RecurrentCellKind cell, int[] hidden, ElmanActivation act = ElmanActivation.Tanh,
+        bool layerNorm = false, int inputs = 2, int outputs = 2) => new()
+    {
+        Cell = cell, HiddenSizes = hidden, Activation = act, LayerNormalization = layerNorm, InputSize = inputs, OutputSize = outputs,
+    };
+
+    public static TheoryData<GradientCase> ElmanActivations()
+    {
+        var d = new TheoryData<GradientCase>();
+        foreach (var act in Enum.GetValues<ElmanActivation>())
+            d.Add(new GradientCase($"elman-{act}-l1-last", Spec(RecurrentCellKind.Elman, [3], act), T: 5, B: 2, P: 1));
+        return d;
+    }
+
+    public static TheoryData<GradientCase> Cells()
+    {
+        var d = new TheoryData<GradientCase>();
+        foreach (var cell in Enum.GetValues<RecurrentCellKind>())
+        {
+            string n = cell.ToString().ToLowerInvariant();
+            d.Add(new GradientCase($"{n}-l1-last", Spec(cell, [3]), T: 5, B: 2, P: 1));
+            d.Add(new GradientCase($"{n}-l2-all", Spec(cell, [3, 3]), T: 5, B: 2, P: 5));
+            d.Add(new GradientCase($"{n}-l3-mixed-sizes-horizon", Spec(cell, [4, 2, 3]), T: 6, B: 2, P: 3));
+            d.Add(new GradientCase($"{n}-l1-univariate-batch1", Spec(cell, [3], inputs: 1, outputs: 1), T: 7, B: 1, P: 1));
+            d.Add(new GradientCase($"{n}-l2-layernorm-all", Spec(cell, [3, 4], layerNorm: true), T: 4, B: 2, P: 4));
+            d.Add(new GradientCase($"{n}-l1-huber", Spec(cell, [3]), T: 5, B: 3, P: 2, Loss: LossKind.Huber));
+            d.Add(new GradientCase($"{n}-l1-mae", Spec(cell, [3]), T: 5, B: 3, P: 2, Loss: LossKind.MeanAbsoluteError));
+        }
+        d.Add(new GradientCase("elman-relu-l2-layernorm", Spec(RecurrentCellKind.Elman, [4, 3], ElmanActivation.Relu, layerNorm: true), T: 5, B: 2, P: 5));
+        d.Add(new GradientCase("elman-elu-l2-all", Spec(RecurrentCellKind.Elman, [3, 3], ElmanActivation.Elu), T: 5, B: 2, P: 5));
+        return d;
+    }
+
+    public static TheoryData<GradientCase> Truncations()
+    {
+        var d = new TheoryData<GradientCase>();
+        foreach (var cell in Enum.GetValues<RecurrentCellKind>())
+        {
+            string n = cell.ToString().ToLowerInvariant();
+            d.Add(new GradientCase($"{n}-l1-last-k3of7", Spec(cell, [3]), T: 7, B: 2, P: 1, Truncation: 3));
+            d.Add(new GradientCase($"{n}-l2-all-k2of6", Spec(cell, [3, 3]), T: 6, B: 2, P: 6, Truncation: 2));
+            d.Add(new GradientCase($"{n}-l1-horizon-k4of6", Spec(cell, [3]), T: 6, B: 2, P: 3, Truncation: 4));
+            d.Add(new GradientCase($"{n}-l1-last-k1of5", Spec(cell, [3]), T: 5, B: 2, P: 1, Truncation: 1));
+        }
+        d.Add(new GradientCase("elman-tanh-layernorm-k3of6", Spec(RecurrentCellKind.Elman, [3], layerNorm: true), T: 6, B: 2, P: 2, Truncation: 3));
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(ElmanActivations))]
+    public void ElmanBackwardMatchesCentralDifferencesForEveryActivation(GradientCase c) => FiniteDifference.Check(c, output);
+
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void BackwardMatchesCentralDifferencesForEveryCellDepthLossAndPlacement(GradientCase c) => FiniteDifference.Check(c, output);
+
+    [Theory]
+    [MemberData(nameof(Truncations))]
+    public void TruncatedBackwardMatchesCentralDifferencesOfTheTruncatedObjective(GradientCase c) => FiniteDifference.Check(c, output);
+}

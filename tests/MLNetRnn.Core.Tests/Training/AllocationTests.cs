@@ -1,0 +1,51 @@
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Network;
+using MLNetRnn.Core.Optimizers;
+using MLNetRnn.Core.Training;
+
+namespace MLNetRnn.Core.Tests.Training;
+
+/// <summary>Everything a training step touches is allocated when the run starts; an epoch allocates nothing.</summary>
+public sealed class AllocationTests
+{
+    public static TheoryData<string, RecurrentNetworkSpec, TrainingOptions> Configurations() => new()
+    {
+        { "lstm-adam-validation", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Lstm, InputSize = 2, HiddenSizes = [16, 8] }, new TrainingOptions { ValidationFraction = 0.25f } },
+        { "gru-layernorm-truncated", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Gru, InputSize = 2, HiddenSizes = [16], LayerNormalization = true }, new TrainingOptions { TruncationLength = 5 } },
+        { "elman-rrelu-omega-sgd", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Elman, Activation = ElmanActivation.RandomizedLeakyRelu, InputSize = 2, HiddenSizes = [16] },
+            new TrainingOptions { VanishingRegularizerWeight = 0.5f, GradientClipping = GradientClippingMode.Value, Optimizer = new OptimizerOptions { Kind = OptimizerKind.Sgd, LearningRate = 0.01f, Momentum = 0.9f, Nesterov = true } } },
+        { "elman-tanh-rmsprop-cosine", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Elman, InputSize = 2, HiddenSizes = [16] },
+            new TrainingOptions { Optimizer = new OptimizerOptions { Kind = OptimizerKind.RmsProp }, LearningRateSchedule = new LearningRateSchedule { Kind = LearningRateScheduleKind.Cosine } } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void WindowedTrainingEpochDoesNotAllocate(string name, RecurrentNetworkSpec spec, TrainingOptions options)
+    {
+        var data = SyntheticTasks.AddingProblem(100, 12, seed: 1);
+        var net = new RecurrentNetwork(spec, seed: 1);
+        var session = new RecurrentTrainer(net, options with { Epochs = 3, BatchSize = 16 }).CreateWindowedSession(data, null);
+        int sinceBest = 0;
+        session.RunEpoch(0, CancellationToken.None, ref sinceBest); // JIT and tiering out of the way
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        session.RunEpoch(1, CancellationToken.None, ref sinceBest);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{name}: an epoch allocated {allocated} bytes.");
+    }
+
+    [Fact]
+    public void StreamingTrainingEpochDoesNotAllocate()
+    {
+        var rng = new Random(1);
+        var x = Enumerable.Range(0, 3).Select(_ => Enumerable.Range(0, 200).Select(_ => rng.NextSingle()).ToArray()).ToArray();
+        var net = new RecurrentNetwork(new RecurrentNetworkSpec { Cell = RecurrentCellKind.Lstm, InputSize = 1, HiddenSizes = [8] }, seed: 1);
+        var session = new StreamingSession(net, new TrainingOptions { Epochs = 3 }, new StreamingDataset(x, x, 1, 1),
+            new StreamingOptions { Streams = 6, TruncationInterval = 7, TruncationLength = 12 }, new StreamingDataset(x, x, 1, 1));
+        int sinceBest = 0;
+        session.RunEpoch(0, CancellationToken.None, ref sinceBest);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        session.RunEpoch(1, CancellationToken.None, ref sinceBest);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

@@ -1,0 +1,162 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetRnn.Core.Forecasting;
+using static MLNetRnn.Tests.Forecasting.ForecastingTestData;
+
+namespace MLNetRnn.Tests.Forecasting;
+
+public sealed class RnnForecastingEstimatorTests
+{
+    private readonly MLContext _ml = new(seed: 0);
+
+    [Fact]
+    public void TransformForecastsEachRowFromTheRowsUpToIt()
+    {
+        var series = Seasonal(120, seed: 1);
+        var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, series));
+        var output = model.Transform(View(_ml, series));
+        var forecasts = output.GetColumn<float[]>("Forecast").ToArray();
+        Assert.Equal(120, forecasts.Length);
+        Assert.All(forecasts.Take(23), f => Assert.All(f, x => Assert.True(float.IsNaN(x))));        // fewer rows than the window
+        Assert.All(forecasts.Skip(23), f => Assert.All(f, x => Assert.True(float.IsFinite(x))));
+        // The last row's forecast is the forecast from the end of the series: the engine's.
+        Assert.Equal(model.CreateForecastingEngine().Predict().Forecast, forecasts[^1]);
+        // Row 60's forecast depends only on rows up to 60: cutting the view there does not change it.
+        var prefix = model.Transform(View(_ml, series[..61])).GetColumn<float[]>("Forecast").ToArray();
+        Assert.Equal(forecasts[60], prefix[60]);
+    }
+
+    [Fact]
+    public void ForecastBeatsSeasonalNaiveOnTrendingSeasonalSeries()
+    {
+        // Seasonal naive repeats last year and misses a year of trend (6 units); a working net does not.
+        var series = Seasonal(156, seed: 2);
+        var train = series[..144];
+        var model = _ml.Forecasting.ForecastByRnn(Fast(horizon: 12)).Fit(View(_ml, train));
+        var forecast = model.CreateForecastingEngine().Predict().Forecast;
+        var actual = series[144..];
+        double mase = ForecastMetrics.Mase(actual, forecast, train, 12);
+        double naive = ForecastMetrics.Mase(actual, ForecastMetrics.SeasonalNaive(train, 12, 12), train, 12);
+        Assert.True(mase < 0.8 * naive, $"MASE {mase:F3} vs seasonal naive {naive:F3}");
+    }
+
+    [Theory]
+    [InlineData(SeriesScaling.Auto, true)]         // log ratios, noise proportional to the level
+    [InlineData(SeriesScaling.Difference, false)]  // differences, noise of constant size
+    public void IntervalsHoldTheirCoverageOnHeldOutData(SeriesScaling scaling, bool multiplicative)
+    {
+        // Many origins on a long noisy series: the share of held-out values inside the 90% bounds is near 90%.
+        var series = multiplicative ? SeasonalMultiplicative(600, seed: 3, relativeNoise: 0.03) : Seasonal(600, seed: 3, noise: 4);
+        var options = Fast(horizon: 3);
+        options.ValidationFraction = 0.3f;
+        options.Scaling = scaling;
+        var model = _ml.Forecasting.ForecastByRnn(options).Fit(View(_ml, series[..400]));
+        var output = model.Transform(View(_ml, series));
+        var lower = output.GetColumn<float[]>("Lower").ToArray();
+        var upper = output.GetColumn<float[]>("Upper").ToArray();
+        int inside = 0, total = 0;
+        for (int t = 400; t + 3 < series.Length; t++)
+            for (int h = 0; h < 3; h++, total++)
+                if (series[t + 1 + h] >= lower[t][h] && series[t + 1 + h] <= upper[t][h]) inside++;
+        double coverage = (double)inside / total;
+        Assert.InRange(coverage, 0.84, 0.96);
+    }
+
+    [Fact]
+    public void RecursiveStrategyFeedsItsForecastsBack()
+    {
+        // A one-step head applied H times: its first step is the one-step forecast from the window, and each later
+        // step is the one-step forecast after appending the previous ones.
+        var series = Seasonal(120, seed: 7);
+        var o = Fast(horizon: 4);
+        o.Strategy = ForecastingStrategy.Recursive;
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, series));
+        var engine = model.CreateForecastingEngine();
+        var forecast = engine.Predict().Forecast;
+        engine.Observe(forecast[0]);
+        Assert.Equal(forecast[1], engine.Predict().Forecast[0], 3);
+        double mase = ForecastMetrics.Mase(Seasonal(124, seed: 7)[120..], forecast, series, 12);
+        Assert.True(mase < 1.5, $"recursive MASE {mase:F3}");
+    }
+
+    [Fact]
+    public void ElmanCellWithPascanuRegularizerTrainsThroughTheFrontDoor()
+    {
+        var o = Fast();
+        o.Cell = MLNetRnn.Core.Cells.RecurrentCellKind.Elman;
+        o.VanishingRegularizerWeight = 0.1f;
+        o.TruncationLength = 12;
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Seasonal(100, seed: 8)));
+        Assert.All(model.TrainingSummary.Members[0].GradientNormBefore, g => Assert.True(float.IsFinite(g)));
+        Assert.All(model.CreateForecastingEngine().Predict().Forecast, f => Assert.True(float.IsFinite(f)));
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalForecasts()
+    {
+        var series = Seasonal(100, seed: 4);
+        float[] Forecast(int seed)
+        {
+            var o = Fast(); o.Seed = seed;
+            return _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, series)).CreateForecastingEngine().Predict().Forecast;
+        }
+        Assert.Equal(Forecast(3), Forecast(3));
+        Assert.NotEqual(Forecast(3), Forecast(4));
+    }
+
+    [Fact]
+    public void CovariatesFeedTheNetwork()
+    {
+        // The value jumps by 20 on promotion rows; with the promo covariate the forecaster knows why.
+        var rng = new Random(5);
+        int n = 160;
+        var promo = Enumerable.Range(0, n).Select(t => t % 7 == 3 ? 1f : 0f).ToArray();
+        var values = Enumerable.Range(0, n).Select(t => (float)(50 + 20 * promo[t] + Normal(rng))).ToArray();
+        var o = Fast(window: 14, horizon: 1, season: 1);
+        o.CovariateColumnNames = [nameof(SeriesRow.Promo)];
+        o.SeasonalNaiveBaseline = false;
+        o.Epochs = 150;
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, values, promo));
+        Assert.Equal([nameof(SeriesRow.Promo)], model.CovariateColumnNames);
+        var summary = model.TrainingSummary;
+        Assert.True(summary.Members[0].ValidationLoss.Min() < summary.Members[0].ValidationLoss[0] / 2);
+    }
+
+    [Fact]
+    public void EngineObservesAndForecastsLikeTransform()
+    {
+        var series = Seasonal(130, seed: 6);
+        var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, series[..100]));
+        var engine = model.CreateForecastingEngine();
+        Assert.Equal(100, engine.ObservationCount);
+        foreach (float v in series[100..]) engine.Observe(v);
+        var transformed = model.Transform(View(_ml, series)).GetColumn<float[]>("Forecast").Last();
+        var predicted = engine.Predict();
+        Assert.Equal(transformed, predicted.Forecast);
+        var narrow = engine.Predict(horizon: 3, confidenceLevel: 0.5f);
+        Assert.Equal(3, narrow.Forecast.Length);
+        Assert.True(narrow.UpperBound[0] - narrow.LowerBound[0] <= predicted.UpperBound[0] - predicted.LowerBound[0]);
+    }
+
+    [Fact]
+    public void OutputSchemaAddsVectorColumnsOfHorizonLength()
+    {
+        var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, Seasonal(80, 1)));
+        var schema = model.GetOutputSchema(View(_ml, [1f]).Schema);
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Upper"].Type);
+        Assert.False(model.IsRowToRowMapper);
+        Assert.Throws<InvalidOperationException>(() => model.GetRowToRowMapper(schema));
+    }
+
+    [Fact]
+    public void CatalogDefaultsMatchOptionsDefaults()
+    {
+        var method = typeof(RnnCatalog).GetMethods().Single(m => m.Name == nameof(RnnCatalog.ForecastByRnn) && m.GetParameters().Length > 2);
+        var defaults = new RnnForecastingOptions();
+        foreach (var p in method.GetParameters().Where(p => p.HasDefaultValue))
+        {
+            var property = typeof(RnnForecastingOptions).GetProperties().Single(x => string.Equals(x.Name, p.Name, StringComparison.OrdinalIgnoreCase));
+            Assert.Equal(property.GetValue(defaults), p.DefaultValue);
+        }
+    }
+}
