@@ -83,7 +83,7 @@ internal sealed class ForecastModel
             int seed = s.Training.Seed + k;
             var options = s.Training with { Seed = seed, EarlyStoppingPatience = validation is null ? null : s.Training.EarlyStoppingPatience, ValidationFraction = 0 };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var report = new RecurrentTrainer(net, options).Fit(train, validation, progress, ct);
+            var report = new RecurrentTrainer(net, options).Fit(train, validation, PhaseProgress.Wrap(progress, $"member {k + 1} of {s.EnsembleSize}"), ct);
             members[k] = net;
             summaries[k] = MemberTrainingSummary.From(seed, report);
         }
@@ -121,7 +121,7 @@ internal sealed class ForecastModel
                 int epochs = Math.Max(1, (int)Math.Round((summaries[k].BestEpoch + 1) * (double)N / trainCount));
                 var options = s.Training with { Seed = s.Training.Seed + k, Epochs = epochs, EarlyStoppingPatience = null, ValidationFraction = 0 };
                 var net = new RecurrentNetwork(s.NetworkSpec, s.Training.Seed + k);
-                var report = new RecurrentTrainer(net, options).Fit(all, null, progress, ct);
+                var report = new RecurrentTrainer(net, options).Fit(all, null, PhaseProgress.Wrap(progress, $"refit {k + 1} of {s.EnsembleSize}"), ct);
                 members[k] = net;
                 summaries[k] = summaries[k] with { RefitEpochs = epochs, RefitFinalLoss = report.Epochs[^1].TrainingLoss };
             }
@@ -363,4 +363,12 @@ internal sealed class ForecastModel
         float lambda = r.ReadSingle();
         return new ForecastModel(s, scaler, mean, scale, members, residuals, summary) { CorrectionWeight = lambda };
     }
+}
+
+/// <summary>Names the phase of a multi-run fit in each progress report it passes on.</summary>
+internal sealed class PhaseProgress(IProgress<TrainingProgress> inner, string phase) : IProgress<TrainingProgress>
+{
+    public static IProgress<TrainingProgress>? Wrap(IProgress<TrainingProgress>? inner, string phase) => inner is null ? null : new PhaseProgress(inner, phase);
+
+    public void Report(TrainingProgress value) => inner.Report(value with { Phase = phase });
 }

@@ -117,13 +117,17 @@ internal abstract class TrainingSession
         int sinceBest = 0;
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
         {
-            if (!RunEpoch(epoch, ct, ref sinceBest))
+            bool goOn = RunEpoch(epoch, ct, ref sinceBest);
+            progress?.Report(new TrainingProgress(epoch, Options.Epochs, Report.Epochs[^1])
             {
-                progress?.Report(new TrainingProgress(epoch, Options.Epochs, Report.Epochs[^1]));
+                EpochsWithoutImprovement = HasValidation ? sinceBest : 0,
+                Patience = HasValidation ? Options.EarlyStoppingPatience ?? 0 : 0,
+            });
+            if (!goOn)
+            {
                 Report.StoppedEarly = epoch < Options.Epochs - 1;
                 break;
             }
-            progress?.Report(new TrainingProgress(epoch, Options.Epochs, Report.Epochs[^1]));
         }
         if (HasValidation && Options.RestoreBestWeights && Report.BestEpoch >= 0)
         {

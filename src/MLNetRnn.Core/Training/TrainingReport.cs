@@ -15,9 +15,21 @@ public readonly record struct EpochSummary(int Epoch, double TrainingLoss, doubl
 
 /// <summary>Reported after each epoch to an <see cref="IProgress{T}"/>.</summary>
 /// <param name="Epoch">0-based epoch just finished.</param>
-/// <param name="Epochs">Configured maximum epochs.</param>
+/// <param name="Epochs">Configured maximum epochs: a ceiling when early stopping is on, the exact count otherwise.</param>
 /// <param name="Summary">The epoch's figures.</param>
-public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summary);
+public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summary)
+{
+    /// <summary>What is being trained when one fit runs several trainings, e.g. "member 2 of 3" or "refit 1 of 3";
+    /// empty for a single run. Set by the caller that runs them (the forecaster), not by the trainer.</summary>
+    public string Phase { get; init; } = "";
+
+    /// <summary>Epochs since the validation loss last improved, and the patience that ends training; both 0 without
+    /// early stopping. With them a progress display can say how close early stopping is, not only "of Epochs".</summary>
+    public int EpochsWithoutImprovement { get; init; }
+
+    /// <summary>Early-stopping patience in epochs; 0 when early stopping is off.</summary>
+    public int Patience { get; init; }
+}
 
 /// <summary>The record of a training run: per-epoch figures, the per-step gradient-norm curve, and how
 /// far the error signal reached back in time.</summary>
