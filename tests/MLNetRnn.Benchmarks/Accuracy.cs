@@ -105,6 +105,14 @@ internal static class Accuracy
         if (flags.TryGet("optimizer") is string optimizer) options.Optimizer = Enum.Parse<OptimizerKind>(optimizer);
         var data = ml.Data.LoadFromEnumerable(history.Select(v => new Row { Value = v }));
         var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
+        if (flags.TryGet("verbose") == "true")
+        {
+            var sum = model.TrainingSummary;
+            Console.WriteLine(string.Format(Inv, "  n={0} W={1} base [{2}] λ={3:F2} shift={4:F3} windows {5}/{6}/{7} members {8} | {9}",
+                history.Length, options.WindowSize, sum.Base, sum.CorrectionWeight, sum.MeanCorrection, sum.TrainingWindows, sum.ValidationWindows, sum.TotalWindows,
+                string.Join(" ", sum.Members.Select(m => $"{m.BestEpoch}/{m.TrainingLoss.Length}e/{m.Steps}s/{m.StoppedBy}/{m.BestValidationLoss:F3}")),
+                string.Join("; ", sum.Notes)));
+        }
         var forecast = model.CreateForecastingEngine().Predict();
         LastBounds = (forecast.LowerBound, forecast.UpperBound);
         return forecast.Forecast;
@@ -114,6 +122,25 @@ internal static class Accuracy
     /// forecaster does; "base:Theta" or "base:SimpleExponentialSmoothing+Holt+DampedTrend" fixes it.</summary>
     private static float[] BaseForecast(float[] history, int h, int m, string model)
     {
+        if (model.StartsWith("base-top", StringComparison.Ordinal))
+        {
+            // Experiment: the equal-weight mean of the top-k candidates' forecasts.
+            int top = int.Parse(model["base-top".Length..], Inv);
+            var ranked = MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.Rank(history, m, h, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto,
+                MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.DefaultCandidates, 8);
+            var sumF = new float[h];
+            foreach (var c in ranked.Take(top))
+            {
+                var bb = MLNetRnn.Core.Forecasting.Baselines.Baseline.Fit(history, m, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto, c.Methods);
+                var st = new double[bb.StateSize];
+                bb.ObserveAll(st, history);
+                var ff = new float[h];
+                bb.Forecast(st, history, history.Length, ff, new float[h]);
+                for (int k = 0; k < h; k++) sumF[k] += ff[k] / top;
+            }
+            LastBounds = (sumF, sumF);
+            return sumF;
+        }
         IReadOnlyList<MLNetRnn.Core.Forecasting.Baselines.BaselineMethod> methods = model.Contains(':')
             ? model[(model.IndexOf(':') + 1)..].Split('+').Select(Enum.Parse<MLNetRnn.Core.Forecasting.Baselines.BaselineMethod>).ToArray()
             : MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.Rank(history, m, h, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto,

@@ -107,56 +107,92 @@ internal sealed class ForecastModel
             for (int k = 0; k < H; k++) targets[i * H + k] = scaler.Forward(season.Deseasonalize(values[o + k], o + k), levels[i]);
         }
 
-        int V = s.ValidationWindows(N);
-        int trainCount = N - V - (V > 0 ? s.Gap(N) : 0);
-        bool networks = s.EnsembleSize > 0 && !constant && V > 0 && trainCount >= ForecasterSettings.MinimumNetworkWindows;
+        // Cross-validated ensemble: member k holds out its own block of Vb consecutive windows (the last block for
+        // the first member, earlier ones for the others, spread over the series), trains on the rest except a
+        // gap of H − 1 windows on each side (their targets would overlap the block's), and early-stops on its
+        // block. Every held-out window then has a forecast from members that never trained on it, so λ and the
+        // bounds are judged on K blocks of the series instead of one, and the shipped members are those judged.
+        int K = s.EnsembleSize, Vb = s.ValidationWindows(N);
+        var blockStart = new int[K];
+        for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
+        int gap = Vb == 0 ? 0 : s.FoldGap(N, Vb);
+        var trainIndex = new int[K][];
+        for (int k = 0; k < K; k++)
+        {
+            int from = blockStart[k] - gap, to = blockStart[k] + Vb + gap;
+            trainIndex[k] = Enumerable.Range(0, N).Where(i => i < from || i >= to).ToArray();
+        }
+        bool networks = K > 0 && !constant && Vb > 0 && trainIndex.All(t => t.Length >= ForecasterSettings.MinimumNetworkWindows);
         if (constant) notes.Add("The series is constant: the forecast is that constant, with zero-width bounds.");
-        else if (s.EnsembleSize > 0 && !networks)
+        else if (K > 0 && !networks)
             notes.Add(string.Format(CultureInfo.InvariantCulture,
-                "The series gives {0} windows of {1} + {2} values: too few to train and validate the networks (at least {3} training windows and one validation window), so the forecast is the base alone.",
+                "The series gives {0} windows of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation block), so the forecast is the base alone.",
                 N, W, H, ForecasterSettings.MinimumNetworkWindows));
 
         var summaries = Array.Empty<MemberTrainingSummary>();
+        var validators = new int[N][];   // the members that held window i out
+        for (int i = 0; i < N; i++) validators[i] = [];
         if (networks)
         {
+            for (int i = 0; i < N; i++) validators[i] = Enumerable.Range(0, K).Where(k => i >= blockStart[k] && i < blockStart[k] + Vb).ToArray();
             // The networks learn the base's error: target − r (zero output = the base).
             var corrections = new float[N * O];
             for (int i = 0; i < N; i++)
                 for (int k = 0; k < O; k++) corrections[i * O + k] = targets[i * H + k] - reference[i * H + k];
-            SequenceDataset Windows(int start, int count) => new(inputs[(start * W * F)..((start + count) * W * F)],
-                corrections[(start * O)..((start + count) * O)], count, W, F, O);
-            var train = Windows(0, trainCount);
-            var validation = Windows(N - V, V);
-            (model.Members, summaries) = TrainMembers(s, train, validation, progress, ct);
+            SequenceDataset Windows(IEnumerable<int> rows)
+            {
+                var index = rows.ToArray();
+                var x = new float[index.Length * W * F];
+                var y = new float[index.Length * O];
+                for (int j = 0; j < index.Length; j++)
+                {
+                    inputs.AsSpan(index[j] * W * F, W * F).CopyTo(x.AsSpan(j * W * F));
+                    corrections.AsSpan(index[j] * O, O).CopyTo(y.AsSpan(j * O));
+                }
+                return new SequenceDataset(x, y, index.Length, W, F, O);
+            }
+            var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb)))).ToArray();
+            (model.Members, summaries) = TrainMembers(s, folds, progress, ct);
         }
-        model.CorrectionWeight = !networks ? 0f
-            : s.CorrectionDamping && baseline is not null ? model.FitCorrectionWeight(inputs, targets, reference, N - V, V)
-            : 1f;
-        if (networks && model.CorrectionWeight == 0f)
-            notes.Add("λ = 0: the networks' correction did not improve the base on the validation windows, so the forecast is the base alone.");
 
-        // Calibrate on windows the shipped model did not train on: the validation windows, or every window when
-        // the shipped model is the base alone (the base is not trained on windows).
-        int first = model.Members.Length > 0 && model.CorrectionWeight > 0f ? N - V : 0;
+        // λ from the held-out forecasts (each window forecast by the members that did not train on it).
+        bool corrected = networks;
+        if (networks && s.CorrectionDamping && baseline is not null)
+        {
+            model.CorrectionWeight = 1f;
+            var heldOut = model.HeldOutForecasts(values, covariates, validators, scratch);
+            model.CorrectionWeight = FitCorrectionWeight(heldOut, targets, reference, validators, s.Recursive ? 1 : H, H);
+            corrected = model.CorrectionWeight > 0f;
+            if (!corrected)
+                notes.Add("λ = 0: the networks' correction did not improve the base on the held-out windows, so the forecast is the base alone.");
+        }
+        else
+        {
+            model.CorrectionWeight = networks ? 1f : 0f;
+        }
+
+        // Calibrate on windows the shipped model did not train on: the held-out windows with the members that held
+        // them out, or every window when the shipped model is the base alone (the base is not trained on windows).
+        if (!corrected)
+            for (int i = 0; i < N; i++) validators[i] = [-1];   // -1: the base alone
+        var forecast = model.HeldOutForecasts(values, covariates, validators, scratch);
+        int calibrated = validators.Count(v => v.Length > 0);
         var residuals = new float[H][];
-        for (int k = 0; k < H; k++) residuals[k] = new float[N - first];
-        var forecast = new float[H];
+        for (int k = 0; k < H; k++) residuals[k] = new float[calibrated];
         double shift = 0, shiftScale = ForecastMetrics.SeasonalNaiveScale(values, m);
         if (!(shiftScale > 0)) shiftScale = ForecastMetrics.SeasonalNaiveScale(values, 1);
-        state = ForecastState.Empty(model);
-        for (int o = 1; o <= n - H; o++)
+        for (int i = 0, j = 0; i < N; i++)
         {
-            state.Push(baseline, values[o - 1], covariates.AsSpan((o - 1) * C, C));
-            int i = o - W;
-            if (i < first) continue;
-            float level = model.ForecastScaled(state, scratch, forecast);
+            if (validators[i].Length == 0) continue;
+            int o = i + W;
             for (int k = 0; k < H; k++)
             {
-                residuals[k][i - first] = Math.Abs(targets[i * H + k] - forecast[k]);
-                if (i >= N - V && shiftScale > 0)
-                    shift += Math.Abs(season.Reseasonalize(scaler.Inverse(forecast[k], level), o + k)
-                        - season.Reseasonalize(scaler.Inverse(reference[i * H + k], level), o + k)) / shiftScale;
+                residuals[k][j] = Math.Abs(targets[i * H + k] - forecast[i * H + k]);
+                if (corrected && shiftScale > 0)
+                    shift += Math.Abs(season.Reseasonalize(scaler.Inverse(forecast[i * H + k], levels[i]), o + k)
+                        - season.Reseasonalize(scaler.Inverse(reference[i * H + k], levels[i]), o + k)) / shiftScale;
             }
+            j++;
         }
         model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
         if (model.Calibration.SampleSize == 0)
@@ -165,23 +201,42 @@ internal sealed class ForecastModel
         model.Summary = new ForecastTrainingSummary
         {
             Scaling = scaler.Kind, SeasonalAdjustment = season.Kind, Base = baseline?.Description ?? "none", BaseCandidates = candidates,
-            TrainingWindows = networks ? trainCount : 0, ValidationWindows = V, TotalWindows = N, Members = summaries,
-            CorrectionWeight = model.CorrectionWeight, MeanCorrection = V > 0 && model.Members.Length > 0 ? shift / (V * H) : 0,
+            TrainingWindows = networks ? trainIndex.Min(t => t.Length) : 0, ValidationWindows = networks ? validators.Count(v => v.Length > 0) : 0,
+            TotalWindows = N, Members = summaries,
+            CorrectionWeight = model.CorrectionWeight, MeanCorrection = corrected && calibrated > 0 ? shift / (calibrated * H) : 0,
             ValidationErrorByHorizon = model.Calibration.MeanErrorByStep, CalibrationErrors = model.Calibration.SampleSize,
             SupportedConfidenceLevel = model.Calibration.SupportedLevel, Notes = notes,
         };
         return model;
     }
 
-    /// <summary>Trains the K members, in parallel where cores allow. Each member depends only on its own seed, so
-    /// the result is the same on any number of threads.</summary>
-    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries) TrainMembers(ForecasterSettings s, SequenceDataset train,
-        SequenceDataset validation, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// The forecast y (N, H) in network units of every window i with a non-empty <paramref name="members"/>[i],
+    /// made by those members only (−1 alone: the base without networks), at the current λ; other rows are left 0.
+    /// </summary>
+    private float[] HeldOutForecasts(float[] values, float[] covariates, int[][] members, Scratch scratch)
     {
-        int K = s.EnsembleSize;
+        int W = Settings.WindowSize, H = Settings.Horizon, C = Settings.CovariateCount, n = values.Length;
+        var y = new float[members.Length * H];
+        var state = ForecastState.Empty(this);
+        for (int o = 1; o <= n - H; o++)
+        {
+            state.Push(Baseline, values[o - 1], covariates.AsSpan((o - 1) * C, C));
+            int i = o - W;
+            if (i < 0 || members[i].Length == 0) continue;
+            ForecastScaled(state, scratch, y.AsSpan(i * H, H), members[i][0] < 0 ? [] : members[i]);
+        }
+        return y;
+    }
+
+    /// <summary>Trains member k on fold k (its training windows, its validation block), in parallel where cores
+    /// allow. Each member depends only on its own seed and fold, so the result is the same on any number of threads.</summary>
+    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries) TrainMembers(ForecasterSettings s,
+        (SequenceDataset Train, SequenceDataset Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        int K = folds.Length;
         var members = new RecurrentNetwork[K];
         var summaries = new MemberTrainingSummary[K];
-        int batches = (Math.Min(s.WindowsPerEpoch, train.Count) + Math.Min(s.Training.BatchSize, train.Count) - 1) / Math.Min(s.Training.BatchSize, train.Count);
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.MaximumDegreeOfParallelism), CancellationToken = ct };
         Parallel.For(0, K, options, k =>
         {
@@ -189,41 +244,68 @@ internal sealed class ForecastModel
             var training = s.Training with
             {
                 Seed = seed, ValidationFraction = 0, SamplesPerEpoch = s.WindowsPerEpoch, MaximumSteps = s.MaximumSteps, TimeLimit = s.TimeLimit,
+                KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
             };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var report = new RecurrentTrainer(net, training).Fit(train, validation, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"), ct);
+            var report = new RecurrentTrainer(net, training).Fit(folds[k].Train, folds[k].Validation, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"), ct);
             members[k] = net;
             summaries[k] = MemberTrainingSummary.From(seed, report);
         });
         return (members, summaries);
     }
 
-    /// <summary>λ = clamp(Σ (y − r)·ĉ / Σ ĉ², 0, 1) over the validation windows and steps: the least-squares weight
-    /// of the ensemble's correction ĉ on the base's error y − r, in network units.</summary>
-    private float FitCorrectionWeight(float[] inputs, float[] targets, float[] reference, int first, int count)
+    /// <summary>
+    /// λ, the weight of the ensemble's correction ĉ on the base's error e = y − r over the validation windows, in
+    /// network units: the least-squares λ* = Σ e·ĉ / Σ ĉ², shrunk by the evidence for it, λ = λ*·(1 − 1/t²)₊ with
+    /// t = λ*/se (the positive-part James–Stein factor), clamped to [0, 1].
+    /// </summary>
+    /// <remarks>
+    /// Validation windows overlap: consecutive windows share H − 1 target values, so they are far from
+    /// independent, and a handful of them can make any correction look good. The standard error is therefore a
+    /// Newey–West one over the per-window scores with bandwidth H (the overlap), which counts a run of overlapping
+    /// windows roughly once. On a short series a correction must be consistently right to survive; on a long one
+    /// the shrinkage fades away.
+    /// </remarks>
+    private static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
     {
-        int W = Settings.WindowSize, F = Settings.InputSize, H = Settings.Horizon;
-        var scratch = CreateScratch();
+        int N = validators.Length;
         double num = 0, den = 0;
-        for (int i = first; i < first + count; i++)
+        for (int i = 0; i < N; i++)
         {
-            inputs.AsSpan(i * W * F, W * F).CopyTo(scratch.Workspace.Input);
-            if (Settings.Recursive)
+            if (validators[i].Length == 0) continue;
+            for (int k = 0; k < steps; k++)
             {
-                // The recursive correction is not a fixed vector per window; weigh its first step, the one it was trained on.
-                MeanOfMembers(scratch.Workspace, scratch.Sum);
-                double e = targets[i * H] - reference[i * H], c = scratch.Sum[0];
-                num += e * c; den += c * c;
-                continue;
-            }
-            MeanOfMembers(scratch.Workspace, scratch.Sum);
-            for (int k = 0; k < H; k++)
-            {
-                double e = targets[i * H + k] - reference[i * H + k], c = scratch.Sum[k];
+                double e = targets[i * H + k] - reference[i * H + k], c = heldOut[i * H + k] - reference[i * H + k];
                 num += e * c; den += c * c;
             }
         }
-        return den > 0 ? (float)Math.Clamp(num / den, 0, 1) : 0f;
+        if (!(den > 0)) return 0f;
+        double lambda = num / den;
+        if (!(lambda > 0)) return 0f;
+        // Per-window scores S_i = Σ_k ĉ·(e − λ*ĉ); Var(Σ S) with Bartlett weights over lags < H, between held-out
+        // windows only.
+        var score = new double[N];
+        for (int i = 0; i < N; i++)
+        {
+            if (validators[i].Length == 0) continue;
+            for (int k = 0; k < steps; k++)
+            {
+                double e = targets[i * H + k] - reference[i * H + k], c = heldOut[i * H + k] - reference[i * H + k];
+                score[i] += c * (e - lambda * c);
+            }
+        }
+        double variance = 0;
+        for (int lag = 0; lag < Math.Min(H, N); lag++)
+        {
+            double gamma = 0;
+            for (int i = lag; i < N; i++)
+                if (validators[i].Length > 0 && validators[i - lag].Length > 0) gamma += score[i] * score[i - lag];
+            variance += (lag == 0 ? 1 : 2 * (1 - lag / (double)H)) * gamma;
+        }
+        double se = Math.Sqrt(Math.Max(variance, 0)) / den;
+        double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
+        if (Environment.GetEnvironmentVariable("MLNETRNN_DEBUG") == "1") Console.Error.WriteLine($"    λ*={lambda:F3} se={se:F3} t={lambda / se:F2} held-out={validators.Count(v => v.Length > 0)}");
+        return (float)Math.Clamp(lambda * shrink, 0, 1);
     }
 
     private static (float[] Mean, float[] Scale) CovariateStatistics(float[] covariates, int n, int C)
@@ -305,14 +387,18 @@ internal sealed class ForecastModel
     }
 
     /// <summary>The forecast y (H) in network units relative to the level of the state's window; returns the level.</summary>
-    internal float ForecastScaled(ForecastState state, Scratch scratch, Span<float> y)
+    internal float ForecastScaled(ForecastState state, Scratch scratch, Span<float> y) => ForecastScaled(state, scratch, y, null);
+
+    /// <summary>As <see cref="ForecastScaled(ForecastState, Scratch, Span{float})"/>, averaging only the members
+    /// <paramref name="members"/> (null: all; empty: none, the base alone).</summary>
+    private float ForecastScaled(ForecastState state, Scratch scratch, Span<float> y, int[]? members)
     {
         int H = Settings.Horizon;
         if (!Settings.Recursive)
         {
             float level = Prepare(state, scratch, scratch.BaseForecast);
             // λ = 0 leaves only the base: the networks' output would be multiplied away, so do not compute it.
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum);
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
             for (int k = 0; k < H; k++) y[k] = scratch.BaseForecast[k] + CorrectionWeight * scratch.Sum[k];
             return level;
         }
@@ -324,7 +410,7 @@ internal sealed class ForecastModel
         {
             float stepLevel = Prepare(rolling, scratch, scratch.Step, steps: 1);
             if (k == 0) origin = stepLevel;
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum);
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
             float adjusted = Scaler.Inverse(scratch.Step[0] + CorrectionWeight * scratch.Sum[0], stepLevel);
             y[k] = Scaler.Forward(adjusted, origin);
             rolling.Push(Baseline, Season.Reseasonalize(adjusted, rolling.Count), ReadOnlySpan<float>.Empty);
@@ -347,16 +433,18 @@ internal sealed class ForecastModel
         for (int j = 0; j < W; j++) d[j] = Season.Deseasonalize(history[j], start + j);
         float level = Scaler.Level(d);
         var input = scratch.Workspace.Input;
+        int e = Settings.BaseErrorFeature ? 1 : 0;
         for (int j = 0; j < W; j++)
         {
             var row = input.AsSpan(j * F, F);
             row[0] = Scaler.Forward(d[j], level);
-            for (int c = 0; c < C; c++) row[1 + c] = (state.Covariates[j * C + c] - CovariateMean[c]) / CovariateScale[c];
+            if (e == 1) row[1] = row[0] - Scaler.Forward(Season.Deseasonalize(state.BaseOneStep[j], start + j), level);
+            for (int c = 0; c < C; c++) row[1 + e + c] = (state.Covariates[j * C + c] - CovariateMean[c]) / CovariateScale[c];
             if (Settings.UsesSeasonalFeatures)
             {
                 double phase = 2 * Math.PI * ((start + j) % m) / m;
-                row[1 + C] = (float)Math.Sin(phase);
-                row[2 + C] = (float)Math.Cos(phase);
+                row[1 + e + C] = (float)Math.Sin(phase);
+                row[2 + e + C] = (float)Math.Cos(phase);
             }
         }
         var r = reference[..steps];
@@ -371,17 +459,19 @@ internal sealed class ForecastModel
         return level;
     }
 
-    private void MeanOfMembers(Workspace ws, float[] sum)
+    private void MeanOfMembers(Workspace ws, float[] sum, int[]? members)
     {
         Array.Clear(sum);
-        if (Members.Length == 0) return;
-        foreach (var net in Members)
+        int count = members?.Length ?? Members.Length;
+        if (count == 0) return;
+        for (int j = 0; j < count; j++)
         {
+            var net = Members[members is null ? j : members[j]];
             ws.ResetState(1);
             net.Forward(ws, Settings.WindowSize, 1, 1);
             for (int o = 0; o < sum.Length; o++) sum[o] += ws.Output[o];
         }
-        for (int o = 0; o < sum.Length; o++) sum[o] /= Members.Length;
+        for (int o = 0; o < sum.Length; o++) sum[o] /= count;
     }
 
     // ---------------------------------------------------------------- persistence

@@ -10,12 +10,13 @@ namespace MLNetRnn.Core.Forecasting;
 /// </summary>
 internal sealed class ForecastState
 {
-    private ForecastState(float[] history, float[] covariates, double[] baseState, long count)
+    private ForecastState(float[] history, float[] baseOneStep, float[] covariates, double[] baseState, long count)
     {
-        History = history; Covariates = covariates; BaseState = baseState; Count = count;
+        History = history; BaseOneStep = baseOneStep; Covariates = covariates; BaseState = baseState; Count = count;
     }
 
     public float[] History { get; }         // (R) raw values, newest last; only the last min(Count, R) are meaningful
+    public float[] BaseOneStep { get; }     // (W) the base's one-step forecast of each of the last W values, raw
     public float[] Covariates { get; }      // (W·C) the covariates of the last W rows
     public double[] BaseState { get; }      // (S) the base's smoothing state after Count values
     public long Count { get; private set; } // values observed so far
@@ -24,7 +25,8 @@ internal sealed class ForecastState
     public static ForecastState Empty(ForecastModel model)
     {
         var s = model.Settings;
-        var state = new ForecastState(new float[s.HistoryLength], new float[s.WindowSize * s.CovariateCount], new double[model.Baseline?.StateSize ?? 0], 0);
+        var state = new ForecastState(new float[s.HistoryLength], new float[s.WindowSize], new float[s.WindowSize * s.CovariateCount],
+            new double[model.Baseline?.StateSize ?? 0], 0);
         model.Baseline?.Reset(state.BaseState);
         return state;
     }
@@ -38,12 +40,13 @@ internal sealed class ForecastState
         return state;
     }
 
-    public ForecastState Clone() => new((float[])History.Clone(), (float[])Covariates.Clone(), (double[])BaseState.Clone(), Count);
+    public ForecastState Clone() => new((float[])History.Clone(), (float[])BaseOneStep.Clone(), (float[])Covariates.Clone(), (double[])BaseState.Clone(), Count);
 
     /// <summary>Copies this state into <paramref name="target"/> (same model), without allocating.</summary>
     public void CopyTo(ForecastState target)
     {
         History.CopyTo(target.History, 0);
+        BaseOneStep.CopyTo(target.BaseOneStep, 0);
         Covariates.CopyTo(target.Covariates, 0);
         BaseState.CopyTo(target.BaseState, 0);
         target.Count = Count;
@@ -52,7 +55,17 @@ internal sealed class ForecastState
     /// <summary>Appends one observation, dropping the oldest. No allocation.</summary>
     public void Push(Baseline? baseline, float value, ReadOnlySpan<float> covariates)
     {
-        int R = History.Length, C = covariates.Length, W = C == 0 ? 0 : Covariates.Length / C;
+        int R = History.Length, C = covariates.Length, W = BaseOneStep.Length;
+        // What the base expected of this value, before it sees it; until the base has warmed up, the value itself.
+        float expected = value;
+        if (baseline is not null && Count >= Math.Max(2, baseline.HistoryLength))
+        {
+            Span<float> one = stackalloc float[2];
+            baseline.Forecast(BaseState, History, Count, one[..1], one[1..]);
+            expected = one[0];
+        }
+        Array.Copy(BaseOneStep, 1, BaseOneStep, 0, W - 1);
+        BaseOneStep[W - 1] = expected;
         Array.Copy(History, 1, History, 0, R - 1);
         History[R - 1] = value;
         if (C > 0)
@@ -64,13 +77,16 @@ internal sealed class ForecastState
         Count++;
     }
 
-    // *** Binary format (version 2) *** int64 count; int32 R, float[R] history; int32 W·C, float[W·C] covariates;
+    // *** Binary format (version 2) *** int64 count; int32 R, float[R] history; int32 W, float[W] base one-step
+    // forecasts; int32 W·C, float[W·C] covariates;
     // int32 S, double[S] base state
     public void Write(BinaryWriter w)
     {
         w.Write(Count);
         w.Write(History.Length);
         foreach (float v in History) w.Write(v);
+        w.Write(BaseOneStep.Length);
+        foreach (float v in BaseOneStep) w.Write(v);
         w.Write(Covariates.Length);
         foreach (float v in Covariates) w.Write(v);
         w.Write(BaseState.Length);
@@ -83,11 +99,12 @@ internal sealed class ForecastState
         if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
         var empty = Empty(model);
         ReadInto(r, empty.History, "history");
+        ReadInto(r, empty.BaseOneStep, "base forecast");
         ReadInto(r, empty.Covariates, "covariate");
         int S = r.ReadInt32();
         if (S != empty.BaseState.Length) throw new InvalidDataException($"The saved base state has {S} numbers; the model's base needs {empty.BaseState.Length}.");
         for (int i = 0; i < S; i++) empty.BaseState[i] = r.ReadDouble();
-        return new ForecastState(empty.History, empty.Covariates, empty.BaseState, count);
+        return new ForecastState(empty.History, empty.BaseOneStep, empty.Covariates, empty.BaseState, count);
     }
 
     /// <summary>Reads the series state of payload version 1 (count, the W-value window, its covariates).</summary>
@@ -99,7 +116,7 @@ internal sealed class ForecastState
         // Version 1 windows always covered a season, so the history is the window.
         for (int i = 0; i < s.History.Length; i++) s.History[i] = r.ReadSingle();
         for (int i = 0; i < s.Covariates.Length; i++) s.Covariates[i] = r.ReadSingle();
-        return new ForecastState(s.History, s.Covariates, s.BaseState, count);
+        return new ForecastState(s.History, s.BaseOneStep, s.Covariates, s.BaseState, count);
     }
 
     private static void ReadInto(BinaryReader r, float[] target, string what)

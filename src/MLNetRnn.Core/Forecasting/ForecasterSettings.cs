@@ -75,8 +75,16 @@ internal sealed record ForecasterSettings
     public int MaximumDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
     public TrainingOptions Training { get; init; } = new();
 
-    /// <summary>Inputs per step: the scaled value, the covariates, and two seasonal features when enabled.</summary>
-    public int InputSize => 1 + CovariateCount + (UsesSeasonalFeatures ? 2 : 0);
+    /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, and two
+    /// seasonal features when enabled.</summary>
+    public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0);
+
+    /// <summary>Each step also carries the base's one-step error at that step, so the networks see how the base
+    /// has been missing lately (what they are asked to correct). Version-1 models have no such input.</summary>
+    public bool BaseErrorFeature => Base != ForecastBase.None && !Version1;
+
+    /// <summary>Read from a version-1 payload: the networks' inputs are the scaled value (and covariates) only.</summary>
+    public bool Version1 { get; init; }
 
     public bool UsesSeasonalFeatures => SeasonalFeatures && SeasonalPeriod > 1;
 
@@ -94,21 +102,21 @@ internal sealed record ForecasterSettings
     /// after them (the recursive strategy trains on the first, and calibrates its H-step forecasts on all H).</summary>
     public int WindowCount(int length) => Math.Max(0, length - WindowSize - Horizon + 1);
 
-    /// <summary>Windows held out at the end for validation (early stopping, the damping λ and the intervals).</summary>
+    /// <summary>Windows each ensemble member holds out as its validation block (early stopping; with the other
+    /// members' blocks, the damping λ and the intervals).</summary>
     public int ValidationWindows(int windows) => ValidationFraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(windows * ValidationFraction));
 
     /// <summary>
-    /// Windows dropped between training and validation so that no validation target is also a training
-    /// target: H − 1 with the direct strategy. On a short series that would leave too little to train on, so
-    /// the gap shrinks until half the windows (at least 4) remain for training; the validation loss is then
-    /// slightly optimistic.
+    /// Windows dropped on each side of a validation block of <paramref name="block"/> windows, so that no
+    /// validation target is also a training target: H − 1 with the direct strategy, 0 with the recursive one. On a
+    /// short series that would leave too little to train on, so the gap shrinks until half the windows (at least
+    /// <see cref="MinimumNetworkWindows"/>) remain for training; the held-out loss is then slightly optimistic.
     /// </summary>
-    public int Gap(int windows)
+    public int FoldGap(int windows, int block)
     {
         if (Recursive) return 0;
-        int validation = ValidationWindows(windows);
-        int keep = Math.Max(4, windows / 2);
-        return Math.Clamp(windows - validation - keep, 0, Horizon - 1);
+        int keep = Math.Max(MinimumNetworkWindows, windows / 2);
+        return Math.Clamp((windows - block - keep) / 2, 0, Horizon - 1);
     }
 
     /// <summary>The shortest series a fit accepts: one window and the H values after it. Shorter than what the
@@ -179,7 +187,7 @@ internal sealed record ForecasterSettings
             WindowSize = w, Horizon = h, SeasonalPeriod = m, CovariateCount = c, Scaling = scaling, SeasonalAdjustment = SeasonalAdjustment.None,
             Base = baseline ? ForecastBase.SeasonalNaive : ForecastBase.None, ZeroHeadInitialization = baseline, CorrectionDamping = shrink,
             SeasonalFeatures = seasonal, Recursive = recursive, Cell = cell, HiddenSizes = hidden, Activation = activation, LayerNormalization = ln,
-            EnsembleSize = ensemble, ValidationFraction = vf,
+            EnsembleSize = ensemble, ValidationFraction = vf, Version1 = true,
         });
     }
 

@@ -118,6 +118,17 @@ internal abstract class TrainingSession
     {
         _clock.Restart();
         int sinceBest = 0;
+        if (HasValidation && Options.KeepInitialWeightsIfBest)
+        {
+            // The weights before training compete too: if no epoch beats them, they are what is restored.
+            double initial = ValidationLoss();
+            Report.InitialValidationLoss = initial;
+            if (double.IsFinite(initial))
+            {
+                Report.BestValidationLoss = initial;
+                Net.Parameters.Values.CopyTo(_bestParameters, 0);
+            }
+        }
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
         {
             bool goOn = RunEpoch(epoch, ct, ref sinceBest);
@@ -143,7 +154,7 @@ internal abstract class TrainingSession
                 break;
             }
         }
-        if (HasValidation && Options.RestoreBestWeights && Report.BestEpoch >= 0)
+        if (HasValidation && Options.RestoreBestWeights && (Report.BestEpoch >= 0 || double.IsFinite(Report.InitialValidationLoss)))
         {
             _bestParameters.CopyTo(Net.Parameters.Values, 0);
             Report.RestoredBestWeights = true;

@@ -88,6 +88,11 @@ public sealed record TrainingOptions
     /// no limit. With a time limit, results depend on the machine's speed, not only on the seed. Default: null.</summary>
     public TimeSpan? TimeLimit { get; init; }
 
+    /// <summary>With validation data, let the weights before training compete with every epoch's: when no epoch
+    /// lowers the validation loss below theirs, training ends with the initial weights. Meant for networks that
+    /// start from a known-good output, such as a forecaster's correction head initialised to zero. Default: false.</summary>
+    public bool KeepInitialWeightsIfBest { get; init; }
+
     /// <summary>Shuffle the windows every epoch (seeded). Default: true.</summary>
     public bool Shuffle { get; init; } = true;
 

@@ -75,11 +75,16 @@ public sealed class TrainingReport
     /// <summary>Steps skipped for a non-finite loss or gradient.</summary>
     public int SkippedSteps { get; internal set; }
 
-    /// <summary>Epoch of the lowest validation loss, or −1 without validation data.</summary>
+    /// <summary>Epoch of the lowest validation loss, or −1 without validation data (or when the initial weights
+    /// were best, see <see cref="InitialValidationLoss"/>).</summary>
     public int BestEpoch { get; internal set; } = -1;
 
     /// <summary>The lowest validation loss, or NaN without validation data.</summary>
     public double BestValidationLoss { get; internal set; } = double.NaN;
+
+    /// <summary>Validation loss of the weights before training (with <see cref="TrainingOptions.KeepInitialWeightsIfBest"/>),
+    /// else NaN. When no epoch beat it, <see cref="BestEpoch"/> stays −1 and the initial weights are restored.</summary>
+    public double InitialValidationLoss { get; internal set; } = double.NaN;
 
     /// <summary>Whether early stopping ended the run before the configured epochs.</summary>
     public bool StoppedEarly { get; internal set; }
