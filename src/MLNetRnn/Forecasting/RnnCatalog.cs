@@ -49,7 +49,7 @@ public static class RnnCatalog
     public static RnnForecastingEstimator ForecastByRnn(this ForecastingCatalog catalog, RnnForecastingOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new RnnForecastingEstimator(options);
+        return new RnnForecastingEstimator(((IInternalCatalog)catalog).Environment, options);
     }
 
     /// <summary>
