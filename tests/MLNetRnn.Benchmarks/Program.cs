@@ -13,6 +13,7 @@ return args.Length > 0 ? args[0] switch
     "accuracy" => Accuracy.Run(args[1..]),
     "window-scaling" => WindowScalingMeasurement.Run(args[1..]),
     "fixtures" => Fixtures.Run(args[1..]),
+    "gemm" => GemmRate.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);
 

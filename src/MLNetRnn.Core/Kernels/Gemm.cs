@@ -285,6 +285,9 @@ internal static unsafe class Gemm
         private static void Macro(int mc, int N, int kc, float* aPack, float* bBlock, float* c, int crs, int ccs, bool add)
         {
             int nr = 2 * TS.Count, panels = (N + nr - 1) / nr;
+            // Room for one partial tile, (MR, NR) or (1, 4·NR): kernels stage edge tiles here. Allocated
+            // here, not in a kernel, so no kernel holds its accumulators across a stack allocation.
+            float* tile = stackalloc float[4 * 2 * 16 * 2];
             long panelStride = (long)kc * nr;
             for (int p0 = 0; p0 < panels; p0 += 4)
             {
@@ -292,11 +295,17 @@ internal static unsafe class Gemm
                 int i = 0;
                 for (; i + MR <= mc; i += MR)
                     for (int q = p0; q < p0 + np; q++)
-                        Kernel8(kc, aPack + (long)i * kc, bBlock + q * panelStride, c + (long)i * crs + (long)q * nr * ccs, crs, ccs, Math.Min(nr, N - q * nr), add);
+                    {
+                        Kernel8(kc, aPack + (long)i * kc, bBlock + q * panelStride, tile);
+                        Flush(tile, MR, nr, c + (long)i * crs + (long)q * nr * ccs, crs, ccs, Math.Min(nr, N - q * nr), add);
+                    }
                 if (mc - i >= 4)
                 {
                     for (int q = p0; q < p0 + np; q++)
-                        Kernel4(kc, aPack + (long)i * kc, bBlock + q * panelStride, c + (long)i * crs + (long)q * nr * ccs, crs, ccs, Math.Min(nr, N - q * nr), add);
+                    {
+                        Kernel4(kc, aPack + (long)i * kc, bBlock + q * panelStride, tile);
+                        Flush(tile, 4, nr, c + (long)i * crs + (long)q * nr * ccs, crs, ccs, Math.Min(nr, N - q * nr), add);
+                    }
                     i += 4;
                 }
                 for (; i < mc; i++)
@@ -304,16 +313,23 @@ internal static unsafe class Gemm
                     // Row i sits at position i mod MR of its sliver.
                     float* ar = aPack + (long)(i / MR * MR) * kc + i % MR;
                     float* cr = c + (long)i * crs;
-                    if (np == 4) Kernel1x4(kc, ar, bBlock + p0 * panelStride, panelStride, cr + (long)p0 * nr * ccs, ccs, N - p0 * nr, add);
+                    if (np == 4)
+                    {
+                        Kernel1x4(kc, ar, bBlock + p0 * panelStride, panelStride, tile);
+                        Flush(tile, 1, 4 * nr, cr + (long)p0 * nr * ccs, 0, ccs, Math.Min(N - p0 * nr, 4 * nr), add);
+                    }
                     else
                         for (int q = p0; q < p0 + np; q++)
-                            Kernel1(kc, ar, bBlock + q * panelStride, cr + (long)q * nr * ccs, ccs, Math.Min(nr, N - q * nr), add);
+                        {
+                            Kernel1(kc, ar, bBlock + q * panelStride, tile);
+                            Flush(tile, 1, nr, cr + (long)q * nr * ccs, 0, ccs, Math.Min(nr, N - q * nr), add);
+                        }
                 }
             }
         }
 
         /// <summary>8 rows × one panel: 16 accumulators.</summary>
-        private static void Kernel8(int kc, float* a, float* b, float* c, int crs, int ccs, int cols, bool add)
+        private static void Kernel8(int kc, float* a, float* b, float* t)
         {
             int W = TS.Count;
             TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero,
@@ -330,14 +346,17 @@ internal static unsafe class Gemm
                 x = TS.Splat(a[6]); c60 = TS.Fma(x, b0, c60); c61 = TS.Fma(x, b1, c61);
                 x = TS.Splat(a[7]); c70 = TS.Fma(x, b0, c70); c71 = TS.Fma(x, b1, c71);
             }
-            Put(c, ccs, cols, c00, c01, add); Put(c + crs, ccs, cols, c10, c11, add);
-            Put(c + 2L * crs, ccs, cols, c20, c21, add); Put(c + 3L * crs, ccs, cols, c30, c31, add);
-            Put(c + 4L * crs, ccs, cols, c40, c41, add); Put(c + 5L * crs, ccs, cols, c50, c51, add);
-            Put(c + 6L * crs, ccs, cols, c60, c61, add); Put(c + 7L * crs, ccs, cols, c70, c71, add);
+            // The kernels only compute a tile into t; Flush moves it into C. With the add-or-write and
+            // edge cases in the kernel, the JIT kept the accumulators on the stack inside the k loop.
+            int nr = 2 * W;
+            TS.Store(t, c00); TS.Store(t + W, c01); TS.Store(t + nr, c10); TS.Store(t + nr + W, c11);
+            TS.Store(t + 2 * nr, c20); TS.Store(t + 2 * nr + W, c21); TS.Store(t + 3 * nr, c30); TS.Store(t + 3 * nr + W, c31);
+            TS.Store(t + 4 * nr, c40); TS.Store(t + 4 * nr + W, c41); TS.Store(t + 5 * nr, c50); TS.Store(t + 5 * nr + W, c51);
+            TS.Store(t + 6 * nr, c60); TS.Store(t + 6 * nr + W, c61); TS.Store(t + 7 * nr, c70); TS.Store(t + 7 * nr + W, c71);
         }
 
         /// <summary>4 rows (of an 8-row sliver) × one panel.</summary>
-        private static void Kernel4(int kc, float* a, float* b, float* c, int crs, int ccs, int cols, bool add)
+        private static void Kernel4(int kc, float* a, float* b, float* t)
         {
             int W = TS.Count;
             TV c00 = TS.Zero, c01 = TS.Zero, c10 = TS.Zero, c11 = TS.Zero, c20 = TS.Zero, c21 = TS.Zero, c30 = TS.Zero, c31 = TS.Zero;
@@ -349,13 +368,14 @@ internal static unsafe class Gemm
                 x = TS.Splat(a[2]); c20 = TS.Fma(x, b0, c20); c21 = TS.Fma(x, b1, c21);
                 x = TS.Splat(a[3]); c30 = TS.Fma(x, b0, c30); c31 = TS.Fma(x, b1, c31);
             }
-            Put(c, ccs, cols, c00, c01, add); Put(c + crs, ccs, cols, c10, c11, add);
-            Put(c + 2L * crs, ccs, cols, c20, c21, add); Put(c + 3L * crs, ccs, cols, c30, c31, add);
+            int nr = 2 * W;
+            TS.Store(t, c00); TS.Store(t + W, c01); TS.Store(t + nr, c10); TS.Store(t + nr + W, c11);
+            TS.Store(t + 2 * nr, c20); TS.Store(t + 2 * nr + W, c21); TS.Store(t + 3 * nr, c30); TS.Store(t + 3 * nr + W, c31);
         }
 
         /// <summary>1 row × four consecutive panels: 8 accumulators, enough independent chains to hide
-        /// the FMA latency in a matrix–vector product. <paramref name="cols"/> counts from the first panel.</summary>
-        private static void Kernel1x4(int kc, float* a, float* b, long panelStride, float* c, int ccs, int cols, bool add)
+        /// the FMA latency in a matrix–vector product.</summary>
+        private static void Kernel1x4(int kc, float* a, float* b, long panelStride, float* t)
         {
             int W = TS.Count, nr = 2 * W;
             float* b1p = b + panelStride, b2p = b1p + panelStride, b3p = b2p + panelStride;
@@ -369,14 +389,12 @@ internal static unsafe class Gemm
                 c4 = TS.Fma(x, TS.Load(b2p + o), c4); c5 = TS.Fma(x, TS.Load(b2p + o + W), c5);
                 c6 = TS.Fma(x, TS.Load(b3p + o), c6); c7 = TS.Fma(x, TS.Load(b3p + o + W), c7);
             }
-            Put(c, ccs, Math.Min(nr, cols), c0, c1, add);
-            Put(c + (long)nr * ccs, ccs, Math.Min(nr, cols - nr), c2, c3, add);
-            Put(c + 2L * nr * ccs, ccs, Math.Min(nr, cols - 2 * nr), c4, c5, add);
-            Put(c + 3L * nr * ccs, ccs, Math.Min(nr, cols - 3 * nr), c6, c7, add);
+            TS.Store(t, c0); TS.Store(t + W, c1); TS.Store(t + nr, c2); TS.Store(t + nr + W, c3);
+            TS.Store(t + 2 * nr, c4); TS.Store(t + 2 * nr + W, c5); TS.Store(t + 3 * nr, c6); TS.Store(t + 3 * nr + W, c7);
         }
 
         /// <summary>1 row × one panel.</summary>
-        private static void Kernel1(int kc, float* a, float* b, float* c, int ccs, int cols, bool add)
+        private static void Kernel1(int kc, float* a, float* b, float* t)
         {
             int W = TS.Count;
             TV c0 = TS.Zero, c1 = TS.Zero;
@@ -385,33 +403,28 @@ internal static unsafe class Gemm
                 TV x = TS.Splat(a[0]);
                 c0 = TS.Fma(x, TS.Load(b), c0); c1 = TS.Fma(x, TS.Load(b + W), c1);
             }
-            Put(c, ccs, cols, c0, c1, add);
+            TS.Store(t, c0); TS.Store(t + W, c1);
         }
 
-        /// <summary>Writes (=) or adds (+=) the first <paramref name="cols"/> lanes of [v0 v1] to a row of C.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Put(float* c, int ccs, int cols, TV v0, TV v1, bool add)
-        {
-            int W = TS.Count;
-            if (cols == 2 * W && ccs == 1)
-            {
-                if (add) { v0 = TS.Add(TS.Load(c), v0); v1 = TS.Add(TS.Load(c + W), v1); }
-                TS.Store(c, v0); TS.Store(c + W, v1);
-                return;
-            }
-            PutPartial(c, ccs, cols, v0, v1, add);
-        }
-
+        /// <summary>Writes (=) or adds (+=) the first <paramref name="cols"/> columns of a tile staged on
+        /// the stack, (rows, width), into C.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static void PutPartial(float* c, int ccs, int cols, TV v0, TV v1, bool add)
+        private static void Flush(float* t, int rows, int width, float* c, long crs, int ccs, int cols, bool add)
         {
             int W = TS.Count;
-            float* tmp = stackalloc float[2 * W];
-            TS.Store(tmp, v0); TS.Store(tmp + W, v1);
-            for (int j = 0; j < cols; j++)
+            for (int r = 0; r < rows; r++, t += width, c += crs)
             {
-                float* cj = c + (long)j * ccs;
-                *cj = add ? *cj + tmp[j] : tmp[j];
+                int j = 0;
+                if (ccs == 1)
+                {
+                    if (add) for (; j + W <= cols; j += W) TS.Store(c + j, TS.Add(TS.Load(c + j), TS.Load(t + j)));
+                    else for (; j + W <= cols; j += W) TS.Store(c + j, TS.Load(t + j));
+                }
+                for (; j < cols; j++)
+                {
+                    float* cj = c + (long)j * ccs;
+                    *cj = add ? *cj + t[j] : t[j];
+                }
             }
         }
     }

@@ -27,12 +27,13 @@ internal abstract class ParallelJob
 /// </remarks>
 internal sealed class WorkerPool
 {
-    private const int SpinIterations = 20_000;   // ≈ 50–100 µs of polling before a worker sleeps
+    private const int SpinIterations = 4_000;   // ≈ 20–40 µs of polling before a worker sleeps
 
     private readonly Worker[] _workers;
     private ParallelJob? _job;
     private int _parts;
-    private int _pending;
+    private long _state;        // epoch (high 32 bits) and the next part to claim (low 32)
+    private int _completed;
     private int _busy;
     private ExceptionDispatchInfo? _failure;
 
@@ -57,9 +58,11 @@ internal sealed class WorkerPool
     public int Concurrency => _workers.Length + 1;
 
     /// <summary>
-    /// Runs parts 0..<paramref name="parts"/>−1 of <paramref name="job"/> and returns when all are done;
-    /// the caller runs part 0. Parts beyond the pool's concurrency, and all parts when the pool is busy,
-    /// run on the caller in order. Exceptions from a part are rethrown here (the first one).
+    /// Runs parts 0..<paramref name="parts"/>−1 of <paramref name="job"/> and returns when all are done.
+    /// Parts are claimed one at a time by whichever thread is free, the caller included, so a worker
+    /// that the operating system has not scheduled delays nothing it has not started. When the pool is
+    /// busy (another caller, or a call from inside a part) all parts run on the caller, in order.
+    /// Exceptions from a part are rethrown here (the first one).
     /// </summary>
     public void Run(ParallelJob job, int parts)
     {
@@ -70,17 +73,16 @@ internal sealed class WorkerPool
         }
         try
         {
-            int helpers = Math.Min(parts - 1, _workers.Length);
             _job = job;
             _parts = parts;
             _failure = null;
-            Volatile.Write(ref _pending, helpers);
-            for (int i = 0; i < helpers; i++) _workers[i].Assign();
-            // The caller takes part 0 and every part no worker takes (parts > concurrency).
-            RunPart(job, 0, parts);
-            for (int p = helpers + 1; p < parts; p++) RunPart(job, p, parts);
+            _completed = 0;
+            int epoch = (int)(Volatile.Read(ref _state) >> 32) + 1;
+            Interlocked.Exchange(ref _state, (long)epoch << 32);
+            for (int i = 0; i < Math.Min(parts - 1, _workers.Length); i++) _workers[i].Wake();
+            RunParts(epoch);
             var spin = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _completed) != parts) spin.SpinOnce();
             _job = null;
             _failure?.Throw();
         }
@@ -90,39 +92,45 @@ internal sealed class WorkerPool
         }
     }
 
-    private void RunPart(ParallelJob job, int part, int parts)
+    /// <summary>Claims and runs parts of the job of <paramref name="epoch"/> until none is left.</summary>
+    private void RunParts(int epoch)
     {
-        try
+        while (true)
         {
-            job.Run(part, parts);
-        }
-        catch (Exception e)
-        {
-            Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+            long s = Volatile.Read(ref _state);
+            if ((int)(s >> 32) != epoch || (int)s >= _parts) return;
+            if (Interlocked.CompareExchange(ref _state, s + 1, s) != s) continue;
+            // A successful claim means the epoch's job is still the current one.
+            try
+            {
+                _job!.Run((int)s, _parts);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+            }
+            Interlocked.Increment(ref _completed);
         }
     }
+
+    private int Epoch => (int)(Volatile.Read(ref _state) >> 32);
 
     private sealed class Worker
     {
         private readonly WorkerPool _pool;
-        private readonly int _part;
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
-        private int _ticket;   // jobs assigned to this worker so far; the caller waits for each before the next
         public readonly Thread Thread;
 
-        public Worker(WorkerPool pool, int part)
+        public Worker(WorkerPool pool, int index)
         {
             _pool = pool;
-            _part = part;
-            Thread = new Thread(Loop) { IsBackground = true, Name = $"MLNetRnn worker {part}" };
+            Thread = new Thread(Loop) { IsBackground = true, Name = $"MLNetRnn worker {index}" };
         }
 
-        /// <summary>Hands the worker the current job and releases it if it went to sleep; a spinning
-        /// worker sees the new ticket by itself.</summary>
-        public void Assign()
+        /// <summary>Releases the worker if it went to sleep; a spinning worker sees the new epoch by itself.</summary>
+        public void Wake()
         {
-            Interlocked.Increment(ref _ticket);
             if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
         }
 
@@ -133,23 +141,22 @@ internal sealed class WorkerPool
             while (true)
             {
                 int spins = 0;
-                while (Volatile.Read(ref _ticket) == seen)
+                while (_pool.Epoch == seen)
                 {
                     if (++spins < SpinIterations) { Thread.SpinWait(8); continue; }
-                    // Announce sleep, then look once more: a job assigned in between is not missed,
-                    // because either we see its ticket or Assign sees our flag.
+                    // Announce sleep, then look once more: a job published in between is not missed,
+                    // because either we see its epoch or its Wake sees our flag.
                     Interlocked.Exchange(ref _sleeping, 1);
-                    if (Volatile.Read(ref _ticket) != seen)
+                    if (_pool.Epoch != seen)
                     {
-                        if (Interlocked.Exchange(ref _sleeping, 0) == 0) _wake.Wait();   // Assign already took the flag: consume its release
+                        if (Interlocked.Exchange(ref _sleeping, 0) == 0) _wake.Wait();   // Wake took the flag: consume its release
                         break;
                     }
                     _wake.Wait();
                     spins = 0;
                 }
-                seen++;
-                _pool.RunPart(_pool._job!, _part, _pool._parts);
-                Interlocked.Decrement(ref _pool._pending);
+                seen = _pool.Epoch;
+                _pool.RunParts(seen);
             }
         }
     }
