@@ -126,7 +126,7 @@ public sealed class RecurrentNetwork
         if (training && rng is null && Spec.Cell == RecurrentCellKind.Elman && Spec.Activation == ElmanActivation.RandomizedLeakyRelu)
             throw new ArgumentNullException(nameof(rng), "Training with randomised leaky ReLU needs a random source.");
         for (int l = 0; l < Layers.Length; l++)
-            Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!);
+            Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!, ws.Threads);
         var top = ws.Layers[^1];
         int Htop = top.H;
         Head.Forward(Parameters, ws.HeadWeightT, top.Hs.AsSpan((T - P + 1) * B * Htop, P * B * Htop),
@@ -184,7 +184,7 @@ public sealed class RecurrentNetwork
             Span<float> dX = l > 0 ? ws.Layers[l - 1].DOut.AsSpan(0, T * B * ws.Layers[l - 1].H)
                 : inputGradient ? ws.InputGradient.AsSpan(0, T * B * Spec.InputSize) : Span<float>.Empty;
             omega += Layers[l].Backward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), dX, T, B, tStart,
-                l == Layers.Length - 1 ? ws.HiddenGradientNorms : null, regularizerWeight);
+                l == Layers.Length - 1 ? ws.HiddenGradientNorms : null, regularizerWeight, ws.Threads);
         }
         return omega;
     }
