@@ -200,11 +200,9 @@ internal static unsafe class Gemm
             {
                 for (int k = 0; k < kc; k++)
                 {
-                    float* s = b + (long)k * bks + j0;
                     float* dk = d + k * nr;
-                    int j = 0;
-                    for (; j < cols; j++) dk[j] = s[j];
-                    for (; j < nr; j++) dk[j] = 0f;
+                    Buffer.MemoryCopy(b + (long)k * bks + j0, dk, nr * sizeof(float), cols * sizeof(float));
+                    for (int j = cols; j < nr; j++) dk[j] = 0f;
                 }
             }
             else
@@ -232,12 +230,15 @@ internal static unsafe class Gemm
             float* d = dst + (long)r0 * kc;
             if (ars == 1)
             {
-                for (int k = 0; k < kc; k++)
-                {
-                    float* s = a + r0 + (long)k * aks;
-                    float* dk = d + k * MR;
-                    for (int r = 0; r < rows; r++) dk[r] = s[r];
-                }
+                if (rows == MR)
+                    for (int k = 0; k < kc; k++) Vector256.Store(Vector256.Load(a + r0 + (long)k * aks), d + k * MR);
+                else
+                    for (int k = 0; k < kc; k++)
+                    {
+                        float* s = a + r0 + (long)k * aks;
+                        float* dk = d + k * MR;
+                        for (int r = 0; r < rows; r++) dk[r] = s[r];
+                    }
             }
             else
             {

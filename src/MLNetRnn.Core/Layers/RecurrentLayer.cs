@@ -62,28 +62,28 @@ internal sealed class RecurrentLayer
     /// less than packing them; so in training the weights are packed once per optimiser step (validation
     /// passes reuse them), and in inference once per model, however many forecasts follow.
     /// </summary>
-    internal void Prepare(ParameterBuffer p, LayerWorkspace ws, bool forBackward)
+    internal void Prepare(ParameterBuffer p, LayerWeights w, bool forBackward, float[]? weightHHT = null)
     {
         int GH = G * H;
         // The layer's four tensors are adjacent in the buffer: W_ih, W_hh, b_ih, b_hh.
-        ReadOnlySpan<float> current = p.Values.AsSpan(WeightIH.Offset, ws.PackedFrom.Length);
-        if (!(ws.Packed && current.SequenceEqual(ws.PackedFrom)))
+        ReadOnlySpan<float> current = p.Values.AsSpan(WeightIH.Offset, w.PackedFrom.Length);
+        if (!(w.Packed && current.SequenceEqual(w.PackedFrom)))
         {
             ReadOnlySpan<float> wih = current.Slice(0, GH * I), whh = current.Slice(GH * I, GH * H);
             ReadOnlySpan<float> bih = current.Slice(GH * I + GH * H, GH), bhh = current.Slice(GH * I + GH * H + GH, GH);
-            ws.PackedWeightIHT.Pack(wih, transposed: true);
-            ws.PackedWeightHHT.Pack(whh, transposed: true);
-            if (ws.WeightHHT.Length > 0) Gemm.Transpose(whh, ws.WeightHHT, GH, H);
-            if (_cell == RecurrentCellKind.Gru) bih.CopyTo(ws.Bias);
-            else System.Numerics.Tensors.TensorPrimitives.Add(bih, bhh, ws.Bias);
-            current.CopyTo(ws.PackedFrom);
-            ws.Packed = true;
-            ws.BackwardPacked = false;
+            w.PackedWeightIHT.Pack(wih, transposed: true);
+            w.PackedWeightHHT.Pack(whh, transposed: true);
+            if (weightHHT is { Length: > 0 }) Gemm.Transpose(whh, weightHHT, GH, H);
+            if (_cell == RecurrentCellKind.Gru) bih.CopyTo(w.Bias);
+            else System.Numerics.Tensors.TensorPrimitives.Add(bih, bhh, w.Bias);
+            current.CopyTo(w.PackedFrom);
+            w.Packed = true;
+            w.BackwardPacked = false;
         }
-        if (forBackward && !ws.BackwardPacked)
+        if (forBackward && !w.BackwardPacked)
         {
-            ws.PackedWeightHH.Pack(current.Slice(GH * I, GH * H), transposed: false);
-            ws.BackwardPacked = true;
+            w.PackedWeightHH.Pack(current.Slice(GH * I, GH * H), transposed: false);
+            w.BackwardPacked = true;
         }
     }
 
@@ -101,12 +101,12 @@ internal sealed class RecurrentLayer
         int T, int B, bool training, Random rng, int threads)
     {
         int GH = G * H;
-        Prepare(p, ws, forBackward: false);
+        Prepare(p, ws.Weights, forBackward: false, ws.WeightHHT);
 
         // Gates (T·B, GH) = bias + X · W_ihᵀ for every step at once.
         Span<float> gatesAll = ws.Gates.AsSpan(0, T * B * GH);
-        FillRows(gatesAll, ws.Bias, T * B);
-        Gemm.Packed(T * B, x, I, ws.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
+        FillRows(gatesAll, ws.Weights.Bias, T * B);
+        Gemm.Packed(T * B, x, I, ws.Weights.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
         if (_activation.IsRandomized && _cell == RecurrentCellKind.Elman && training)
             ElmanCell.DrawSlopes(ws.Slopes.AsSpan(0, T * B * H), _activation, rng);
 
@@ -130,21 +130,76 @@ internal sealed class RecurrentLayer
             switch (_cell)
             {
                 case RecurrentCellKind.Elman:
-                    Gemm.Packed(rows, hPrev, H, ws.PackedWeightHHT, gates, GH, accumulate: true);
+                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, gates, GH, accumulate: true);
                     if (ln.Enabled)
                         for (int b = 0; b < rows; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
                     ElmanCell.Forward(gates, h, SliceOrEmpty(ws.Slopes, (t * B + b0) * H, rows * H), _activation, training);
                     break;
                 case RecurrentCellKind.Lstm:
-                    Gemm.Packed(rows, hPrev, H, ws.PackedWeightHHT, gates, GH, accumulate: true);
+                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, gates, GH, accumulate: true);
                     LstmCell.Forward(gates, ws.Cs.AsSpan((t * B + b0) * H, rows * H), ws.Cs.AsSpan(((t + 1) * B + b0) * H, rows * H),
                         ws.TanhC.AsSpan((t * B + b0) * H, rows * H), h, rows, H, ln);
                     break;
                 case RecurrentCellKind.Gru:
                     Span<float> hh = ws.HH.AsSpan((t * B + b0) * GH, rows * GH);
                     FillRows(hh, bHH, rows);
-                    Gemm.Packed(rows, hPrev, H, ws.PackedWeightHHT, hh, GH, accumulate: true);
+                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, hh, GH, accumulate: true);
                     GruCell.Forward(gates, hh, hPrev, h, rows, H, ln);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forward-only pass of one block of Bc sequences from a zero state, for inference: the same
+    /// arithmetic per sequence as <see cref="Forward"/> (so the same values, bit for bit), with nothing
+    /// kept that only Backward reads. Call <see cref="Prepare"/> first. Writes
+    /// <paramref name="hs"/> (T+1, Bc, H); no allocation.
+    /// </summary>
+    internal void Infer(ParameterBuffer p, LayerWeights w, Network.InferenceWorkspace.Block blk,
+        ReadOnlySpan<float> x,     // (T, Bc, I) this layer's input
+        Span<float> hs,            // (T+1, Bc, H) written: hs[0] = 0, hs[t+1] = h_t
+        int T, int Bc)
+    {
+        int GH = G * H;
+        Span<float> gatesAll = blk.Gates.AsSpan(0, T * Bc * GH);
+        FillRows(gatesAll, w.Bias, T * Bc);
+        Gemm.Packed(T * Bc, x, I, w.PackedWeightIHT, gatesAll, GH, accumulate: true);
+        hs.Slice(0, Bc * H).Clear();
+        Span<float> cPrev = Span<float>.Empty, c = Span<float>.Empty;
+        if (_cell == RecurrentCellKind.Lstm)
+        {
+            cPrev = blk.C0.AsSpan(0, Bc * H);
+            c = blk.C1.AsSpan(0, Bc * H);
+            cPrev.Clear();
+        }
+        ReadOnlySpan<float> bHH = p.Value(BiasHH);
+        for (int t = 0; t < T; t++)
+        {
+            ReadOnlySpan<float> hPrev = hs.Slice(t * Bc * H, Bc * H);
+            Span<float> h = hs.Slice((t + 1) * Bc * H, Bc * H);
+            Span<float> gates = gatesAll.Slice(t * Bc * GH, Bc * GH);
+            var ln = _layerNorm
+                ? new LayerNormStep(p.Value(LnGain), p.Value(LnBias), Span<float>.Empty, Span<float>.Empty, blk.LnXhat.AsSpan(0, Bc * GH), blk.LnRstd.AsSpan(0, Bc * G))
+                : default;
+            switch (_cell)
+            {
+                case RecurrentCellKind.Elman:
+                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, gates, GH, accumulate: true);
+                    if (ln.Enabled)
+                        for (int b = 0; b < Bc; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
+                    ElmanCell.Forward(gates, h, blk.Slopes.AsSpan(0, Bc * H), _activation, training: false);
+                    break;
+                case RecurrentCellKind.Lstm:
+                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, gates, GH, accumulate: true);
+                    LstmCell.Forward(gates, cPrev, c, blk.TanhC.AsSpan(0, Bc * H), h, Bc, H, ln);
+                    Span<float> swap = cPrev; cPrev = c; c = swap;
+                    break;
+                case RecurrentCellKind.Gru:
+                    Span<float> hh = blk.HH.AsSpan(0, Bc * GH);
+                    FillRows(hh, bHH, Bc);
+                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, hh, GH, accumulate: true);
+                    GruCell.Forward(gates, hh, hPrev, h, Bc, H, ln);
                     break;
             }
         }
@@ -166,7 +221,7 @@ internal sealed class RecurrentLayer
         int threads)
     {
         int GH = G * H;
-        Prepare(p, ws, forBackward: true);
+        Prepare(p, ws.Weights, forBackward: true, ws.WeightHHT);
         ReadOnlySpan<float> values = p.Values;
         ws.DhNext.AsSpan(0, B * H).Clear();
         if (ws.DcNext.Length > 0) ws.DcNext.AsSpan(0, B * H).Clear();
@@ -234,14 +289,14 @@ internal sealed class RecurrentLayer
                     if (ln.Enabled)
                         for (int b = 0; b < rows; b++) ln.Backward(dGates.Slice(b * H, H), b, 0, H, 1);
                     // pre = … + h_prev · W_hhᵀ
-                    Gemm.Packed(rows, dGates, GH, ws.PackedWeightHH, dhNext, H, accumulate: false);
+                    Gemm.Packed(rows, dGates, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
                     if (regularize)
                         omega += PascanuRegularizer.Step(regularizerWeight, this, ws, t, B, dh, dGates, dhNext);
                     break;
                 case RecurrentCellKind.Lstm:
                     LstmCell.Backward(dh, dc, ws.Gates.AsSpan(gOff, rows * GH), ws.Cs.AsSpan(hOff, rows * H),
                         ws.TanhC.AsSpan(hOff, rows * H), dGates, rows, H, ln);
-                    Gemm.Packed(rows, dGates, GH, ws.PackedWeightHH, dhNext, H, accumulate: false);
+                    Gemm.Packed(rows, dGates, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
                     break;
                 case RecurrentCellKind.Gru:
                     Span<float> dHH = ws.DHH.AsSpan(gOff, rows * GH);
@@ -249,7 +304,7 @@ internal sealed class RecurrentLayer
                     GruCell.Backward(dh, ws.Gates.AsSpan(gOff, rows * GH), ws.HH.AsSpan(gOff, rows * GH), hPrev,
                         dGates, dHH, direct, rows, H, ln);
                     // hh = h_prev · W_hhᵀ + b_hh, and h = … + z ⊙ h_prev
-                    Gemm.Packed(rows, dHH, GH, ws.PackedWeightHH, dhNext, H, accumulate: false);
+                    Gemm.Packed(rows, dHH, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
                     System.Numerics.Tensors.TensorPrimitives.Add(dhNext, direct, dhNext);
                     break;
             }

@@ -11,19 +11,37 @@ namespace MLNetRnn.Core.Memory;
 // most B rows, allocated once. Caches are time-major, (T, B, ·), so step t is one contiguous slice and
 // the input projection of all steps is one GEMM over T·B rows.
 
+/// <summary>
+/// A layer's weights in the GEMM's panel layout and its summed biases, with the parameter values they
+/// were made from. <see cref="Layers.RecurrentLayer.Prepare"/> remakes them only when the parameters
+/// differ from <see cref="PackedFrom"/>: once per optimiser step in training, once per model in inference.
+/// </summary>
+internal sealed class LayerWeights
+{
+    public readonly PackedMatrix PackedWeightIHT;   // B = W_ihᵀ (I, G·H): input projection
+    public readonly PackedMatrix PackedWeightHHT;   // B = W_hhᵀ (H, G·H): forward recurrent product
+    public readonly PackedMatrix PackedWeightHH;    // B = W_hh (G·H, H): backward recurrent product (training only)
+    public readonly float[] Bias;                   // (G·H) b_ih + b_hh (Elman, LSTM: added once, up front); GRU: b_ih
+    public readonly float[] PackedFrom;             // (G·H·I + G·H·H + 2·G·H) W_ih|W_hh|b_ih|b_hh the packing was made from
+    public bool Packed;                             // PackedFrom holds the values the forward packing came from
+    public bool BackwardPacked;                     // PackedWeightHH is packed from PackedFrom too
+
+    public LayerWeights(int I, int H, int G, bool backward)
+    {
+        int GH = G * H;
+        PackedWeightIHT = new PackedMatrix(I, GH);
+        PackedWeightHHT = new PackedMatrix(H, GH);
+        PackedWeightHH = backward ? new PackedMatrix(GH, H) : new PackedMatrix(0, 0);
+        Bias = new float[GH];
+        PackedFrom = new float[GH * I + GH * H + 2 * GH];
+    }
+}
+
 /// <summary>Buffers of one recurrent layer.</summary>
 internal sealed class LayerWorkspace
 {
     public readonly int I, H, G;
-    // The layer's weights in the GEMM's panel layout, packed when the parameters differ from PackedFrom:
-    // once per optimiser step in training, once per model in inference (see RecurrentLayer.Prepare).
-    public readonly PackedMatrix PackedWeightIHT;   // B = W_ihᵀ (I, G·H): input projection
-    public readonly PackedMatrix PackedWeightHHT;   // B = W_hhᵀ (H, G·H): forward recurrent product
-    public readonly PackedMatrix PackedWeightHH;    // B = W_hh (G·H, H): backward recurrent product
-    public readonly float[] Bias;             // (G·H) b_ih + b_hh (Elman, LSTM: both added once, up front); GRU: b_ih
-    public readonly float[] PackedFrom;       // (G·H·I + G·H·H + 2·G·H) W_ih|W_hh|b_ih|b_hh the packing was made from
-    public bool Packed;                       // PackedFrom holds the values the packed weights came from
-    public bool BackwardPacked;               // PackedWeightHH is packed from PackedFrom too
+    public readonly LayerWeights Weights;     // packed weights and summed biases (see LayerWeights)
     public readonly Layers.RecurrentLayer.StepJob ForwardJob = new(), BackwardJob = new();   // the batch-split step loops
     public readonly Layers.RecurrentLayer.ColumnSumJob BiasJob = new();                       // the bias-gradient sums
     public readonly float[] WeightHHT;        // (H, G·H) W_hhᵀ unpacked, Pascanu Ω only
@@ -52,11 +70,7 @@ internal sealed class LayerWorkspace
         bool lstm = spec.Cell == RecurrentCellKind.Lstm, gru = spec.Cell == RecurrentCellKind.Gru;
         bool randomized = spec.Cell == RecurrentCellKind.Elman && spec.Activation == ElmanActivation.RandomizedLeakyRelu;
         int GH = G * H;
-        PackedWeightIHT = new PackedMatrix(I, GH);
-        PackedWeightHHT = new PackedMatrix(H, GH);
-        PackedWeightHH = new PackedMatrix(GH, H);
-        Bias = new float[GH];
-        PackedFrom = new float[GH * I + GH * H + 2 * GH];
+        Weights = new LayerWeights(I, H, G, backward: true);
         WeightHHT = omega ? new float[H * GH] : [];
         Gates = new float[T * B * GH];
         HH = gru ? new float[T * B * GH] : [];
