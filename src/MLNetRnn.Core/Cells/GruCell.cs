@@ -15,6 +15,7 @@ namespace MLNetRnn.Core.Cells;
 
 /// <summary>GRU cell: Forward and Backward on one step of a batch.</summary>
 /// <remarks>Row by row, vectorised at the process's register width (see <see cref="LstmCell"/>).</remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static unsafe class GruCell
 {
     public const int Gates = 3;

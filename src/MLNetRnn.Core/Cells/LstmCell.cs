@@ -15,6 +15,7 @@ namespace MLNetRnn.Core.Cells;
 /// register width the process chose; a row is processed the same way whichever rows share the call, so
 /// splitting the batch between threads does not change any value. σ and tanh are computed from e^x (see
 /// <see cref="Simd"/>).</remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit]
 internal static unsafe class LstmCell
 {
     public const int Gates = 4;

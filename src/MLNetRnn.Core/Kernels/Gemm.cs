@@ -39,6 +39,7 @@ namespace MLNetRnn.Core.Kernels;
 /// The one seam through which every matrix product in the numeric core goes: a packed, cache-blocked
 /// GEMM on 512-bit registers where available (256-bit otherwise), optionally split across the worker pool.
 /// </summary>
+[SkipLocalsInit]   // the stack tile of Macro is written before it is read; zeroing it cost more than a small product
 internal static unsafe class Gemm
 {
     /// <summary>Rows of A per packed sliver and per full micro-kernel.</summary>
@@ -105,7 +106,17 @@ internal static unsafe class Gemm
             return;
         }
         fixed (float* pa = a, pc = c, pp = b.Data)
+        {
+            if (M == 1 && K == KBlock(K))
+            {
+                // One row, one K block (a step of inference at batch 1): straight to the 1-row kernels,
+                // no packing of A and no blocking. Same arithmetic as the general path.
+                if (Simd.Wide) Kernels<Simd512, Vector512<float>>.Row(N, K, pa, pp, pc, accumulate);
+                else Kernels<Simd256, Vector256<float>>.Row(N, K, pa, pp, pc, accumulate);
+                return;
+            }
             Run(M, N, K, pa, lda, 1, null, 0, 0, b, pp, pc, ldc, 1, accumulate, threads);
+        }
     }
 
     /// <summary>Test hook: <see cref="Multiply"/> on the 256-bit kernels whatever the machine, on one
@@ -283,6 +294,29 @@ internal static unsafe class Gemm
             }
         }
 
+        /// <summary>c (N) [+]= a (K) · B for B packed in one K block: the 1-row kernels over all panels.</summary>
+        public static void Row(int N, int K, float* a, float* bBlock, float* c, bool add)
+        {
+            int nr = 2 * TS.Count, panels = (N + nr - 1) / nr;
+            long panelStride = (long)K * nr;
+            float* tile = stackalloc float[4 * 2 * 16];
+            for (int p0 = 0; p0 < panels; p0 += 4)
+            {
+                int np = Math.Min(4, panels - p0);
+                if (np == 4)
+                {
+                    Kernel1x4(K, a, 1, bBlock + p0 * panelStride, panelStride, tile);
+                    Flush(tile, 1, 4 * nr, c + (long)p0 * nr, 0, 1, Math.Min(N - p0 * nr, 4 * nr), add);
+                }
+                else
+                    for (int q = p0; q < p0 + np; q++)
+                    {
+                        Kernel1(K, a, 1, bBlock + q * panelStride, tile);
+                        Flush(tile, 1, nr, c + (long)q * nr, 0, 1, Math.Min(nr, N - q * nr), add);
+                    }
+            }
+        }
+
         private static void Macro(int mc, int N, int kc, float* aPack, float* bBlock, float* c, int crs, int ccs, bool add)
         {
             int nr = 2 * TS.Count, panels = (N + nr - 1) / nr;
@@ -316,13 +350,13 @@ internal static unsafe class Gemm
                     float* cr = c + (long)i * crs;
                     if (np == 4)
                     {
-                        Kernel1x4(kc, ar, bBlock + p0 * panelStride, panelStride, tile);
+                        Kernel1x4(kc, ar, MR, bBlock + p0 * panelStride, panelStride, tile);
                         Flush(tile, 1, 4 * nr, cr + (long)p0 * nr * ccs, 0, ccs, Math.Min(N - p0 * nr, 4 * nr), add);
                     }
                     else
                         for (int q = p0; q < p0 + np; q++)
                         {
-                            Kernel1(kc, ar, bBlock + q * panelStride, tile);
+                            Kernel1(kc, ar, MR, bBlock + q * panelStride, tile);
                             Flush(tile, 1, nr, cr + (long)q * nr * ccs, 0, ccs, Math.Min(nr, N - q * nr), add);
                         }
                 }
@@ -376,12 +410,12 @@ internal static unsafe class Gemm
 
         /// <summary>1 row × four consecutive panels: 8 accumulators, enough independent chains to hide
         /// the FMA latency in a matrix–vector product.</summary>
-        private static void Kernel1x4(int kc, float* a, float* b, long panelStride, float* t)
+        private static void Kernel1x4(int kc, float* a, int aStep, float* b, long panelStride, float* t)
         {
             int W = TS.Count, nr = 2 * W;
             float* b1p = b + panelStride, b2p = b1p + panelStride, b3p = b2p + panelStride;
             TV c0 = TS.Zero, c1 = TS.Zero, c2 = TS.Zero, c3 = TS.Zero, c4 = TS.Zero, c5 = TS.Zero, c6 = TS.Zero, c7 = TS.Zero;
-            for (int k = 0; k < kc; k++, a += MR)
+            for (int k = 0; k < kc; k++, a += aStep)
             {
                 TV x = TS.Splat(a[0]);
                 int o = k * nr;
@@ -395,11 +429,11 @@ internal static unsafe class Gemm
         }
 
         /// <summary>1 row × one panel.</summary>
-        private static void Kernel1(int kc, float* a, float* b, float* t)
+        private static void Kernel1(int kc, float* a, int aStep, float* b, float* t)
         {
             int W = TS.Count;
             TV c0 = TS.Zero, c1 = TS.Zero;
-            for (int k = 0; k < kc; k++, a += MR, b += 2 * W)
+            for (int k = 0; k < kc; k++, a += aStep, b += 2 * W)
             {
                 TV x = TS.Splat(a[0]);
                 c0 = TS.Fma(x, TS.Load(b), c0); c1 = TS.Fma(x, TS.Load(b + W), c1);
