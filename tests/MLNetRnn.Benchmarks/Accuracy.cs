@@ -20,7 +20,7 @@ internal static class Accuracy
     public static int Run(string[] args)
     {
         var flags = Flags.Parse(args);
-        string shared = flags.Get("shared", FindShared());
+        string shared = flags.TryGet("shared") ?? FindShared();
         string accuracyDir = Path.Combine(shared, "accuracy"), dataDir = Path.Combine(shared, "data");
         var series = ReadCsv(Path.Combine(accuracyDir, "series.csv"));
         var anchors = ReadCsv(Path.Combine(accuracyDir, "anchors.csv"));
@@ -49,7 +49,9 @@ internal static class Accuracy
                 var metrics = new List<(double, double, double)>();
                 foreach (int seed in seeds)
                 {
-                    var f = Forecast(history, h, m, seed, flags);
+                    var f = flags.TryGet("model") is string model && model.StartsWith("base", StringComparison.Ordinal)
+                        ? BaseForecast(history, h, m, model)
+                        : Forecast(history, h, m, seed, flags);
                     for (int s = 0; s < h; s++, total++) if (actual[s] >= LastBounds.Lower[s] && actual[s] <= LastBounds.Upper[s]) inside++;
                     metrics.Add((ForecastMetrics.SymmetricMape(actual, f), ForecastMetrics.Mase(actual, f, history, m), ForecastMetrics.RootMeanSquaredError(actual, f)));
                     for (int s = 0; s < h; s++) forecastsOut?.WriteLine(string.Format(Inv, "{0},{1},{2},{3},{4},{5},{6}", name, method, k + 1, seed, s + 1, actual[s], f[s]));
@@ -82,17 +84,20 @@ internal static class Accuracy
         {
             OutputColumnName = "Forecast", InputColumnName = nameof(Row.Value),
             WindowSize = WindowRule(history.Length, h, m, flags), Horizon = h, SeasonalPeriod = m,
-            Seed = seed * 1000,
+            Seed = seed,
         };
         if (flags.TryGet("scaling") is string scaling) options.Scaling = Enum.Parse<SeriesScaling>(scaling);
-        if (flags.TryGet("baseline") is string baseline) options.SeasonalNaiveBaseline = baseline == "true";
+        if (flags.TryGet("base") is string b) options.Base = Enum.Parse<ForecastBase>(b);
+        if (flags.TryGet("adjustment") is string adjustment) options.SeasonalAdjustment = Enum.Parse<MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment>(adjustment);
+        if (flags.TryGet("damping") is string damping) options.CorrectionDamping = damping == "true";
+        if (flags.TryGet("windows-per-epoch") is string wpe) options.WindowsPerEpoch = int.Parse(wpe, Inv);
+        if (flags.TryGet("max-steps") is string maxSteps) options.MaximumSteps = int.Parse(maxSteps, Inv);
         if (flags.TryGet("seasonal-features") is string sf) options.SeasonalFeatures = sf == "true";
         if (flags.TryGet("recursive") == "true") options.Strategy = ForecastingStrategy.Recursive;
         if (flags.TryGet("cell") is string cell) options.Cell = Enum.Parse<RecurrentCellKind>(cell);
         if (flags.TryGet("hidden") is string hidden) options.HiddenSizes = hidden.Split('x').Select(int.Parse).ToArray();
         if (flags.TryGet("ensemble") is string ensemble) options.EnsembleSize = int.Parse(ensemble, Inv);
         if (flags.TryGet("validation") is string validation) options.ValidationFraction = float.Parse(validation, Inv);
-        if (flags.TryGet("refit") is string refit) options.RefitOnFullSeries = refit == "true";
         if (flags.TryGet("epochs") is string epochs) options.Epochs = int.Parse(epochs, Inv);
         if (flags.TryGet("batch") is string batch) options.BatchSize = int.Parse(batch, Inv);
         if (flags.TryGet("patience") is string patience) options.EarlyStoppingPatience = int.Parse(patience, Inv);
@@ -105,15 +110,32 @@ internal static class Accuracy
         return forecast.Forecast;
     }
 
+    /// <summary>The statistical base alone (no network): "base" chooses it on the training series as the
+    /// forecaster does; "base:Theta" or "base:SimpleExponentialSmoothing+Holt+DampedTrend" fixes it.</summary>
+    private static float[] BaseForecast(float[] history, int h, int m, string model)
+    {
+        IReadOnlyList<MLNetRnn.Core.Forecasting.Baselines.BaselineMethod> methods = model.Contains(':')
+            ? model[(model.IndexOf(':') + 1)..].Split('+').Select(Enum.Parse<MLNetRnn.Core.Forecasting.Baselines.BaselineMethod>).ToArray()
+            : MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.Rank(history, m, h, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto,
+                MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.DefaultCandidates, 8)[0].Methods;
+        var b = MLNetRnn.Core.Forecasting.Baselines.Baseline.Fit(history, m, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto, methods);
+        var state = new double[b.StateSize];
+        b.ObserveAll(state, history);
+        var f = new float[h];
+        b.Forecast(state, history, history.Length, f, new float[h]);
+        LastBounds = (f, f);
+        return f;
+    }
+
     /// <summary>Bounds of the last forecast, for the coverage column.</summary>
     private static (float[] Lower, float[] Upper) LastBounds;
 
     internal static int WindowRule(int length, int h, int m, Flags flags)
     {
         if (flags.TryGet("window") is string w) return int.Parse(w, Inv);
-        // Two seasons (or two horizons) when the series allows, but never more than half of what is left
-        // after the horizon, and never less than one season.
-        return Math.Max(m, Math.Min(2 * Math.Max(m, h), (length - h) / 2));
+        // Two horizons when the series allows, never more than a third of what is left after the horizon. Seasons
+        // are removed before the networks read a window, so it need not cover one.
+        return Math.Max(1, Math.Min(2 * h, (length - h) / 3));
     }
 
     private static void PrintRanks(List<Dictionary<string, string>> anchors, Dictionary<string, (double Smape, double Mase, double Rmse, double HoldoutMase, double Seconds)> ours, string method)

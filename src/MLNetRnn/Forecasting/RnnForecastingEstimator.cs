@@ -61,10 +61,9 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
         if (values.Length < settings.MinimumLength)
             throw new InvalidOperationException(
-                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon}" +
-                $"{(_options.ValidationFraction > 0 ? " + one validation window" : "")} needs at least {settings.MinimumLength}.");
+                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon} needs at least {settings.MinimumLength}.");
         var model = ForecastModel.Train(settings, values, covariates, Progress, CancellationToken);
-        var state = SeriesState.FromEnd(values, covariates, settings.WindowSize, settings.CovariateCount);
+        var state = ForecastState.AfterSeries(model, values, covariates);
         return new RnnForecastingTransformer(_options, model, state);
     }
 
