@@ -132,25 +132,21 @@ internal abstract class TrainingSession
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
         {
             bool goOn = RunEpoch(epoch, ct, ref sinceBest);
+            TrainingStop? stop = !goOn ? (epoch < Options.Epochs - 1 ? TrainingStop.EarlyStopping : TrainingStop.Epochs)
+                : StepBudgetUsed ? TrainingStop.StepLimit
+                : Options.TimeLimit is TimeSpan limit && _clock.Elapsed >= limit ? TrainingStop.TimeLimit
+                : epoch == Options.Epochs - 1 ? TrainingStop.Epochs
+                : null;
             progress?.Report(new TrainingProgress(epoch, Options.Epochs, Report.Epochs[^1])
             {
                 EpochsWithoutImprovement = HasValidation ? sinceBest : 0,
                 Patience = HasValidation ? Options.EarlyStoppingPatience ?? 0 : 0,
+                StoppedBy = stop,
             });
-            if (!goOn)
+            if (stop is TrainingStop reason)
             {
-                Report.StoppedEarly = epoch < Options.Epochs - 1;
-                if (Report.StoppedEarly) Report.StoppedBy = TrainingStop.EarlyStopping;
-                break;
-            }
-            if (StepBudgetUsed)
-            {
-                Report.StoppedBy = TrainingStop.StepLimit;
-                break;
-            }
-            if (Options.TimeLimit is TimeSpan limit && _clock.Elapsed >= limit)
-            {
-                Report.StoppedBy = TrainingStop.TimeLimit;
+                Report.StoppedBy = reason;
+                Report.StoppedEarly = reason == TrainingStop.EarlyStopping;
                 break;
             }
         }

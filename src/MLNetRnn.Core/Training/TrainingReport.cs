@@ -45,6 +45,11 @@ public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summar
 
     /// <summary>Early-stopping patience in epochs; 0 when early stopping is off.</summary>
     public int Patience { get; init; }
+
+    /// <summary>Set on the last report of a run: what ended it. Null while training goes on. Runs of a fit may
+    /// report concurrently (ensemble members train in parallel), so this, not a change of <see cref="Phase"/>,
+    /// is what says a phase is over.</summary>
+    public TrainingStop? StoppedBy { get; init; }
 }
 
 /// <summary>The record of a training run: per-epoch figures, the per-step gradient-norm curve, and how

@@ -86,7 +86,6 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             ch.Info(MessageSensitivity.None, Describe(values.Length));
             var progress = new ChannelProgress(ch, Progress);
             model = ForecastModel.Train(settings, values, covariates, progress, CancellationToken);
-            progress.Complete();
             var summary = model.Summary;
             ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +

@@ -11,11 +11,12 @@ namespace MLNetRnn.Training;
 /// <remarks>
 /// <para>
 /// Every epoch becomes one <see cref="ChannelMessageKind.Trace"/> message naming the phase (the
-/// <see cref="TrainingProgress.Phase"/> the core sets, e.g. "member 2 of 3" or "refit 1 of 3") and the budget
+/// <see cref="TrainingProgress.Phase"/> the core sets, e.g. "member 2 of 3") and the budget
 /// that really ends the phase: with early stopping, how many epochs have passed without improvement out of the
 /// patience, beside the configured maximum (a ceiling, rarely reached); without it, "epoch e of E". The end of each
 /// phase becomes one <see cref="ChannelMessageKind.Info"/> message: how many epochs ran, why it stopped, and the
-/// best validation loss. A phase ends when a report names another phase, or at <see cref="Complete"/>.
+/// best validation loss. A phase ends with its report that carries <see cref="TrainingProgress.StoppedBy"/>: members
+/// train in parallel, so phases interleave and a change of phase says nothing.
 /// </para>
 /// <para>
 /// Reports arrive synchronously from the training loop (the core calls <see cref="Report"/> directly, not through
@@ -28,52 +29,31 @@ internal sealed class ChannelProgress : IProgress<TrainingProgress>
     private readonly IChannel _channel;
     private readonly IProgress<TrainingProgress>? _user;
     private readonly object _gate = new();
-    private TrainingProgress? _last;           // the latest report of the current phase
-    private double _bestValidationLoss = double.NaN;
-    private int _bestEpoch = -1;
+    // Per phase: best validation loss and its epoch. Members train in parallel, so phases interleave; a phase ends
+    // with its report that carries StoppedBy.
+    private readonly Dictionary<string, (double Loss, int Epoch)> _best = new(StringComparer.Ordinal);
 
-    /// <param name="channel">The channel to write to, started by the component's host (<c>host.Start("Training")</c>).</param>
-    /// <param name="user">The caller's progress sink, given every report after the channel; may be null.</param>
     public ChannelProgress(IChannel channel, IProgress<TrainingProgress>? user)
     {
         _channel = channel ?? throw new ArgumentNullException(nameof(channel));
         _user = user;
     }
 
-    /// <summary>Writes the epoch to the channel (and closes the previous phase if this report starts a new one),
-    /// then hands it to the caller's progress sink.</summary>
     public void Report(TrainingProgress value)
     {
         ArgumentNullException.ThrowIfNull(value);
         lock (_gate)
         {
-            if (_last is not null && (_last.Phase != value.Phase || value.Epoch <= _last.Epoch))
-                EndPhase();
+            var best = _best.TryGetValue(value.Phase, out var b) ? b : (double.NaN, -1);
             double validation = value.Summary.ValidationLoss;
-            if (!double.IsNaN(validation) && (double.IsNaN(_bestValidationLoss) || validation < _bestValidationLoss))
-            {
-                _bestValidationLoss = validation;
-                _bestEpoch = value.Epoch;
-            }
-            _last = value;
+            if (!double.IsNaN(validation) && (double.IsNaN(best.Item1) || validation < best.Item1)) best = (validation, value.Epoch);
+            _best[value.Phase] = best;
             _channel.Trace(MessageSensitivity.None, DescribeEpoch(value));
+            if (value.StoppedBy is TrainingStop stop) EndPhase(value, stop, best);
         }
         _user?.Report(value);
     }
 
-    /// <summary>Closes the last phase: writes its summary message ("member 3 of 3: 57 epochs (stopped early: no
-    /// improvement in 30 epochs); final training loss 0.0118, best validation loss 0.0139 at epoch 27"). Call once
-    /// training has returned.</summary>
-    public void Complete()
-    {
-        lock (_gate)
-        {
-            if (_last is not null) EndPhase();
-        }
-    }
-
-    /// <summary>One line per epoch: "member 2 of 3, epoch 48: training loss 0.0123, validation loss 0.0146;
-    /// 12 of 30 epochs without improvement (at most 300); gradient norm mean 0.81, max 2.3, 5 steps clipped".</summary>
     internal static string DescribeEpoch(TrainingProgress p)
     {
         var s = p.Summary;
@@ -93,21 +73,22 @@ internal sealed class ChannelProgress : IProgress<TrainingProgress>
         return text.ToString();
     }
 
-    private void EndPhase()
+    private void EndPhase(TrainingProgress p, TrainingStop stop, (double Loss, int Epoch) best)
     {
-        var p = _last!;
         int ran = p.Epoch + 1;
-        string why = ran >= p.Epochs ? "reached the maximum"
-            : p.Patience > 0 && p.EpochsWithoutImprovement >= p.Patience ? $"stopped early: no improvement in {p.Patience} epochs"
-            : "stopped";
+        string why = stop switch
+        {
+            TrainingStop.EarlyStopping => $"stopped early: no improvement in {p.Patience} epochs",
+            TrainingStop.StepLimit => "reached the step budget",
+            TrainingStop.TimeLimit => "reached the time limit",
+            _ => "reached the maximum",
+        };
         string message = $"{(p.Phase.Length == 0 ? "training" : p.Phase)}: {ran} {(ran == 1 ? "epoch" : "epochs")} ({why}); " +
             $"final training loss {Number(p.Summary.TrainingLoss)}";
-        if (_bestEpoch >= 0)
-            message += $", best validation loss {Number(_bestValidationLoss)} at epoch {_bestEpoch + 1}";
+        if (best.Epoch >= 0)
+            message += $", best validation loss {Number(best.Loss)} at epoch {best.Epoch + 1}";
         _channel.Info(MessageSensitivity.None, message);
-        _last = null;
-        _bestValidationLoss = double.NaN;
-        _bestEpoch = -1;
+        _best.Remove(p.Phase);
     }
 
     private static string Prefix(string phase) => phase.Length == 0 ? "" : phase + ", ";

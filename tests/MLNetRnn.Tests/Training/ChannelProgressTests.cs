@@ -7,10 +7,10 @@ namespace MLNetRnn.Tests.Training;
 
 public class ChannelProgressTests
 {
-    private static TrainingProgress Epoch(string phase, int epoch, int epochs, double validation, int sinceBest, int patience) =>
+    private static TrainingProgress Epoch(string phase, int epoch, int epochs, double validation, int sinceBest, int patience, TrainingStop? stop = null) =>
         new(epoch, epochs, new EpochSummary(epoch, 0.5 / (epoch + 1), validation, 1e-3, 0.8, 2.5, 1, 0, 0))
         {
-            Phase = phase, EpochsWithoutImprovement = sinceBest, Patience = patience,
+            Phase = phase, EpochsWithoutImprovement = sinceBest, Patience = patience, StoppedBy = stop,
         };
 
     private static (List<LoggingEventArgs> Log, ChannelProgress Adapter, List<TrainingProgress> User, IChannel Channel) Start()
@@ -29,7 +29,6 @@ public class ChannelProgressTests
     {
         var (log, adapter, user, channel) = Start();
         adapter.Report(Epoch("member 2 of 3", 47, 300, 0.0146, 12, 30));
-        adapter.Complete();
         channel.Dispose();
 
         var trace = Assert.Single(log, e => e.Kind == ChannelMessageKind.Trace);
@@ -52,28 +51,30 @@ public class ChannelProgressTests
     }
 
     [Fact]
-    public void EachPhaseEndsWithOneInfoSummary()
+    public void EachPhaseEndsWithOneInfoSummaryEvenWhenPhasesInterleave()
     {
+        // Members train in parallel, so their reports interleave; each phase ends with its report that says why.
         var (log, adapter, user, _) = Start();
         adapter.Report(Epoch("member 1 of 2", 0, 300, 0.30, 0, 3));
-        adapter.Report(Epoch("member 1 of 2", 1, 300, 0.20, 0, 3));
-        for (int e = 2; e <= 4; e++) adapter.Report(Epoch("member 1 of 2", e, 300, 0.25, e - 1, 3));
         adapter.Report(Epoch("member 2 of 2", 0, 300, 0.40, 0, 3));
-        adapter.Report(Epoch("refit 1 of 2", 0, 2, double.NaN, 0, 0));
-        adapter.Report(Epoch("refit 1 of 2", 1, 2, double.NaN, 0, 0));
-        adapter.Complete();
+        adapter.Report(Epoch("member 1 of 2", 1, 300, 0.20, 0, 3));
+        adapter.Report(Epoch("member 2 of 2", 1, 300, 0.10, 0, 3, TrainingStop.StepLimit));
+        for (int e = 2; e <= 4; e++) adapter.Report(Epoch("member 1 of 2", e, 300, 0.25, e - 1, 3, e == 4 ? TrainingStop.EarlyStopping : null));
+        adapter.Report(Epoch("", 0, 2, double.NaN, 0, 0));
+        adapter.Report(Epoch("", 1, 2, double.NaN, 0, 0, TrainingStop.Epochs));
 
         var info = log.Where(e => e.Kind == ChannelMessageKind.Info).Select(e => e.RawMessage).ToArray();
         Assert.Equal(3, info.Length);
-        Assert.StartsWith("member 1 of 2: 5 epochs (stopped early: no improvement in 3 epochs)", info[0]);
-        Assert.EndsWith("best validation loss 0.2 at epoch 2", info[0]);
-        Assert.StartsWith("member 2 of 2: 1 epoch (stopped)", info[1]);
-        Assert.StartsWith("refit 1 of 2: 2 epochs (reached the maximum); final training loss", info[2]);
+        Assert.StartsWith("member 2 of 2: 2 epochs (reached the step budget)", info[0]);
+        Assert.EndsWith("best validation loss 0.1 at epoch 2", info[0]);
+        Assert.StartsWith("member 1 of 2: 5 epochs (stopped early: no improvement in 3 epochs)", info[1]);
+        Assert.EndsWith("best validation loss 0.2 at epoch 2", info[1]);
+        Assert.StartsWith("training: 2 epochs (reached the maximum); final training loss", info[2]);
         Assert.DoesNotContain("best validation", info[2]);
-        Assert.Equal(8, log.Count(e => e.Kind == ChannelMessageKind.Trace));
-        Assert.Equal(8, user.Count);
-        // Each phase's summary follows its last epoch and precedes the next phase's first.
-        Assert.Equal(ChannelMessageKind.Info, log[5].Kind);
+        Assert.Equal(9, log.Count(e => e.Kind == ChannelMessageKind.Trace));
+        Assert.Equal(9, user.Count);
+        // A phase's summary follows its last epoch at once.
+        Assert.Equal(ChannelMessageKind.Info, log[4].Kind);
     }
 
     private sealed class Collect(List<TrainingProgress> into) : IProgress<TrainingProgress>
