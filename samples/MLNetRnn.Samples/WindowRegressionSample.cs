@@ -82,7 +82,8 @@ public static class WindowRegressionSample
         foreach (var fold in folds)
         {
             double naive = NaiveRmse(fold.ScoredHoldOutSet);
-            var summary = ((TransformerChain<RnnRegressionTransformer>)fold.Model).LastTransformer.TrainingSummary;
+            // The trainer's transformer is ML.NET's own RegressionPredictionTransformer; its Model is the network.
+            var summary = ((TransformerChain<RegressionPredictionTransformer<RnnRegressionModelParameters>>)fold.Model).LastTransformer.Model.TrainingSummary;
             output.WriteLine(string.Format(inv, "{0,4} {1,7:F2} {2,7:F2} {3,7:F3} {4,12:F2}   {5,6} ({6})",
                 fold.Fold, fold.Metrics.RootMeanSquaredError, fold.Metrics.MeanAbsoluteError, fold.Metrics.RSquared, naive,
                 summary.EpochsRun, summary.BestEpoch));
@@ -93,7 +94,7 @@ public static class WindowRegressionSample
 
         // One model on every row; its training record travels with it (and with its saved zip).
         var model = pipeline.Fit(data);
-        var record = model.LastTransformer.TrainingSummary;
+        var record = model.LastTransformer.Model.TrainingSummary;
         output.WriteLine(string.Format(inv,
             "Final model: {0} training / {1} validation rows, best of {2} epochs at {3}; {4} of {5} steps clipped at ‖g‖ = 1.",
             record.TrainingRows, record.ValidationRows, record.EpochsRun, record.BestEpoch, record.ClippedSteps, record.GradientNormBefore.Count));
