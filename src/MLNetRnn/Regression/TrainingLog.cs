@@ -26,8 +26,8 @@ internal sealed class TrainingLog(IChannel channel)
             : string.Format(Inv, "{0} epochs", o.Epochs);
         string seedFrom = o.Seed is null ? "drawn from the MLContext: RnnRegressionOptions.Seed is not set" : "RnnRegressionOptions.Seed";
         channel.Info(string.Format(Inv,
-            "Training {0} [{1}] on {2} rows of {3} steps × {4} features, {5}; {6}; batch {7}, Adam {8}, scaling {9}; seed {10} ({11}).",
-            o.Cell, layers, trainingRows, steps, o.FeaturesPerStep, validation, stopping, o.BatchSize, o.LearningRate, o.Scaling, seed, seedFrom));
+            "Training {0} [{1}] on {2} rows of {3} steps × {4}, {5}; {6}; batch {7}, Adam {8}, scaling {9}; seed {10} ({11}).",
+            o.Cell, layers, trainingRows, steps, Count(o.FeaturesPerStep, "feature"), validation, stopping, o.BatchSize, o.LearningRate, o.Scaling, seed, seedFrom));
     }
 
     /// <summary>An <see cref="IProgress{T}"/> that writes each epoch to the channel, then hands it to
@@ -41,9 +41,9 @@ internal sealed class TrainingLog(IChannel channel)
         string kept = s.RestoredBestWeights
             ? string.Format(Inv, "; kept the weights of epoch {0} (validation loss {1:G4})", s.BestEpoch + 1, s.BestValidationLoss)
             : "";
-        string skipped = s.SkippedSteps > 0 ? string.Format(Inv, "; {0} steps skipped for a non-finite loss or gradient", s.SkippedSteps) : "";
-        channel.Info(string.Format(Inv, "Trained {0} epochs in {1:F1} s ({2}){3}; {4} of {5} steps clipped{6}.",
-            s.EpochsRun, elapsed.TotalSeconds, end, kept, s.ClippedSteps, s.GradientNormBefore.Count, skipped));
+        string skipped = s.SkippedSteps > 0 ? $"; {Count(s.SkippedSteps, "step")} skipped for a non-finite loss or gradient" : "";
+        channel.Info(string.Format(Inv, "Trained {0} in {1:F1} s ({2}){3}; {4} of {5} steps clipped{6}.",
+            Count(s.EpochsRun, "epoch"), elapsed.TotalSeconds, end, kept, s.ClippedSteps, s.GradientNormBefore.Count, skipped));
     }
 
     /// <summary>One line per epoch. Epochs are numbered from 1 here, as a reader counts them; the summary's
@@ -65,11 +65,13 @@ internal sealed class TrainingLog(IChannel channel)
         {
             budget = "";
         }
-        string clipped = e.ClippedSteps > 0 ? string.Format(Inv, ", {0} steps clipped", e.ClippedSteps) : "";
+        string clipped = e.ClippedSteps > 0 ? $", {Count(e.ClippedSteps, "step")} clipped" : "";
         string phase = p.Phase.Length > 0 ? p.Phase + ", " : "";
         return string.Format(Inv, "{0}epoch {1} of {2}: {3}; mean ‖g‖ {4:G3}{5}{6}.",
             phase, p.Epoch + 1, p.Epochs, losses, e.MeanGradientNorm, clipped, budget);
     }
+
+    private static string Count(int n, string noun) => string.Format(Inv, "{0} {1}{2}", n, noun, n == 1 ? "" : "s");
 
     private sealed class Epochs(IChannel channel, IProgress<TrainingProgress>? forward) : IProgress<TrainingProgress>
     {
