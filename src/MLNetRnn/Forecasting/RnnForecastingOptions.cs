@@ -161,7 +161,9 @@ public sealed class RnnForecastingOptions
     public bool RefitOnFullSeries { get; set; } = true;
 
     /// <summary>Seed of initialisation and shuffling; the same seed gives bit-identical models on the same machine.
-    /// <see langword="null"/> uses 0. Default: null.</summary>
+    /// <see langword="null"/> draws one from the <c>MLContext</c>'s random source when the estimator is created, as
+    /// ML.NET's trainers do: <c>new MLContext(seed: s)</c> is then repeatable, and a context without a seed is not.
+    /// Default: null.</summary>
     public int? Seed { get; set; }
 
     /// <summary>Throws, naming the option, if a value is out of range or options contradict each other.</summary>
@@ -230,5 +232,12 @@ public sealed class RnnForecastingOptions
         },
     };
 
-    internal RnnForecastingOptions Clone() => (RnnForecastingOptions)MemberwiseClone();
+    /// <summary>A deep copy: the arrays too, so that changing the caller's arrays later does not reach the estimator.</summary>
+    internal RnnForecastingOptions Clone()
+    {
+        var copy = (RnnForecastingOptions)MemberwiseClone();
+        copy.CovariateColumnNames = CovariateColumnNames?.ToArray()!;
+        copy.HiddenSizes = HiddenSizes?.ToArray()!;
+        return copy;
+    }
 }

@@ -19,8 +19,9 @@ namespace MLNetRnn;
 /// </summary>
 /// <remarks>
 /// Rows depend on the rows before them, so this is not a row-to-row mapper: a <c>PredictionEngine</c> cannot
-/// serve it. Use <see cref="CreateForecastingEngine"/> (or <see cref="RnnCatalog.CreateForecastingEngine"/> on a
-/// loaded pipeline) for one-at-a-time forecasting.
+/// serve it. Use <see cref="RnnCatalog.CreateForecastingEngine{TSrc, TDst}"/> (typed, like ML.NET's
+/// <c>CreateTimeSeriesEngine</c>) or <see cref="RnnCatalog.CreateForecastingEngine"/> (on the transformer or a loaded
+/// pipeline) for one-at-a-time forecasting.
 /// </remarks>
 public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 {
@@ -83,14 +84,21 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>Test seam: the format Save writes, to produce models "from another version".</summary>
     internal ModelFormat WriteFormat { get; init; } = Format;
 
-    /// <summary>False: each row's output depends on earlier rows.</summary>
-    public bool IsRowToRowMapper => false;
+    /// <summary>
+    /// True, although no row-to-row mapper exists: each row's forecast depends on the rows before it. ML.NET's
+    /// <c>CreatePredictionEngine</c> refuses a transformer that answers false with a bare "Must be a row to row
+    /// mapper"; answering true makes it call <see cref="GetRowToRowMapper"/>, whose exception says what to use instead.
+    /// </summary>
+    public bool IsRowToRowMapper => true;
 
-    /// <summary>Not supported: rows are not independent. Use <see cref="CreateForecastingEngine"/>.</summary>
-    /// <exception cref="InvalidOperationException">Always.</exception>
+    /// <summary>Not supported: rows are not independent. Use <see cref="RnnCatalog.CreateForecastingEngine{TSrc, TDst}"/>
+    /// or <see cref="CreateForecastingEngine"/>.</summary>
+    /// <exception cref="InvalidOperationException">Always, naming the forecasting engine.</exception>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => throw new InvalidOperationException(
-        $"{nameof(RnnForecastingTransformer)} forecasts from the rows before each row, so it has no row-to-row mapper and a PredictionEngine cannot " +
-        "serve it; use CreateForecastingEngine() for one-at-a-time forecasts, or Transform for a whole series.");
+        $"{nameof(RnnForecastingTransformer)} forecasts each row from the rows before it, so it has no row-to-row mapper and " +
+        "mlContext.Model.CreatePredictionEngine cannot serve it (nor a pipeline containing it). For one-at-a-time forecasts use " +
+        "model.CreateForecastingEngine<TSrc, TDst>(mlContext) (observe and forecast in one call, like CreateTimeSeriesEngine) or " +
+        "model.CreateForecastingEngine(); for a whole series use Transform.");
 
     /// <summary>The input schema plus the forecast and bound vector columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The series or a covariate column is missing or not <see cref="float"/>.</exception>

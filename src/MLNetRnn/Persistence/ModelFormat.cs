@@ -164,11 +164,19 @@ internal sealed class ModelFormat
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(readBody);
 
-        // ML.NET's own check (ModelHeader.CheckVersionInfo) would throw a generic decode error for a
-        // newer model; look at the same header fields first to say what is wrong and what to do.
-        if (ctx.Header.ModelVerWritten >> 16 == MLNetVersionBase >> 16 && ctx.Header.ModelVerReadable >> 16 == MLNetVersionBase >> 16)
-            CheckVersions((int)(ctx.Header.ModelVerWritten & 0xFFFF), (int)(ctx.Header.ModelVerReadable & 0xFFFF));
-        ctx.CheckAtModel(GetVersionInfo());
+        // Versions are recorded twice: in ML.NET's header (which ML.NET's own check reads, and reports a newer model
+        // with a generic decode error) and at the start of our payload. A genuine model from another version has the
+        // same numbers in both; a damaged header does not. So the header is checked for consistency, then against
+        // the payload, and only then are the versions compared with what this build reads.
+        var header = ctx.Header;
+        if (header.ModelSignature != GetVersionInfo().ModelSignature)
+            throw Corrupt("ML.NET's model header names another model signature");
+        if (header.ModelVerWritten >> 16 != MLNetVersionBase >> 16 || header.ModelVerReadable >> 16 != MLNetVersionBase >> 16)
+            throw Corrupt($"ML.NET's model header holds versions 0x{header.ModelVerWritten:x8} and 0x{header.ModelVerReadable:x8}, which MLNetRnn never writes");
+        int headerVersion = (int)(header.ModelVerWritten & 0xFFFF), headerReadableBy = (int)(header.ModelVerReadable & 0xFFFF);
+        if (headerReadableBy < 1 || headerReadableBy > headerVersion)
+            throw Corrupt($"ML.NET's model header has inconsistent versions: written {headerVersion}, readable by {headerReadableBy}");
+        ctx.CheckAtModel();
 
         var reader = ctx.Reader;
         try
@@ -178,14 +186,18 @@ internal sealed class ModelFormat
             if (!magic.SequenceEqual(Magic))
                 throw Corrupt("the payload does not start with the MLNetRnn magic bytes");
 
+            // Magic, version and readable-by version open every payload of every version: this layout never changes.
             int version = reader.ReadInt32();
             int readableBy = reader.ReadInt32();
+            if (readableBy < 1 || readableBy > version)
+                throw Corrupt($"the payload header has inconsistent versions {version} and {readableBy}");
+            if (version != headerVersion || readableBy != headerReadableBy)
+                throw Corrupt($"ML.NET's model header records format version {headerVersion} (readable by {headerReadableBy}), " +
+                    $"the payload {version} (readable by {readableBy})");
+            CheckVersions(version, readableBy);
             string component = reader.ReadString();
             if (component != LoaderSignature)
                 throw Corrupt($"the payload belongs to component '{component}'");
-            if (readableBy < 1 || readableBy > version)
-                throw Corrupt($"the payload header has inconsistent versions {version} and {readableBy}");
-            CheckVersions(version, readableBy);
 
             long length = reader.ReadInt64();
             if (length < 0 || length > MaxBodyLength)
