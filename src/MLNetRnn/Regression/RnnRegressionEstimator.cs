@@ -6,6 +6,7 @@ using Microsoft.ML.Runtime;
 using Microsoft.ML.Trainers;
 using MLNetRnn.Core.Training;
 using MLNetRnn.Regression;
+using MLNetRnn.Training;
 
 namespace MLNetRnn;
 
@@ -39,8 +40,9 @@ namespace MLNetRnn;
 /// gradient is clipped by its global norm (Pascanu, Mikolov &amp; Bengio 2013).
 /// </para>
 /// <para>
-/// Training reports to the <c>MLContext</c>'s <c>Log</c> like ML.NET's trainers: what is trained and with which seed,
-/// one line per epoch (losses, and how many epochs early stopping still allows), and how it ended.
+/// Training reports to the <c>MLContext</c>'s <c>Log</c> like ML.NET's trainers: what is trained and with which seed
+/// (Info), one line per epoch with the losses and how close early stopping is (Trace), how it ended and which weights
+/// the model keeps (Info).
 /// </para>
 /// <para>
 /// Create it with <see cref="RnnRegressionCatalog.Rnn(RegressionCatalog.RegressionTrainers, string, string, int, Core.Cells.RecurrentCellKind, int, int, float, int?)"/>
@@ -106,11 +108,12 @@ public sealed class RnnRegressionEstimator : ITrainerEstimator<RegressionPredict
             RnnRegressionColumns.CheckPositive(features, labels, N, W, F, o.TargetFeatureIndex, featureColumn.Name, labelColumn.Name);
 
         using var ch = _host.Start("Training");
-        var log = new TrainingLog(ch);
-        log.Start(o, _seed, N - V, V, W);
+        TrainingLog.Start(ch, o, _seed, N - V, V, W);
         var clock = Stopwatch.StartNew();
-        var (model, summary) = WindowRegressionModel.Train(o, _seed, features, labels, N, W, log.Forwarding(Progress), CancellationToken);
-        log.Done(summary, clock.Elapsed);
+        var progress = new ChannelProgress(ch, Progress);
+        var (model, summary) = WindowRegressionModel.Train(o, _seed, features, labels, N, W, progress, CancellationToken);
+        progress.Complete();
+        TrainingLog.Done(ch, summary, clock.Elapsed);
         return MakeTransformer(_host, new RnnRegressionModelParameters(model, summary), input.Schema, o.FeatureColumnName);
     }
 

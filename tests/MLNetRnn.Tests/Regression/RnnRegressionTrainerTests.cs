@@ -134,6 +134,25 @@ public sealed class RnnRegressionTrainerTests
     }
 
     [Fact]
+    public void EarlyStoppingLogSaysHowCloseItIsAndWhichEpochTheModelKeeps()
+    {
+        var ml = new MLContext(seed: 3);
+        var messages = new List<string>();
+        ml.Log += (_, e) => { lock (messages) messages.Add(e.RawMessage); };
+        var options = Fast();
+        options.EarlyStoppingPatience = 3;
+        options.Epochs = 500;
+
+        var summary = ml.Regression.Trainers.Rnn(options).Fit(View(ml, Rows(SeasonalTrend(100, seed: 7)))).Model.TrainingSummary;
+
+        Assert.True(summary.StoppedEarly);
+        Assert.Contains(messages, m => m.StartsWith($"epoch {summary.EpochsRun}: ", StringComparison.Ordinal)
+            && m.Contains("3 of 3 epochs without improvement", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"training: {summary.EpochsRun} epochs (stopped early: no improvement in 3 epochs)", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith($"The model keeps the weights of epoch {summary.BestEpoch + 1} (validation loss", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void MLContextLogShowsTheSeedEveryEpochAndTheEnd()
     {
         var ml = new MLContext(seed: 3);
@@ -151,22 +170,8 @@ public sealed class RnnRegressionTrainerTests
             && m.Contains($"seed {seed} (drawn from the MLContext", StringComparison.Ordinal));
         for (int epoch = 1; epoch <= 4; epoch++)
             Assert.Single(ours, m => m.StartsWith($"epoch {epoch} of 4: training loss ", StringComparison.Ordinal));
-        Assert.Contains(ours, m => m.StartsWith("Trained 4 epochs in ", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public void EpochLinesSayHowManyEpochsEarlyStoppingStillAllows()
-    {
-        var summary = new EpochSummary(0, 0.5, 0.25, 3e-3, 0.8, 1.2, 0, 0, 0);
-
-        // Patience is the tighter budget: 20 − 17 = 3 epochs left although 189 remain of the maximum.
-        Assert.EndsWith("17 of 20 epochs without improvement, at most 3 more.",
-            TrainingLog.Describe(new TrainingProgress(10, 200, summary with { Epoch = 10 }) { EpochsWithoutImprovement = 17, Patience = 20 }));
-        // The maximum is the tighter budget near the end.
-        Assert.EndsWith("2 of 20 epochs without improvement, at most 1 more.",
-            TrainingLog.Describe(new TrainingProgress(198, 200, summary with { Epoch = 198 }) { EpochsWithoutImprovement = 2, Patience = 20 }));
-        Assert.Equal("epoch 11 of 200: training loss 0.5, validation loss 0.25; mean ‖g‖ 0.8; 0 of 20 epochs without improvement, at most 20 more.",
-            TrainingLog.Describe(new TrainingProgress(10, 200, summary) { Patience = 20 }));
+        Assert.Contains(ours, m => m.StartsWith("training: 4 epochs (reached the maximum)", StringComparison.Ordinal));
+        Assert.Contains(ours, m => m.StartsWith("The model keeps the weights of the last epoch, 4; trained in ", StringComparison.Ordinal));
     }
 
     [Fact]
