@@ -26,7 +26,7 @@ public sealed class RnnForecastingEngine
 {
     private readonly RnnForecastingTransformer _forecaster;
     private readonly ITransformer? _pipeline;   // the chain the forecaster came from, if any
-    private readonly SeriesState _state;
+    private readonly ForecastState _state;
     private readonly ForecastModel.Scratch _scratch;
 
     internal RnnForecastingEngine(RnnForecastingTransformer forecaster, ITransformer? pipeline)
@@ -60,7 +60,7 @@ public sealed class RnnForecastingEngine
         var f = new float[H];
         var lo = new float[H];
         var hi = new float[H];
-        model.Forecast(_state.Window, _state.Covariates, _state.Count - model.Settings.WindowSize, confidenceLevel, _scratch, f, lo, hi);
+        model.Forecast(_state, confidenceLevel, _scratch, f, lo, hi);
         return new RnnForecast(f[..horizon], lo[..horizon], hi[..horizon], confidenceLevel);
     }
 
@@ -90,7 +90,7 @@ public sealed class RnnForecastingEngine
         if (!float.IsFinite(value)) throw new ArgumentException($"The observed value of '{_forecaster.InputColumnName}' must be finite; got {value}.", nameof(value));
         foreach (float c in covariates)
             if (!float.IsFinite(c)) throw new ArgumentException($"Covariates must be finite; got {c}.", nameof(covariates));
-        _state.Push(value, covariates);
+        _state.Push(_forecaster.Model.Baseline, value, covariates);
     }
 
     /// <summary>

@@ -79,8 +79,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
         if (values.Length < settings.MinimumLength)
             throw new InvalidOperationException(
-                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon}" +
-                $"{(_options.ValidationFraction > 0 ? " + one validation window" : "")} needs at least {settings.MinimumLength}.");
+                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon} needs at least {settings.MinimumLength}.");
         ForecastModel model;
         using (var ch = _host.Start("Training"))
         {
@@ -91,9 +90,12 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             var summary = model.Summary;
             ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
-                $"{summary.ValidationWindows} for validation); scaling {summary.Scaling}, correction weight {summary.CorrectionWeight:G4}."));
+                $"{summary.ValidationWindows} for validation); base {summary.Base}, seasonal adjustment {summary.SeasonalAdjustment}, " +
+                $"scaling {summary.Scaling}, correction weight {summary.CorrectionWeight:G4}."));
+            // What a user should know about the fit (a fallback to the base, extrapolated bounds): warnings, as ML.NET's are.
+            foreach (string note in summary.Notes) ch.Warning(MessageSensitivity.None, note);
         }
-        var state = SeriesState.FromEnd(values, covariates, settings.WindowSize, settings.CovariateCount);
+        var state = ForecastState.AfterSeries(model, values, covariates);
         return new RnnForecastingTransformer(_options, model, state);
     }
 

@@ -28,22 +28,23 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 1: column names, confidence level, the forecast model, the series state.</summary>
+    /// <summary>Format version 2: column names, confidence level, the forecast model (with its base), the series
+    /// state; enums by name. Version 1 (a seasonal-naive base only, enums as integers) is still read.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 1,
-        readableByVersion: 1,
+        currentVersion: 2,
+        readableByVersion: 2,
         oldestReadableVersion: 1);
 
-    internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastModel model, SeriesState state)
+    internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastModel model, ForecastState state)
         : this(options.OutputColumnName, options.InputColumnName, options.CovariateColumnNames, options.ConfidenceLowerBoundColumn,
             options.ConfidenceUpperBoundColumn, options.ConfidenceLevel, model, state)
     {
     }
 
     private RnnForecastingTransformer(string output, string input, string[] covariates, string? lower, string? upper, float level,
-        ForecastModel model, SeriesState state)
+        ForecastModel model, ForecastState state)
     {
         OutputColumnName = output; InputColumnName = input; CovariateColumnNames = covariates;
         LowerBoundColumnName = lower; UpperBoundColumnName = upper; ConfidenceLevel = level;
@@ -79,7 +80,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 
     internal ForecastModel Model { get; }
 
-    internal SeriesState State { get; }
+    internal ForecastState State { get; }
 
     /// <summary>Test seam: the format Save writes, to produce models "from another version".</summary>
     internal ModelFormat WriteFormat { get; init; } = Format;
@@ -123,7 +124,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// transformer was loaded from): <c>Predict()</c> forecasts, <c>Observe(value)</c> moves the state on.</summary>
     public RnnForecastingEngine CreateForecastingEngine() => new(this, null);
 
-    internal RnnForecastingTransformer WithState(SeriesState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
+    internal RnnForecastingTransformer WithState(ForecastState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
         LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, state);
 
     internal RnnForecastingTransformer WithWriteFormat(ModelFormat format) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
@@ -139,11 +140,11 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 1 ***
+            // *** Binary format, version 2 (version 1: the same fields, model and state in their version-1 layouts) ***
             // string: output column, input column; int32 + strings: covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
-            // ForecastModel (ForecastModel.Write), SeriesState (SeriesState.Write)
+            // ForecastModel (ForecastModel.Write), ForecastState (ForecastState.Write)
             w.Write(OutputColumnName);
             w.Write(InputColumnName);
             w.Write(CovariateColumnNames.Count);
@@ -170,8 +171,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             for (int i = 0; i < count; i++) covariates[i] = r.ReadString();
             string? lower = ReadOptional(r), upper = ReadOptional(r);
             float level = r.ReadSingle();
-            var model = ForecastModel.Read(r);
-            var state = SeriesState.Read(r, model.Settings.WindowSize, model.Settings.CovariateCount);
+            var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.Read(r);
+            var state = version == 1 ? ForecastState.ReadVersion1(r, model) : ForecastState.Read(r, model);
             return new RnnForecastingTransformer(output, input, covariates, lower, upper, level, model, state);
         });
     }
@@ -183,64 +184,4 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     }
 
     private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
-}
-
-/// <summary>
-/// The last W values (and covariates) of a series and how many values came before them: what a forecast from
-/// "now" needs. Held by the transformer (the end of its training series) and advanced by the engine.
-/// </summary>
-internal sealed class SeriesState
-{
-    public SeriesState(float[] window, float[] covariates, long count)
-    {
-        Window = window; Covariates = covariates; Count = count;
-    }
-
-    public float[] Window { get; }        // (W) newest last; only the last min(Count, W) are meaningful
-    public float[] Covariates { get; }    // (W·C)
-    public long Count { get; private set; } // values observed so far
-
-    public static SeriesState FromEnd(float[] values, float[] covariates, int W, int C)
-    {
-        int n = values.Length, take = Math.Min(n, W);
-        var window = new float[W];
-        var cov = new float[W * C];
-        values.AsSpan(n - take, take).CopyTo(window.AsSpan(W - take));
-        if (C > 0) covariates.AsSpan((n - take) * C, take * C).CopyTo(cov.AsSpan((W - take) * C));
-        return new SeriesState(window, cov, n);
-    }
-
-    public SeriesState Clone() => new((float[])Window.Clone(), (float[])Covariates.Clone(), Count);
-
-    /// <summary>Appends one observation, dropping the oldest. No allocation.</summary>
-    public void Push(float value, ReadOnlySpan<float> covariates)
-    {
-        int W = Window.Length, C = W == 0 ? 0 : Covariates.Length / W;
-        Array.Copy(Window, 1, Window, 0, W - 1);
-        Window[W - 1] = value;
-        if (C > 0)
-        {
-            Array.Copy(Covariates, C, Covariates, 0, (W - 1) * C);
-            covariates.CopyTo(Covariates.AsSpan((W - 1) * C, C));
-        }
-        Count++;
-    }
-
-    public void Write(BinaryWriter w)
-    {
-        w.Write(Count);
-        foreach (float v in Window) w.Write(v);
-        foreach (float v in Covariates) w.Write(v);
-    }
-
-    public static SeriesState Read(BinaryReader r, int W, int C)
-    {
-        long count = r.ReadInt64();
-        if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
-        var window = new float[W];
-        var cov = new float[W * C];
-        for (int i = 0; i < W; i++) window[i] = r.ReadSingle();
-        for (int i = 0; i < cov.Length; i++) cov[i] = r.ReadSingle();
-        return new SeriesState(window, cov, count);
-    }
 }

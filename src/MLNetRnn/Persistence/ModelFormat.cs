@@ -61,7 +61,10 @@ internal sealed class ModelFormat
     /// <param name="currentVersion">The version this build writes.</param>
     /// <param name="readableByVersion">The oldest reader version that can read what this build writes.</param>
     /// <param name="oldestReadableVersion">The oldest written version this build can still read.</param>
-    public ModelFormat(string modelSignature, string loaderSignature, int currentVersion, int readableByVersion, int oldestReadableVersion)
+    /// <param name="loaderAssemblyName">Simple name of the assembly that declares the component's loader; null = MLNetRnn.
+    /// Only a component outside the library (the tests' persistence probe) names another.</param>
+    public ModelFormat(string modelSignature, string loaderSignature, int currentVersion, int readableByVersion, int oldestReadableVersion,
+        string? loaderAssemblyName = null)
     {
         if (modelSignature is null || modelSignature.Length != 8 || modelSignature.Any(c => c > 0x7F))
             throw new ArgumentException("The model signature must be eight ASCII characters.", nameof(modelSignature));
@@ -76,6 +79,7 @@ internal sealed class ModelFormat
 
         _modelSignature = modelSignature;
         LoaderSignature = loaderSignature;
+        LoaderAssemblyName = loaderAssemblyName ?? LibraryAssemblyName;
         CurrentVersion = currentVersion;
         ReadableByVersion = readableByVersion;
         OldestReadableVersion = oldestReadableVersion;
@@ -98,10 +102,11 @@ internal sealed class ModelFormat
     /// produce models "from the future" or "from the past" without keeping binary fixtures.
     /// </summary>
     internal ModelFormat AsWrittenBy(int version, int readableByVersion)
-        => new(_modelSignature, LoaderSignature, version, readableByVersion, Math.Min(OldestReadableVersion, version));
+        => new(_modelSignature, LoaderSignature, version, readableByVersion, Math.Min(OldestReadableVersion, version), LoaderAssemblyName);
 
     /// <summary>
-    /// The assembly name recorded in every model we write. ML.NET calls <c>Assembly.Load</c> on it before it
+    /// The assembly name recorded in every model this component writes: MLNetRnn's, unless the constructor was
+    /// given another (the tests' probe lives in its own assembly). ML.NET calls <c>Assembly.Load</c> on it before it
     /// looks the loader signature up, which is what makes <c>Model.Load</c> work in a fresh process without
     /// <c>ComponentCatalog.RegisterAssembly</c>.
     /// </summary>
@@ -112,7 +117,9 @@ internal sealed class ModelFormat
     /// load the same model: the outcome depends on the host's assembly binding. With the simple name the
     /// deployed MLNetRnn is used, and the format versions below alone decide whether it can read the model.
     /// </remarks>
-    internal static string LoaderAssemblyName { get; } = typeof(ModelFormat).Assembly.GetName().Name!;
+    internal string LoaderAssemblyName { get; }
+
+    private static readonly string LibraryAssemblyName = typeof(ModelFormat).Assembly.GetName().Name!;
 
     /// <summary>ML.NET's view of this format, naming our assembly so that ML.NET can find the loader.</summary>
     public VersionInfo GetVersionInfo() => new(

@@ -40,7 +40,6 @@ public class ForecastingMLContextTests
             epochs.Select(m => System.Text.RegularExpressions.Regex.Match(m, @"^(.+?, epoch \d+)").Groups[1].Value));
         Assert.Contains(epochs, m => m.StartsWith("member 1 of 2, epoch 1: ", StringComparison.Ordinal));
         Assert.Contains(epochs, m => m.StartsWith("member 2 of 2, epoch 1: ", StringComparison.Ordinal));
-        Assert.Contains(epochs, m => m.StartsWith("refit 2 of 2, epoch 1 of ", StringComparison.Ordinal));
         // While early stopping decides, the patience is shown as the budget, not "of 40".
         Assert.All(epochs.Where(m => m.StartsWith("member", StringComparison.Ordinal)),
             m => Assert.Matches(@"; \d+ of 5 epochs without improvement \(at most 40\)", m));
@@ -48,7 +47,7 @@ public class ForecastingMLContextTests
         var info = ours.Where(e => e.Kind == ChannelMessageKind.Info).Select(e => e.RawMessage).ToList();
         Assert.StartsWith("Training 2 Gru(4) network(s) on 96 rows of 'Value'", info[0]);
         Assert.Contains("seed 3", info[0]);
-        Assert.Equal(["member 1 of 2:", "member 2 of 2:", "refit 1 of 2:", "refit 2 of 2:"], info.Skip(1).Take(4).Select(m => m[..(m.IndexOf(':') + 1)]));
+        Assert.Equal(["member 1 of 2:", "member 2 of 2:"], info.Skip(1).Take(2).Select(m => m[..(m.IndexOf(':') + 1)]));
         Assert.StartsWith("Trained 2 network(s)", info[^1]);
     }
 
@@ -56,7 +55,7 @@ public class ForecastingMLContextTests
     public void MLContextSeedIsUsedWhenOptionsLeaveSeedUnset()
     {
         var series = Seasonal(96, seed: 2);
-        var unset = Tiny(); unset.Seed = null; unset.EnsembleSize = 1; unset.RefitOnFullSeries = false;
+        var unset = Tiny(); unset.Seed = null; unset.EnsembleSize = 1;
         float[] seed0 = Forecasts(new MLContext(seed: 0), unset, series);
         float[] seed0Again = Forecasts(new MLContext(seed: 0), unset, series);
         float[] seed1 = Forecasts(new MLContext(seed: 1), unset, series);
@@ -66,7 +65,7 @@ public class ForecastingMLContextTests
         // The seed drawn is the one the estimator reports, and setting it reproduces the model in any context.
         int? drawn = new MLContext(seed: 1).Forecasting.ForecastByRnn(unset).Options.Seed;
         Assert.NotNull(drawn);
-        var pinned = Tiny(); pinned.Seed = drawn; pinned.EnsembleSize = 1; pinned.RefitOnFullSeries = false;
+        var pinned = Tiny(); pinned.Seed = drawn; pinned.EnsembleSize = 1;
         Assert.Equal(seed1, Forecasts(new MLContext(seed: 42), pinned, series));
     }
 
@@ -74,7 +73,7 @@ public class ForecastingMLContextTests
     public void OptionsSeedWinsOverMLContextSeed()
     {
         var series = Seasonal(96, seed: 2);
-        var options = Tiny(); options.EnsembleSize = 1; options.RefitOnFullSeries = false;
+        var options = Tiny(); options.EnsembleSize = 1;
         Assert.Equal(Forecasts(new MLContext(seed: 0), options, series), Forecasts(new MLContext(seed: 1), options, series));
     }
 

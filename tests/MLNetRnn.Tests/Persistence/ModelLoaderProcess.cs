@@ -77,7 +77,7 @@ internal static class ModelLoaderProcess
     }
 
     /// <summary>The dotnet host running these tests, so the child uses the same runtime.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         string executable = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
         string? fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
