@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
 using MLNetRnn.Regression;
 
@@ -100,7 +101,7 @@ public sealed class RnnRegressionTrainingSummary
     // As version 2, but the scaling as int32 and no seed.
     internal void Write(BinaryWriter w)
     {
-        w.Write(Scaling.ToString());
+        Persisted.WriteEnum(w, Scaling);
         w.Write(TargetScale);
         w.Write(TrainingRows);
         w.Write(ValidationRows);
@@ -121,7 +122,7 @@ public sealed class RnnRegressionTrainingSummary
 
     internal static RnnRegressionTrainingSummary Read(BinaryReader r, int version)
     {
-        var scaling = version == 1 ? (RnnRegressionScaling)r.ReadInt32() : PersistedEnum.Read<RnnRegressionScaling>(r, "scaling");
+        var scaling = version == 1 ? (RnnRegressionScaling)r.ReadInt32() : Persisted.ReadEnum<RnnRegressionScaling>(r);
         float targetScale = r.ReadSingle();
         int trainingRows = r.ReadInt32(), validationRows = r.ReadInt32(), bestEpoch = r.ReadInt32();
         double best = r.ReadDouble();

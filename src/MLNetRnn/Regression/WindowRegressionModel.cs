@@ -3,6 +3,7 @@ using MLNetRnn.Core.Data;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Optimizers;
+using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
 
 namespace MLNetRnn.Regression;
@@ -129,7 +130,7 @@ internal sealed class WindowScaling
     /// <summary>Writes the current format (2); see <see cref="WindowRegressionModel.Write"/>.</summary>
     public void Write(BinaryWriter w)
     {
-        w.Write(Kind.ToString());
+        Persisted.WriteEnum(w, Kind);
         w.Write(TargetScale);
         w.Write(LabelMean);
         w.Write(FeaturesPerStep);
@@ -142,7 +143,7 @@ internal sealed class WindowScaling
     /// (it was always feature 0); 2 writes the kind by name and the target feature.</summary>
     public static WindowScaling Read(BinaryReader r, int version)
     {
-        var kind = version == 1 ? (RnnRegressionScaling)r.ReadInt32() : PersistedEnum.Read<RnnRegressionScaling>(r, "scaling");
+        var kind = version == 1 ? (RnnRegressionScaling)r.ReadInt32() : Persisted.ReadEnum<RnnRegressionScaling>(r);
         if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown scaling {(int)kind}.");
         float targetScale = r.ReadSingle(), labelMean = r.ReadSingle();
         int F = r.ReadInt32();
@@ -279,13 +280,13 @@ internal sealed class WindowRegressionModel
         w.Write(Steps);
         Scaling.Write(w);
         var spec = Network.Spec;
-        w.Write(spec.Cell.ToString());
+        Persisted.WriteEnum(w, spec.Cell);
         w.Write(spec.InputSize);
         w.Write(spec.HiddenSizes.Count);
         foreach (int h in spec.HiddenSizes) w.Write(h);
         w.Write(spec.OutputSize);
         w.Write(spec.LayerNormalization);
-        w.Write(spec.Activation.ToString());
+        Persisted.WriteEnum(w, spec.Activation);
         w.Write(spec.LeakySlope);
         w.Write(spec.RandomizedLeakyLower);
         w.Write(spec.RandomizedLeakyUpper);
@@ -300,7 +301,7 @@ internal sealed class WindowRegressionModel
         int W = r.ReadInt32();
         if (W < 1) throw new InvalidDataException($"Steps per row {W} is out of range.");
         var scaling = WindowScaling.Read(r, version);
-        var cell = version == 1 ? (Core.Cells.RecurrentCellKind)r.ReadInt32() : PersistedEnum.Read<Core.Cells.RecurrentCellKind>(r, "cell");
+        var cell = version == 1 ? (Core.Cells.RecurrentCellKind)r.ReadInt32() : Persisted.ReadEnum<Core.Cells.RecurrentCellKind>(r);
         int inputSize = r.ReadInt32();
         int layers = r.ReadInt32();
         if (layers < 1 || layers > 1024) throw new InvalidDataException($"Layer count {layers} is out of range.");
@@ -308,7 +309,7 @@ internal sealed class WindowRegressionModel
         for (int l = 0; l < layers; l++) hidden[l] = r.ReadInt32();
         int outputSize = r.ReadInt32();
         bool layerNorm = r.ReadBoolean();
-        var activation = version == 1 ? (Core.Cells.ElmanActivation)r.ReadInt32() : PersistedEnum.Read<Core.Cells.ElmanActivation>(r, "Elman activation");
+        var activation = version == 1 ? (Core.Cells.ElmanActivation)r.ReadInt32() : Persisted.ReadEnum<Core.Cells.ElmanActivation>(r);
         var spec = new RecurrentNetworkSpec
         {
             Cell = cell, InputSize = inputSize, HiddenSizes = hidden, OutputSize = outputSize, LayerNormalization = layerNorm,
