@@ -112,7 +112,6 @@ public sealed class RnnRegressionEstimator : ITrainerEstimator<RegressionPredict
         var clock = Stopwatch.StartNew();
         var progress = new ChannelProgress(ch, Progress);
         var (model, summary) = WindowRegressionModel.Train(o, _seed, features, labels, N, W, progress, CancellationToken);
-        progress.Complete();
         TrainingLog.Done(ch, summary, clock.Elapsed);
         return MakeTransformer(_host, new RnnRegressionModelParameters(model, summary), input.Schema, o.FeatureColumnName);
     }
