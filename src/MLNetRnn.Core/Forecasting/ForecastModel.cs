@@ -123,7 +123,7 @@ internal sealed class ForecastModel
         int K = s.EnsembleSize, Vb = s.ValidationWindows(N);
         var blockStart = new int[K];
         for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
-        int gap = Vb == 0 ? 0 : s.FoldGap(N, Vb);
+        int gap = s.FoldGap;
         var trainIndex = new int[K][];
         for (int k = 0; k < K; k++)
         {
