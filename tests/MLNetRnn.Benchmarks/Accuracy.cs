@@ -99,11 +99,11 @@ internal static class Accuracy
 
         var ranking = Rank(anchors, results, method);
         PrintRanks(ranking, results, method);
-        int values = results.Sum(r => r.Values);
+        int tested = results.Sum(r => r.Values);
         Console.WriteLine();
-        Console.WriteLine("pooled coverage over " + values + " test values: " + string.Join(", ",
-            Levels.Select((l, i) => $"{l:P0} → {(double)results.Sum(r => r.Inside[i]) / values:P1}")) +
-            $"; bounds not strictly nested at {results.Sum(r => r.NestingViolations)} of {values * (Levels.Length - 1)} level pairs");
+        Console.WriteLine("pooled coverage over " + tested + " test values: " + string.Join(", ",
+            Levels.Select((l, i) => $"{l:P0} → {(double)results.Sum(r => r.Inside[i]) / tested:P1}")) +
+            $"; bounds not strictly nested at {results.Sum(r => r.NestingViolations)} of {tested * (Levels.Length - 1)} level pairs");
         var worse = results.Where(r => r.Mase > 1.05 * AnchorScore(anchors, r.Name, "snaive", "MASE")).Select(r => r.Name).ToList();
         Console.WriteLine(worse.Count == 0 ? "Within 5% of seasonal naive's MASE, or better, on every series."
             : "More than 5% worse than seasonal naive (MASE) on: " + string.Join(", ", worse));
