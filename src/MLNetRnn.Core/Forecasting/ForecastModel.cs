@@ -111,7 +111,7 @@ internal sealed class ForecastModel
             if (o < first0) continue;
             int i = o - first0;
             levels[i] = model.Prepare(state, scratch, reference.AsSpan(i * H, H));
-            scratch.Workspace.Input.AsSpan(0, W * F).CopyTo(inputs.AsSpan(i * W * F, W * F));
+            scratch.Input.CopyTo(inputs.AsSpan(i * W * F, W * F));
             for (int k = 0; k < H; k++) targets[i * H + k] = scaler.Forward(season.Deseasonalize(values[o + k], o + k), levels[i]);
         }
 
@@ -162,6 +162,8 @@ internal sealed class ForecastModel
             var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb)))).ToArray();
             (model.Members, summaries) = TrainMembers(s, folds, progress, ct);
         }
+
+        scratch = model.CreateScratch();   // now with a workspace per trained member
 
         // λ from the held-out forecasts (each window forecast by the members that did not train on it).
         bool corrected = networks;
@@ -338,7 +340,9 @@ internal sealed class ForecastModel
     /// <summary>Per-caller buffers for forecasting: one workspace shared by the members. Not thread-safe.</summary>
     internal sealed class Scratch
     {
-        public required Workspace Workspace;
+        public required float[] Input;                       // (W, F) the window as the networks read it
+        public required InferenceWorkspace[] Inference;     // (K) one forward-only workspace per member (each packs its weights once)
+        public required float[] Output;                     // (O) one member's output
         public required float[] Adjusted;        // (W) the window, seasonally adjusted
         public required float[] Sum;             // (O) the members' mean output
         public required float[] BaseForecast;    // (H) raw, then scaled
@@ -350,10 +354,11 @@ internal sealed class ForecastModel
     public Scratch CreateScratch()
     {
         int W = Settings.WindowSize, H = Settings.Horizon;
-        var spec = Settings.NetworkSpec;
         return new Scratch
         {
-            Workspace = (Members.Length > 0 ? Members[0] : new RecurrentNetwork(spec, 0)).CreateWorkspace(W, 1, 1),
+            Input = new float[W * Settings.InputSize],
+            Inference = Members.Select(m => m.CreateInferenceWorkspace(W, blockRows: 1, threads: 1)).ToArray(),
+            Output = new float[Settings.OutputSize],
             Adjusted = new float[W],
             Sum = new float[Settings.OutputSize],
             BaseForecast = new float[H],
@@ -406,7 +411,7 @@ internal sealed class ForecastModel
         {
             float level = Prepare(state, scratch, scratch.BaseForecast);
             // λ = 0 leaves only the base: the networks' output would be multiplied away, so do not compute it.
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch, members);
             for (int k = 0; k < H; k++) y[k] = scratch.BaseForecast[k] + CorrectionWeight * scratch.Sum[k];
             return level;
         }
@@ -418,7 +423,7 @@ internal sealed class ForecastModel
         {
             float stepLevel = Prepare(rolling, scratch, scratch.Step, steps: 1);
             if (k == 0) origin = stepLevel;
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch, members);
             float adjusted = Scaler.Inverse(scratch.Step[0] + CorrectionWeight * scratch.Sum[0], stepLevel);
             y[k] = Scaler.Forward(adjusted, origin);
             rolling.Push(Baseline, Season.Reseasonalize(adjusted, rolling.Count), ReadOnlySpan<float>.Empty);
@@ -440,7 +445,7 @@ internal sealed class ForecastModel
         var d = scratch.Adjusted;
         for (int j = 0; j < W; j++) d[j] = Season.Deseasonalize(history[j], start + j);
         float level = Scaler.Level(d);
-        var input = scratch.Workspace.Input;
+        var input = scratch.Input;
         int e = Settings.BaseErrorFeature ? 1 : 0;
         for (int j = 0; j < W; j++)
         {
@@ -467,17 +472,19 @@ internal sealed class ForecastModel
         return level;
     }
 
-    private void MeanOfMembers(Workspace ws, float[] sum, int[]? members)
+    /// <summary>The mean output of <paramref name="members"/> (null: all) on the scratch's input, into scratch.Sum.
+    /// Forward-only, no allocation.</summary>
+    private void MeanOfMembers(Scratch scratch, int[]? members)
     {
+        var sum = scratch.Sum;
         Array.Clear(sum);
         int count = members?.Length ?? Members.Length;
         if (count == 0) return;
         for (int j = 0; j < count; j++)
         {
-            var net = Members[members is null ? j : members[j]];
-            ws.ResetState(1);
-            net.Forward(ws, Settings.WindowSize, 1, 1);
-            for (int o = 0; o < sum.Length; o++) sum[o] += ws.Output[o];
+            int k = members is null ? j : members[j];
+            Members[k].Predict(scratch.Inference[k], scratch.Input, 1, Settings.WindowSize, scratch.Output);
+            for (int o = 0; o < sum.Length; o++) sum[o] += scratch.Output[o];
         }
         for (int o = 0; o < sum.Length; o++) sum[o] /= count;
     }
