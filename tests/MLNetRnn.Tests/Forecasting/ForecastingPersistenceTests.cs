@@ -123,6 +123,20 @@ public sealed class ForecastingPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void VersionTwoFixtureKeepsLoading()
+    {
+        // Written by `dotnet run --project tests/MLNetRnn.Benchmarks -- fixtures` with format version 2 (one series per
+        // model); later versions store per-series parts and must still read it, forecasting what version 2 forecast.
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v2.zip"), out _);
+        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v2.json")))!;
+        var forecast = loaded.CreateForecastingEngine().Predict();
+        Close.AssertTensor("forecast", expected.Forecast, forecast.Forecast, 1e-5);
+        Close.AssertTensor("lower", expected.Lower, forecast.LowerBound, 1e-5);
+        Close.AssertTensor("upper", expected.Upper, forecast.UpperBound, 1e-5);
+    }
+
+    [Fact]
     public void NewerFormatVersionGivesClearException()
     {
         var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, Seasonal(80, seed: 5)));
