@@ -135,10 +135,14 @@ public sealed class RecurrentNetwork
 
     /// <summary>Mean loss of the last Forward against <see cref="Workspace.Targets"/> (P, B, O); writes
     /// <see cref="Workspace.OutputGradient"/> for <see cref="Backward"/>.</summary>
-    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta = 1f)
+    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta = 1f) => Loss(ws, B, P, kind, huberDelta, ReadOnlySpan<float>.Empty);
+
+    /// <summary>As <see cref="Loss(Workspace, int, int, LossKind, float)"/>, with the quantile levels (Q) of
+    /// <see cref="LossKind.Pinball"/>: output o has level <paramref name="quantiles"/>[o mod Q] (O a multiple of Q).</summary>
+    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta, ReadOnlySpan<float> quantiles)
     {
         int n = P * B * Spec.OutputSize;
-        return Losses.Loss.Compute(kind, huberDelta, ws.Output.AsSpan(0, n), ws.Targets.AsSpan(0, n), ws.OutputGradient.AsSpan(0, n));
+        return Losses.Loss.Compute(kind, huberDelta, quantiles, ws.Output.AsSpan(0, n), ws.Targets.AsSpan(0, n), ws.OutputGradient.AsSpan(0, n));
     }
 
     /// <summary>
