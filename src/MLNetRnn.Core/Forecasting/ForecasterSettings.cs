@@ -80,9 +80,26 @@ internal sealed record ForecasterSettings
     public int MaximumDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
     public TrainingOptions Training { get; init; } = new();
 
-    /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, and two
-    /// seasonal features when enabled.</summary>
-    public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0);
+    // Many series, known-future covariates, quantiles (payload version 3; all off in a version-2 model).
+    public IReadOnlyList<int> KnownFutureCovariates { get; init; } = [];   // (Cf) indices into the C covariates, ascending
+    public int StaticFeatureCount { get; init; }             // Z: encoded static features per series (one-hot, numeric)
+    public bool ScaleFeature { get; init; }                  // append the series' standardised log scale to every step
+    public IReadOnlyList<float> Quantiles { get; init; } = []; // (Q) levels of the quantile heads, ascending, 0.5 among them; empty = none
+
+    /// <summary>Cf: covariates whose values for the H forecast steps are known and fed to the networks.</summary>
+    public int FutureCovariateCount => KnownFutureCovariates.Count;
+
+    /// <summary>Q: quantile heads per step ahead (0 without them).</summary>
+    public int QuantileCount => Quantiles.Count;
+
+    /// <summary>The position of level 0.5 among <see cref="Quantiles"/>: the median head gives the point forecast.</summary>
+    public int MedianIndex => Quantiles.Count == 0 ? 0 : Quantiles.ToList().IndexOf(0.5f);
+
+    /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, two
+    /// seasonal features when enabled, then (for many series and known-future covariates) the Z static features,
+    /// the series' scale, and the horizon's H·Cf known-future covariates, the same at every step of the window.</summary>
+    public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
+        + StaticFeatureCount + (ScaleFeature ? 1 : 0) + Horizon * FutureCovariateCount;
 
     /// <summary>Each step also carries the base's one-step error at that step, so the networks see how the base
     /// has been missing lately (what they are asked to correct). Version-1 models have no such input.</summary>
@@ -93,8 +110,13 @@ internal sealed record ForecasterSettings
 
     public bool UsesSeasonalFeatures => SeasonalFeatures && SeasonalPeriod > 1;
 
-    /// <summary>Outputs of the head: H for the direct strategy, 1 for the recursive one.</summary>
-    public int OutputSize => Recursive ? 1 : Horizon;
+    /// <summary>Outputs of the head: H for the direct strategy (H·Q with quantile heads, laid out (H, Q)), 1 for
+    /// the recursive one.</summary>
+    public int OutputSize => Recursive ? 1 : Horizon * Math.Max(1, QuantileCount);
+
+    /// <summary>The training options of one member: the user's, with the pinball loss on the quantile levels when
+    /// the networks have quantile heads.</summary>
+    public TrainingOptions MemberTraining => QuantileCount == 0 ? Training : Training with { Loss = Losses.LossKind.Pinball, Quantiles = Quantiles.ToArray() };
 
     public RecurrentNetworkSpec NetworkSpec => new()
     {
@@ -123,6 +145,15 @@ internal sealed record ForecasterSettings
     /// <summary>Training windows below which the networks are not trained (the base alone is kept).</summary>
     public const int MinimumNetworkWindows = 8;
 
+    /// <summary>Held-out windows at most that λ and the bounds are fitted on. Beyond, whole series are taken evenly
+    /// across the panel until this many are reached (a single series is always taken whole), so fitting many
+    /// series does not predict every held-out window twice.</summary>
+    public const int MaximumEvaluationWindows = 20_000;
+
+    /// <summary>Validation windows at most that a member's early stopping is judged on, taken evenly across its
+    /// blocks when there are more (a single series' block is smaller), so an epoch's validation stays cheap on a panel.</summary>
+    public const int MaximumEarlyStoppingWindows = 2048;
+
     /// <summary>Values of raw history a forecast reads: the window, and one season for seasonal naive.</summary>
     public int HistoryLength => Math.Max(WindowSize, SeasonalPeriod);
 
@@ -139,6 +170,40 @@ internal sealed record ForecasterSettings
         foreach (int h in HiddenSizes) w.Write(h);
         Persisted.WriteEnum(w, Activation);
         w.Write(LayerNormalization); w.Write(EnsembleSize); w.Write(ValidationFraction);
+    }
+
+    // *** Binary format, payload version 3 (after the version-2 fields) ***
+    // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels
+    public void WriteExtension(BinaryWriter w)
+    {
+        w.Write(KnownFutureCovariates.Count);
+        foreach (int c in KnownFutureCovariates) w.Write(c);
+        w.Write(StaticFeatureCount);
+        w.Write(ScaleFeature);
+        Persisted.WriteArray(w, Quantiles.ToArray());
+    }
+
+    /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings.</summary>
+    public static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s)
+    {
+        int cf = r.ReadInt32();
+        if (cf < 0 || cf > s.CovariateCount) throw new InvalidDataException($"Known-future covariate count {cf} is out of range (0 to {s.CovariateCount}).");
+        var future = new int[cf];
+        for (int i = 0; i < cf; i++)
+        {
+            future[i] = r.ReadInt32();
+            if (future[i] < 0 || future[i] >= s.CovariateCount || (i > 0 && future[i] <= future[i - 1]))
+                throw new InvalidDataException($"Known-future covariate index {future[i]} is out of range or out of order.");
+        }
+        int z = r.ReadInt32();
+        if (z < 0 || z > 1 << 16) throw new InvalidDataException($"Static feature count {z} is out of range.");
+        bool scale = r.ReadBoolean();
+        var quantiles = Persisted.ReadArray(r, 256);
+        for (int q = 0; q < quantiles.Length; q++)
+            if (!(quantiles[q] > 0f && quantiles[q] < 1f) || (q > 0 && !(quantiles[q] > quantiles[q - 1])))
+                throw new InvalidDataException($"Saved quantile levels are out of range or out of order: {string.Join(", ", quantiles)}.");
+        if (quantiles.Length > 0 && Array.IndexOf(quantiles, 0.5f) < 0) throw new InvalidDataException("Saved quantile levels lack the median, 0.5.");
+        return Checked(s with { KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles });
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote. Training options are not persisted: a loaded model

@@ -76,7 +76,7 @@ internal sealed class ForecastDataView : IDataView
             _model = view._transformer.Model;
             int W = _model.Settings.WindowSize, C = _model.Settings.CovariateCount, H = _model.Settings.Horizon;
             // A transformed data view is its own series: its history starts empty.
-            _state = ForecastState.Empty(_model);
+            _state = ForecastState.Empty(_model.Settings, _model.Single);
             _rowCovariates = new float[C];
             _forecast = new float[H]; _lower = new float[H]; _upper = new float[H];
             _scratch = _model.CreateScratch();
@@ -107,7 +107,7 @@ internal sealed class ForecastDataView : IDataView
                 float v = 0;
                 _getValue!(ref v);
                 for (int c = 0; c < _getCovariates.Length; c++) _getCovariates[c](ref _rowCovariates[c]);
-                _state.Push(_model.Baseline, v, _rowCovariates);
+                _state.Push(_model.Single.Baseline, v, _rowCovariates);
             }
             return true;
         }
@@ -135,13 +135,13 @@ internal sealed class ForecastDataView : IDataView
         {
             if (_forecastFor == _source.Position) return;
             _forecastFor = _source.Position;
-            if (_state.Count < _model.FirstOrigin)
+            if (_state.Count < _model.Single.FirstOrigin(_model.Settings))
             {
                 // Fewer rows than the window: no forecast can be made yet.
                 Array.Fill(_forecast, float.NaN); Array.Fill(_lower, float.NaN); Array.Fill(_upper, float.NaN);
                 return;
             }
-            _model.Forecast(_state, _view._transformer.ConfidenceLevel, _scratch, _forecast, _lower, _upper);
+            _model.Forecast(_model.Single, _state, ReadOnlySpan<float>.Empty, _view._transformer.ConfidenceLevel, ForecastIntervalMethod.Conformal, _scratch, _forecast, _lower, _upper, Span<float>.Empty);
         }
 
         protected override void Dispose(bool disposing)

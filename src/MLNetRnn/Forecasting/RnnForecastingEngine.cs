@@ -55,12 +55,13 @@ public sealed class RnnForecastingEngine
         int H = _forecaster.Horizon;
         CheckForecastArguments(horizon, confidenceLevel, H);
         var model = _forecaster.Model;
-        if (_state.Count < model.FirstOrigin)
-            throw new InvalidOperationException($"The engine has seen {_state.Count} values; a forecast needs {model.FirstOrigin} (the window, and one season for seasonal naive).");
+        int first = model.Single.FirstOrigin(model.Settings);
+        if (_state.Count < first)
+            throw new InvalidOperationException($"The engine has seen {_state.Count} values; a forecast needs {first} (the window, and one season for seasonal naive).");
         var f = new float[H];
         var lo = new float[H];
         var hi = new float[H];
-        model.Forecast(_state, confidenceLevel, _scratch, f, lo, hi);
+        model.Forecast(model.Single, _state, ReadOnlySpan<float>.Empty, confidenceLevel, ForecastIntervalMethod.Conformal, _scratch, f, lo, hi, Span<float>.Empty);
         return new RnnForecast(f[..horizon], lo[..horizon], hi[..horizon], confidenceLevel);
     }
 
@@ -90,7 +91,7 @@ public sealed class RnnForecastingEngine
         if (!float.IsFinite(value)) throw new ArgumentException($"The observed value of '{_forecaster.InputColumnName}' must be finite; got {value}.", nameof(value));
         foreach (float c in covariates)
             if (!float.IsFinite(c)) throw new ArgumentException($"Covariates must be finite; got {c}.", nameof(covariates));
-        _state.Push(_forecaster.Model.Baseline, value, covariates);
+        _state.Push(_forecaster.Model.Single.Baseline, value, covariates);
     }
 
     /// <summary>

@@ -94,7 +94,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             // What a user should know about the fit (a fallback to the base, extrapolated bounds): warnings, as ML.NET's are.
             foreach (string note in summary.Notes) ch.Warning(MessageSensitivity.None, note);
         }
-        var state = ForecastState.AfterSeries(model, values, covariates);
+        var state = ForecastState.AfterSeries(model.Settings, model.Single, values, covariates);
         return new RnnForecastingTransformer(_options, model, state);
     }
 

@@ -33,8 +33,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 2,
-        readableByVersion: 2,
+        currentVersion: 3,
+        readableByVersion: 3,
         oldestReadableVersion: 1);
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastModel model, ForecastState state)
@@ -171,8 +171,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             for (int i = 0; i < count; i++) covariates[i] = r.ReadString();
             string? lower = ReadOptional(r), upper = ReadOptional(r);
             float level = r.ReadSingle();
-            var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.Read(r);
-            var state = version == 1 ? ForecastState.ReadVersion1(r, model) : ForecastState.Read(r, model);
+            var model = version switch { 1 => ForecastModel.ReadVersion1(r), 2 => ForecastModel.ReadVersion2(r), _ => ForecastModel.Read(r) };
+            var state = version == 1 ? ForecastState.ReadVersion1(r, model.Settings, model.Single) : ForecastState.Read(r, model.Settings, model.Single);
             return new RnnForecastingTransformer(output, input, covariates, lower, upper, level, model, state);
         });
     }
