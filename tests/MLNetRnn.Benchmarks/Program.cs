@@ -9,6 +9,7 @@ using MLNetRnn.Benchmarks;
 //   gemm            GFLOP/s of the GEMM seam at the training shapes, 1 and 2 threads
 //   profile         where a training step's time goes: GEMM, cells, the rest (1 thread, CPU time)
 //   inference       single-forecast latency and batch-256 throughput of the small LSTM (../shared/bench/infer)
+//   global          many series, one model: the retail panel, the protocol's monthly series together, 10,000 series (docs/design/global-models.md)
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
 return args.Length > 0 ? args[0] switch
 {
@@ -19,6 +20,7 @@ return args.Length > 0 ? args[0] switch
     "gemm" => GemmRate.Run(args[1..]),
     "profile" => Profile.Run(args[1..]),
     "inference" => Inference.Run(args[1..]),
+    "global" => GlobalModels.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);
 

@@ -398,7 +398,7 @@ internal sealed class ForecastModel
     private Evaluation Evaluate(SeriesTrack[] tracks, SeriesFolds[] folds, bool held, Scratch scratch, CancellationToken ct)
     {
         var s = Settings;
-        int S = tracks.Length, H = s.Horizon, W = s.WindowSize, F = s.InputSize, O = s.OutputSize, K = Members.Length;
+        int S = tracks.Length, H = s.Horizon, W = s.Steps, F = s.InputSize, O = s.OutputSize, K = Members.Length;
         // Constant series are left out of a panel's calibration (their errors are zero); a single series never is.
         bool skipConstant = Series.Any(f => !f.Constant);
         var counts = new long[S];
@@ -443,7 +443,7 @@ internal sealed class ForecastModel
         var output = predict ? new float[Math.Min(Chunk, Math.Max(E, 1)) * O] : [];
         var sum = predict ? new float[output.Length] : [];
         var rows = new int[Chunk];
-        var workspaces = predict ? Members.Select(n => n.CreateInferenceWorkspace(W, blockRows: 32, threads: Math.Max(1, s.MaximumDegreeOfParallelism))).ToArray() : [];
+        var workspaces = predict ? Members.Select(n => n.CreateInferenceWorkspace(W, blockRows: 32, threads: Math.Max(1, s.MaximumDegreeOfParallelism), HeadSteps)).ToArray() : [];
         for (int from = 0; from < E; from += Chunk)
         {
             ct.ThrowIfCancellationRequested();
@@ -465,7 +465,7 @@ internal sealed class ForecastModel
                         rows[b++] = j;
                     }
                 if (b == 0) continue;
-                Members[k].Predict(workspaces[k], batch.AsSpan(0, b * W * F), b, W, output.AsSpan(0, b * O));
+                Members[k].Predict(workspaces[k], batch.AsSpan(0, b * W * F), b, W, output.AsSpan(0, b * O), HeadSteps);
                 for (int r = 0; r < b; r++)
                     for (int o = 0; o < O; o++) sum[rows[r] * O + o] += output[r * O + o];
             }
@@ -624,7 +624,7 @@ internal sealed class ForecastModel
     internal sealed class Scratch
     {
         public required int Capacity;                       // B
-        public required float[] Input;                      // (B, W, F) the windows as the networks read them
+        public required float[] Input;                      // (B, T, F) the windows as the networks read them
         public required InferenceWorkspace[] Inference;     // (K) one forward-only workspace per member (each packs its weights once)
         public required float[] Output;                     // (B, O) one member's outputs
         public required float[] Sum;                        // (B, O) the members' mean output
@@ -641,13 +641,13 @@ internal sealed class ForecastModel
 
     public Scratch CreateScratch(int capacity = 1)
     {
-        int W = Settings.WindowSize, H = Settings.Horizon, O = Settings.OutputSize, B = Math.Max(1, capacity);
+        int W = Settings.WindowSize, T = Settings.Steps, H = Settings.Horizon, O = Settings.OutputSize, B = Math.Max(1, capacity);
         return new Scratch
         {
             Capacity = B,
-            Input = new float[B * W * Settings.InputSize],
-            Inference = Members.Select(m => B == 1 ? m.CreateInferenceWorkspace(W, blockRows: 1, threads: 1)
-                : m.CreateInferenceWorkspace(W, blockRows: 32, threads: Math.Max(1, Settings.MaximumDegreeOfParallelism))).ToArray(),
+            Input = new float[B * T * Settings.InputSize],
+            Inference = Members.Select(m => B == 1 ? m.CreateInferenceWorkspace(T, blockRows: 1, threads: 1, HeadSteps)
+                : m.CreateInferenceWorkspace(T, blockRows: 32, threads: Math.Max(1, Settings.MaximumDegreeOfParallelism), HeadSteps)).ToArray(),
             Output = new float[B * O],
             Sum = new float[B * O],
             Adjusted = new float[W],
@@ -660,6 +660,10 @@ internal sealed class ForecastModel
             OneState = new ForecastState[1],
         };
     }
+
+    /// <summary>The steps the head is read at: the last, or the H future steps of a decoder. Either way a window's
+    /// outputs are (H, Q) step-major.</summary>
+    private int HeadSteps => Settings.Decoder ? Settings.Horizon : 1;
 
     /// <summary>The head output that carries step k's point forecast: k, or the median head's with quantile heads.</summary>
     private int PointOutput(int k) => Settings.QuantileCount == 0 ? k : k * Settings.QuantileCount + Settings.MedianIndex;
@@ -769,7 +773,7 @@ internal sealed class ForecastModel
     internal void ForecastScaled(IReadOnlyList<SeriesFit> fits, IReadOnlyList<ForecastState> states, ReadOnlySpan<float> futures, int count,
         Scratch scratch, Span<float> y, Span<float> quantiles)
     {
-        int H = Settings.Horizon, W = Settings.WindowSize, F = Settings.InputSize, O = Settings.OutputSize, Q = Settings.QuantileCount, Cf = H * Settings.FutureCovariateCount;
+        int H = Settings.Horizon, T = Settings.Steps, F = Settings.InputSize, O = Settings.OutputSize, Q = Settings.QuantileCount, Cf = H * Settings.FutureCovariateCount;
         if (count > scratch.Capacity) throw new ArgumentException($"The scratch holds {scratch.Capacity} series; asked for {count}.", nameof(count));
         if (Settings.Recursive)
         {
@@ -781,7 +785,7 @@ internal sealed class ForecastModel
             var st = states[b];
             var r = scratch.BaseForecast.AsSpan(b * H, H);
             scratch.Levels[b] = Prepare(fits[b], st.History, st.BaseOneStep, st.Covariates, st.BaseState, st.Count, futures.Slice(b * Cf, Cf),
-                scratch.Input.AsSpan(b * W * F, W * F), scratch.Adjusted, r, r, scratch.BaseScratch, H);
+                scratch.Input.AsSpan(b * T * F, T * F), scratch.Adjusted, r, r, scratch.BaseScratch, H);
         }
         // λ = 0 without quantile heads leaves only the base: the networks' output would be multiplied away.
         bool networks = Members.Length > 0 && (CorrectionWeight > 0f || Q > 0);
@@ -831,7 +835,7 @@ internal sealed class ForecastModel
     }
 
     /// <summary>
-    /// Fills <paramref name="input"/> (W, F) from a window of a series and writes the base's forecast of the next
+    /// Fills <paramref name="input"/> (T, F) from a window of a series and writes the base's forecast of the next
     /// <paramref name="steps"/> values, in network units relative to the window's level, into
     /// <paramref name="reference"/> (zeros without a base). Returns the level. No allocation.
     /// </summary>
@@ -842,7 +846,7 @@ internal sealed class ForecastModel
     /// <param name="baseState">The base's state after <paramref name="count"/> values.</param>
     /// <param name="count">Values observed so far: the time of the first value forecast.</param>
     /// <param name="future">(H·Cf) the horizon's known-future covariates, raw; empty without them.</param>
-    /// <param name="input">(W·F) written.</param>
+    /// <param name="input">(T·F) written, T = W (and H future steps with a decoder).</param>
     /// <param name="adjusted">(W) scratch.</param>
     /// <param name="reference">(steps) written; may be <paramref name="raw"/> itself.</param>
     /// <param name="raw">(steps) the base's raw forecast, written.</param>
@@ -875,25 +879,43 @@ internal sealed class ForecastModel
                 row[p++] = (float)Math.Sin(phase);
                 row[p++] = (float)Math.Cos(phase);
             }
-            // What does not change along the window: the series' static features and scale, the horizon's known-future covariates.
+            // What does not change along the window: the series' static features and scale.
             for (int z = 0; z < Z; z++) row[p++] = fit.StaticFeatures[z];
             if (s.ScaleFeature) row[p++] = logScale;
-            for (int k = 0; k < H; k++)
-                for (int f = 0; f < Cf; f++)
-                {
-                    int c = s.KnownFutureCovariates[f];
-                    row[p++] = (future[k * Cf + f] - CovariateMean[c]) / CovariateScale[c];
-                }
+            if (s.Decoder) row[p] = 0f;
         }
         var r = reference[..steps];
-        if (fit.Baseline is null)
+        if (fit.Baseline is null) r.Clear();
+        else
         {
-            r.Clear();
-            return level;
+            var rawSteps = raw[..steps];
+            fit.Baseline.Forecast(baseState, history, count, rawSteps, baseScratch[..steps]);
+            for (int k = 0; k < steps; k++) r[k] = scaler.Forward(season.Deseasonalize(rawSteps[k], count + k), level);
         }
-        var rawSteps = raw[..steps];
-        fit.Baseline.Forecast(baseState, history, count, rawSteps, baseScratch[..steps]);
-        for (int k = 0; k < steps; k++) r[k] = scaler.Forward(season.Deseasonalize(rawSteps[k], count + k), level);
+        if (!s.Decoder) return level;
+        // The decoder's H future steps: the base's forecast where the value was, no one-step error, the step's
+        // known-future covariates (past-only ones at their mean, 0), its seasonal position, the series' features, flag 1.
+        for (int k = 0; k < H; k++)
+        {
+            var row = input.Slice((W + k) * F, F);
+            row.Clear();
+            row[0] = r[k];
+            for (int f = 0; f < Cf; f++)
+            {
+                int c = s.KnownFutureCovariates[f];
+                row[1 + e + c] = (future[k * Cf + f] - CovariateMean[c]) / CovariateScale[c];
+            }
+            int p = 1 + e + C;
+            if (s.UsesSeasonalFeatures)
+            {
+                double phase = 2 * Math.PI * ((count + k) % m) / m;
+                row[p++] = (float)Math.Sin(phase);
+                row[p++] = (float)Math.Cos(phase);
+            }
+            for (int z = 0; z < Z; z++) row[p++] = fit.StaticFeatures[z];
+            if (s.ScaleFeature) row[p++] = logScale;
+            row[p] = 1f;
+        }
         return level;
     }
 
@@ -901,17 +923,17 @@ internal sealed class ForecastModel
     /// <paramref name="count"/> windows, into scratch.Sum (count, O). Forward-only, no allocation.</summary>
     private void MeanOfMembers(Scratch scratch, int count, int[]? members)
     {
-        int O = Settings.OutputSize, W = Settings.WindowSize;
+        int O = Settings.OutputSize, T = Settings.Steps;
         var sum = scratch.Sum.AsSpan(0, count * O);
         sum.Clear();
         int n = members?.Length ?? Members.Length;
         if (n == 0) return;
-        var input = scratch.Input.AsSpan(0, count * W * Settings.InputSize);
+        var input = scratch.Input.AsSpan(0, count * T * Settings.InputSize);
         var output = scratch.Output.AsSpan(0, count * O);
         for (int j = 0; j < n; j++)
         {
             int k = members is null ? j : members[j];
-            Members[k].Predict(scratch.Inference[k], input, count, W, output);
+            Members[k].Predict(scratch.Inference[k], input, count, T, output, HeadSteps);
             for (int o = 0; o < sum.Length; o++) sum[o] += output[o];
         }
         for (int o = 0; o < sum.Length; o++) sum[o] /= n;

@@ -96,10 +96,25 @@ internal sealed record ForecasterSettings
     public int MedianIndex => Quantiles.Count == 0 ? 0 : Quantiles.ToList().IndexOf(0.5f);
 
     /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, two
-    /// seasonal features when enabled, then (for many series and known-future covariates) the Z static features,
-    /// the series' scale, and the horizon's H·Cf known-future covariates, the same at every step of the window.</summary>
+    /// seasonal features when enabled, then (for many series) the Z static features and the series' scale, and with a
+    /// decoder a flag that is 1 on the H future steps.</summary>
     public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
-        + StaticFeatureCount + (ScaleFeature ? 1 : 0) + Horizon * FutureCovariateCount;
+        + StaticFeatureCount + (ScaleFeature ? 1 : 0) + (Decoder ? 1 : 0);
+
+    /// <summary>
+    /// With known-future covariates the networks read a window of W past steps followed by H future steps (a
+    /// decoder): a future step carries the base's forecast for it in place of the value, that step's known-future
+    /// covariates (the others at their mean), its seasonal position, and a flag; the head is read at each future step,
+    /// so the forecast of step k sees step k's covariates directly (as DeepAR's and seq2seq forecasters' decoders do).
+    /// </summary>
+    public bool Decoder => FutureCovariateCount > 0 && !Recursive;
+
+    /// <summary>Steps the networks read: W, and H more with a decoder.</summary>
+    public int Steps => WindowSize + (Decoder ? Horizon : 0);
+
+    /// <summary>Outputs of the networks' head per step it is read at: all of <see cref="OutputSize"/> at the last step,
+    /// or with a decoder max(1, Q) at each of the H future steps.</summary>
+    public int HeadSize => Decoder ? Math.Max(1, QuantileCount) : OutputSize;
 
     /// <summary>Each step also carries the base's one-step error at that step, so the networks see how the base
     /// has been missing lately (what they are asked to correct). Version-1 models have no such input.</summary>
@@ -120,7 +135,7 @@ internal sealed record ForecasterSettings
 
     public RecurrentNetworkSpec NetworkSpec => new()
     {
-        Cell = Cell, InputSize = InputSize, HiddenSizes = HiddenSizes.ToArray(), OutputSize = OutputSize,
+        Cell = Cell, InputSize = InputSize, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
         Activation = Activation, LayerNormalization = LayerNormalization,
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };

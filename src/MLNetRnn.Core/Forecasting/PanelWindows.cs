@@ -106,7 +106,7 @@ internal sealed class WindowBuilder
 
     public SeriesTrack[] Tracks => _tracks;
 
-    /// <summary>Window i of series s: its inputs (W·F), the base's forecast (H) and the targets (H), both in network
+    /// <summary>Window i of series s: its inputs (T·F), the base's forecast (H) and the targets (H), both in network
     /// units relative to the window's level. Returns the level. No allocation.</summary>
     public float Build(int s, int i, Span<float> input, Span<float> reference, Span<float> target)
     {
@@ -137,17 +137,17 @@ internal sealed class PanelWindowSource : WindowSource
     private readonly WindowBuilder _builder;
     private readonly int[] _windows;       // (N) global window ids
     private readonly int[] _start;         // (S+1) global id of each series' first window
-    private readonly float[] _input;       // (W·F) one window
+    private readonly float[] _input;       // (T·F) one window (and a decoder's future steps)
     private readonly float[] _reference;   // (H)
     private readonly float[] _target;      // (H)
-    private readonly int _T, _F, _O, _Q, _H;
+    private readonly int _T, _F, _O, _Q, _H, _P;     // _O: head outputs per step read; _P: steps read (1, or H with a decoder)
 
     public PanelWindowSource(ForecastModel model, SeriesTrack[] tracks, int[] start, int[] windows)
     {
         var s = model.Settings;
         _builder = new WindowBuilder(model, tracks);
         _windows = windows; _start = start;
-        _T = s.WindowSize; _F = s.InputSize; _O = s.OutputSize; _Q = Math.Max(1, s.QuantileCount); _H = s.Horizon;
+        _T = s.Steps; _F = s.InputSize; _O = s.HeadSize; _Q = Math.Max(1, s.QuantileCount); _H = s.Horizon; _P = s.Decoder ? s.Horizon : 1;
         _input = new float[_T * _F];
         _reference = new float[_H];
         _target = new float[_H];
@@ -156,7 +156,7 @@ internal sealed class PanelWindowSource : WindowSource
     public override int Count => _windows.Length;
     public override int Steps => _T;
     public override int InputSize => _F;
-    public override int TargetSteps => 1;
+    public override int TargetSteps => _P;
     public override int OutputSize => _O;
 
     /// <summary>The series of global window <paramref name="g"/> and its index within the series.</summary>
@@ -176,8 +176,15 @@ internal sealed class PanelWindowSource : WindowSource
             var (s, i) = Locate(_start, _windows[rows[b]]);
             _builder.Build(s, i, _input, _reference, _target);
             for (int t = 0; t < T; t++) _input.AsSpan(t * F, F).CopyTo(input.Slice((t * B + b) * F, F));
-            var y = targets.Slice(b * O, O);
-            for (int o = 0; o < O; o++) y[o] = _target[o / Q] - _reference[o / Q];
+            if (_P == 1)
+            {
+                var y = targets.Slice(b * O, O);
+                for (int o = 0; o < O; o++) y[o] = _target[o / Q] - _reference[o / Q];
+            }
+            else
+                // A decoder's targets are (H, B, Q) time-major: step k's Q outputs all learn step k's error.
+                for (int k = 0; k < _P; k++)
+                    targets.Slice((k * B + b) * O, O).Fill(_target[k] - _reference[k]);
         }
     }
 }

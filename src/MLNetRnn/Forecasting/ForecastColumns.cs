@@ -36,8 +36,27 @@ internal sealed class ForecastColumns
     /// <summary>C: the covariates the networks read per row: the observed columns, then the calendar features.</summary>
     public int CovariateCount => Observed.Length + global::MLNetRnn.Calendar.Count(Calendar);
 
-    /// <summary>The positions of the known-future columns among the C covariates.</summary>
-    public int[] KnownFutureIndices => Enumerable.Range(Covariates.Length, Future.Length).ToArray();
+    /// <summary>The positions among the C covariates of those known for the horizon: the known-future columns and the
+    /// calendar features (which follow from the dates).</summary>
+    public int[] KnownFutureIndices => Enumerable.Range(Covariates.Length, Future.Length)
+        .Concat(Enumerable.Range(Observed.Length, global::MLNetRnn.Calendar.Count(Calendar))).ToArray();
+
+    /// <summary>Cf: covariates known for each step of the horizon (<see cref="KnownFutureIndices"/>).</summary>
+    public int FutureWidth => Future.Length + global::MLNetRnn.Calendar.Count(Calendar);
+
+    /// <summary>Writes step k's known-future covariates, (H, Cf) step-major: the given values of the known-future
+    /// columns (<paramref name="given"/>, (H, Future.Length)), then the calendar features of the step's date, the
+    /// (k + 1)-th step after <paramref name="lastDate"/>.</summary>
+    public void WriteFuture(ReadOnlySpan<float> given, DateTime lastDate, int horizon, Span<float> destination)
+    {
+        int Cg = Future.Length, Cf = FutureWidth;
+        for (int k = 0; k < horizon; k++)
+        {
+            var row = destination.Slice(k * Cf, Cf);
+            given.Slice(k * Cg, Cg).CopyTo(row);
+            if (Calendar != CalendarFeatures.None) global::MLNetRnn.Calendar.Write(Calendar, Step.Add(lastDate, k + 1), row[Cg..]);
+        }
+    }
 
     /// <summary>Z: the width of the encoded static features.</summary>
     public int StaticWidth => Static.Sum(e => e.Width);

@@ -77,16 +77,20 @@ internal sealed class ForecastDataView : IDataView
             var (rows, _) = view._reader.Read(view._source, columns.Step);
             var cold = new Dictionary<string, SeriesFit?>(StringComparer.Ordinal);
             var future = new Dictionary<string, float[]>(StringComparer.Ordinal);
-            int Cu = columns.Observed.Length, Cp = columns.Covariates.Length, Cf = columns.Future.Length, C = columns.CovariateCount;
+            int Cu = columns.Observed.Length, Cp = columns.Covariates.Length, Cg = columns.Future.Length, Cf = columns.FutureWidth;
             for (int s = 0; s < rows.Count; s++)
             {
                 var observed = rows.Observed[s];
                 int n = rows.Values[s].Count;
                 if (Cf > 0)
                 {
+                    // Each row's known-future covariates as a forecast reads them: the columns, then the calendar of its date.
                     var f = new float[n * Cf];
                     for (int r = 0; r < n; r++)
-                        for (int c = 0; c < Cf; c++) f[r * Cf + c] = observed[r * Cu + Cp + c];
+                    {
+                        for (int c = 0; c < Cg; c++) f[r * Cf + c] = observed[r * Cu + Cp + c];
+                        if (columns.Calendar != CalendarFeatures.None) Calendar.Write(columns.Calendar, rows.Dates[s][r], f.AsSpan(r * Cf + Cg, Cf - Cg));
+                    }
                     future[rows.Ids[s]] = f;
                 }
                 if (t.Series.Index.ContainsKey(rows.Ids[s])) continue;

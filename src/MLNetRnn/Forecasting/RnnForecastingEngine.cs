@@ -48,7 +48,8 @@ public sealed class RnnForecastingEngine
     private readonly ForecastModel.Scratch _scratch;       // one series at a time
     private ForecastModel.Scratch? _batch;                  // PredictAll
     private readonly float[] _row;                          // (C) one row's covariates
-    private readonly float[] _future;                       // (H·Cf) one forecast's known-future covariates
+    private readonly float[] _future;                       // (H·Cf) one forecast's known-future covariates (columns, then calendar)
+    private readonly float[] _given;                        // (H·Cg) the known-future columns' values given for one forecast
     private bool _startedCold;
 
     /// <summary>Series observed by the engine that the model was not trained on, not started yet.</summary>
@@ -74,6 +75,7 @@ public sealed class RnnForecastingEngine
         _scratch = _model.CreateScratch();
         _row = new float[_model.Settings.CovariateCount];
         _future = new float[_model.Settings.Horizon * _model.Settings.FutureCovariateCount];
+        _given = new float[_model.Settings.Horizon * _columns.Future.Length];
     }
 
     /// <summary>Values seen so far of the only series of a single-series model: its training series (or checkpoint)
@@ -180,7 +182,7 @@ public sealed class RnnForecastingEngine
                 {
                     IReadOnlyDictionary<string, float[]>? given = null;
                     futureCovariates?.TryGetValue(_ids[i], out given);
-                    FillFuture(_ids[i], given, futures.AsSpan(b * F, F));
+                    FillFuture(i, given, futures.AsSpan(b * F, F));
                 }
             }
             _model.Forecast(fits, states, futures.AsSpan(0, count * F), count, level, _forecaster.IntervalMethod, _batch, f, lo, hi, Q > 0 ? q : Span<float>.Empty);
@@ -197,7 +199,7 @@ public sealed class RnnForecastingEngine
         int first = _fits[series].FirstOrigin(_model.Settings);
         if (_states[series].Count < first)
             throw new InvalidOperationException($"The engine has seen {_states[series].Count} values of {Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
-        FillFuture(_ids[series], futureCovariates, _future);
+        FillFuture(series, futureCovariates, _future);
         var f = new float[H];
         var lo = new float[H];
         var hi = new float[H];
@@ -215,17 +217,18 @@ public sealed class RnnForecastingEngine
         };
     }
 
-    /// <summary>Checks and lays out a forecast's known-future covariates: (H, Cf) step-major, in the order of the
-    /// model's known-future columns.</summary>
-    private void FillFuture(string seriesId, IReadOnlyDictionary<string, float[]>? given, Span<float> destination)
+    /// <summary>Checks and lays out a forecast's known-future covariates: (H, Cf) step-major, the model's known-future
+    /// columns in their order, then the calendar features of the horizon's dates.</summary>
+    private void FillFuture(int seriesIndex, IReadOnlyDictionary<string, float[]>? given, Span<float> destination)
     {
         var names = _columns.Future;
         int H = Horizon, Cf = names.Length;
-        string series = _columns.SeriesId is null ? "" : $" of series '{seriesId}'";
+        string series = _columns.SeriesId is null ? "" : $" of series '{_ids[seriesIndex]}'";
         if (Cf == 0)
         {
             if (given is { Count: > 0 })
                 throw new ArgumentException($"The model has no known-future covariates; got values for {string.Join(", ", given.Keys.Select(k => $"'{k}'"))}.", "futureCovariates");
+            _columns.WriteFuture([], _dates[seriesIndex], destination.Length == 0 ? 0 : H, destination);
             return;
         }
         if (given is null)
@@ -243,9 +246,10 @@ public sealed class RnnForecastingEngine
             {
                 if (!float.IsFinite(values[k]))
                     throw new ArgumentException($"Known-future column '{names[c]}' is {values[k]} at step {k + 1} of {H} of the forecast{series}; it must be finite.", "futureCovariates");
-                destination[k * Cf + c] = values[k];
+                _given[k * Cf + c] = values[k];
             }
         }
+        _columns.WriteFuture(_given, _dates[seriesIndex], H, destination);
     }
 
     internal static void CheckForecastArguments(int horizon, float confidenceLevel, int modelHorizon)
