@@ -34,6 +34,8 @@ internal static class GlobalModels
         return mode switch
         {
             "retail" => Retail(flags),
+            "monthly" => Monthly(flags),
+            "scale" => Scale(flags),
             _ => throw new ArgumentException($"Unknown mode '{mode}': retail, monthly or scale."),
         };
     }
@@ -155,6 +157,125 @@ internal static class GlobalModels
             fit, ids.Length, predict, summary.CorrectionWeight, summary.TotalWindows,
             string.Join(" ", summary.Members.Select(m => $"{m.Steps}s/{m.StoppedBy}"))));
         return new Evaluation(mase, (double)inside / total, quantiles ? (double)insideQ / total : double.NaN, fit);
+    }
+
+    // ------------------------------------------------------------------ monthly
+
+    private sealed class MonthRow
+    {
+        public string Series { get; set; } = "";
+
+        public DateTime Date { get; set; }
+
+        public float Value { get; set; }
+    }
+
+    /// <summary>The accuracy protocol's monthly series (m = 12, h = 12), fitted together: at each of the three origins
+    /// (n − 3h, n − 2h, n − h of each series) and each seed, one model on the nine series' histories; rolling3 MASE per
+    /// series as the accuracy command computes it, beside the same protocol fitted one series at a time with the
+    /// defaults (the accuracy command's own fits, run here in the same session).</summary>
+    private static int Monthly(Accuracy.Flags flags)
+    {
+        string shared = flags.TryGet("shared") ?? Accuracy.FindShared();
+        int[] seeds = flags.Get("seeds", "0,1,2").Split(',').Select(x => int.Parse(x, Inv)).ToArray();
+        bool dates = flags.Get("dates", "false") == "true";
+        var rows = Accuracy.ReadCsv(Path.Combine(shared, "accuracy", "series.csv")).Where(r => r["m"] == "12").ToArray();
+        var series = rows.Select(r => (Name: r["series"], Data: Accuracy.ReadCsv(Path.Combine(shared, "data", r["file"]))
+            .Select(x => (Date: DateTime.Parse(x["date"], Inv), Value: float.Parse(x["value"], Inv))).ToArray())).ToArray();
+        const int h = 12, m = 12;
+        int W = int.Parse(flags.Get("window", (2 * h).ToString(Inv)), Inv);
+        var global = new Dictionary<string, double[]>();
+        var single = new Dictionary<string, double[]>();
+        foreach (var (name, _) in series) { global[name] = new double[3]; single[name] = new double[3]; }
+        var clock = new Stopwatch();
+        double singleSeconds = 0;
+        for (int k = 0; k < 3; k++)
+            foreach (int seed in seeds)
+            {
+                var train = series.SelectMany(x => x.Data[..(x.Data.Length - (3 - k) * h)].Select(d => new MonthRow { Series = x.Name, Date = d.Date, Value = d.Value })).ToArray();
+                var o = new RnnForecastingOptions
+                {
+                    OutputColumnName = "Forecast", InputColumnName = nameof(MonthRow.Value), WindowSize = W, Horizon = h, SeasonalPeriod = m, Seed = seed,
+                    SeriesIdColumnName = nameof(MonthRow.Series), DateColumnName = dates ? nameof(MonthRow.Date) : null,
+                };
+                if (flags.TryGet("scale-feature") == "true") o.SeriesScaleFeature = true;
+                if (flags.TryGet("hidden") is string hidden) o.HiddenSizes = [int.Parse(hidden, Inv)];
+                var ml = new MLContext(seed: seed);
+                clock.Start();
+                var engine = ml.Forecasting.ForecastByRnn(o).Fit(ml.Data.LoadFromEnumerable(train)).CreateForecastingEngine();
+                clock.Stop();
+                foreach (var (name, data) in series)
+                {
+                    int origin = data.Length - (3 - k) * h;
+                    var history = data[..origin].Select(d => d.Value).ToArray();
+                    var actual = data[origin..(origin + h)].Select(d => d.Value).ToArray();
+                    global[name][k] += ForecastMetrics.Mase(actual, engine.Predict(name).Forecast, history, m) / seeds.Length;
+                    // The same origin and seed fitted alone, exactly as the accuracy command fits it.
+                    var alone = Accuracy.Options(history.Length, h, m, seed, Accuracy.Flags.Parse([]));
+                    var mlAlone = new MLContext(seed: seed);
+                    var watch = Stopwatch.StartNew();
+                    var f = mlAlone.Forecasting.ForecastByRnn(alone).Fit(mlAlone.Data.LoadFromEnumerable(history.Select(v => new AccuracyRow { Value = v })))
+                        .CreateForecastingEngine().Predict(h, 0.95f).Forecast;
+                    singleSeconds += watch.Elapsed.TotalSeconds;
+                    single[name][k] += ForecastMetrics.Mase(actual, f, history, m) / seeds.Length;
+                }
+            }
+        Console.WriteLine("series          per-series   together");
+        foreach (var (name, _) in series)
+            Console.WriteLine(string.Format(Inv, "{0,-15} {1,10:F3} {2,10:F3}", name, single[name].Average(), global[name].Average()));
+        double a = single.Values.Average(v => v.Average()), b = global.Values.Average(v => v.Average());
+        Console.WriteLine(string.Format(Inv, "mean rolling3 MASE over the {0} monthly series: per-series defaults {1:F3}, fitted together {2:F3} ({3:+0.0%;-0.0%} ); {4:F1} s per joint fit, {5:F1} s per single fit",
+            series.Length, a, b, b / a - 1, clock.Elapsed.TotalSeconds / (3 * seeds.Length), singleSeconds / (3 * seeds.Length * series.Length)));
+        return 0;
+    }
+
+    private sealed class AccuracyRow
+    {
+        public float Value { get; set; }
+    }
+
+    // ------------------------------------------------------------------ scale
+
+    private sealed class ScaleRow
+    {
+        public string Product { get; set; } = "";
+
+        public float Sales { get; set; }
+    }
+
+    /// <summary>10,000 series × 200 points (the retail generator's sales, without its promotions as an input): one
+    /// model with the library's defaults, window 28, horizon 14, weekly season. Reports the training time, the process's
+    /// peak memory, and the time to forecast every series (first call, then steady).</summary>
+    private static int Scale(Accuracy.Flags flags)
+    {
+        int products = int.Parse(flags.Get("series", "10000"), Inv), points = int.Parse(flags.Get("points", "200"), Inv);
+        int H = int.Parse(flags.Get("horizon", "14"), Inv), W = int.Parse(flags.Get("window", (2 * H).ToString(Inv)), Inv);
+        var rows = RetailPanel.Generate(products, points, seed: 7).Select(x => new ScaleRow { Product = x.Product, Sales = x.Sales }).ToArray();
+        var ml = new MLContext(seed: 0);
+        var o = Options(W, H, 7, flags, seed: 0);
+        o.InputColumnName = nameof(ScaleRow.Sales);
+        o.SeriesIdColumnName = nameof(ScaleRow.Product);
+        GC.Collect();
+        long before = Environment.WorkingSet;
+        var clock = Stopwatch.StartNew();
+        var model = ml.Forecasting.ForecastByRnn(o).Fit(ml.Data.LoadFromEnumerable(rows));
+        double fit = clock.Elapsed.TotalSeconds;
+        var engine = model.CreateForecastingEngine();
+        clock.Restart();
+        var first = engine.PredictAll();
+        double firstCall = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        int repeats = 3;
+        for (int i = 0; i < repeats; i++) engine.PredictAll();
+        double steady = clock.Elapsed.TotalSeconds / repeats;
+        long peak = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
+        var summary = model.TrainingSummary;
+        Console.WriteLine(string.Format(Inv,
+            "{0} series × {1} points (window {2}, horizon {3}): fit {4:F1} s; peak working set {5:F0} MB (before fitting {6:F0} MB, the data's rows included); " +
+            "forecast all {7} series: first call {8:F2} s, then {9:F2} s; {10} windows, members {11}",
+            products, points, W, H, fit, peak / 1e6, before / 1e6, first.Count, firstCall, steady, summary.TotalWindows,
+            string.Join(" ", summary.Members.Select(x => $"{x.Steps}s/{x.StoppedBy}"))));
+        return 0;
     }
 
     private static double Mase(RetailPanel.Sale[] all, float[] forecast, int days, int H)

@@ -329,7 +329,7 @@ internal sealed class ForecastModel
 
     /// <summary>How one series' windows are split between the members: the block each member holds out, the gap
     /// around it.</summary>
-    private sealed class SeriesFolds
+    internal sealed class SeriesFolds
     {
         public required int Windows;        // N_s
         public required int Block;          // Vb: windows per held-out block (0: the series is not validated)
