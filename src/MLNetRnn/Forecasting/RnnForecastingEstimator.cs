@@ -134,17 +134,28 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             return;
         }
         int minimum = Math.Max(W, 2);
-        long windows = 0;
         for (int s = 0; s < rows.Count; s++)
         {
             int n = rows.Values[s].Count;
             if (n < minimum)
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                     $"Series id column '{columns.SeriesId}': series '{rows.Ids[s]}' (first at row {rows.Rows[s].First(r => r >= 0)}) has {n} rows; a forecast reads at least {minimum} (WindowSize {W}). Remove it, or fit with a smaller WindowSize."));
-            windows += Math.Max(0, n - minimum - H + 1);
+        }
+        CheckWindowCount(columns.SeriesId, Enumerable.Range(0, rows.Count).Select(s => (rows.Ids[s], (long)rows.Values[s].Count, rows.Rows[s][^1])), W, H);
+    }
+
+    /// <summary>The windows of every series (at most n − max(W, 2) − H + 1 each) must be countable by one model: more than
+    /// 2³¹ − 1 is refused before anything is fitted, naming the series (and its last row) where the count passes it.</summary>
+    internal static void CheckWindowCount(string idColumn, IEnumerable<(string Id, long Rows, long LastRow)> series, int windowSize, int horizon)
+    {
+        int minimum = Math.Max(windowSize, 2);
+        long windows = 0;
+        foreach (var (id, n, lastRow) in series)
+        {
+            windows += Math.Max(0, n - minimum - horizon + 1);
             if (windows > int.MaxValue)
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                    $"Series id column '{columns.SeriesId}': the series up to '{rows.Ids[s]}' (row {rows.Rows[s][^1]}) give more than {int.MaxValue} (2³¹ − 1) windows of {W} + {H} rows, more than one model can index. Fit the panel in parts (by a hash of the series id, say) or with fewer rows per series."));
+                    $"Series id column '{idColumn}': the series up to '{id}' (its last row {lastRow}) give {windows} windows of {windowSize} + {horizon} rows, more than one model can index ({int.MaxValue}, 2³¹ − 1). Fit the panel in parts (by a hash of the series id, say) or with fewer rows per series."));
         }
     }
 
