@@ -137,6 +137,28 @@ public sealed class ForecastingPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void VersionThreeFixtureKeepsLoading()
+    {
+        // Written by the fixtures command with format version 3: a panel of three series with a date column, promotions
+        // known in advance, a static category, the series' scale and quantile heads.
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v3.zip"), out _);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v3.json")))!;
+        var engine = loaded.CreateForecastingEngine();
+        Assert.Equal(expected.Keys, engine.SeriesIds);
+        foreach (var (id, e) in expected)
+        {
+            var f = engine.Predict(id, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = e.Promo });
+            Close.AssertTensor($"{id} forecast", e.Forecast, f.Forecast, 1e-5);
+            Close.AssertTensor($"{id} lower", e.Lower, f.LowerBound, 1e-5);
+            Close.AssertTensor($"{id} upper", e.Upper, f.UpperBound, 1e-5);
+            Close.AssertTensor($"{id} quantiles", e.Quantiles, f.Quantiles, 1e-5);
+        }
+    }
+
+    internal sealed record PanelExpectation(float[] Promo, float[] Forecast, float[] Lower, float[] Upper, float[] Quantiles);
+
+    [Fact]
     public void NewerFormatVersionGivesClearException()
     {
         var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, Seasonal(80, seed: 5)));
