@@ -121,15 +121,7 @@ internal sealed class ForecastModel
         // block. Every held-out window then has a forecast from members that never trained on it, so λ and the
         // bounds are judged on K blocks of the series instead of one, and the shipped members are those judged.
         int K = s.EnsembleSize, Vb = s.ValidationWindows(N);
-        var blockStart = new int[K];
-        for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
-        int gap = s.FoldGap;
-        var trainIndex = new int[K][];
-        for (int k = 0; k < K; k++)
-        {
-            int from = blockStart[k] - gap, to = blockStart[k] + Vb + gap;
-            trainIndex[k] = Enumerable.Range(0, N).Where(i => i < from || i >= to).ToArray();
-        }
+        var (blockStart, trainIndex) = CrossValidationFolds(N, K, Vb, s.FoldGap);
         bool networks = K > 0 && !constant && Vb > 0 && trainIndex.All(t => t.Length >= ForecasterSettings.MinimumNetworkWindows);
         if (constant) notes.Add("The series is constant: the forecast is that constant, with zero-width bounds.");
         else if (K > 0 && !networks)
@@ -221,6 +213,26 @@ internal sealed class ForecastModel
     }
 
     /// <summary>
+    /// The folds of the cross-validated ensemble over N windows: member k validates on the block of
+    /// <paramref name="block"/> windows starting at BlockStart[k] (k = 0 the last block, the others spread evenly
+    /// back to the first) and trains on every window outside the block and <paramref name="gap"/> windows on each
+    /// side of it. With gap = H − 1 no training target is a validation target.
+    /// </summary>
+    internal static (int[] BlockStart, int[][] TrainIndex) CrossValidationFolds(int windows, int members, int block, int gap)
+    {
+        int N = windows, K = members, Vb = block;
+        var blockStart = new int[K];
+        var trainIndex = new int[K][];
+        for (int k = 0; k < K; k++)
+        {
+            blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
+            int from = blockStart[k] - gap, to = blockStart[k] + Vb + gap;
+            trainIndex[k] = Enumerable.Range(0, N).Where(i => i < from || i >= to).ToArray();
+        }
+        return (blockStart, trainIndex);
+    }
+
+    /// <summary>
     /// The forecast y (N, H) in network units of every window i with a non-empty <paramref name="members"/>[i],
     /// made by those members only (−1 alone: the base without networks), at the current λ; other rows are left 0.
     /// </summary>
@@ -276,7 +288,7 @@ internal sealed class ForecastModel
     /// windows roughly once. On a short series a correction must be consistently right to survive; on a long one
     /// the shrinkage fades away.
     /// </remarks>
-    private static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
+    internal static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
     {
         int N = validators.Length;
         double num = 0, den = 0;
@@ -314,7 +326,6 @@ internal sealed class ForecastModel
         }
         double se = Math.Sqrt(Math.Max(variance, 0)) / den;
         double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
-        if (Environment.GetEnvironmentVariable("MLNETRNN_DEBUG") == "1") Console.Error.WriteLine($"    λ*={lambda:F3} se={se:F3} t={lambda / se:F2} held-out={validators.Count(v => v.Length > 0)}");
         return (float)Math.Clamp(lambda * shrink, 0, 1);
     }
 
