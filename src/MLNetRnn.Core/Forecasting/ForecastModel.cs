@@ -89,8 +89,8 @@ internal sealed class ForecastModel
         var adjusted = new float[n];
         for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
         var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
-        var (covMean, covScale) = CovariateStatistics(covariates, n, C);
-        var model = new ForecastModel(s, season, baseline, scaler, covMean, covScale);
+        var covariateScaling = FeatureStandardizer.Fit(covariates, C);
+        var model = new ForecastModel(s, season, baseline, scaler, covariateScaling.Mean, covariateScaling.Scale);
 
         // Every window, through the same code path as a forecast: inputs (N, W, F), targets (N, H) in network
         // units relative to the window's level, and the base's forecast r (N, H) in the same units.
@@ -327,23 +327,6 @@ internal sealed class ForecastModel
         double se = Math.Sqrt(Math.Max(variance, 0)) / den;
         double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
         return (float)Math.Clamp(lambda * shrink, 0, 1);
-    }
-
-    private static (float[] Mean, float[] Scale) CovariateStatistics(float[] covariates, int n, int C)
-    {
-        var mean = new float[C];
-        var scale = new float[C];
-        for (int c = 0; c < C; c++)
-        {
-            double mu = 0, v = 0;
-            for (int t = 0; t < n; t++) mu += covariates[t * C + c];
-            mu /= n;
-            for (int t = 0; t < n; t++) v += Math.Pow(covariates[t * C + c] - mu, 2);
-            double sd = Math.Sqrt(v / Math.Max(1, n - 1));
-            mean[c] = (float)mu;
-            scale[c] = sd > 0 ? (float)sd : 1f;
-        }
-        return (mean, scale);
     }
 
     // ---------------------------------------------------------------- inference
