@@ -8,6 +8,7 @@ using MLNetRnn.Benchmarks;
 //   fixtures        writes the forecaster's model zip that the tests keep loading
 //   gemm            GFLOP/s of the GEMM seam at the training shapes, 1 and 2 threads
 //   profile         where a training step's time goes: GEMM, cells, the rest (1 thread, CPU time)
+//   fit-time        seconds per ForecastByRnn fit at defaults: AirPassengers, 8,760 and 10,000 values
 //   inference       single-forecast latency and batch-256 throughput of the small LSTM (../shared/bench/infer)
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
 return args.Length > 0 ? args[0] switch
@@ -19,6 +20,7 @@ return args.Length > 0 ? args[0] switch
     "gemm" => GemmRate.Run(args[1..]),
     "profile" => Profile.Run(args[1..]),
     "inference" => Inference.Run(args[1..]),
+    "fit-time" => FitTime.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);
 
