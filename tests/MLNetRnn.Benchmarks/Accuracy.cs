@@ -191,7 +191,8 @@ internal static class Accuracy
     internal static int WindowRule(int length, int h, Flags flags)
     {
         if (flags.TryGet("window") is string w) return int.Parse(w, Inv);
-        return Math.Max(1, Math.Min(2 * h, (length - h) / 3));
+        int horizons = flags.TryGet("window-horizons") is string k ? int.Parse(k, Inv) : 2;
+        return Math.Max(1, Math.Min(horizons * h, (length - h) / 3));
     }
 
     private sealed record Ranking(List<string> Methods, Dictionary<string, Dictionary<string, double>> Scores, Dictionary<string, double> MeanRank);
