@@ -69,6 +69,19 @@ public sealed class SeriesForecasterTests
     }
 
     [Fact]
+    public void ZerosAndNegativesSwitchToDifferencesAndStayFinite()
+    {
+        // Log ratios need a positive series; Auto takes differences as soon as a value is 0 or below.
+        var noise = Noise(160, 8, 3);
+        var x = Enumerable.Range(0, 160).Select(t => MathF.Max(0f, 4f * MathF.Sin(2 * MathF.PI * t / 11f) + noise[t])).ToArray();
+        var model = ForecastModel.Train(Settings(16, 5), x, []);
+        Assert.Equal(SeriesScaling.Difference, model.Summary.Scaling);
+        var (f, lo, hi) = Predict(model, x);
+        Assert.All(f.Concat(lo).Concat(hi), v => Assert.True(float.IsFinite(v)));
+        Assert.Throws<ArgumentException>(() => ForecastModel.Train(Settings(16, 5) with { Scaling = SeriesScaling.LogRatio }, x, []));
+    }
+
+    [Fact]
     public void SummarySaysWhichBaseWasChosenAndWhy()
     {
         var noise = Noise(150, 2, 2);
