@@ -203,6 +203,10 @@ internal sealed class ForecastModel
         model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
         if (model.Calibration.SampleSize == 0)
             notes.Add("No window was left to calibrate the bounds: they are NaN.");
+        else if (s.ConfidenceLevel is float level && level > model.Calibration.SupportedLevel)
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The {0:P0} bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:P1} are read off the errors).",
+                level, (int)Math.Ceiling(level / (1.0 - level) - 1e-9), model.Calibration.SampleSize, model.Calibration.SupportedLevel));
 
         model.Summary = new ForecastTrainingSummary
         {

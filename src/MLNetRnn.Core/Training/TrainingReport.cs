@@ -35,7 +35,7 @@ public enum TrainingStop
 /// <param name="Summary">The epoch's figures.</param>
 public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summary)
 {
-    /// <summary>What is being trained when one fit runs several trainings, e.g. "member 2 of 3" or "refit 1 of 3";
+    /// <summary>What is being trained when one fit runs several trainings, e.g. "member 2 of 3";
     /// empty for a single run. Set by the caller that runs them (the forecaster), not by the trainer.</summary>
     public string Phase { get; init; } = "";
 

@@ -82,6 +82,18 @@ public sealed class SeriesForecasterTests
     }
 
     [Fact]
+    public void ALevelTheCalibrationCannotSupportIsNamedInTheSummary()
+    {
+        // 13 windows of 6 steps: 78 pooled errors support up to 98.7%; 99% is extrapolated, 95% is not.
+        var noise = Noise(30, 9, 4);
+        var x = Enumerable.Range(0, 30).Select(t => 20f + t + noise[t]).ToArray();
+        var at99 = ForecastModel.Train(Settings(12, 6, b: ForecastBase.Naive) with { ConfidenceLevel = 0.99f }, x, []);
+        Assert.Contains(at99.Summary.Notes, n => n.Contains("99%", StringComparison.Ordinal) && n.Contains("extrapolated", StringComparison.Ordinal));
+        var at95 = ForecastModel.Train(Settings(12, 6, b: ForecastBase.Naive) with { ConfidenceLevel = 0.95f }, x, []);
+        Assert.DoesNotContain(at95.Summary.Notes, n => n.Contains("extrapolated", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SummarySaysWhichBaseWasChosenAndWhy()
     {
         var noise = Noise(150, 2, 2);
