@@ -45,7 +45,12 @@ public sealed class TrainingReport
         GradientNorms = new GradientNormHistory(epochs * stepsPerEpoch);
         _backwardSignal = new float[epochs * windowSteps];
         _steps = windowSteps;
+        StepsPerEpoch = stepsPerEpoch;
     }
+
+    /// <summary>Optimiser steps per epoch (skipped steps included): step s of <see cref="GradientNorms"/> belongs to
+    /// epoch ⌊s / StepsPerEpoch⌋.</summary>
+    public int StepsPerEpoch { get; }
 
     /// <summary>One entry per epoch run.</summary>
     public IReadOnlyList<EpochSummary> Epochs => _epochs;
