@@ -12,13 +12,19 @@ namespace MLNetRnn.Core.Diagnostics;
 /// half to ten times this average can still yield convergence".
 /// </summary>
 /// <remarks>
-/// <para><b>The rule.</b> τ = the median of the finite ‖g‖ of the warm-up steps. The median is the paper's "average
-/// norm" made robust: a spike, which is exactly what clipping is for, moves a mean by its full size but a median not
-/// at all, and non-finite steps (counted in <see cref="NonFiniteSteps"/>) are left out. At that τ about half of the
-/// warm-up steps would have been shortened, and every spike would have been: the step length is bounded at the
+/// <para><b>The rule.</b> τ = the median of the finite ‖g‖ of the warm-up steps before the first spike. The median
+/// is the paper's "average norm" made robust: a spike, which is exactly what clipping is for, moves a mean by its
+/// full size and a median hardly at all. The reading stops at the first spike (a norm more than
+/// <see cref="SpikeFactor"/> = 10 times the median of the norms before it, from the fourth step on) or the first
+/// non-finite step, because without clipping a spike throws the weights off and every later norm describes that
+/// damage, not the model (an exploding net's unclipped norms then climb geometrically). At that τ about half of the
+/// calm warm-up steps would have been shortened and every spike would have been: the step length is bounded at the
 /// typical gradient's size while the direction is kept. τ sits at the low end of the paper's "half to ten times"
-/// band; AutoClip (Seetharaman et al. 2020) goes lower still (its 10th percentile) and reports that aggressive
-/// clipping generalises well.</para>
+/// band; AutoClip (Seetharaman et al. 2020) goes lower still (its 10th percentile).</para>
+/// <para><b>Where it fails.</b> A net that explodes from its very first steps (say SGD at a learning rate that
+/// overflows within ten steps) has no calm stretch to read: the norms before the first spike are already inflated,
+/// and the suggested τ then keeps training finite without making it good. <see cref="StepsRead"/> tells how much
+/// of the curve was calm; a handful means: lower the learning rate, or pick τ by hand from a clipped run's curve.</para>
 /// <para>The warm-up runs on a copy of the network, from its current weights, with the given options except
 /// that clipping is off, the learning rate is constant and there is no validation or early stopping; the network
 /// passed in is not changed. A warm-up that diverges is not an error: the norms up to that point are used and
@@ -30,8 +36,12 @@ namespace MLNetRnn.Core.Diagnostics;
 /// <param name="MaxNorm">Largest finite warm-up norm: the spike the threshold cuts the most.</param>
 /// <param name="NonFiniteSteps">Warm-up steps whose loss or gradient was not finite.</param>
 /// <param name="Diverged">Whether the warm-up stopped early because the loss or gradient stayed non-finite.</param>
-public sealed record ClippingThresholdSuggestion(float Threshold, float[] WarmupNorms, float MedianNorm, float MaxNorm, int NonFiniteSteps, bool Diverged)
+/// <param name="StepsRead">Warm-up steps the rule read: all of them, or those before the first spike (see remarks).</param>
+public sealed record ClippingThresholdSuggestion(float Threshold, float[] WarmupNorms, float MedianNorm, float MaxNorm, int NonFiniteSteps, bool Diverged, int StepsRead)
 {
+    /// <summary>A norm above this many times the median of the norms before it is a spike that ends the reading.</summary>
+    public const float SpikeFactor = 10f;
+
     /// <summary>Default warm-up length in optimiser steps.</summary>
     public const int DefaultWarmupSteps = 100;
 
@@ -109,11 +119,30 @@ public sealed record ClippingThresholdSuggestion(float Threshold, float[] Warmup
     public static ClippingThresholdSuggestion FromNorms(float[] norms, bool diverged = false)
     {
         ArgumentNullException.ThrowIfNull(norms);
-        var finite = norms.Where(float.IsFinite).ToArray();
+        int runaway = RunawayStep(norms);
+        var finite = norms.AsSpan(0, runaway).ToArray().Where(float.IsFinite).ToArray();
         if (finite.Length == 0)
             throw new TrainingDivergedException($"No warm-up step of {norms.Length} had a finite gradient, so there is no curve to read a clipping threshold from; lower the learning rate or the recurrent gain.");
         System.Array.Sort(finite);
         float median = (float)AutoClipThreshold.Percentile(finite, 50);
-        return new ClippingThresholdSuggestion(median, norms, median, finite[^1], norms.Length - finite.Length, diverged);
+        return new ClippingThresholdSuggestion(median, norms, median, finite[^1], norms.Count(v => !float.IsFinite(v)), diverged, runaway);
+    }
+
+    /// <summary>The first step whose norm is non-finite or more than <see cref="SpikeFactor"/> times the median of the
+    /// norms before it (from the fourth step on), or the curve's length when there is none.</summary>
+    internal static int RunawayStep(ReadOnlySpan<float> norms)
+    {
+        var seen = new List<float>(norms.Length);
+        for (int s = 0; s < norms.Length; s++)
+        {
+            if (!float.IsFinite(norms[s])) return s;
+            if (seen.Count >= 3)
+            {
+                seen.Sort();
+                if (norms[s] > SpikeFactor * AutoClipThreshold.Percentile(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(seen), 50)) return s;
+            }
+            seen.Add(norms[s]);
+        }
+        return norms.Length;
     }
 }
