@@ -12,7 +12,8 @@ internal sealed class BatchStreamSession : TrainingSession
     private readonly IEnumerator<SequenceDataset> _source;
     private readonly SequenceDataset? _validation;
     private readonly int _stepsPerEpoch, _T, _P, _I, _O, _maxBatch;
-    private SequenceDataset? _next;   // fetched ahead, so the end of the data is known when an epoch ends
+    private SequenceDataset? _next;   // the next batch once fetched; fetched only when needed, after the last one was copied
+    private bool _ended;              // the source has no more batches
     private int _index;               // 0-based index of _next in the sequence, for error messages
 
     public BatchStreamSession(RecurrentNetwork net, TrainingOptions o, IEnumerator<SequenceDataset> source, int stepsPerEpoch, SequenceDataset? validation)
@@ -27,7 +28,19 @@ internal sealed class BatchStreamSession : TrainingSession
         _T = first.Steps; _P = first.TargetSteps; _I = first.InputSize; _O = first.OutputSize; _maxBatch = first.Count;
     }
 
-    protected override bool Exhausted => _next is null;
+    // Asked after each epoch (after progress was reported): a generator that decides to stop there, say because a
+    // study's task is solved, ends the run cleanly.
+    protected override bool Exhausted => Peek() is null;
+
+    private SequenceDataset? Peek()
+    {
+        if (_next is null && !_ended)
+        {
+            if (_source.MoveNext()) _next = _source.Current ?? throw new ArgumentException($"batches[{_index}] is null.", "batches");
+            else _ended = true;
+        }
+        return _next;
+    }
 
     private static SequenceDataset First(RecurrentNetwork net, IEnumerator<SequenceDataset> source)
     {
@@ -53,9 +66,8 @@ internal sealed class BatchStreamSession : TrainingSession
 
     protected override void RunEpochSteps(float lr, CancellationToken ct)
     {
-        for (int s = 0; s < _stepsPerEpoch && _next is not null; s++)
+        for (int s = 0; s < _stepsPerEpoch && Peek() is { } batch; s++)
         {
-            var batch = _next;
             if (batch.Steps != _T || batch.TargetSteps != _P || batch.InputSize != _I || batch.OutputSize != _O || batch.Count > _maxBatch)
                 throw new ArgumentException(
                     $"batches[{_index}] has T={batch.Steps}, P={batch.TargetSteps}, I={batch.InputSize}, O={batch.OutputSize}, B={batch.Count}; " +
@@ -65,7 +77,7 @@ internal sealed class BatchStreamSession : TrainingSession
             Batching.ToTimeMajor(batch.Targets, Ws.Targets, B, _P, _O);
             Ws.ResetState(B);
             // The batch is in the workspace: the generator may now reuse its arrays.
-            _next = _source.MoveNext() ? _source.Current ?? throw new ArgumentException($"batches[{_index + 1}] is null.", "batches") : null;
+            _next = null;
             _index++;
             Step(_T, B, _P, Options.TruncationLength, lr, B, ct);
         }
