@@ -73,7 +73,7 @@ public sealed partial class TrainingDiagnostics
     public bool IsClipped(int step) => _after[step] != _before[step];
 
     /// <summary>Whether step <paramref name="step"/> was skipped for a non-finite loss or gradient.</summary>
-    public bool IsSkipped(int step) => !(float.IsFinite(_loss[step]) && float.IsFinite(_before[step]));
+    public bool IsSkipped(int step) => !float.IsFinite(_before[step]);
 
     /// <summary>0-based epoch of step <paramref name="step"/>.</summary>
     public int EpochOfStep(int step) => StepsPerEpoch > 0 ? Math.Min(step / StepsPerEpoch, Math.Max(0, _epochs.Length - 1)) : 0;
@@ -180,6 +180,41 @@ public sealed partial class TrainingDiagnostics
     public static TrainingDiagnostics From(TrainingReport report, RecurrentNetwork network, TrainingOptions options)
         => Build(report, network, options, [], new SpectrumSnapshot(report.Epochs.Count - 1, RecurrentSpectrum.Compute(network)));
 
+    /// <summary>
+    /// Diagnostics rebuilt from the curves an older model kept (‖g‖ before and after clipping per step, losses per
+    /// epoch) and its trained network: no backward signal, no initial spectrum, per-step losses unknown (NaN). For
+    /// reading models saved before diagnostics were part of the payload. Without <paramref name="options"/>, the
+    /// clipping is read back from the curve: global norm at τ = the norm after the first clipped step, or none.
+    /// </summary>
+    internal static TrainingDiagnostics FromCurves(RecurrentNetwork network, TrainingOptions? options, float[] before, float[] after,
+        double[] trainingLoss, double[] validationLoss, int bestEpoch, bool stoppedEarly, bool restoredBestWeights)
+    {
+        int E = trainingLoss.Length, S = before.Length;
+        int perEpoch = E > 0 ? Math.Max(1, S / E) : S;
+        int firstClipped = -1;
+        for (int k = 0; k < S && firstClipped < 0; k++) if (after[k] < before[k]) firstClipped = k;
+        options ??= firstClipped >= 0
+            ? new TrainingOptions { GradientClipping = GradientClippingMode.GlobalNorm, GradientClippingThreshold = after[firstClipped] }
+            : new TrainingOptions { GradientClipping = GradientClippingMode.None };
+        var clipping = new DiagnosticsClipping(options.GradientClipping, options.GradientClippingThreshold, options.AutoClipPercentile);
+        var epochs = new EpochSummary[E];
+        for (int e = 0; e < E; e++)
+        {
+            int from = Math.Min(S, e * perEpoch), to = e == E - 1 ? S : Math.Min(S, from + perEpoch);
+            var norms = before.AsSpan(from, to - from).ToArray();
+            var finite = norms.Where(float.IsFinite).ToArray();
+            int clipped = 0;
+            for (int k = from; k < to; k++) if (after[k] != before[k]) clipped++;
+            epochs[e] = new EpochSummary(e, trainingLoss[e], validationLoss[e],
+                options.LearningRateSchedule.At(options.Optimizer.LearningRate, e, Math.Max(E, options.Epochs)),
+                finite.Length > 0 ? finite.Average() : double.NaN, finite.Length > 0 ? finite.Max() : double.NaN, clipped, 0, norms.Length - finite.Length);
+        }
+        var loss = new float[S];
+        System.Array.Fill(loss, float.NaN);
+        return new TrainingDiagnostics(DiagnosticsNetwork.Of(network.Spec), clipping, perEpoch, loss, before, after, clipping.Replay(before, loss),
+            epochs, 0, [], [], new SpectrumSnapshot(E - 1, RecurrentSpectrum.Compute(network)), bestEpoch, stoppedEarly, restoredBestWeights, TimeSpan.Zero);
+    }
+
     internal static TrainingDiagnostics Build(TrainingReport report, RecurrentNetwork network, TrainingOptions options,
         IReadOnlyList<SpectrumSnapshot> history, SpectrumSnapshot? final)
     {
@@ -231,7 +266,7 @@ public sealed record DiagnosticsClipping(GradientClippingMode Mode, float Thresh
         var auto = Mode == GradientClippingMode.AutoClip ? new AutoClipThreshold(AutoClipPercentile, Math.Max(1, before.Length)) : null;
         for (int s = 0; s < before.Length; s++)
         {
-            bool skipped = !(float.IsFinite(loss[s]) && float.IsFinite(before[s]));
+            bool skipped = !float.IsFinite(before[s]);
             threshold[s] = skipped ? float.NaN : Mode switch
             {
                 GradientClippingMode.None => float.PositiveInfinity,

@@ -1,4 +1,5 @@
 using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Training;
@@ -29,6 +30,10 @@ internal sealed class ForecastModel
     public RecurrentNetwork[] Members { get; }  // (K)
     public float[][] Residuals { get; }         // (H)(V) |ỹ − ŷ̃| on the validation windows, ascending per step
     public ForecastTrainingSummary Summary { get; }
+
+    /// <summary>(K) each member's training diagnostics: the validated run that chose its epochs (or its only run).
+    /// Set by <see cref="Train"/>; the transformer's payload saves and restores them.</summary>
+    public TrainingDiagnostics[] Diagnostics { get; set; } = [];
 
     /// <summary>λ in [0, 1]: the forecast is baseline + λ·(the network's correction). Fitted by least squares on
     /// the validation windows when <see cref="ForecasterSettings.ShrinkToBaseline"/> is on, so a correction that
@@ -78,12 +83,15 @@ internal sealed class ForecastModel
 
         var members = new RecurrentNetwork[s.EnsembleSize];
         var summaries = new MemberTrainingSummary[s.EnsembleSize];
+        var diagnostics = new TrainingDiagnostics[s.EnsembleSize];
         for (int k = 0; k < s.EnsembleSize; k++)
         {
             int seed = s.Training.Seed + k;
             var options = s.Training with { Seed = seed, EarlyStoppingPatience = validation is null ? null : s.Training.EarlyStoppingPatience, ValidationFraction = 0 };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var report = new RecurrentTrainer(net, options).Fit(train, validation, PhaseProgress.Wrap(progress, $"member {k + 1} of {s.EnsembleSize}"), ct);
+            var recorder = new TrainingRecorder(net, options, PhaseProgress.Wrap(progress, $"member {k + 1} of {s.EnsembleSize}"));
+            var report = new RecurrentTrainer(net, options).Fit(train, validation, recorder, ct);
+            diagnostics[k] = recorder.Finish(report);
             members[k] = net;
             summaries[k] = MemberTrainingSummary.From(seed, report);
         }
@@ -129,7 +137,7 @@ internal sealed class ForecastModel
 
         var summary = new ForecastTrainingSummary(scaler.Kind, trainCount, V, N, summaries,
             residuals.Select(r => r.Length == 0 ? float.NaN : r.Average()).ToArray(), lambda);
-        return new ForecastModel(s, scaler, covMean, covScale, members, residuals, summary) { CorrectionWeight = lambda };
+        return new ForecastModel(s, scaler, covMean, covScale, members, residuals, summary) { CorrectionWeight = lambda, Diagnostics = diagnostics };
     }
 
     /// <summary>λ = clamp(Σ (y − b)·c / Σ c², 0, 1) over the validation windows and steps, with y the target,

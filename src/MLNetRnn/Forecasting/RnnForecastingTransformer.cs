@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetRnn;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting;
 using MLNetRnn.Persistence;
 
@@ -27,11 +28,13 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 1: column names, confidence level, the forecast model, the series state.</summary>
+    /// <summary>Format version 2: column names, confidence level, the forecast model, the series state, each member's
+    /// training diagnostics. Version 1 lacked the diagnostics; it is still read (they are rebuilt from the training
+    /// summary), and version 1 readers can read version 2 (they skip the appended diagnostics).</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 1,
+        currentVersion: 2,
         readableByVersion: 1,
         oldestReadableVersion: 1);
 
@@ -75,6 +78,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 
     /// <summary>How the model was trained: scaling, windows, each ensemble member's loss and gradient-norm curves.</summary>
     public ForecastTrainingSummary TrainingSummary => Model.Summary;
+
+    /// <summary>Each ensemble member's training diagnostics: loss and ‖g‖ per step with the clipping threshold,
+    /// losses per epoch, the backward signal across the window (gradient reach), the W_hh singular values from start
+    /// to end. The run shown is the validated one that chose the member's epochs (the refit on the whole series, if
+    /// any, is summarised in <see cref="TrainingSummary"/>). Saved with the model; plot with MLNetRnn.Plots or export
+    /// to CSV/JSON. For a model saved before diagnostics were kept (format version 1), rebuilt from the training
+    /// summary: curves and the final spectrum, without the backward signal or the initial spectrum.</summary>
+    public IReadOnlyList<TrainingDiagnostics> Diagnostics => Model.Diagnostics;
 
     internal ForecastModel Model { get; }
 
@@ -145,6 +156,12 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             w.Write(ConfidenceLevel);
             Model.Write(w);
             State.Write(w);
+            // Version 2: int32 K, then each member's TrainingDiagnostics.Write.
+            if (WriteFormat.CurrentVersion >= 2)
+            {
+                w.Write(Model.Diagnostics.Length);
+                foreach (var d in Model.Diagnostics) d.Write(w);
+            }
         });
     }
 
@@ -164,9 +181,25 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             float level = r.ReadSingle();
             var model = ForecastModel.Read(r);
             var state = SeriesState.Read(r, model.Settings.WindowSize, model.Settings.CovariateCount);
+            model.Diagnostics = version >= 2 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
             return new RnnForecastingTransformer(output, input, covariates, lower, upper, level, model, state);
         });
     }
+
+    private static TrainingDiagnostics[] ReadDiagnostics(BinaryReader r)
+    {
+        int k = r.ReadInt32();
+        if (k < 0 || k > 1024) throw new InvalidDataException($"Diagnostics count {k} is out of range.");
+        var d = new TrainingDiagnostics[k];
+        for (int i = 0; i < k; i++) d[i] = TrainingDiagnostics.Read(r);
+        return d;
+    }
+
+    // Version 1 kept each member's curves in the training summary; its final network gives the final spectrum.
+    private static TrainingDiagnostics[] RebuildDiagnostics(ForecastModel model)
+        => model.Summary.Members.Select((m, k) => TrainingDiagnostics.FromCurves(model.Members[Math.Min(k, model.Members.Length - 1)],
+            model.Settings.Training, m.GradientNormBefore, m.GradientNormAfter, m.TrainingLoss.Select(v => (double)v).ToArray(),
+            m.ValidationLoss.Select(v => (double)v).ToArray(), m.BestEpoch, stoppedEarly: false, restoredBestWeights: m.BestEpoch >= 0)).ToArray();
 
     private static void WriteOptional(BinaryWriter w, string? s)
     {

@@ -84,8 +84,8 @@ public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer
         if (o.Scaling == RnnRegressionScaling.LogRatio)
             RnnRegressionColumns.CheckPositive(features, labels, N, W, F, featureColumn.Name, labelColumn.Name);
 
-        var (model, summary) = WindowRegressionModel.Train(o, features, labels, N, W, Progress, CancellationToken);
-        return new RnnRegressionTransformer(_host, o.FeatureColumnName, o.ScoreColumnName, model, summary);
+        var (model, summary, diagnostics) = WindowRegressionModel.Train(o, features, labels, N, W, Progress, CancellationToken);
+        return new RnnRegressionTransformer(_host, o.FeatureColumnName, o.ScoreColumnName, model, summary, diagnostics);
     }
 
     /// <summary>The schema after transformation: the input's columns plus the score column.</summary>

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetRnn;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Persistence;
 using MLNetRnn.Regression;
@@ -32,16 +33,18 @@ public sealed class RnnRegressionTransformer : RowToRowTransformerBase
     internal const string LoaderSignature = "MLNetRnnRegression";
     internal const string UserName = "MLNetRnn Recurrent Regression";
 
-    /// <summary>Format version 1: column names, the model (scaling, spec, parameters), the training summary.</summary>
+    /// <summary>Format version 2: column names, the model (scaling, spec, parameters), the training summary, the
+    /// training diagnostics. Version 1 lacked the diagnostics; it is still read (they are rebuilt from the summary),
+    /// and version 1 readers can read version 2 (they skip the appended diagnostics).</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRRGRS",
         loaderSignature: LoaderSignature,
-        currentVersion: 1,
+        currentVersion: 2,
         readableByVersion: 1,
         oldestReadableVersion: 1);
 
     internal RnnRegressionTransformer(IHostEnvironment env, string featureColumnName, string scoreColumnName,
-        WindowRegressionModel model, RnnRegressionTrainingSummary summary)
+        WindowRegressionModel model, RnnRegressionTrainingSummary summary, TrainingDiagnostics diagnostics)
         : base(Contracts.CheckRef(env, nameof(env)).Register(nameof(RnnRegressionTransformer)))
     {
         Host.CheckNonEmpty(featureColumnName, nameof(featureColumnName));
@@ -50,6 +53,7 @@ public sealed class RnnRegressionTransformer : RowToRowTransformerBase
         ScoreColumnName = scoreColumnName;
         Model = model;
         TrainingSummary = summary;
+        Diagnostics = diagnostics;
     }
 
     /// <summary>Name of the feature column read: a vector of <see cref="float"/> of size
@@ -74,6 +78,13 @@ public sealed class RnnRegressionTransformer : RowToRowTransformerBase
     /// <summary>How the model was trained: split, losses per epoch, gradient-norm curve. Saved with the model.</summary>
     public RnnRegressionTrainingSummary TrainingSummary { get; }
 
+    /// <summary>What the papers tell us to watch while it trained: loss and ‖g‖ per step with the clipping threshold,
+    /// losses per epoch, the backward signal across the window (gradient reach), and the W_hh singular values from
+    /// start to end. Saved with the model; plot it with MLNetRnn.Plots or export it to CSV/JSON. For a model saved
+    /// before diagnostics were kept (format version 1), rebuilt from <see cref="TrainingSummary"/>: curves and the
+    /// final spectrum, without the backward signal or the initial spectrum.</summary>
+    public TrainingDiagnostics Diagnostics { get; }
+
     internal WindowRegressionModel Model { get; }
 
     /// <summary>Test seam: the format <see cref="SaveModel"/> writes, to produce models "from another version".</summary>
@@ -84,28 +95,35 @@ public sealed class RnnRegressionTransformer : RowToRowTransformerBase
     {
         Contracts.CheckValue(env, nameof(env));
         env.CheckValue(ctx, nameof(ctx));
-        var (feature, score, model, summary) = Format.Load(ctx, static (reader, version) =>
+        var (feature, score, model, summary, diagnostics) = Format.Load(ctx, static (reader, version) =>
         {
-            // *** Binary format, version 1 ***
+            // *** Binary format, version 2 ***
             // string:  feature column name
             // string:  score column name
             // model:   WindowRegressionModel.Write (steps, scaling, network spec, parameters)
             // summary: RnnRegressionTrainingSummary.Write
+            // diagnostics: TrainingDiagnostics.Write (absent in version 1)
             try
             {
                 string feature = reader.ReadString();
                 string score = reader.ReadString();
                 var model = WindowRegressionModel.Read(reader);
                 var summary = RnnRegressionTrainingSummary.Read(reader);
-                return (feature, score, model, summary);
+                var diagnostics = version >= 2 ? TrainingDiagnostics.Read(reader) : Rebuild(model, summary);
+                return (feature, score, model, summary, diagnostics);
             }
             catch (InvalidDataException ex)
             {
                 throw ModelFile.MarkOurs(new InvalidDataException($"The saved MLNetRnn component '{LoaderSignature}' is corrupted: {ex.Message}", ex));
             }
         });
-        return new RnnRegressionTransformer(env, feature, score, model, summary);
+        return new RnnRegressionTransformer(env, feature, score, model, summary, diagnostics);
     }
+
+    // Version 1 kept the curves in the summary, not the clipping options: τ is read back from the curve.
+    private static TrainingDiagnostics Rebuild(WindowRegressionModel model, RnnRegressionTrainingSummary summary)
+        => TrainingDiagnostics.FromCurves(model.Network, null, summary.GradientNormBefore.ToArray(), summary.GradientNormAfter.ToArray(),
+            summary.TrainingLoss.ToArray(), summary.ValidationLoss.ToArray(), summary.BestEpoch, summary.StoppedEarly, summary.RestoredBestWeights);
 
     // Factory method for SignatureLoadRowMapper.
     private static IRowMapper Create(IHostEnvironment env, ModelLoadContext ctx, DataViewSchema inputSchema)
@@ -121,6 +139,7 @@ public sealed class RnnRegressionTransformer : RowToRowTransformerBase
             writer.Write(ScoreColumnName);
             Model.Write(writer);
             TrainingSummary.Write(writer);
+            if (WriteFormat.CurrentVersion >= 2) Diagnostics.Write(writer);
         });
     }
 

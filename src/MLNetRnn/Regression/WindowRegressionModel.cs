@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Optimizers;
@@ -173,7 +174,7 @@ internal sealed class WindowRegressionModel
     /// ⌊N·ValidationFraction⌉ rows. <paramref name="features"/> is (N, W, F), <paramref name="labels"/> (N).
     /// </summary>
     /// <exception cref="InvalidOperationException">Too few rows for the validation split (names ValidationFraction).</exception>
-    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary) Train(RnnRegressionOptions o,
+    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary, TrainingDiagnostics Diagnostics) Train(RnnRegressionOptions o,
         float[] features, float[] labels, int N, int W, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int F = o.FeaturesPerStep;
@@ -212,8 +213,9 @@ internal sealed class WindowRegressionModel
             RestoreBestWeights = true,
             Seed = o.Seed,
         };
-        var report = new RecurrentTrainer(network, training).Fit(train, validation, progress, ct);
-        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V));
+        var recorder = new TrainingRecorder(network, training, progress);
+        var report = new RecurrentTrainer(network, training).Fit(train, validation, recorder, ct);
+        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V), recorder.Finish(report));
     }
 
     /// <summary>V for N rows: ⌊N·fraction⌉, 0 when the fraction is 0.</summary>

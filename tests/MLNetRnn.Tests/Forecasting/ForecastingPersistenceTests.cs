@@ -121,12 +121,12 @@ public sealed class ForecastingPersistenceTests : IDisposable
     public void NewerFormatVersionGivesClearException()
     {
         var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, Seasonal(80, seed: 5)));
-        var future = model.WithWriteFormat(RnnForecastingTransformer.Format.AsWrittenBy(version: 2, readableByVersion: 2));
+        var future = model.WithWriteFormat(RnnForecastingTransformer.Format.AsWrittenBy(version: RnnForecastingTransformer.Format.CurrentVersion + 1, readableByVersion: RnnForecastingTransformer.Format.CurrentVersion + 1));
         string path = _dir.File("future.zip");
         _ml.Model.SaveAtomically(future, null, path);
         var ex = Assert.Throws<UnsupportedModelVersionException>(() => _ml.Model.LoadValidated(path, out _));
         Assert.Contains(path, ex.Message);
-        Assert.Contains("format version 2", ex.Message);
+        Assert.Contains($"format version {RnnForecastingTransformer.Format.CurrentVersion + 1}", ex.Message);
     }
 
     [Fact]

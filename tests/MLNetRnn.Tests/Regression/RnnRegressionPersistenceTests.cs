@@ -134,16 +134,16 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
         var options = Fast();
         options.Epochs = 2;
         var model = _ml.Regression.Trainers.Rnn(options).Fit(view);
-        var future = new RnnRegressionTransformer(_ml, model.FeatureColumnName, model.ScoreColumnName, model.Model, model.TrainingSummary)
+        var future = new RnnRegressionTransformer(_ml, model.FeatureColumnName, model.ScoreColumnName, model.Model, model.TrainingSummary, model.Diagnostics)
         {
-            WriteFormat = RnnRegressionTransformer.Format.AsWrittenBy(version: 2, readableByVersion: 2),
+            WriteFormat = RnnRegressionTransformer.Format.AsWrittenBy(version: RnnRegressionTransformer.Format.CurrentVersion + 1, readableByVersion: RnnRegressionTransformer.Format.CurrentVersion + 1),
         };
         string path = _dir.File("future.zip");
         _ml.Model.SaveAtomically(future, view.Schema, path);
 
         var ex = Assert.Throws<UnsupportedModelVersionException>(() => _ml.Model.LoadValidated(path, out _));
         Assert.Contains(path, ex.Message);
-        Assert.Contains("format version 2", ex.Message);
+        Assert.Contains($"format version {RnnRegressionTransformer.Format.CurrentVersion + 1}", ex.Message);
         Assert.Contains(RnnRegressionTransformer.LoaderSignature, ex.Message);
     }
 
