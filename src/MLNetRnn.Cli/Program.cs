@@ -1,6 +1,4 @@
-using System.CommandLine;
-using MLNetRnn.Cli.Study;
+using MLNetRnn.Cli;
+using Spectre.Console;
 
-var root = new RootCommand("mlnetrnn");
-root.Subcommands.Add(StudyCommand.Create());
-return root.Parse(args).Invoke();
+return CliApp.Run(args, AnsiConsole.Console);

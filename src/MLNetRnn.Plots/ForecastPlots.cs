@@ -81,7 +81,7 @@ public static class ForecastPlots
         var actual = plot.Add.ScatterLine(Enumerable.Range(0, n).Select(X).ToArray(), data.Actual.Select(v => (double)v).ToArray());
         TrainingPlots.Style(actual, Colors.Black, "actual", LinePattern.Solid, 1.8f);
         if (data.Dates is not null) plot.Axes.DateTimeTicksBottom();
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Alignment.UpperLeft);   // inside: a series' early years leave room there
         TrainingPlots.Save(plot, path);
     }
 

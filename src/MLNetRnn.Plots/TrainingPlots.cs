@@ -80,7 +80,7 @@ public static class TrainingPlots
                 }
             }
         }
-        if (log) LogAxis(plot.Axes.Left);
+        if (log) LogAxis(plot, Math.Log10(all.Min()), Math.Log10(all.Max()));
         Save(plot, path);
     }
 
@@ -97,7 +97,7 @@ public static class TrainingPlots
             _ => string.Format(CultureInfo.InvariantCulture, "{0} clipping at τ = {1:G3}", clipping.Mode, clipping.Threshold),
         };
         var plot = NewPlot(Title(title, $"Gradient norm per step ({mode})"), "optimiser step", "‖g‖ before clipping (log scale)");
-        double top = double.NegativeInfinity;
+        double top = double.NegativeInfinity, bottom = double.PositiveInfinity;
         for (int k = 0; k < runs.Count; k++)
         {
             var r = runs[k];
@@ -106,6 +106,7 @@ public static class TrainingPlots
             double[] x = finite.Select(s => (double)s).ToArray();
             double[] y = finite.Select(s => Math.Log10(r.GradientNormBefore[s])).ToArray();
             top = Math.Max(top, y.Max());
+            bottom = Math.Min(bottom, y.Min());
             var line = plot.Add.ScatterLine(x, y);
             Style(line, Palette(k).WithAlpha(0.8), runs.Count > 1 ? $"member {k + 1}: ‖g‖" : "‖g‖ before clipping", LinePattern.Solid, width: 1);
             var clipped = finite.Where(r.IsClipped).ToArray();
@@ -129,6 +130,8 @@ public static class TrainingPlots
         else if (clipping.Mode != GradientClippingMode.None && clipping.Threshold > 0)
         {
             var tau = plot.Add.HorizontalLine(Math.Log10(clipping.Threshold), 2, Colors.Black, LinePattern.Dashed);
+            top = Math.Max(top, Math.Log10(clipping.Threshold));
+            bottom = Math.Min(bottom, Math.Log10(clipping.Threshold));
             tau.LegendText = string.Format(CultureInfo.InvariantCulture, "threshold τ = {0:G3}", clipping.Threshold);
         }
         var skipped = Enumerable.Range(0, first.StepCount).Where(first.IsSkipped).ToArray();
@@ -136,8 +139,9 @@ public static class TrainingPlots
         {
             var marks = plot.Add.Markers(skipped.Select(s => (double)s).ToArray(), skipped.Select(_ => top + 0.3).ToArray(), MarkerShape.FilledTriangleDown, 7, Colors.Red);
             marks.LegendText = $"skipped: non-finite ({skipped.Length})";
+            top += 0.3;
         }
-        LogAxis(plot.Axes.Left);
+        LogAxis(plot, bottom, top);
         Save(plot, path);
     }
 
@@ -153,18 +157,22 @@ public static class TrainingPlots
             "steps back from the newest step of the window", "mean ‖∂L/∂h_t‖ of the top layer (log scale)");
         var epochs = new SortedSet<int> { 0, E / 4, E / 2, 3 * E / 4, E - 1 }.Where(e => e >= 0 && e < E).ToArray();
         var colormap = new ScottPlot.Colormaps.Viridis();
+        double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
         for (int k = 0; k < epochs.Length; k++)
         {
             int e = epochs[k];
             var signal = run.BackwardSignal(e).ToArray();
             var back = Enumerable.Range(0, T).Where(t => signal[t] > 0 && float.IsFinite(signal[t])).ToArray();
             if (back.Length == 0) continue;
-            var line = plot.Add.ScatterLine(back.Select(t => (double)(T - 1 - t)).ToArray(), back.Select(t => Math.Log10(signal[t])).ToArray());
+            double[] y = back.Select(t => Math.Log10(signal[t])).ToArray();
+            lo = Math.Min(lo, y.Min());
+            hi = Math.Max(hi, y.Max());
+            var line = plot.Add.ScatterLine(back.Select(t => (double)(T - 1 - t)).ToArray(), y);
             string when = e == 0 ? "first epoch (early)" : e == E - 1 ? $"epoch {e} (late, last)" : $"epoch {e}";
             Style(line, colormap.GetColor(epochs.Length == 1 ? 0 : k / (double)(epochs.Length - 1) * 0.9), when,
                 e == 0 || e == E - 1 ? LinePattern.Solid : LinePattern.Dotted, width: e == 0 || e == E - 1 ? 2.5f : 1.5f);
         }
-        LogAxis(plot.Axes.Left);
+        LogAxis(plot, lo, hi);
         Save(plot, path);
     }
 
@@ -178,7 +186,7 @@ public static class TrainingPlots
             .GroupBy(s => s.Epoch).Select(g => g.Last()).OrderBy(s => s.Epoch).ToArray();
         if (snapshots.Length == 0) throw new ArgumentException("The run has no W_hh spectrum.", nameof(run));
         var plot = NewPlot(Title(title, "W_hh singular values over training, per layer and gate block"),
-            "epoch (−1 = before training)", "singular value");
+            "epoch (−1 = before training; the last point = the weights kept)", "singular value");
         var blocks = snapshots[0].Gates.Select(g => (g.Layer, g.Gate)).ToArray();
         double[] x = snapshots.Select(s => (double)s.Epoch).ToArray();
         for (int b = 0; b < blocks.Length; b++)
@@ -213,7 +221,8 @@ public static class TrainingPlots
         plot.YLabel(y, size: 15);
         plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
         plot.Axes.Left.TickLabelStyle.FontSize = 13;
-        plot.ShowLegend(Alignment.UpperRight);
+        // Outside the data area, so no curve hides behind it.
+        plot.ShowLegend(Edge.Right);
         plot.Legend.FontSize = 13;
         return plot;
     }
@@ -237,16 +246,29 @@ public static class TrainingPlots
         s.LegendText = label;
     }
 
-    /// <summary>Ticks at powers of ten for data already in log10 units.</summary>
-    internal static void LogAxis(IAxis axis)
+    /// <summary>Labelled ticks at the powers of ten (and at 2 and 5 times them when the data spans less than three
+    /// decades), minor ticks at the other integer multiples, for data already in log10 units spanning [lo, hi].</summary>
+    internal static void LogAxis(Plot plot, double lo, double hi)
     {
-        axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            LabelFormatter = y => Math.Abs(y) < 3 ? Math.Pow(10, y).ToString("G3", CultureInfo.InvariantCulture) : $"1e{y:0}",
-        };
+        if (!(double.IsFinite(lo) && double.IsFinite(hi))) return;
+        if (hi - lo < 1) { lo -= 0.5; hi += 0.5; }
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        bool dense = hi - lo < 3;
+        int stride = Math.Max(1, (int)Math.Ceiling((hi - lo) / 10));
+        for (int e = (int)Math.Floor(lo); e <= (int)Math.Ceiling(hi); e++)
+            for (int m = 1; m <= 9; m++)
+            {
+                double y = e + Math.Log10(m);
+                if (y < lo - 0.05 || y > hi + 0.05) continue;
+                bool major = m == 1 && e % stride == 0 || dense && m is 2 or 5;
+                if (major) ticks.AddMajor(y, Label(m * Math.Pow(10, e)));
+                else ticks.AddMinor(y);
+            }
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.SetLimitsY(lo - 0.1, hi + 0.1);
     }
+
+    private static string Label(double v) => v >= 1e-3 && v < 1e5 ? v.ToString("G4", CultureInfo.InvariantCulture) : v.ToString("0e0", CultureInfo.InvariantCulture);
 
     private static double[] Y(IEnumerable<double> values, bool log) => values.Select(v => log ? (v > 0 ? Math.Log10(v) : double.NaN) : v).ToArray();
 

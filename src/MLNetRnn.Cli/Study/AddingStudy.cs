@@ -39,8 +39,8 @@ internal static class AddingStudy
             : [];
         if (!File.Exists(results)) File.WriteAllText(results, Header + Environment.NewLine);
 
-        // Shortest first: a stopped study still has every model at the short lengths.
-        var runs = (from T in o.Lengths from seed in Enumerable.Range(0, o.Seeds) from model in o.Models
+        // Seed by seed, shortest first: a study stopped early still has every model at every length for its first seeds.
+        var runs = (from seed in Enumerable.Range(0, o.Seeds) from T in o.Lengths from model in o.Models
                     where !done.Contains((model, T, seed)) select (model, T, seed)).ToArray();
         log.WriteLine($"adding problem: {runs.Length} runs to do ({done.Count} already in {results}); hidden {o.Hidden}, batch {o.Batch}, Adam {o.LearningRate.ToString(CultureInfo.InvariantCulture)}, ≤ {o.MaxSteps} steps");
         var gate = new object();
