@@ -232,7 +232,7 @@ internal static class CliApp
     private static void ShowSummary(IAnsiConsole console, RnnForecastingTransformer model)
     {
         var t = model.TrainingSummary;
-        var table = new Table().Title("Training").AddColumns("member", "epochs", "best epoch", "best val. loss", "refit epochs", "clipped", "skipped", "gradient reach (early → late)", "σ₁(W_hh) start → end");
+        var table = new Table().Title("Training").AddColumns("member", "epochs", "best", "val. loss", "refit", "clipped", "skipped", "reach early→late", "σ₁ start→end");
         for (int k = 0; k < model.Diagnostics.Count; k++)
         {
             var d = model.Diagnostics[k];
