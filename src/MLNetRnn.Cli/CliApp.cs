@@ -77,7 +77,6 @@ internal static class CliApp
                 OutputColumnName = "Forecast", InputColumnName = series.ValueColumn, CovariateColumnNames = series.CovariateColumns,
                 ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", ConfidenceLevel = r.GetValue(Confidence),
                 WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season),
-                SeasonalNaiveBaseline = r.GetValue(Season) > 1,
                 Cell = r.GetValue(Cell), HiddenSizes = [r.GetValue(Hidden)], EnsembleSize = r.GetValue(Ensemble), Epochs = r.GetValue(Epochs),
                 EarlyStoppingPatience = r.GetValue(Patience), LearningRate = r.GetValue(LearningRate), Seed = r.GetValue(Seed),
             };
@@ -232,14 +231,14 @@ internal static class CliApp
     private static void ShowSummary(IAnsiConsole console, RnnForecastingTransformer model)
     {
         var t = model.TrainingSummary;
-        var table = new Table().Title("Training").AddColumns("member", "epochs", "best", "val. loss", "refit", "clipped", "skipped", "reach early→late", "σ₁ start→end");
+        var table = new Table().Title("Training").AddColumns("member", "epochs", "best", "val. loss", "clipped", "skipped", "reach early→late", "σ₁ start→end");
         for (int k = 0; k < model.Diagnostics.Count; k++)
         {
             var d = model.Diagnostics[k];
             var m = t.Members[k];
             string sigma = d.InitialSpectrum is { } s0 && d.FinalSpectrum is { } s1
                 ? $"{s0.Gates.Max(g => g.LargestSingularValue).ToString("F2", CultureInfo.InvariantCulture)} → {s1.Gates.Max(g => g.LargestSingularValue).ToString("F2", CultureInfo.InvariantCulture)}" : "–";
-            table.AddRow(I(k + 1), I(d.Epochs.Count), I(m.BestEpoch), F(m.BestValidationLoss), I(m.RefitEpochs),
+            table.AddRow(I(k + 1), I(d.Epochs.Count), I(m.BestEpoch), F(m.BestValidationLoss),
                 double.IsNaN(d.ClipRate) ? "–" : d.ClipRate.ToString("P0", CultureInfo.InvariantCulture), I(d.SkippedSteps),
                 $"{G(d.EarlyGradientReach)} → {G(d.LateGradientReach)}", sigma);
         }
