@@ -45,7 +45,8 @@ public static class ForecastPlots
             if ((p.Lower is not null && p.Lower.Length != p.Forecast.Length) || (p.Upper is not null && p.Upper.Length != p.Forecast.Length))
                 throw new ArgumentException($"The forecast from origin {p.Origin} has {p.Forecast.Length} steps but bounds of another length.", nameof(data));
 
-        var plot = TrainingPlots.NewPlot(title ?? $"{data.ValueName}: forecast against actual", data.Dates is null ? "position in the series" : "date", data.ValueName);
+        var plot = TrainingPlots.NewPlot(title ?? $"{data.ValueName}: forecast against actual", data.Dates is null ? "position in the series" : "date", data.ValueName,
+            legendOutside: false);
         double step = data.Dates is { Length: > 1 } d ? (d[^1] - d[0]).TotalDays / (n - 1) : 1;
         double X(int i) => data.Dates is null ? i : (i < n ? data.Dates[i].ToOADate() : data.Dates[^1].ToOADate() + (i - n + 1) * step);
 
@@ -81,7 +82,6 @@ public static class ForecastPlots
         var actual = plot.Add.ScatterLine(Enumerable.Range(0, n).Select(X).ToArray(), data.Actual.Select(v => (double)v).ToArray());
         TrainingPlots.Style(actual, Colors.Black, "actual", LinePattern.Solid, 1.8f);
         if (data.Dates is not null) plot.Axes.DateTimeTicksBottom();
-        plot.ShowLegend(Alignment.UpperLeft);   // inside: a series' early years leave room there
         TrainingPlots.Save(plot, path);
     }
 

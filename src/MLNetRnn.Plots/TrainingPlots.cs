@@ -213,16 +213,17 @@ public static class TrainingPlots
 
     internal const int Width = 1100, Height = 620;
 
-    internal static Plot NewPlot(string title, string x, string y)
+    internal static Plot NewPlot(string title, string x, string y, bool legendOutside = true)
     {
         var plot = new Plot();
-        plot.Title(title, size: 18);
+        plot.Title(title, size: 17);
         plot.XLabel(x, size: 15);
         plot.YLabel(y, size: 15);
         plot.Axes.Bottom.TickLabelStyle.FontSize = 13;
         plot.Axes.Left.TickLabelStyle.FontSize = 13;
-        // Outside the data area, so no curve hides behind it.
-        plot.ShowLegend(Edge.Right);
+        // Outside the data area, so no curve hides behind it (a forecast keeps it inside, over the series' early years).
+        if (legendOutside) plot.ShowLegend(Edge.Right);
+        else plot.ShowLegend(Alignment.UpperLeft);
         plot.Legend.FontSize = 13;
         return plot;
     }
@@ -268,7 +269,7 @@ public static class TrainingPlots
         plot.Axes.SetLimitsY(lo - 0.1, hi + 0.1);
     }
 
-    private static string Label(double v) => v >= 1e-3 && v < 1e5 ? v.ToString("G4", CultureInfo.InvariantCulture) : v.ToString("0e0", CultureInfo.InvariantCulture);
+    private static string Label(double v) => v >= 1e-3 && v < 1e5 ? v.ToString("0.####", CultureInfo.InvariantCulture) : v.ToString("0e0", CultureInfo.InvariantCulture);
 
     private static double[] Y(IEnumerable<double> values, bool log) => values.Select(v => log ? (v > 0 ? Math.Log10(v) : double.NaN) : v).ToArray();
 

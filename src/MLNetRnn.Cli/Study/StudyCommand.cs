@@ -40,6 +40,11 @@ internal static class StudyCommand
         var report = new Command("adding-report", "Success rate per model and length (table.md) and the study's pictures from a study folder.") { input, docs };
         report.SetAction(r => AddingReport.Write(r.GetValue(input)!, r.GetValue(docs)!, Console.Out));
 
-        return new Command("study", "Long-running experiments behind docs/diagnostics.md (not run by the tests).") { adding, report };
+        var explodingOutput = new Option<string>("--output", "-o") { Description = "Folder for exploding.md and the pictures.", DefaultValueFactory = _ => "docs/diagnostics" };
+        var explodingSeeds = new Option<int>("--seeds") { Description = "Seeds per clipping mode.", DefaultValueFactory = _ => 5 };
+        var exploding = new Command("exploding", "An exploding tanh RNN trained without clipping, at τ = 1, with AutoClip and at the suggested τ.") { explodingOutput, explodingSeeds };
+        exploding.SetAction(r => ExplodingStudy.Run(r.GetValue(explodingOutput)!, r.GetValue(explodingSeeds), Console.Out));
+
+        return new Command("study", "Experiments behind docs/diagnostics.md (not run by the tests; `adding` runs for hours).") { adding, report, exploding };
     }
 }
