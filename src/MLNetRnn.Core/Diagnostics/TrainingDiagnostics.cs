@@ -211,7 +211,7 @@ public sealed partial class TrainingDiagnostics
         }
         var loss = new float[S];
         System.Array.Fill(loss, float.NaN);
-        return new TrainingDiagnostics(DiagnosticsNetwork.Of(network.Spec), clipping, perEpoch, loss, before, after, clipping.Replay(before, loss),
+        return new TrainingDiagnostics(DiagnosticsNetwork.Of(network.Spec), clipping, perEpoch, loss, before, after, clipping.Replay(before),
             epochs, 0, [], [], new SpectrumSnapshot(E - 1, RecurrentSpectrum.Compute(network)), bestEpoch, stoppedEarly, restoredBestWeights, TimeSpan.Zero);
     }
 
@@ -227,7 +227,7 @@ public sealed partial class TrainingDiagnostics
         var signal = new float[E * T];
         for (int e = 0; e < E; e++) report.BackwardSignal(e).CopyTo(signal.AsSpan(e * T, T));
         return new TrainingDiagnostics(DiagnosticsNetwork.Of(network.Spec), clipping, report.StepsPerEpoch,
-            norms.Loss.ToArray(), norms.Before.ToArray(), norms.After.ToArray(), clipping.Replay(norms.Before, norms.Loss),
+            norms.Loss.ToArray(), norms.Before.ToArray(), norms.After.ToArray(), clipping.Replay(norms.Before),
             report.Epochs.ToArray(), T, signal, history, final, report.BestEpoch, report.StoppedEarly, report.RestoredBestWeights, report.Duration);
     }
 }
@@ -260,7 +260,7 @@ public sealed record DiagnosticsClipping(GradientClippingMode Mode, float Thresh
 {
     /// <summary>The threshold of every step, recomputed from the curve: AutoClip's threshold depends only on the
     /// finite norms before clipping, in order, which the curve holds exactly as the trainer fed them.</summary>
-    internal float[] Replay(ReadOnlySpan<float> before, ReadOnlySpan<float> loss)
+    internal float[] Replay(ReadOnlySpan<float> before)
     {
         var threshold = new float[before.Length];
         var auto = Mode == GradientClippingMode.AutoClip ? new AutoClipThreshold(AutoClipPercentile, Math.Max(1, before.Length)) : null;
