@@ -18,13 +18,16 @@ namespace MLNetRnn.Cli;
 internal static class CliApp
 {
     /// <summary>Runs the tool: 0 on success, 2 on bad input (the message says what), 1 on other failures.</summary>
-    public static int Run(string[] args, IAnsiConsole console, TextWriter? error = null)
+    /// <param name="args">Command line.</param>
+    /// <param name="console">Where tables, progress and messages go.</param>
+    /// <param name="text">Where System.CommandLine writes help and parse errors; the process's console when null.</param>
+    public static int Run(string[] args, IAnsiConsole console, TextWriter? text = null)
     {
         var root = new RootCommand("Recurrent forecasting (Elman RNN, LSTM, GRU) on a CSV series with MLNetRnn: fit, forecast, backtest, plot.")
         {
             Fit(console), Forecast(console), Backtest(console), Plot(console), StudyCommand.Create(),
         };
-        var config = new InvocationConfiguration { Output = new ConsoleWriter(console), Error = error ?? Console.Error, EnableDefaultExceptionHandler = false };
+        var config = new InvocationConfiguration { Output = text ?? Console.Out, Error = text ?? Console.Error, EnableDefaultExceptionHandler = false };
         try
         {
             return root.Parse(args).Invoke(config);
@@ -45,7 +48,7 @@ internal static class CliApp
         public readonly Option<string?> Date = new("--date") { Description = "Column holding each row's date (or year), for tables and plots. Default: 'date' when the file has it." };
         public readonly Option<string[]> Covariates = new("--covariates") { Description = "Columns of known covariates, comma-separated (used by the direct strategy).", AllowMultipleArgumentsPerToken = true, CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray() };
         public readonly Option<int> Window = new("--window", "-w") { Description = "Past values each forecast reads (W).", DefaultValueFactory = _ => 24 };
-        public readonly Option<int> Horizon = new("--horizon", "-h") { Description = "Values forecast (H).", DefaultValueFactory = _ => 12 };
+        public readonly Option<int> Horizon = new("--horizon") { Description = "Values forecast (H).", DefaultValueFactory = _ => 12 };
         public readonly Option<int> Season = new("--season", "-s") { Description = "Seasonal period (12 for monthly data, 1 for none).", DefaultValueFactory = _ => 12 };
         public readonly Option<RecurrentCellKind> Cell = new("--cell") { Description = "Recurrent cell: Elman, Lstm or Gru.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.Cell };
         public readonly Option<int> Hidden = new("--hidden") { Description = "Hidden units.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.HiddenSize };
@@ -53,12 +56,11 @@ internal static class CliApp
         public readonly Option<int> Epochs = new("--epochs", "-e") { Description = "Maximum epochs per network.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.Epochs };
         public readonly Option<int> Patience = new("--patience") { Description = "Epochs without a lower validation loss before training stops.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.EarlyStoppingPatience };
         public readonly Option<float> LearningRate = new("--learning-rate") { Description = "Adam learning rate.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.LearningRate };
-        public readonly Option<string> Clip = new("--clip") { Description = "Gradient clipping: a threshold τ (global norm), 'auto' (AutoClip) or 'none'.", DefaultValueFactory = _ => "1" };
-        public readonly Option<float> AutoClipPercentile = new("--autoclip-percentile") { Description = "Percentile p of --clip auto.", DefaultValueFactory = _ => TrainingOptions.Defaults.AutoClipPercentile };
+        public readonly Option<string> Clip = new("--clip") { Description = "Gradient clipping: a threshold τ (global norm), 'auto' (AutoClip: each step at the 10th percentile of the norms so far) or 'none'.", DefaultValueFactory = _ => "1" };
         public readonly Option<float> Confidence = new("--confidence") { Description = "Level of the forecast intervals.", DefaultValueFactory = _ => 0.9f };
         public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation and shuffling.", DefaultValueFactory = _ => 0 };
 
-        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, AutoClipPercentile, Confidence, Seed];
+        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed];
 
         public CsvSeries Load(MLContext ml, ParseResult r)
         {
@@ -84,8 +86,6 @@ internal static class CliApp
             else if (clip.Equals("auto", StringComparison.OrdinalIgnoreCase)) o.GradientClipping = GradientClippingMode.AutoClip;
             else if (float.TryParse(clip, NumberStyles.Float, CultureInfo.InvariantCulture, out float tau) && tau > 0 && float.IsFinite(tau)) o.GradientClippingThreshold = tau;
             else throw new CliException($"--clip must be a positive threshold, 'auto' or 'none'; got '{clip}'.");
-            if (o.GradientClipping == GradientClippingMode.AutoClip && r.GetValue(AutoClipPercentile) != TrainingOptions.Defaults.AutoClipPercentile)
-                throw new CliException("--autoclip-percentile is not an option of the forecaster yet; AutoClip runs at its default percentile (10).");
             return o;
         }
     }
@@ -325,17 +325,4 @@ internal static class CliApp
     private static string F(double v) => double.IsFinite(v) ? v.ToString(Math.Abs(v) >= 100 ? "F1" : "G4", CultureInfo.InvariantCulture) : "–";
 
     private static string G(double v) => double.IsFinite(v) ? v.ToString("G2", CultureInfo.InvariantCulture) : "–";
-
-    /// <summary>Routes System.CommandLine's own output (help, version) through the console.</summary>
-    private sealed class ConsoleWriter(IAnsiConsole console) : StringWriter(CultureInfo.InvariantCulture)
-    {
-        public override void Write(char value) => console.Write(value.ToString());
-
-        public override void Write(string? value)
-        {
-            if (value is not null) console.Write(new Text(value));
-        }
-
-        public override void WriteLine(string? value) => console.WriteLine(value ?? "");
-    }
 }
