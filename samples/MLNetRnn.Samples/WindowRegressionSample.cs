@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using MLNetRnn;
 
 namespace MLNetRnn.Samples;
@@ -9,7 +10,8 @@ namespace MLNetRnn.Samples;
 /// Window mode: monthly airline passengers 1949–1960 turned into regression rows (the 12 months before, the month
 /// itself), ordinary ML.NET featurizers, the recurrent regression trainer <c>Regression.Trainers.Rnn</c>, and
 /// <c>Regression.CrossValidate</c> with ML.NET's metrics beside the naive "same as last month" prediction. Then one
-/// model on every row and a <c>PredictionEngine</c> for the month after the data.
+/// model on every row, with what it told <c>mlContext.Log</c>, ML.NET's permutation feature importance of each month,
+/// and a <c>PredictionEngine</c> for the month after the data.
 /// </summary>
 public static class WindowRegressionSample
 {
@@ -82,7 +84,8 @@ public static class WindowRegressionSample
         foreach (var fold in folds)
         {
             double naive = NaiveRmse(fold.ScoredHoldOutSet);
-            var summary = ((TransformerChain<RnnRegressionTransformer>)fold.Model).LastTransformer.TrainingSummary;
+            // The trainer's transformer is ML.NET's own RegressionPredictionTransformer; its Model is the network.
+            var summary = ((TransformerChain<RegressionPredictionTransformer<RnnRegressionModelParameters>>)fold.Model).LastTransformer.Model.TrainingSummary;
             output.WriteLine(string.Format(inv, "{0,4} {1,7:F2} {2,7:F2} {3,7:F3} {4,12:F2}   {5,6} ({6})",
                 fold.Fold, fold.Metrics.RootMeanSquaredError, fold.Metrics.MeanAbsoluteError, fold.Metrics.RSquared, naive,
                 summary.EpochsRun, summary.BestEpoch));
@@ -91,12 +94,32 @@ public static class WindowRegressionSample
         output.WriteLine(string.Format(inv, "mean {0,7:F2} {1,7:F2} {2,7:F3}",
             folds.Average(f => f.Metrics.RootMeanSquaredError), folds.Average(f => f.Metrics.MeanAbsoluteError), folds.Average(f => f.Metrics.RSquared)));
 
-        // One model on every row; its training record travels with it (and with its saved zip).
+        // One model on every row. The trainer reports to mlContext.Log as ML.NET's trainers do: its settings and seed,
+        // a Trace line per epoch, and how it ended (the Info lines are shown). Its training record travels with the
+        // model (and with its saved zip).
+        var log = new List<string>();
+        EventHandler<LoggingEventArgs> listen = (_, e) =>
+        {
+            if (e.Kind == ChannelMessageKind.Info && e.Source.StartsWith(nameof(RnnRegressionEstimator), StringComparison.Ordinal))
+                log.Add(e.RawMessage);
+        };
+        mlContext.Log += listen;
         var model = pipeline.Fit(data);
-        var record = model.LastTransformer.TrainingSummary;
+        mlContext.Log -= listen;
+        foreach (string line in log) output.WriteLine($"log: {line}");
+        var record = model.LastTransformer.Model.TrainingSummary;
         output.WriteLine(string.Format(inv,
             "Final model: {0} training / {1} validation rows, best of {2} epochs at {3}; {4} of {5} steps clipped at ‖g‖ = 1.",
             record.TrainingRows, record.ValidationRows, record.EpochsRun, record.BestEpoch, record.ClippedSteps, record.GradientNormBefore.Count));
+
+        // ML.NET's permutation feature importance: one figure per slot of the feature vector, here per month before.
+        // Shuffling a month that the model leans on raises the RMSE most.
+        var importance = mlContext.Regression.PermutationFeatureImportance(model.LastTransformer, model.Transform(data), permutationCount: 3);
+        var ranked = importance.Select((m, slot) => (MonthsBefore: Lags - slot, Rmse: m.RootMeanSquaredError.Mean))
+            .OrderByDescending(p => p.Rmse).ToArray();
+        output.WriteLine("Permutation feature importance (RMSE increase when one month is shuffled): " +
+            string.Join(", ", ranked.Take(4).Select(p => string.Format(inv, "{0} before +{1:F1}", p.MonthsBefore == 1 ? "1 month" : $"{p.MonthsBefore} months", p.Rmse))) +
+            string.Format(inv, "; least: {0} months before +{1:F1}.", ranked[^1].MonthsBefore, ranked[^1].Rmse));
         var engine = mlContext.Model.CreatePredictionEngine<LagRow, Prediction>(model);
         var next = engine.Predict(new LagRow { PreviousMonths = series[^Lags..] });
         output.WriteLine(string.Format(inv, "After {0}: {1:F0} thousand passengers predicted for the next month (the same month a year before: {2:F0}).",

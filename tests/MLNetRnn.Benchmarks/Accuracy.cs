@@ -20,7 +20,7 @@ internal static class Accuracy
     public static int Run(string[] args)
     {
         var flags = Flags.Parse(args);
-        string shared = flags.Get("shared", FindShared());
+        string shared = flags.TryGet("shared") ?? FindShared();
         string accuracyDir = Path.Combine(shared, "accuracy"), dataDir = Path.Combine(shared, "data");
         var series = ReadCsv(Path.Combine(accuracyDir, "series.csv"));
         var anchors = ReadCsv(Path.Combine(accuracyDir, "anchors.csv"));
@@ -49,7 +49,9 @@ internal static class Accuracy
                 var metrics = new List<(double, double, double)>();
                 foreach (int seed in seeds)
                 {
-                    var f = Forecast(history, h, m, seed, flags);
+                    var f = flags.TryGet("model") is string model && model.StartsWith("base", StringComparison.Ordinal)
+                        ? BaseForecast(history, h, m, model)
+                        : Forecast(history, h, m, seed, flags);
                     for (int s = 0; s < h; s++, total++) if (actual[s] >= LastBounds.Lower[s] && actual[s] <= LastBounds.Upper[s]) inside++;
                     metrics.Add((ForecastMetrics.SymmetricMape(actual, f), ForecastMetrics.Mase(actual, f, history, m), ForecastMetrics.RootMeanSquaredError(actual, f)));
                     for (int s = 0; s < h; s++) forecastsOut?.WriteLine(string.Format(Inv, "{0},{1},{2},{3},{4},{5},{6}", name, method, k + 1, seed, s + 1, actual[s], f[s]));
@@ -82,17 +84,20 @@ internal static class Accuracy
         {
             OutputColumnName = "Forecast", InputColumnName = nameof(Row.Value),
             WindowSize = WindowRule(history.Length, h, m, flags), Horizon = h, SeasonalPeriod = m,
-            Seed = seed * 1000,
+            Seed = seed,
         };
         if (flags.TryGet("scaling") is string scaling) options.Scaling = Enum.Parse<SeriesScaling>(scaling);
-        if (flags.TryGet("baseline") is string baseline) options.SeasonalNaiveBaseline = baseline == "true";
+        if (flags.TryGet("base") is string b) options.Base = Enum.Parse<ForecastBase>(b);
+        if (flags.TryGet("adjustment") is string adjustment) options.SeasonalAdjustment = Enum.Parse<MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment>(adjustment);
+        if (flags.TryGet("damping") is string damping) options.CorrectionDamping = damping == "true";
+        if (flags.TryGet("windows-per-epoch") is string wpe) options.WindowsPerEpoch = int.Parse(wpe, Inv);
+        if (flags.TryGet("max-steps") is string maxSteps) options.MaximumSteps = int.Parse(maxSteps, Inv);
         if (flags.TryGet("seasonal-features") is string sf) options.SeasonalFeatures = sf == "true";
         if (flags.TryGet("recursive") == "true") options.Strategy = ForecastingStrategy.Recursive;
         if (flags.TryGet("cell") is string cell) options.Cell = Enum.Parse<RecurrentCellKind>(cell);
         if (flags.TryGet("hidden") is string hidden) options.HiddenSizes = hidden.Split('x').Select(int.Parse).ToArray();
         if (flags.TryGet("ensemble") is string ensemble) options.EnsembleSize = int.Parse(ensemble, Inv);
         if (flags.TryGet("validation") is string validation) options.ValidationFraction = float.Parse(validation, Inv);
-        if (flags.TryGet("refit") is string refit) options.RefitOnFullSeries = refit == "true";
         if (flags.TryGet("epochs") is string epochs) options.Epochs = int.Parse(epochs, Inv);
         if (flags.TryGet("batch") is string batch) options.BatchSize = int.Parse(batch, Inv);
         if (flags.TryGet("patience") is string patience) options.EarlyStoppingPatience = int.Parse(patience, Inv);
@@ -100,9 +105,53 @@ internal static class Accuracy
         if (flags.TryGet("optimizer") is string optimizer) options.Optimizer = Enum.Parse<OptimizerKind>(optimizer);
         var data = ml.Data.LoadFromEnumerable(history.Select(v => new Row { Value = v }));
         var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
+        if (flags.TryGet("verbose") == "true")
+        {
+            var sum = model.TrainingSummary;
+            Console.WriteLine(string.Format(Inv, "  n={0} W={1} base [{2}] λ={3:F2} shift={4:F3} windows {5}/{6}/{7} members {8} | {9}",
+                history.Length, options.WindowSize, sum.Base, sum.CorrectionWeight, sum.MeanCorrection, sum.TrainingWindows, sum.ValidationWindows, sum.TotalWindows,
+                string.Join(" ", sum.Members.Select(m => $"{m.BestEpoch}/{m.TrainingLoss.Length}e/{m.Steps}s/{m.StoppedBy}/{m.BestValidationLoss:F3}")),
+                string.Join("; ", sum.Notes)));
+        }
         var forecast = model.CreateForecastingEngine().Predict();
         LastBounds = (forecast.LowerBound, forecast.UpperBound);
         return forecast.Forecast;
+    }
+
+    /// <summary>The statistical base alone (no network): "base" chooses it on the training series as the
+    /// forecaster does; "base:Theta" or "base:SimpleExponentialSmoothing+Holt+DampedTrend" fixes it.</summary>
+    private static float[] BaseForecast(float[] history, int h, int m, string model)
+    {
+        if (model.StartsWith("base-top", StringComparison.Ordinal))
+        {
+            // Experiment: the equal-weight mean of the top-k candidates' forecasts.
+            int top = int.Parse(model["base-top".Length..], Inv);
+            var ranked = MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.Rank(history, m, h, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto,
+                MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.DefaultCandidates, 8);
+            var sumF = new float[h];
+            foreach (var c in ranked.Take(top))
+            {
+                var bb = MLNetRnn.Core.Forecasting.Baselines.Baseline.Fit(history, m, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto, c.Methods);
+                var st = new double[bb.StateSize];
+                bb.ObserveAll(st, history);
+                var ff = new float[h];
+                bb.Forecast(st, history, history.Length, ff, new float[h]);
+                for (int k = 0; k < h; k++) sumF[k] += ff[k] / top;
+            }
+            LastBounds = (sumF, sumF);
+            return sumF;
+        }
+        IReadOnlyList<MLNetRnn.Core.Forecasting.Baselines.BaselineMethod> methods = model.Contains(':')
+            ? model[(model.IndexOf(':') + 1)..].Split('+').Select(Enum.Parse<MLNetRnn.Core.Forecasting.Baselines.BaselineMethod>).ToArray()
+            : MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.Rank(history, m, h, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto,
+                MLNetRnn.Core.Forecasting.Baselines.BaselineSelection.DefaultCandidates, 8)[0].Methods;
+        var b = MLNetRnn.Core.Forecasting.Baselines.Baseline.Fit(history, m, MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.Auto, methods);
+        var state = new double[b.StateSize];
+        b.ObserveAll(state, history);
+        var f = new float[h];
+        b.Forecast(state, history, history.Length, f, new float[h]);
+        LastBounds = (f, f);
+        return f;
     }
 
     /// <summary>Bounds of the last forecast, for the coverage column.</summary>
@@ -111,9 +160,9 @@ internal static class Accuracy
     internal static int WindowRule(int length, int h, int m, Flags flags)
     {
         if (flags.TryGet("window") is string w) return int.Parse(w, Inv);
-        // Two seasons (or two horizons) when the series allows, but never more than half of what is left
-        // after the horizon, and never less than one season.
-        return Math.Max(m, Math.Min(2 * Math.Max(m, h), (length - h) / 2));
+        // Two horizons when the series allows, never more than a third of what is left after the horizon. Seasons
+        // are removed before the networks read a window, so it need not cover one.
+        return Math.Max(1, Math.Min(2 * h, (length - h) / 3));
     }
 
     private static void PrintRanks(List<Dictionary<string, string>> anchors, Dictionary<string, (double Smape, double Mase, double Rmse, double HoldoutMase, double Seconds)> ours, string method)

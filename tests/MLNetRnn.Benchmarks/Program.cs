@@ -6,6 +6,9 @@ using MLNetRnn.Benchmarks;
 //   accuracy        the forecast-accuracy protocol of ../shared/accuracy (docs/accuracy.md)
 //   window-scaling  window mode's scalings one step ahead on ../shared/data (docs/design/window-regression.md)
 //   fixtures        writes the forecaster's model zip that the tests keep loading
+//   gemm            GFLOP/s of the GEMM seam at the training shapes, 1 and 2 threads
+//   profile         where a training step's time goes: GEMM, cells, the rest (1 thread, CPU time)
+//   inference       single-forecast latency and batch-256 throughput of the small LSTM (../shared/bench/infer)
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
 return args.Length > 0 ? args[0] switch
 {
@@ -13,6 +16,9 @@ return args.Length > 0 ? args[0] switch
     "accuracy" => Accuracy.Run(args[1..]),
     "window-scaling" => WindowScalingMeasurement.Run(args[1..]),
     "fixtures" => Fixtures.Run(args[1..]),
+    "gemm" => GemmRate.Run(args[1..]),
+    "profile" => Profile.Run(args[1..]),
+    "inference" => Inference.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);
 

@@ -65,11 +65,12 @@ internal static class Throughput
         private readonly Optimizer _adam;
         private readonly Config _c;
 
-        public TrainingStep(Config c)
+        public TrainingStep(Config c, int? threads = null)
         {
             _c = c;
             _net = new RecurrentNetwork(new RecurrentNetworkSpec { Cell = c.Cell, InputSize = c.Inputs, HiddenSizes = Enumerable.Repeat(c.Hidden, c.Layers).ToArray(), OutputSize = 1 }, seed: 0);
             _ws = _net.CreateWorkspace(c.Steps, c.Batch, 1);
+            if (threads is int n) _ws.Threads = n;
             var rng = new Random(0);
             for (int i = 0; i < c.Steps * c.Batch * c.Inputs; i++) _ws.Input[i] = (float)MLNetRnnTestData.Normal(rng);
             for (int i = 0; i < c.Batch; i++) _ws.Targets[i] = (float)MLNetRnnTestData.Normal(rng);

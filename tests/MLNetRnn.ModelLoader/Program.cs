@@ -14,11 +14,22 @@
 //   stage: <full name of each transformer, when the model is a chain>
 //   row <i> <column>: <value as hex bits>[ <value as hex bits>...]
 // Exit code 0 on success, 1 when loading or transforming fails (the exception goes to stderr), 2 on bad usage.
+//
+// Usage: MLNetRnn.ModelLoader --hang-while-saving <model.zip>
+//
+// Starts mlContext.Model.SaveAtomically to <model.zip> with a transformer whose save prints "saving" and then
+// never returns, so that a test can kill the process mid-save, as a crash or kill -9 would.
 
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+
+if (args.Length == 2 && args[0] == "--hang-while-saving")
+{
+    HangWhileSaving(new MLContext(seed: 0), args[1]);
+    return 0;
+}
 
 if (args.Length < 3)
 {
@@ -100,4 +111,27 @@ catch (Exception ex)
 static ITransformer LoadValidated(MLContext mlContext, string path, out DataViewSchema? inputSchema)
     => MLNetRnn.Persistence.ModelFile.LoadValidated(mlContext.Model, path, out inputSchema);
 
+[MethodImpl(MethodImplOptions.NoInlining)]
+static void HangWhileSaving(MLContext mlContext, string path)
+    => MLNetRnn.Persistence.ModelFile.SaveAtomically(mlContext.Model, new HangingTransformer(), null, path);
+
 static string Bits(float value) => BitConverter.SingleToInt32Bits(value).ToString("x8", CultureInfo.InvariantCulture);
+
+/// <summary>A transformer whose save never finishes: it stands for any save interrupted by a killed process.</summary>
+internal sealed class HangingTransformer : ITransformer, ICanSaveModel
+{
+    public bool IsRowToRowMapper => false;
+
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => inputSchema;
+
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => throw new NotSupportedException();
+
+    public IDataView Transform(IDataView input) => input;
+
+    void ICanSaveModel.Save(ModelSaveContext ctx)
+    {
+        Console.WriteLine("saving");
+        Console.Out.Flush();
+        Thread.Sleep(Timeout.Infinite);
+    }
+}

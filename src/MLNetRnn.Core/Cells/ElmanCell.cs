@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using MLNetRnn.Core.Kernels;
 
 namespace MLNetRnn.Core.Cells;
 
@@ -30,23 +31,24 @@ internal readonly struct Activation
 /// <summary>Elman cell: h = σ(pre). Forward and Backward on one step of a batch.</summary>
 internal static class ElmanCell
 {
-    /// <summary>h = σ(pre). With randomised leaky ReLU, writes each element's slope into
-    /// <paramref name="slope"/> for Backward: drawn when training, the mean otherwise.</summary>
+    /// <summary>h = σ(pre). With randomised leaky ReLU, uses each element's slope from
+    /// <paramref name="slope"/> when training (drawn beforehand by <see cref="DrawSlopes"/>) and writes the
+    /// mean slope there otherwise, so Backward reads the slope that was used either way.</summary>
     public static void Forward(
         ReadOnlySpan<float> pre,   // (B,H)
         Span<float> h,             // (B,H) written
-        Span<float> slope,         // (B,H) written for randomised leaky ReLU, else unused
-        in Activation act, bool training, Random rng)
+        Span<float> slope,         // (B,H) randomised leaky ReLU only: read when training, written otherwise
+        in Activation act, bool training)
     {
-        Debug.Assert(h.Length == pre.Length);
+        if (h.Length != pre.Length) throw new ArgumentException($"Elman forward: h has {h.Length} elements, pre-activations {pre.Length}.");
         int n = pre.Length;
         switch (act.Kind)
         {
             case ElmanActivation.Tanh:
-                for (int k = 0; k < n; k++) h[k] = MathF.Tanh(pre[k]);
+                if (Simd.Wide) Map<Simd512, Vector512<float>, TanhOp>(pre, h); else Map<Simd256, Vector256<float>, TanhOp>(pre, h);
                 break;
             case ElmanActivation.Sigmoid:
-                for (int k = 0; k < n; k++) h[k] = Sigmoid(pre[k]);
+                if (Simd.Wide) Map<Simd512, Vector512<float>, SigmoidOp>(pre, h); else Map<Simd256, Vector256<float>, SigmoidOp>(pre, h);
                 break;
             case ElmanActivation.Relu:
                 for (int k = 0; k < n; k++) h[k] = pre[k] > 0f ? pre[k] : 0f;
@@ -55,30 +57,54 @@ internal static class ElmanCell
                 for (int k = 0; k < n; k++) h[k] = pre[k] > 0f ? pre[k] : act.LeakySlope * pre[k];
                 break;
             case ElmanActivation.RandomizedLeakyRelu:
-                if (training)
-                {
-                    float width = act.RandomUpper - act.RandomLower;
-                    for (int k = 0; k < n; k++)
-                    {
-                        // Drawn for every element, as PyTorch's RReLU does, so the random stream does
-                        // not depend on the signs of the data.
-                        float s = act.RandomLower + width * rng.NextSingle();
-                        slope[k] = s;
-                        h[k] = pre[k] > 0f ? pre[k] : s * pre[k];
-                    }
-                }
-                else
-                {
-                    // The mean slope is kept too, so a Backward after an inference Forward stays consistent.
-                    float s = act.MeanRandomSlope;
-                    for (int k = 0; k < n; k++) { slope[k] = s; h[k] = pre[k] > 0f ? pre[k] : s * pre[k]; }
-                }
+                if (slope.Length < n) throw new ArgumentException($"Elman forward: randomised leaky ReLU needs {n} slopes; got {slope.Length}.");
+                if (!training) slope.Slice(0, n).Fill(act.MeanRandomSlope);
+                for (int k = 0; k < n; k++) h[k] = pre[k] > 0f ? pre[k] : slope[k] * pre[k];
                 break;
             case ElmanActivation.Elu:
                 for (int k = 0; k < n; k++) h[k] = pre[k] > 0f ? pre[k] : act.EluAlpha * (MathF.Exp(pre[k]) - 1f);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(act), act.Kind, "Unknown Elman activation.");
+        }
+    }
+
+    /// <summary>Draws the randomised leaky ReLU slope of every element of a window, in (t, b, j) order:
+    /// uniform in [lower, upper]. Drawn for every element, as PyTorch's RReLU does, so the random stream
+    /// does not depend on the signs of the data; drawn before the steps run, so it does not depend on how
+    /// the batch is split between threads either.</summary>
+    public static void DrawSlopes(Span<float> slope, in Activation act, Random rng)
+    {
+        float width = act.RandomUpper - act.RandomLower;
+        for (int k = 0; k < slope.Length; k++) slope[k] = act.RandomLower + width * rng.NextSingle();
+    }
+
+    private interface IRowOp
+    {
+        static abstract TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : struct;
+        static abstract float Apply(float x);
+    }
+
+    private readonly struct TanhOp : IRowOp
+    {
+        public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : struct => Simd.Tanh<TS, TV>(x);
+        public static float Apply(float x) => Simd.Tanh(x);
+    }
+
+    private readonly struct SigmoidOp : IRowOp
+    {
+        public static TV Apply<TS, TV>(TV x) where TS : struct, ISimd<TV> where TV : struct => Simd.Sigmoid<TS, TV>(x);
+        public static float Apply(float x) => Simd.Sigmoid(x);
+    }
+
+    private static unsafe void Map<TS, TV, TOp>(ReadOnlySpan<float> x, Span<float> y)
+        where TS : struct, ISimd<TV> where TV : struct where TOp : struct, IRowOp
+    {
+        int n = x.Length, W = TS.Count, k = 0;
+        fixed (float* px = x, py = y)
+        {
+            for (; k + W <= n; k += W) TS.Store(py + k, TOp.Apply<TS, TV>(TS.Load(px + k)));
+            for (; k < n; k++) py[k] = TOp.Apply(px[k]);
         }
     }
 
@@ -92,6 +118,14 @@ internal static class ElmanCell
         Span<float> dPre)           // (B,H) written
     {
         int n = dh.Length;
+        if (act.Kind == ElmanActivation.Tanh)
+        {
+            // dh ⊙ (1 − h²), the common case, in one vector pass.
+            System.Numerics.Tensors.TensorPrimitives.Multiply(h, h, dPre);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(1f, dPre, dPre);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(dPre, dh, dPre);
+            return;
+        }
         for (int k = 0; k < n; k++) dPre[k] = dh[k] * Derivative(h[k], slope.IsEmpty ? 0f : slope[k], act);
     }
 
@@ -118,5 +152,5 @@ internal static class ElmanCell
         _ => 0f,
     };
 
-    internal static float Sigmoid(float a) => 1f / (1f + MathF.Exp(-a));
+    internal static float Sigmoid(float a) => Simd.Sigmoid(a);
 }

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Layers;
 
 namespace MLNetRnn.Core.Cells;
@@ -9,7 +11,12 @@ namespace MLNetRnn.Core.Cells;
 // where a (B,4H) = x·W_ihᵀ + b_ih + h_prev·W_hhᵀ + b_hh, formed by the layer.
 
 /// <summary>LSTM cell: Forward and Backward on one step of a batch.</summary>
-internal static class LstmCell
+/// <remarks>Each row is one fused pass over registers (gate activations, cell and hidden update), at the
+/// register width the process chose; a row is processed the same way whichever rows share the call, so
+/// splitting the batch between threads does not change any value. σ and tanh are computed from e^x (see
+/// <see cref="Simd"/>).</remarks>
+[System.Runtime.CompilerServices.SkipLocalsInit]
+internal static unsafe class LstmCell
 {
     public const int Gates = 4;
 
@@ -22,23 +29,44 @@ internal static class LstmCell
         Span<float> h,               // (B,H) written
         int B, int H, in LayerNormStep ln)
     {
-        for (int b = 0; b < B; b++)
+        if (gates.Length < B * 4 * H || cPrev.Length < B * H || c.Length < B * H || tanhC.Length < B * H || h.Length < B * H)
+            throw new ArgumentException($"LSTM forward: buffers too small for B={B}, H={H}.");
+        fixed (float* pg = gates, pcp = cPrev, pc = c, ptc = tanhC, ph = h)
         {
-            Span<float> row = gates.Slice(b * 4 * H, 4 * H);
-            if (ln.Enabled)
-                for (int g = 0; g < 4; g++) ln.Forward(row.Slice(g * H, H), b, g, H, 4);
-            for (int j = 0; j < H; j++)
+            for (int b = 0; b < B; b++)
             {
-                float i = ElmanCell.Sigmoid(row[j]);
-                float f = ElmanCell.Sigmoid(row[H + j]);
-                float g = MathF.Tanh(row[2 * H + j]);
-                float o = ElmanCell.Sigmoid(row[3 * H + j]);
-                row[j] = i; row[H + j] = f; row[2 * H + j] = g; row[3 * H + j] = o;
-                int k = b * H + j;
-                float ck = f * cPrev[k] + i * g;
-                float tc = MathF.Tanh(ck);
-                c[k] = ck; tanhC[k] = tc; h[k] = o * tc;
+                float* row = pg + (long)b * 4 * H;
+                if (ln.Enabled)
+                    for (int g = 0; g < 4; g++) ln.Forward(gates.Slice(b * 4 * H + g * H, H), b, g, H, 4);
+                long k = (long)b * H;
+                if (Simd.Wide) ForwardRow<Simd512, Vector512<float>>(row, pcp + k, pc + k, ptc + k, ph + k, H);
+                else ForwardRow<Simd256, Vector256<float>>(row, pcp + k, pc + k, ptc + k, ph + k, H);
             }
+        }
+    }
+
+    private static void ForwardRow<TS, TV>(float* row, float* cPrev, float* c, float* tanhC, float* h, int H)
+        where TS : struct, ISimd<TV> where TV : struct
+    {
+        int W = TS.Count, j = 0;
+        for (; j + W <= H; j += W)
+        {
+            TV i = Simd.Sigmoid<TS, TV>(TS.Load(row + j));
+            TV f = Simd.Sigmoid<TS, TV>(TS.Load(row + H + j));
+            TV g = Simd.Tanh<TS, TV>(TS.Load(row + 2 * H + j));
+            TV o = Simd.Sigmoid<TS, TV>(TS.Load(row + 3 * H + j));
+            TS.Store(row + j, i); TS.Store(row + H + j, f); TS.Store(row + 2 * H + j, g); TS.Store(row + 3 * H + j, o);
+            // c = f ⊙ c_prev + i ⊙ g,  h = o ⊙ tanh(c)
+            TV ck = TS.Fma(f, TS.Load(cPrev + j), TS.Mul(i, g));
+            TV tc = Simd.Tanh<TS, TV>(ck);
+            TS.Store(c + j, ck); TS.Store(tanhC + j, tc); TS.Store(h + j, TS.Mul(o, tc));
+        }
+        for (; j < H; j++)
+        {
+            float i = Simd.Sigmoid(row[j]), f = Simd.Sigmoid(row[H + j]), g = Simd.Tanh(row[2 * H + j]), o = Simd.Sigmoid(row[3 * H + j]);
+            row[j] = i; row[H + j] = f; row[2 * H + j] = g; row[3 * H + j] = o;
+            float ck = MathF.FusedMultiplyAdd(f, cPrev[j], i * g), tc = Simd.Tanh(ck);
+            c[j] = ck; tanhC[j] = tc; h[j] = o * tc;
         }
     }
 
@@ -54,27 +82,51 @@ internal static class LstmCell
         Span<float> dGates,          // (B,4H) written: dL/da
         int B, int H, in LayerNormStep ln)
     {
-        for (int b = 0; b < B; b++)
+        if (gates.Length < B * 4 * H || dGates.Length < B * 4 * H || dh.Length < B * H || dc.Length < B * H || cPrev.Length < B * H || tanhC.Length < B * H)
+            throw new ArgumentException($"LSTM backward: buffers too small for B={B}, H={H}.");
+        fixed (float* pdh = dh, pdc = dc, pg = gates, pcp = cPrev, ptc = tanhC, pdg = dGates)
         {
-            ReadOnlySpan<float> row = gates.Slice(b * 4 * H, 4 * H);
-            Span<float> drow = dGates.Slice(b * 4 * H, 4 * H);
-            for (int j = 0; j < H; j++)
+            for (int b = 0; b < B; b++)
             {
-                int k = b * H + j;
-                float i = row[j], f = row[H + j], g = row[2 * H + j], o = row[3 * H + j];
-                float tc = tanhC[k], dhk = dh[k];
-                // h = o ⊙ tanh(c)
-                float dO = dhk * tc;
-                float dC = dc[k] + dhk * o * (1f - tc * tc);
-                // c = f ⊙ c_prev + i ⊙ g
-                dc[k] = dC * f;
-                drow[j] = dC * g * i * (1f - i);
-                drow[H + j] = dC * cPrev[k] * f * (1f - f);
-                drow[2 * H + j] = dC * i * (1f - g * g);
-                drow[3 * H + j] = dO * o * (1f - o);
+                long k = (long)b * H, r = (long)b * 4 * H;
+                if (Simd.Wide) BackwardRow<Simd512, Vector512<float>>(pdh + k, pdc + k, pg + r, pcp + k, ptc + k, pdg + r, H);
+                else BackwardRow<Simd256, Vector256<float>>(pdh + k, pdc + k, pg + r, pcp + k, ptc + k, pdg + r, H);
+                if (ln.Enabled)
+                    for (int g = 0; g < 4; g++) ln.Backward(dGates.Slice(b * 4 * H + g * H, H), b, g, H, 4);
             }
-            if (ln.Enabled)
-                for (int g = 0; g < 4; g++) ln.Backward(drow.Slice(g * H, H), b, g, H, 4);
+        }
+    }
+
+    private static void BackwardRow<TS, TV>(float* dh, float* dc, float* row, float* cPrev, float* tanhC, float* drow, int H)
+        where TS : struct, ISimd<TV> where TV : struct
+    {
+        int W = TS.Count, j = 0;
+        TV one = TS.Splat(1f);
+        for (; j + W <= H; j += W)
+        {
+            TV i = TS.Load(row + j), f = TS.Load(row + H + j), g = TS.Load(row + 2 * H + j), o = TS.Load(row + 3 * H + j);
+            TV tc = TS.Load(tanhC + j), dhk = TS.Load(dh + j);
+            // h = o ⊙ tanh(c)
+            TV dO = TS.Mul(dhk, tc);
+            TV dC = TS.Add(TS.Load(dc + j), TS.Mul(TS.Mul(dhk, o), TS.Sub(one, TS.Mul(tc, tc))));
+            // c = f ⊙ c_prev + i ⊙ g
+            TS.Store(dc + j, TS.Mul(dC, f));
+            TS.Store(drow + j, TS.Mul(TS.Mul(dC, g), TS.Mul(i, TS.Sub(one, i))));
+            TS.Store(drow + H + j, TS.Mul(TS.Mul(dC, TS.Load(cPrev + j)), TS.Mul(f, TS.Sub(one, f))));
+            TS.Store(drow + 2 * H + j, TS.Mul(TS.Mul(dC, i), TS.Sub(one, TS.Mul(g, g))));
+            TS.Store(drow + 3 * H + j, TS.Mul(dO, TS.Mul(o, TS.Sub(one, o))));
+        }
+        for (; j < H; j++)
+        {
+            float i = row[j], f = row[H + j], g = row[2 * H + j], o = row[3 * H + j];
+            float tc = tanhC[j], dhk = dh[j];
+            float dO = dhk * tc;
+            float dC = dc[j] + dhk * o * (1f - tc * tc);
+            dc[j] = dC * f;
+            drow[j] = dC * g * (i * (1f - i));
+            drow[H + j] = dC * cPrev[j] * (f * (1f - f));
+            drow[2 * H + j] = dC * i * (1f - g * g);
+            drow[3 * H + j] = dO * (o * (1f - o));
         }
     }
 }

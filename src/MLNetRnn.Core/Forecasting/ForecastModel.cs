@@ -1,176 +1,319 @@
+using System.Globalization;
 using MLNetRnn.Core.Data;
 using MLNetRnn.Core.Diagnostics;
+using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Training;
 
 namespace MLNetRnn.Core.Forecasting;
 
-// W = window, H = horizon, C = covariates, F = inputs per step (1 + C [+ 2]), N = windows, V = validation
-// windows, K = ensemble members.
+// W = window, H = horizon, C = covariates, F = inputs per step (1 + C [+ 2]), O = head outputs (H, or 1 recursive),
+// N = windows, V = validation windows, K = ensemble members, R = raw history kept (max(W, m)).
+// t counts values from the first training value; a window "at origin o" reads values o−W..o−1 and is followed by
+// the H values o..o+H−1.
 
 /// <summary>
-/// A trained recurrent forecaster for one series: K networks that read a window of W past values (scaled
-/// by the window's own level) and forecast the next H values, with split-conformal intervals from the
-/// validation windows. Free of ML.NET; the ML.NET transformers wrap it.
+/// A trained recurrent forecaster for one series: a statistical base (chosen on the training series), and K
+/// networks that read a window of W seasonally adjusted values, scaled by the window's own level, and forecast the
+/// base's error over the next H values. The networks' correction is damped by a weight λ fitted on held-out
+/// windows, and the bounds are split-conformal on those same windows, so they describe the model that is shipped.
+/// Free of ML.NET; the ML.NET transformers wrap it.
 /// </summary>
+/// <remarks>
+/// In network units, relative to the window's level ℓ: the base forecasts r_k (its adjusted forecast, scaled),
+/// the networks ĉ_k, and the forecast is y_k = r_k + λ·ĉ_k, turned back into raw units by the scaling and the
+/// seasonal indices. Zero correction is the base itself: the head starts at zero, and λ = 0 when the correction
+/// did not help on the validation windows. Without a base (<see cref="ForecastBase.None"/>) r_k = 0: the networks
+/// forecast relative to the level, a plain recurrent forecast.
+/// </remarks>
 internal sealed class ForecastModel
 {
-    private ForecastModel(ForecasterSettings settings, WindowScaler scaler, float[] covariateMean, float[] covariateScale,
-        RecurrentNetwork[] members, float[][] residuals, ForecastTrainingSummary summary)
+    private ForecastModel(ForecasterSettings settings, SeasonalDecomposition season, Baseline? baseline, WindowScaler scaler,
+        float[] covariateMean, float[] covariateScale)
     {
-        Settings = settings; Scaler = scaler; CovariateMean = covariateMean; CovariateScale = covariateScale;
-        Members = members; Residuals = residuals; Summary = summary;
+        Settings = settings; Season = season; Baseline = baseline; Scaler = scaler; CovariateMean = covariateMean; CovariateScale = covariateScale;
     }
 
     public ForecasterSettings Settings { get; }
+    public SeasonalDecomposition Season { get; }            // removed before the networks see a window
+    public Baseline? Baseline { get; }                      // null: no base (ForecastBase.None)
     public WindowScaler Scaler { get; }
-    public float[] CovariateMean { get; }       // (C)
-    public float[] CovariateScale { get; }      // (C)
-    public RecurrentNetwork[] Members { get; }  // (K)
-    public float[][] Residuals { get; }         // (H)(V) |ỹ − ŷ̃| on the validation windows, ascending per step
-    public ForecastTrainingSummary Summary { get; }
+    public float[] CovariateMean { get; }                   // (C)
+    public float[] CovariateScale { get; }                  // (C)
+    public RecurrentNetwork[] Members { get; private set; } = [];   // (K); empty: the base alone
+    public float CorrectionWeight { get; private set; }     // λ
+    public ForecastCalibration Calibration { get; private set; } = new(ForecastCalibration.Kind.Pooled, []);
+    public ForecastTrainingSummary Summary { get; private set; } = new();
 
-    /// <summary>(K) each member's training diagnostics: the validated run that chose its epochs (or its only run).
-    /// Set by <see cref="Train"/>; the transformer's payload saves and restores them.</summary>
+    /// <summary>(K) each member's training diagnostics; empty for the base alone. Set by <see cref="Train"/>; the
+    /// transformer's payload saves and restores them.</summary>
     public TrainingDiagnostics[] Diagnostics { get; set; } = [];
 
-    /// <summary>λ in [0, 1]: the forecast is baseline + λ·(the network's correction). Fitted by least squares on
-    /// the validation windows when <see cref="ForecasterSettings.ShrinkToBaseline"/> is on, so a correction that
-    /// did not help on held-out windows is damped towards seasonal naive; 1 otherwise.</summary>
-    public float CorrectionWeight { get; private set; } = 1f;
+    /// <summary>The seed of ensemble member k: a mix of the forecaster's seed and k, so that members differ and
+    /// two different forecaster seeds never share a member (as consecutive seeds did when member k used seed + k).</summary>
+    public static int MemberSeed(int seed, int member)
+    {
+        ulong z = ((ulong)(uint)seed << 32 | (uint)member) + 0x9E3779B97F4A7C15UL;   // SplitMix64
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
+    }
 
     // ---------------------------------------------------------------- training
 
     /// <summary>Trains on <paramref name="values"/> (n) with covariates (n, C) in time order.</summary>
-    /// <exception cref="ArgumentException">The series is too short for the window, horizon and validation.</exception>
+    /// <exception cref="ArgumentException">The series is shorter than one window and horizon.</exception>
     public static ForecastModel Train(ForecasterSettings s, float[] values, float[] covariates,
         IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
-        int n = values.Length, W = s.WindowSize, H = s.Horizon, C = s.CovariateCount, F = s.InputSize;
+        int n = values.Length, W = s.WindowSize, H = s.Horizon, C = s.CovariateCount, m = s.SeasonalPeriod;
         if (n < s.MinimumLength)
-            throw new ArgumentException($"The series has {n} values; window {W} + horizon {H}{(s.ValidationFraction > 0 ? " + one validation window" : "")} needs at least {s.MinimumLength}.", nameof(values));
-        if (s.SeasonalNaiveBaseline && s.SeasonalPeriod > W)
-            throw new ArgumentOutOfRangeException(nameof(s.SeasonalPeriod), s.SeasonalPeriod, $"The seasonal naive baseline needs a window of at least one season; window {W} < period {s.SeasonalPeriod}.");
-        var scaler = WindowScaler.Fit(s.Scaling, values, W, s.SeasonalPeriod);
-        var (covMean, covScale) = CovariateStatistics(covariates, n, C);
-        var model = new ForecastModel(s, scaler, covMean, covScale, [], [], ForecastTrainingSummary.Empty);
+            throw new ArgumentException($"The series has {n} values; window {W} + horizon {H} needs at least {s.MinimumLength}.", nameof(values));
+        var notes = new List<string>();
+        bool constant = values.AsSpan().IndexOfAnyExcept(values[0]) < 0;
 
-        // Every window: inputs (N, W, F), targets in network units (N, H), its level.
-        int N = s.WindowCount(n);
+        // The season is resolved once (Auto: tested) and shared by the networks' inputs and the base's smoothing.
+        var season = SeasonalDecomposition.Fit(values, m, s.SeasonalAdjustment);
+        IReadOnlyList<BaselineCandidate> candidates = [];
+        BaselineMethod[]? methods = s.Base.Methods();
+        if (s.Base == ForecastBase.Auto)
+        {
+            candidates = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
+            methods = candidates[0].Methods.ToArray();
+        }
+        if (methods is not null && methods.Contains(BaselineMethod.SeasonalNaive) && n < m)
+            methods = [BaselineMethod.Naive];
+        var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, methods);
+
+        var adjusted = new float[n];
+        for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
+        var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
+        var (covMean, covScale) = CovariateStatistics(covariates, n, C);
+        var model = new ForecastModel(s, season, baseline, scaler, covMean, covScale);
+
+        // Every window, through the same code path as a forecast: inputs (N, W, F), targets (N, H) in network
+        // units relative to the window's level, and the base's forecast r (N, H) in the same units.
+        int N = s.WindowCount(n), F = s.InputSize, O = s.OutputSize;
         var inputs = new float[N * W * F];
         var targets = new float[N * H];
-        for (int i = 0; i < N; i++)
+        var reference = new float[N * H];
+        var levels = new float[N];
+        var scratch = model.CreateScratch();
+        var state = ForecastState.Empty(model);
+        for (int o = 1; o <= n - H; o++)
         {
-            float level = model.FillInputs(values.AsSpan(i, W), Slice(covariates, i * C, W * C), i, inputs.AsSpan(i * W * F, W * F));
-            for (int h = 0; h < H; h++) targets[i * H + h] = scaler.Forward(values[i + W + h], level);
+            state.Push(baseline, values[o - 1], covariates.AsSpan((o - 1) * C, C));
+            if (o < W) continue;
+            int i = o - W;
+            levels[i] = model.Prepare(state, scratch, reference.AsSpan(i * H, H));
+            scratch.Workspace.Input.AsSpan(0, W * F).CopyTo(inputs.AsSpan(i * W * F, W * F));
+            for (int k = 0; k < H; k++) targets[i * H + k] = scaler.Forward(season.Deseasonalize(values[o + k], o + k), levels[i]);
         }
 
-        int V = s.ValidationWindows(N);
-        int trainCount = N - V - (V > 0 ? s.Gap(N) : 0);
-        if (trainCount < 1)
-            throw new ArgumentException($"The series has {n} values: {N} windows leave none for training after {V} validation windows.", nameof(values));
-        // The network learns the correction to the seasonal naive forecast (zero output = seasonal naive).
-        var headTargets = (float[])targets.Clone();
-        if (s.SeasonalNaiveBaseline)
+        // Cross-validated ensemble: member k holds out its own block of Vb consecutive windows (the last block for
+        // the first member, earlier ones for the others, spread over the series), trains on the rest except a
+        // gap of H − 1 windows on each side (their targets would overlap the block's), and early-stops on its
+        // block. Every held-out window then has a forecast from members that never trained on it, so λ and the
+        // bounds are judged on K blocks of the series instead of one, and the shipped members are those judged.
+        int K = s.EnsembleSize, Vb = s.ValidationWindows(N);
+        var blockStart = new int[K];
+        for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
+        int gap = Vb == 0 ? 0 : s.FoldGap(N, Vb);
+        var trainIndex = new int[K][];
+        for (int k = 0; k < K; k++)
+        {
+            int from = blockStart[k] - gap, to = blockStart[k] + Vb + gap;
+            trainIndex[k] = Enumerable.Range(0, N).Where(i => i < from || i >= to).ToArray();
+        }
+        bool networks = K > 0 && !constant && Vb > 0 && trainIndex.All(t => t.Length >= ForecasterSettings.MinimumNetworkWindows);
+        if (constant) notes.Add("The series is constant: the forecast is that constant, with zero-width bounds.");
+        else if (K > 0 && !networks)
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The series gives {0} windows of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation block), so the forecast is the base alone.",
+                N, W, H, ForecasterSettings.MinimumNetworkWindows));
+
+        var summaries = Array.Empty<MemberTrainingSummary>();
+        var validators = new int[N][];   // the members that held window i out
+        for (int i = 0; i < N; i++) validators[i] = [];
+        if (networks)
+        {
+            for (int i = 0; i < N; i++) validators[i] = Enumerable.Range(0, K).Where(k => i >= blockStart[k] && i < blockStart[k] + Vb).ToArray();
+            // The networks learn the base's error: target − r (zero output = the base).
+            var corrections = new float[N * O];
             for (int i = 0; i < N; i++)
-                for (int h = 0; h < H; h++) headTargets[i * H + h] -= inputs[(i * W + model.BaselineStep(h)) * F];
-        SequenceDataset Windows(int start, int count) => new(
-            inputs.AsSpan(start * W * F, count * W * F).ToArray(), HeadTargets(headTargets, start, count, H, s.OutputSize),
-            count, W, F, s.OutputSize);
-        var train = Windows(0, trainCount);
-        var validation = V > 0 ? Windows(N - V, V) : null;
-
-        var members = new RecurrentNetwork[s.EnsembleSize];
-        var summaries = new MemberTrainingSummary[s.EnsembleSize];
-        var diagnostics = new TrainingDiagnostics[s.EnsembleSize];
-        for (int k = 0; k < s.EnsembleSize; k++)
-        {
-            int seed = s.Training.Seed + k;
-            var options = s.Training with { Seed = seed, EarlyStoppingPatience = validation is null ? null : s.Training.EarlyStoppingPatience, ValidationFraction = 0 };
-            var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var recorder = new TrainingRecorder(net, options, PhaseProgress.Wrap(progress, $"member {k + 1} of {s.EnsembleSize}"));
-            var report = new RecurrentTrainer(net, options).Fit(train, validation, recorder, ct);
-            diagnostics[k] = recorder.Finish(report);
-            members[k] = net;
-            summaries[k] = MemberTrainingSummary.From(seed, report);
-        }
-        model = new ForecastModel(s, scaler, covMean, covScale, members, [], ForecastTrainingSummary.Empty);
-        float lambda = V > 0 && s.SeasonalNaiveBaseline && s.ShrinkToBaseline ? model.FitCorrectionWeight(values, covariates, targets, N - V, V) : 1f;
-        model.CorrectionWeight = lambda;
-
-        // Calibrate on the validation windows with the models that did not train on them.
-        var residuals = new float[H][];
-        if (V > 0)
-        {
-            var scratch = model.CreateScratch();
-            var scaled = new float[H];
-            for (int h = 0; h < H; h++) residuals[h] = new float[V];
-            for (int v = 0; v < V; v++)
+                for (int k = 0; k < O; k++) corrections[i * O + k] = targets[i * H + k] - reference[i * H + k];
+            SequenceDataset Windows(IEnumerable<int> rows)
             {
-                int i = N - V + v;
-                model.ForecastScaled(values.AsSpan(i, W), Slice(covariates, i * C, W * C), i, scratch, scaled, out _);
-                for (int h = 0; h < H; h++) residuals[h][v] = Math.Abs(targets[i * H + h] - scaled[h]);
+                var index = rows.ToArray();
+                var x = new float[index.Length * W * F];
+                var y = new float[index.Length * O];
+                for (int j = 0; j < index.Length; j++)
+                {
+                    inputs.AsSpan(index[j] * W * F, W * F).CopyTo(x.AsSpan(j * W * F));
+                    corrections.AsSpan(index[j] * O, O).CopyTo(y.AsSpan(j * O));
+                }
+                return new SequenceDataset(x, y, index.Length, W, F, O);
             }
-            foreach (var r in residuals) Array.Sort(r);
+            var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb)))).ToArray();
+            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, folds, progress, ct);
+        }
+
+        // λ from the held-out forecasts (each window forecast by the members that did not train on it).
+        bool corrected = networks;
+        if (networks && s.CorrectionDamping && baseline is not null)
+        {
+            model.CorrectionWeight = 1f;
+            var heldOut = model.HeldOutForecasts(values, covariates, validators, scratch);
+            model.CorrectionWeight = FitCorrectionWeight(heldOut, targets, reference, validators, s.Recursive ? 1 : H, H);
+            corrected = model.CorrectionWeight > 0f;
+            if (!corrected)
+                notes.Add("λ = 0: the networks' correction did not improve the base on the held-out windows, so the forecast is the base alone.");
         }
         else
         {
-            for (int h = 0; h < H; h++) residuals[h] = [];
+            model.CorrectionWeight = networks ? 1f : 0f;
         }
 
-        // The validation windows are the most recent data: a forecaster should not leave them out. Train
-        // again on every window for the epochs early stopping found best (scaled by the data size).
-        if (s.RefitOnFullSeries && V > 0)
+        // Calibrate on windows the shipped model did not train on: the held-out windows with the members that held
+        // them out, or every window when the shipped model is the base alone (the base is not trained on windows).
+        if (!corrected)
+            for (int i = 0; i < N; i++) validators[i] = [-1];   // -1: the base alone
+        var forecast = model.HeldOutForecasts(values, covariates, validators, scratch);
+        int calibrated = validators.Count(v => v.Length > 0);
+        var residuals = new float[H][];
+        for (int k = 0; k < H; k++) residuals[k] = new float[calibrated];
+        double shift = 0, shiftScale = ForecastMetrics.SeasonalNaiveScale(values, m);
+        if (!(shiftScale > 0)) shiftScale = ForecastMetrics.SeasonalNaiveScale(values, 1);
+        for (int i = 0, j = 0; i < N; i++)
         {
-            var all = Windows(0, N);
-            for (int k = 0; k < s.EnsembleSize; k++)
+            if (validators[i].Length == 0) continue;
+            int o = i + W;
+            for (int k = 0; k < H; k++)
             {
-                int epochs = Math.Max(1, (int)Math.Round((summaries[k].BestEpoch + 1) * (double)N / trainCount));
-                var options = s.Training with { Seed = s.Training.Seed + k, Epochs = epochs, EarlyStoppingPatience = null, ValidationFraction = 0 };
-                var net = new RecurrentNetwork(s.NetworkSpec, s.Training.Seed + k);
-                var report = new RecurrentTrainer(net, options).Fit(all, null, PhaseProgress.Wrap(progress, $"refit {k + 1} of {s.EnsembleSize}"), ct);
-                members[k] = net;
-                summaries[k] = summaries[k] with { RefitEpochs = epochs, RefitFinalLoss = report.Epochs[^1].TrainingLoss };
+                residuals[k][j] = Math.Abs(targets[i * H + k] - forecast[i * H + k]);
+                if (corrected && shiftScale > 0)
+                    shift += Math.Abs(season.Reseasonalize(scaler.Inverse(forecast[i * H + k], levels[i]), o + k)
+                        - season.Reseasonalize(scaler.Inverse(reference[i * H + k], levels[i]), o + k)) / shiftScale;
             }
+            j++;
         }
+        model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
+        if (model.Calibration.SampleSize == 0)
+            notes.Add("No window was left to calibrate the bounds: they are NaN.");
 
-        var summary = new ForecastTrainingSummary(scaler.Kind, trainCount, V, N, summaries,
-            residuals.Select(r => r.Length == 0 ? float.NaN : r.Average()).ToArray(), lambda);
-        return new ForecastModel(s, scaler, covMean, covScale, members, residuals, summary) { CorrectionWeight = lambda, Diagnostics = diagnostics };
+        model.Summary = new ForecastTrainingSummary
+        {
+            Scaling = scaler.Kind, SeasonalAdjustment = season.Kind, Base = baseline?.Description ?? "none", BaseCandidates = candidates,
+            TrainingWindows = networks ? trainIndex.Min(t => t.Length) : 0, ValidationWindows = networks ? validators.Count(v => v.Length > 0) : 0,
+            TotalWindows = N, Members = summaries,
+            CorrectionWeight = model.CorrectionWeight, MeanCorrection = corrected && calibrated > 0 ? shift / (calibrated * H) : 0,
+            ValidationErrorByHorizon = model.Calibration.MeanErrorByStep, CalibrationErrors = model.Calibration.SampleSize,
+            SupportedConfidenceLevel = model.Calibration.SupportedLevel, Notes = notes,
+        };
+        return model;
     }
 
-    /// <summary>λ = clamp(Σ (y − b)·c / Σ c², 0, 1) over the validation windows and steps, with y the target,
-    /// b the seasonal naive baseline and c the ensemble's correction, all in network units.</summary>
-    private float FitCorrectionWeight(float[] values, float[] covariates, float[] targets, int first, int count)
+    /// <summary>
+    /// The forecast y (N, H) in network units of every window i with a non-empty <paramref name="members"/>[i],
+    /// made by those members only (−1 alone: the base without networks), at the current λ; other rows are left 0.
+    /// </summary>
+    private float[] HeldOutForecasts(float[] values, float[] covariates, int[][] members, Scratch scratch)
     {
-        int W = Settings.WindowSize, C = Settings.CovariateCount, H = Settings.Horizon;
-        CorrectionWeight = 1f;
-        var scratch = CreateScratch();
-        var withCorrection = new float[H];
-        var baselineOnly = new float[H];
-        double num = 0, den = 0;
-        for (int i = first; i < first + count; i++)
+        int W = Settings.WindowSize, H = Settings.Horizon, C = Settings.CovariateCount, n = values.Length;
+        var y = new float[members.Length * H];
+        var state = ForecastState.Empty(this);
+        for (int o = 1; o <= n - H; o++)
         {
-            CorrectionWeight = 1f;
-            ForecastScaled(values.AsSpan(i, W), Slice(covariates, i * C, W * C), i, scratch, withCorrection, out _);
-            CorrectionWeight = 0f;
-            ForecastScaled(values.AsSpan(i, W), Slice(covariates, i * C, W * C), i, scratch, baselineOnly, out _);
-            for (int h = 0; h < H; h++)
+            state.Push(Baseline, values[o - 1], covariates.AsSpan((o - 1) * C, C));
+            int i = o - W;
+            if (i < 0 || members[i].Length == 0) continue;
+            ForecastScaled(state, scratch, y.AsSpan(i * H, H), members[i][0] < 0 ? [] : members[i]);
+        }
+        return y;
+    }
+
+    /// <summary>Trains member k on fold k (its training windows, its validation block), in parallel where cores
+    /// allow. Each member depends only on its own seed and fold, so the result is the same on any number of threads.</summary>
+    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries, TrainingDiagnostics[] Diagnostics) TrainMembers(ForecasterSettings s,
+        (SequenceDataset Train, SequenceDataset Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        int K = folds.Length;
+        var members = new RecurrentNetwork[K];
+        var summaries = new MemberTrainingSummary[K];
+        var diagnostics = new TrainingDiagnostics[K];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.MaximumDegreeOfParallelism), CancellationToken = ct };
+        Parallel.For(0, K, options, k =>
+        {
+            int seed = MemberSeed(s.Training.Seed, k);
+            var training = s.Training with
             {
-                double c = withCorrection[h] - baselineOnly[h], e = targets[i * H + h] - baselineOnly[h];
+                Seed = seed, ValidationFraction = 0, SamplesPerEpoch = s.WindowsPerEpoch, MaximumSteps = s.MaximumSteps, TimeLimit = s.TimeLimit,
+                KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
+            };
+            var net = new RecurrentNetwork(s.NetworkSpec, seed);
+            var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"));
+            var report = new RecurrentTrainer(net, training).Fit(folds[k].Train, folds[k].Validation, recorder, ct);
+            members[k] = net;
+            summaries[k] = MemberTrainingSummary.From(seed, report);
+            diagnostics[k] = recorder.Finish(report);
+        });
+        return (members, summaries, diagnostics);
+    }
+
+    /// <summary>
+    /// λ, the weight of the ensemble's correction ĉ on the base's error e = y − r over the validation windows, in
+    /// network units: the least-squares λ* = Σ e·ĉ / Σ ĉ², shrunk by the evidence for it, λ = λ*·(1 − 1/t²)₊ with
+    /// t = λ*/se (the positive-part James–Stein factor), clamped to [0, 1].
+    /// </summary>
+    /// <remarks>
+    /// Validation windows overlap: consecutive windows share H − 1 target values, so they are far from
+    /// independent, and a handful of them can make any correction look good. The standard error is therefore a
+    /// Newey–West one over the per-window scores with bandwidth H (the overlap), which counts a run of overlapping
+    /// windows roughly once. On a short series a correction must be consistently right to survive; on a long one
+    /// the shrinkage fades away.
+    /// </remarks>
+    private static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
+    {
+        int N = validators.Length;
+        double num = 0, den = 0;
+        for (int i = 0; i < N; i++)
+        {
+            if (validators[i].Length == 0) continue;
+            for (int k = 0; k < steps; k++)
+            {
+                double e = targets[i * H + k] - reference[i * H + k], c = heldOut[i * H + k] - reference[i * H + k];
                 num += e * c; den += c * c;
             }
         }
-        CorrectionWeight = 1f;
-        return den > 0 ? (float)Math.Clamp(num / den, 0, 1) : 1f;
-    }
-
-    private static float[] HeadTargets(float[] targets, int start, int count, int H, int outputs)
-    {
-        var y = new float[count * outputs];
-        for (int i = 0; i < count; i++) targets.AsSpan((start + i) * H, outputs).CopyTo(y.AsSpan(i * outputs));
-        return y;
+        if (!(den > 0)) return 0f;
+        double lambda = num / den;
+        if (!(lambda > 0)) return 0f;
+        // Per-window scores S_i = Σ_k ĉ·(e − λ*ĉ); Var(Σ S) with Bartlett weights over lags < H, between held-out
+        // windows only.
+        var score = new double[N];
+        for (int i = 0; i < N; i++)
+        {
+            if (validators[i].Length == 0) continue;
+            for (int k = 0; k < steps; k++)
+            {
+                double e = targets[i * H + k] - reference[i * H + k], c = heldOut[i * H + k] - reference[i * H + k];
+                score[i] += c * (e - lambda * c);
+            }
+        }
+        double variance = 0;
+        for (int lag = 0; lag < Math.Min(H, N); lag++)
+        {
+            double gamma = 0;
+            for (int i = lag; i < N; i++)
+                if (validators[i].Length > 0 && validators[i - lag].Length > 0) gamma += score[i] * score[i - lag];
+            variance += (lag == 0 ? 1 : 2 * (1 - lag / (double)H)) * gamma;
+        }
+        double se = Math.Sqrt(Math.Max(variance, 0)) / den;
+        double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
+        if (Environment.GetEnvironmentVariable("MLNETRNN_DEBUG") == "1") Console.Error.WriteLine($"    λ*={lambda:F3} se={se:F3} t={lambda / se:F2} held-out={validators.Count(v => v.Length > 0)}");
+        return (float)Math.Clamp(lambda * shrink, 0, 1);
     }
 
     private static (float[] Mean, float[] Scale) CovariateStatistics(float[] covariates, int n, int C)
@@ -179,149 +322,178 @@ internal sealed class ForecastModel
         var scale = new float[C];
         for (int c = 0; c < C; c++)
         {
-            double m = 0, v = 0;
-            for (int t = 0; t < n; t++) m += covariates[t * C + c];
-            m /= n;
-            for (int t = 0; t < n; t++) v += Math.Pow(covariates[t * C + c] - m, 2);
+            double mu = 0, v = 0;
+            for (int t = 0; t < n; t++) mu += covariates[t * C + c];
+            mu /= n;
+            for (int t = 0; t < n; t++) v += Math.Pow(covariates[t * C + c] - mu, 2);
             double sd = Math.Sqrt(v / Math.Max(1, n - 1));
-            mean[c] = (float)m;
+            mean[c] = (float)mu;
             scale[c] = sd > 0 ? (float)sd : 1f;
         }
         return (mean, scale);
     }
 
-    private static ReadOnlySpan<float> Slice(float[] a, int start, int length) => length == 0 ? ReadOnlySpan<float>.Empty : a.AsSpan(start, length);
-
     // ---------------------------------------------------------------- inference
 
-    /// <summary>Per-caller buffers for <see cref="Forecast"/>: one workspace shared by the members.</summary>
+    /// <summary>Per-caller buffers for forecasting: one workspace shared by the members. Not thread-safe.</summary>
     internal sealed class Scratch
     {
         public required Workspace Workspace;
-        public required float[] Window;       // (W) raw values, shifted during recursive forecasting
-        public required float[] Covariates;   // (W·C)
-        public required float[] Sum;          // (O)
+        public required float[] Adjusted;        // (W) the window, seasonally adjusted
+        public required float[] Sum;             // (O) the members' mean output
+        public required float[] BaseForecast;    // (H) raw, then scaled
+        public required float[] BaseScratch;     // (H)
+        public required ForecastState Rolling;   // recursive strategy: the state advanced by each forecast step
+        public required float[] Step;            // (1) recursive strategy: one step's base reference
     }
 
-    public Scratch CreateScratch() => new()
+    public Scratch CreateScratch()
     {
-        Workspace = Members[0].CreateWorkspace(Settings.WindowSize, 1, 1),
-        Window = new float[Settings.WindowSize],
-        Covariates = new float[Settings.WindowSize * Settings.CovariateCount],
-        Sum = new float[Settings.OutputSize],
-    };
+        int W = Settings.WindowSize, H = Settings.Horizon;
+        var spec = Settings.NetworkSpec;
+        return new Scratch
+        {
+            Workspace = (Members.Length > 0 ? Members[0] : new RecurrentNetwork(spec, 0)).CreateWorkspace(W, 1, 1),
+            Adjusted = new float[W],
+            Sum = new float[Settings.OutputSize],
+            BaseForecast = new float[H],
+            BaseScratch = new float[H],
+            Rolling = ForecastState.Empty(this),
+            Step = new float[1],
+        };
+    }
 
     /// <summary>
-    /// Forecasts the H values after a window and their bounds at <paramref name="confidenceLevel"/>.
+    /// Forecasts the H values after <paramref name="state"/> and their bounds at <paramref name="confidenceLevel"/>.
+    /// The state must hold at least W values.
     /// </summary>
-    /// <param name="window">(W) the last W raw values, oldest first.</param>
-    /// <param name="covariates">(W, C) the covariates of those rows.</param>
-    /// <param name="firstIndex">Position of window[0] in the series (0 = first training value), for the seasonal features.</param>
+    /// <param name="state">The series so far.</param>
     /// <param name="confidenceLevel">In (0, 1).</param>
     /// <param name="scratch">From <see cref="CreateScratch"/>; not shared between threads.</param>
     /// <param name="forecast">(H) written.</param>
-    /// <param name="lower">(H) written; NaN when the model has no calibration windows.</param>
-    /// <param name="upper">(H) written; NaN when the model has no calibration windows.</param>
-    public void Forecast(ReadOnlySpan<float> window, ReadOnlySpan<float> covariates, long firstIndex, float confidenceLevel,
-        Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper)
+    /// <param name="lower">(H) written; NaN when the model has no calibration errors.</param>
+    /// <param name="upper">(H) written; NaN when the model has no calibration errors.</param>
+    public void Forecast(ForecastState state, float confidenceLevel, Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper)
     {
         int H = Settings.Horizon;
-        ForecastScaled(window, covariates, firstIndex, scratch, forecast, out float level);
-        for (int h = 0; h < H; h++)
+        float level = ForecastScaled(state, scratch, forecast);
+        for (int k = 0; k < H; k++)
         {
-            float y = forecast[h];
-            float q = HalfWidth(h, confidenceLevel);
-            forecast[h] = Scaler.Inverse(y, level);
-            (lower[h], upper[h]) = float.IsNaN(q) ? (float.NaN, float.NaN) : Scaler.InverseInterval(y, q, level);
+            float y = forecast[k];
+            float q = Calibration.HalfWidth(k, confidenceLevel);
+            long t = state.Count + k;
+            forecast[k] = Season.Reseasonalize(Scaler.Inverse(y, level), t);
+            if (float.IsNaN(q))
+            {
+                lower[k] = upper[k] = float.NaN;
+                continue;
+            }
+            var (lo, hi) = Scaler.InverseInterval(y, q, level);
+            float a = Season.Reseasonalize(lo, t), b = Season.Reseasonalize(hi, t);
+            (lower[k], upper[k]) = a <= b ? (a, b) : (b, a);
         }
     }
 
-    /// <summary>Split-conformal half-width for step h: the ⌈(V+1)·c⌉-th smallest validation residual
-    /// (the largest when that index exceeds V), in network units.</summary>
-    public float HalfWidth(int h, float confidenceLevel)
-    {
-        var r = Residuals[h];
-        if (r.Length == 0) return float.NaN;
-        int k = (int)Math.Ceiling((r.Length + 1) * (double)confidenceLevel);
-        return r[Math.Clamp(k, 1, r.Length) - 1];
-    }
+    /// <summary>The forecast y (H) in network units relative to the level of the state's window; returns the level.</summary>
+    internal float ForecastScaled(ForecastState state, Scratch scratch, Span<float> y) => ForecastScaled(state, scratch, y, null);
 
-    /// <summary>The ensemble's forecast in network units relative to the window's level.</summary>
-    internal void ForecastScaled(ReadOnlySpan<float> window, ReadOnlySpan<float> covariates, long firstIndex, Scratch scratch,
-        Span<float> scaled, out float level)
+    /// <summary>As <see cref="ForecastScaled(ForecastState, Scratch, Span{float})"/>, averaging only the members
+    /// <paramref name="members"/> (null: all; empty: none, the base alone).</summary>
+    private float ForecastScaled(ForecastState state, Scratch scratch, Span<float> y, int[]? members)
     {
-        var ws = scratch.Workspace;
-        int H = Settings.Horizon, W = Settings.WindowSize;
-        level = FillInputs(window, covariates, firstIndex, ws.Input);
-        int F = Settings.InputSize;
+        int H = Settings.Horizon;
         if (!Settings.Recursive)
         {
-            MeanOfMembers(ws, scratch.Sum);
-            for (int h = 0; h < H; h++)
-                scaled[h] = CorrectionWeight * scratch.Sum[h] + (Settings.SeasonalNaiveBaseline ? ws.Input[BaselineStep(h) * F] : 0f);
-            return;
+            float level = Prepare(state, scratch, scratch.BaseForecast);
+            // λ = 0 leaves only the base: the networks' output would be multiplied away, so do not compute it.
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
+            for (int k = 0; k < H; k++) y[k] = scratch.BaseForecast[k] + CorrectionWeight * scratch.Sum[k];
+            return level;
         }
-        // Recursive: forecast one step, append it, re-scale the shifted window by its own level, repeat.
-        window.CopyTo(scratch.Window);
-        float origin = level;
-        for (int h = 0; h < H; h++)
+        // Recursive: forecast one step, append it to a copy of the state, re-scale by the new window's level, repeat.
+        var rolling = scratch.Rolling;
+        state.CopyTo(rolling);
+        float origin = 0;
+        for (int k = 0; k < H; k++)
         {
-            float stepLevel = h == 0 ? level : FillInputs(scratch.Window, covariates, firstIndex + h, ws.Input);
-            MeanOfMembers(ws, scratch.Sum);
-            float raw = Scaler.Inverse(CorrectionWeight * scratch.Sum[0] + (Settings.SeasonalNaiveBaseline ? ws.Input[BaselineStep(0) * F] : 0f), stepLevel);
-            scaled[h] = Scaler.Forward(raw, origin);
-            Array.Copy(scratch.Window, 1, scratch.Window, 0, W - 1);
-            scratch.Window[W - 1] = raw;
+            float stepLevel = Prepare(rolling, scratch, scratch.Step, steps: 1);
+            if (k == 0) origin = stepLevel;
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
+            float adjusted = Scaler.Inverse(scratch.Step[0] + CorrectionWeight * scratch.Sum[0], stepLevel);
+            y[k] = Scaler.Forward(adjusted, origin);
+            rolling.Push(Baseline, Season.Reseasonalize(adjusted, rolling.Count), ReadOnlySpan<float>.Empty);
         }
+        return origin;
     }
 
-    /// <summary>The window step whose value seasonal naive repeats for horizon step h (0-based): the same
-    /// position one season back, x_{t+h−m⌈(h+1)/m⌉}.</summary>
-    internal int BaselineStep(int h) => Settings.WindowSize - Settings.SeasonalPeriod + h % Settings.SeasonalPeriod;
+    /// <summary>
+    /// Fills the workspace input (W, F) from the state's window and writes the base's forecast of the next
+    /// <paramref name="steps"/> values in network units relative to the window's level (zeros without a base).
+    /// Returns the level.
+    /// </summary>
+    private float Prepare(ForecastState state, Scratch scratch, Span<float> reference, int steps = -1)
+    {
+        int W = Settings.WindowSize, C = Settings.CovariateCount, F = Settings.InputSize, m = Settings.SeasonalPeriod;
+        if (steps < 0) steps = Settings.Horizon;
+        long start = state.Count - W;
+        var history = state.History.AsSpan(state.History.Length - W, W);
+        var d = scratch.Adjusted;
+        for (int j = 0; j < W; j++) d[j] = Season.Deseasonalize(history[j], start + j);
+        float level = Scaler.Level(d);
+        var input = scratch.Workspace.Input;
+        int e = Settings.BaseErrorFeature ? 1 : 0;
+        for (int j = 0; j < W; j++)
+        {
+            var row = input.AsSpan(j * F, F);
+            row[0] = Scaler.Forward(d[j], level);
+            if (e == 1) row[1] = row[0] - Scaler.Forward(Season.Deseasonalize(state.BaseOneStep[j], start + j), level);
+            for (int c = 0; c < C; c++) row[1 + e + c] = (state.Covariates[j * C + c] - CovariateMean[c]) / CovariateScale[c];
+            if (Settings.UsesSeasonalFeatures)
+            {
+                double phase = 2 * Math.PI * ((start + j) % m) / m;
+                row[1 + e + C] = (float)Math.Sin(phase);
+                row[2 + e + C] = (float)Math.Cos(phase);
+            }
+        }
+        var r = reference[..steps];
+        if (Baseline is null)
+        {
+            r.Clear();
+            return level;
+        }
+        var raw = scratch.BaseForecast.AsSpan(0, steps);
+        Baseline.Forecast(state.BaseState, state.History, state.Count, raw, scratch.BaseScratch.AsSpan(0, steps));
+        for (int k = 0; k < steps; k++) r[k] = Scaler.Forward(Season.Deseasonalize(raw[k], state.Count + k), level);
+        return level;
+    }
 
-    private void MeanOfMembers(Workspace ws, float[] sum)
+    private void MeanOfMembers(Workspace ws, float[] sum, int[]? members)
     {
         Array.Clear(sum);
-        // λ = 0 leaves only the baseline: the networks' output would be multiplied away, so do not compute it.
-        if (CorrectionWeight == 0f) return;
-        foreach (var net in Members)
+        int count = members?.Length ?? Members.Length;
+        if (count == 0) return;
+        for (int j = 0; j < count; j++)
         {
+            var net = Members[members is null ? j : members[j]];
             ws.ResetState(1);
             net.Forward(ws, Settings.WindowSize, 1, 1);
             for (int o = 0; o < sum.Length; o++) sum[o] += ws.Output[o];
         }
-        for (int o = 0; o < sum.Length; o++) sum[o] /= Members.Length;
-    }
-
-    /// <summary>Writes the network input (W, F) for one window and returns its level.</summary>
-    private float FillInputs(ReadOnlySpan<float> window, ReadOnlySpan<float> covariates, long firstIndex, Span<float> input)
-    {
-        int W = Settings.WindowSize, C = Settings.CovariateCount, F = Settings.InputSize, m = Settings.SeasonalPeriod;
-        float level = Scaler.Level(window);
-        for (int t = 0; t < W; t++)
-        {
-            Span<float> row = input.Slice(t * F, F);
-            row[0] = Scaler.Forward(window[t], level);
-            for (int c = 0; c < C; c++) row[1 + c] = (covariates[t * C + c] - CovariateMean[c]) / CovariateScale[c];
-            if (Settings.UsesSeasonalFeatures)
-            {
-                double phase = 2 * Math.PI * ((firstIndex + t) % m) / m;
-                row[1 + C] = (float)Math.Sin(phase);
-                row[2 + C] = (float)Math.Cos(phase);
-            }
-        }
-        return level;
+        for (int o = 0; o < sum.Length; o++) sum[o] /= count;
     }
 
     // ---------------------------------------------------------------- persistence
 
-    /// <summary>
-    /// Binary layout (version 1): settings; scaler; C covariate means and scales; K; per member its parameter
-    /// count and values (the spec follows from the settings); H residual arrays (length, values); the summary.
-    /// </summary>
+    // *** Binary format, payload version 2 ***
+    // settings (ForecasterSettings.Write); seasonal decomposition; bool has base, base (Baseline.Write); scaler;
+    // float[C] covariate means, float[C] scales; int32 K, per member int32 count + float[count] parameters;
+    // float λ; calibration; summary
     public void Write(BinaryWriter w)
     {
         Settings.Write(w);
+        Season.Write(w);
+        w.Write(Baseline is not null);
+        Baseline?.Write(w);
         Scaler.Write(w);
         foreach (float v in CovariateMean) w.Write(v);
         foreach (float v in CovariateScale) w.Write(v);
@@ -331,45 +503,80 @@ internal sealed class ForecastModel
             w.Write(net.Parameters.Count);
             foreach (float v in net.Parameters.Values) w.Write(v);
         }
-        foreach (var r in Residuals)
-        {
-            w.Write(r.Length);
-            foreach (float v in r) w.Write(v);
-        }
-        Summary.Write(w);
         w.Write(CorrectionWeight);
+        Calibration.Write(w);
+        Summary.Write(w);
     }
 
     public static ForecastModel Read(BinaryReader r)
     {
         var s = ForecasterSettings.Read(r);
+        var season = SeasonalDecomposition.Read(r);
+        var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r) : null;
         var scaler = WindowScaler.Read(r);
-        var mean = new float[s.CovariateCount];
-        var scale = new float[s.CovariateCount];
-        for (int c = 0; c < mean.Length; c++) mean[c] = r.ReadSingle();
-        for (int c = 0; c < scale.Length; c++) scale[c] = r.ReadSingle();
+        var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
+        var model = new ForecastModel(s, season, baseline, scaler, mean, scale) { Members = ReadMembers(r, s, allowEmpty: true) };
+        model.CorrectionWeight = ReadWeight(r);
+        model.Calibration = ForecastCalibration.Read(r, s.Horizon);
+        model.Summary = ForecastTrainingSummary.Read(r);
+        return model;
+    }
+
+    /// <summary>Reads payload version 1: a seasonal-naive base (or none) without seasonal adjustment, per-step
+    /// conformal residuals. The forecasts are those version 1 made; the bounds no longer clamp to the largest
+    /// residual when a level asks for more residuals than there are.</summary>
+    public static ForecastModel ReadVersion1(BinaryReader r)
+    {
+        var s = ForecasterSettings.ReadVersion1(r);
+        var scaler = WindowScaler.ReadVersion1(r);
+        var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
+        var members = ReadMembers(r, s, allowEmpty: false);
+        var residuals = new float[s.Horizon][];
+        for (int k = 0; k < s.Horizon; k++) residuals[k] = Serialization.Persisted.ReadArray(r, 1 << 24);
+        var summary = ForecastTrainingSummary.ReadVersion1(r, scaler.Kind, s.Base == ForecastBase.SeasonalNaive);
+        float lambda = ReadWeight(r);
+        var baseline = s.Base == ForecastBase.SeasonalNaive ? Baselines.Baseline.SeasonalNaiveOnly(s.SeasonalPeriod) : null;
+        return new ForecastModel(s, SeasonalDecomposition.Identity, baseline, scaler, mean, scale)
+        {
+            Members = members, CorrectionWeight = lambda, Calibration = new ForecastCalibration(ForecastCalibration.Kind.PerStep, residuals), Summary = summary,
+        };
+    }
+
+    private static (float[] Mean, float[] Scale) ReadCovariateStatistics(BinaryReader r, int C)
+    {
+        var mean = new float[C];
+        var scale = new float[C];
+        for (int c = 0; c < C; c++) mean[c] = r.ReadSingle();
+        for (int c = 0; c < C; c++) scale[c] = r.ReadSingle();
+        return (mean, scale);
+    }
+
+    private static RecurrentNetwork[] ReadMembers(BinaryReader r, ForecasterSettings s, bool allowEmpty)
+    {
         int k = r.ReadInt32();
-        if (k < 1 || k > 1024) throw new InvalidDataException($"Ensemble size {k} is out of range.");
+        if (k < (allowEmpty ? 0 : 1) || k > 1024) throw new InvalidDataException($"Ensemble size {k} is out of range.");
         var spec = s.NetworkSpec;
         var members = new RecurrentNetwork[k];
         for (int i = 0; i < k; i++)
         {
-            int count = r.ReadInt32();
-            var values = new float[count];
-            for (int j = 0; j < count; j++) values[j] = r.ReadSingle();
-            members[i] = RecurrentNetwork.FromParameters(spec, values);
+            var values = Serialization.Persisted.ReadArray(r, 1 << 28);
+            try
+            {
+                members[i] = RecurrentNetwork.FromParameters(spec, values);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidDataException($"The saved parameters of member {i} do not fit the saved network: {ex.Message}", ex);
+            }
         }
-        var residuals = new float[s.Horizon][];
-        for (int h = 0; h < s.Horizon; h++)
-        {
-            int len = r.ReadInt32();
-            if (len < 0 || len > 1 << 24) throw new InvalidDataException($"Residual count {len} is out of range.");
-            residuals[h] = new float[len];
-            for (int j = 0; j < len; j++) residuals[h][j] = r.ReadSingle();
-        }
-        var summary = ForecastTrainingSummary.Read(r);
+        return members;
+    }
+
+    private static float ReadWeight(BinaryReader r)
+    {
         float lambda = r.ReadSingle();
-        return new ForecastModel(s, scaler, mean, scale, members, residuals, summary) { CorrectionWeight = lambda };
+        if (!(lambda >= 0f && lambda <= 1f)) throw new InvalidDataException($"The correction weight {lambda} is out of range [0, 1].");
+        return lambda;
     }
 }
 

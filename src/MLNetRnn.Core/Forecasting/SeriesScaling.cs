@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MLNetRnn.Core.Serialization;
 
 namespace MLNetRnn.Core.Forecasting;
 
@@ -119,13 +120,34 @@ internal sealed class WindowScaler
 
     public void Write(BinaryWriter w)
     {
-        w.Write((int)Kind); w.Write(LevelSteps); w.Write(Scale); w.Write(Mean); w.Write(Floor);
+        Persisted.WriteEnum(w, Kind); w.Write(LevelSteps); w.Write(Scale); w.Write(Mean); w.Write(Floor);
     }
 
     public static WindowScaler Read(BinaryReader r)
     {
-        var kind = (SeriesScaling)r.ReadInt32();
-        if (!Enum.IsDefined(kind) || kind == SeriesScaling.Auto) throw new InvalidDataException($"Unknown scaling {(int)kind}.");
-        return new WindowScaler(kind, r.ReadInt32(), r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
+        var kind = Persisted.ReadEnum<SeriesScaling>(r);
+        if (kind == SeriesScaling.Auto) throw new InvalidDataException("A saved scaling is never Auto.");
+        return Checked(kind, r);
+    }
+
+    /// <summary>Payload version 1 wrote the kind as its integer value: 1 LogRatio, 2 Difference, 3 Global.</summary>
+    public static WindowScaler ReadVersion1(BinaryReader r)
+    {
+        int value = r.ReadInt32();
+        var kind = value switch
+        {
+            1 => SeriesScaling.LogRatio, 2 => SeriesScaling.Difference, 3 => SeriesScaling.Global,
+            _ => throw new InvalidDataException($"Unknown version-1 scaling {value}."),
+        };
+        return Checked(kind, r);
+    }
+
+    private static WindowScaler Checked(SeriesScaling kind, BinaryReader r)
+    {
+        int levelSteps = r.ReadInt32();
+        float scale = r.ReadSingle(), mean = r.ReadSingle(), floor = r.ReadSingle();
+        if (levelSteps < 1 || !(scale > 0) || !float.IsFinite(scale) || !float.IsFinite(mean) || !(floor >= 0))
+            throw new InvalidDataException($"Saved scaling out of range: level steps {levelSteps}, scale {scale}, mean {mean}, floor {floor}.");
+        return new WindowScaler(kind, levelSteps, scale, mean, floor);
     }
 }

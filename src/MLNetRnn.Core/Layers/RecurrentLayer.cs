@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Memory;
@@ -56,47 +57,152 @@ internal sealed class RecurrentLayer
         public static string LnBias(int l) => $"ln_bias_l{l}";
     }
 
+    /// <summary>
+    /// Packs the weights for the GEMM (W_ihᵀ, W_hhᵀ, W_hh) and sums the biases, unless the layer's
+    /// parameters are the ones the packing was made from. Comparing costs one pass over the parameters,
+    /// less than packing them; so in training the weights are packed once per optimiser step (validation
+    /// passes reuse them), and in inference once per model, however many forecasts follow.
+    /// </summary>
+    internal void Prepare(ParameterBuffer p, LayerWeights w, bool forBackward, float[]? weightHHT = null)
+    {
+        int GH = G * H;
+        // The layer's four tensors are adjacent in the buffer: W_ih, W_hh, b_ih, b_hh.
+        ReadOnlySpan<float> current = p.Values.AsSpan(WeightIH.Offset, w.PackedFrom.Length);
+        // Compared as bits: SequenceEqual on floats compares element by element through float.Equals,
+        // several times slower than the vectorised byte comparison, and bits are what was packed.
+        if (!(w.Packed && MemoryMarshal.AsBytes(current).SequenceEqual(MemoryMarshal.AsBytes(w.PackedFrom.AsSpan()))))
+        {
+            ReadOnlySpan<float> wih = current.Slice(0, GH * I), whh = current.Slice(GH * I, GH * H);
+            ReadOnlySpan<float> bih = current.Slice(GH * I + GH * H, GH), bhh = current.Slice(GH * I + GH * H + GH, GH);
+            w.PackedWeightIHT.Pack(wih, transposed: true);
+            w.PackedWeightHHT.Pack(whh, transposed: true);
+            if (weightHHT is { Length: > 0 }) Gemm.Transpose(whh, weightHHT, GH, H);
+            if (_cell == RecurrentCellKind.Gru) bih.CopyTo(w.Bias);
+            else System.Numerics.Tensors.TensorPrimitives.Add(bih, bhh, w.Bias);
+            current.CopyTo(w.PackedFrom);
+            w.Packed = true;
+            w.BackwardPacked = false;
+        }
+        if (forBackward && !w.BackwardPacked)
+        {
+            w.PackedWeightHH.Pack(current.Slice(GH * I, GH * H), transposed: false);
+            w.BackwardPacked = true;
+        }
+    }
+
+    /// <summary>How many parts the batch of a step loop is split into: the steps of different rows are
+    /// independent, so each part runs all T steps of its rows with no synchronisation between steps.
+    /// Layer normalisation and Pascanu's Ω accumulate across rows inside the loop and run as one part.</summary>
+    private int Parts(int B, int threads, bool regularize)
+        => _layerNorm || regularize ? 1 : Math.Max(1, Math.Min(threads, B / MinRowsPerPart));
+
+    private const int MinRowsPerPart = 4;
+
     /// <summary>Runs T steps from the initial state in ws.Hs[0] (and ws.Cs[0]); fills every cache.</summary>
     public void Forward(ParameterBuffer p, LayerWorkspace ws,
         ReadOnlySpan<float> x,     // (T, B, I) this layer's input
-        int T, int B, bool training, Random rng)
+        int T, int B, bool training, Random rng, int threads)
     {
         int GH = G * H;
-        ReadOnlySpan<float> values = p.Values;
-        Gemm.Transpose(values.Slice(WeightIH.Offset, WeightIH.Length), ws.WeightIHT, GH, I);
-        Gemm.Transpose(values.Slice(WeightHH.Offset, WeightHH.Length), ws.WeightHHT, GH, H);
-        ReadOnlySpan<float> bIH = values.Slice(BiasIH.Offset, GH), bHH = values.Slice(BiasHH.Offset, GH);
+        Prepare(p, ws.Weights, forBackward: false, ws.WeightHHT);
 
+        // Gates (T·B, GH) = bias + X · W_ihᵀ for every step at once.
         Span<float> gatesAll = ws.Gates.AsSpan(0, T * B * GH);
-        Gemm.NN(T * B, GH, I, x, ws.WeightIHT, gatesAll, accumulate: false);
-        AddRows(gatesAll, bIH, T * B);
+        FillRows(gatesAll, ws.Weights.Bias, T * B);
+        Gemm.Packed(T * B, x, I, ws.Weights.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
+        if (_activation.IsRandomized && _cell == RecurrentCellKind.Elman && training)
+            ElmanCell.DrawSlopes(ws.Slopes.AsSpan(0, T * B * H), _activation, rng);
 
+        var job = ws.ForwardJob;
+        job.Set(this, p, ws, T, B, 0, training, backward: false, 0f);
+        WorkerPool.Shared.Run(job, Parts(B, threads, regularize: false));
+        job.Clear();
+    }
+
+    /// <summary>Steps 0..T−1 for batch rows [b0, b1).</summary>
+    private void ForwardRows(ParameterBuffer p, LayerWorkspace ws, int T, int B, int b0, int b1, bool training)
+    {
+        int GH = G * H, rows = b1 - b0;
+        ReadOnlySpan<float> bHH = p.Value(BiasHH);
         for (int t = 0; t < T; t++)
         {
-            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan(t * B * H, B * H);
-            Span<float> h = ws.Hs.AsSpan((t + 1) * B * H, B * H);
-            Span<float> gates = ws.Gates.AsSpan(t * B * GH, B * GH);
+            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan((t * B + b0) * H, rows * H);
+            Span<float> h = ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H);
+            Span<float> gates = ws.Gates.AsSpan((t * B + b0) * GH, rows * GH);
             var ln = LayerNormAt(p, ws, t, B);
             switch (_cell)
             {
                 case RecurrentCellKind.Elman:
-                    Gemm.NN(B, GH, H, hPrev, ws.WeightHHT, gates, accumulate: true);
-                    AddRows(gates, bHH, B);
+                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, gates, GH, accumulate: true);
                     if (ln.Enabled)
-                        for (int b = 0; b < B; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
-                    ElmanCell.Forward(gates, h, SliceOrEmpty(ws.Slopes, t * B * H, B * H), _activation, training, rng);
+                        for (int b = 0; b < rows; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
+                    ElmanCell.Forward(gates, h, SliceOrEmpty(ws.Slopes, (t * B + b0) * H, rows * H), _activation, training);
                     break;
                 case RecurrentCellKind.Lstm:
-                    Gemm.NN(B, GH, H, hPrev, ws.WeightHHT, gates, accumulate: true);
-                    AddRows(gates, bHH, B);
-                    LstmCell.Forward(gates, ws.Cs.AsSpan(t * B * H, B * H), ws.Cs.AsSpan((t + 1) * B * H, B * H),
-                        ws.TanhC.AsSpan(t * B * H, B * H), h, B, H, ln);
+                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, gates, GH, accumulate: true);
+                    LstmCell.Forward(gates, ws.Cs.AsSpan((t * B + b0) * H, rows * H), ws.Cs.AsSpan(((t + 1) * B + b0) * H, rows * H),
+                        ws.TanhC.AsSpan((t * B + b0) * H, rows * H), h, rows, H, ln);
                     break;
                 case RecurrentCellKind.Gru:
-                    Span<float> hh = ws.HH.AsSpan(t * B * GH, B * GH);
-                    Gemm.NN(B, GH, H, hPrev, ws.WeightHHT, hh, accumulate: false);
-                    AddRows(hh, bHH, B);
-                    GruCell.Forward(gates, hh, hPrev, h, B, H, ln);
+                    Span<float> hh = ws.HH.AsSpan((t * B + b0) * GH, rows * GH);
+                    FillRows(hh, bHH, rows);
+                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, hh, GH, accumulate: true);
+                    GruCell.Forward(gates, hh, hPrev, h, rows, H, ln);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forward-only pass of one block of Bc sequences from a zero state, for inference: the same
+    /// arithmetic per sequence as <see cref="Forward"/> (so the same values, bit for bit), with nothing
+    /// kept that only Backward reads. Call <see cref="Prepare"/> first. Writes
+    /// <paramref name="hs"/> (T+1, Bc, H); no allocation.
+    /// </summary>
+    internal void Infer(ParameterBuffer p, LayerWeights w, Network.InferenceWorkspace.Block blk,
+        ReadOnlySpan<float> x,     // (T, Bc, I) this layer's input
+        Span<float> hs,            // (T+1, Bc, H) written: hs[0] = 0, hs[t+1] = h_t
+        int T, int Bc)
+    {
+        int GH = G * H;
+        Span<float> gatesAll = blk.Gates.AsSpan(0, T * Bc * GH);
+        FillRows(gatesAll, w.Bias, T * Bc);
+        Gemm.Packed(T * Bc, x, I, w.PackedWeightIHT, gatesAll, GH, accumulate: true);
+        hs.Slice(0, Bc * H).Clear();
+        Span<float> cPrev = Span<float>.Empty, c = Span<float>.Empty;
+        if (_cell == RecurrentCellKind.Lstm)
+        {
+            cPrev = blk.C0.AsSpan(0, Bc * H);
+            c = blk.C1.AsSpan(0, Bc * H);
+            cPrev.Clear();
+        }
+        ReadOnlySpan<float> bHH = p.Value(BiasHH);
+        for (int t = 0; t < T; t++)
+        {
+            ReadOnlySpan<float> hPrev = hs.Slice(t * Bc * H, Bc * H);
+            Span<float> h = hs.Slice((t + 1) * Bc * H, Bc * H);
+            Span<float> gates = gatesAll.Slice(t * Bc * GH, Bc * GH);
+            var ln = _layerNorm
+                ? new LayerNormStep(p.Value(LnGain), p.Value(LnBias), Span<float>.Empty, Span<float>.Empty, blk.LnXhat.AsSpan(0, Bc * GH), blk.LnRstd.AsSpan(0, Bc * G))
+                : default;
+            switch (_cell)
+            {
+                case RecurrentCellKind.Elman:
+                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, gates, GH, accumulate: true);
+                    if (ln.Enabled)
+                        for (int b = 0; b < Bc; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
+                    ElmanCell.Forward(gates, h, blk.Slopes.AsSpan(0, Bc * H), _activation, training: false);
+                    break;
+                case RecurrentCellKind.Lstm:
+                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, gates, GH, accumulate: true);
+                    LstmCell.Forward(gates, cPrev, c, blk.TanhC.AsSpan(0, Bc * H), h, Bc, H, ln);
+                    Span<float> swap = cPrev; cPrev = c; c = swap;
+                    break;
+                case RecurrentCellKind.Gru:
+                    Span<float> hh = blk.HH.AsSpan(0, Bc * GH);
+                    FillRows(hh, bHH, Bc);
+                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, hh, GH, accumulate: true);
+                    GruCell.Forward(gates, hh, hPrev, h, Bc, H, ln);
                     break;
             }
         }
@@ -114,58 +220,26 @@ internal sealed class RecurrentLayer
         Span<float> dX,              // (T, B, I) written, or empty
         int T, int B, int tStart,
         float[]? hiddenGradientNorms, // (T) ‖dL/dh_t‖ written when not null
-        float regularizerWeight)
+        float regularizerWeight,
+        int threads)
     {
         int GH = G * H;
+        Prepare(p, ws.Weights, forBackward: true, ws.WeightHHT);
         ReadOnlySpan<float> values = p.Values;
-        ReadOnlySpan<float> wHH = values.Slice(WeightHH.Offset, WeightHH.Length);  // (GH, H)
-        Span<float> dhNext = ws.DhNext.AsSpan(0, B * H);
-        Span<float> dc = ws.DcNext.Length > 0 ? ws.DcNext.AsSpan(0, B * H) : Span<float>.Empty;
-        dhNext.Clear();
-        dc.Clear();
-        double omega = 0;
+        ws.DhNext.AsSpan(0, B * H).Clear();
+        if (ws.DcNext.Length > 0) ws.DcNext.AsSpan(0, B * H).Clear();
         bool regularize = regularizerWeight > 0f;
-        bool rrelu = _activation.IsRandomized && _cell == RecurrentCellKind.Elman;
-        if (hiddenGradientNorms is not null) Array.Clear(hiddenGradientNorms, 0, T);
 
-        for (int t = T - 1; t >= tStart; t--)
+        var job = ws.BackwardJob;
+        job.Set(this, p, ws, T, B, tStart, false, backward: true, regularizerWeight);
+        WorkerPool.Shared.Run(job, Parts(B, threads, regularize));
+        double omega = job.Omega;
+        job.Clear();
+
+        if (hiddenGradientNorms is not null)
         {
-            ReadOnlySpan<float> dOut = ws.DOut.AsSpan(t * B * H, B * H);
-            Span<float> dh = ws.Dhs.AsSpan(t * B * H, B * H);
-            System.Numerics.Tensors.TensorPrimitives.Add(dOut, dhNext, dh);
-            if (hiddenGradientNorms is not null) hiddenGradientNorms[t] = Norm(dh);
-
-            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan(t * B * H, B * H);
-            Span<float> dGates = ws.DGates.AsSpan(t * B * GH, B * GH);
-            var ln = LayerNormAt(p, ws, t, B);
-            switch (_cell)
-            {
-                case RecurrentCellKind.Elman:
-                    // h = σ(pre)
-                    ElmanCell.Backward(dh, ws.Hs.AsSpan((t + 1) * B * H, B * H),
-                        rrelu ? ws.Slopes.AsSpan(t * B * H, B * H) : ReadOnlySpan<float>.Empty, _activation, dGates);
-                    if (ln.Enabled)
-                        for (int b = 0; b < B; b++) ln.Backward(dGates.Slice(b * H, H), b, 0, H, 1);
-                    // pre = … + h_prev · W_hhᵀ
-                    Gemm.NN(B, H, GH, dGates, wHH, dhNext, accumulate: false);
-                    if (regularize)
-                        omega += PascanuRegularizer.Step(regularizerWeight, this, ws, t, B, dh, dGates, dhNext);
-                    break;
-                case RecurrentCellKind.Lstm:
-                    LstmCell.Backward(dh, dc, ws.Gates.AsSpan(t * B * GH, B * GH), ws.Cs.AsSpan(t * B * H, B * H),
-                        ws.TanhC.AsSpan(t * B * H, B * H), dGates, B, H, ln);
-                    Gemm.NN(B, H, GH, dGates, wHH, dhNext, accumulate: false);
-                    break;
-                case RecurrentCellKind.Gru:
-                    Span<float> dHH = ws.DHH.AsSpan(t * B * GH, B * GH);
-                    Span<float> direct = ws.DhDirect.AsSpan(0, B * H);
-                    GruCell.Backward(dh, ws.Gates.AsSpan(t * B * GH, B * GH), ws.HH.AsSpan(t * B * GH, B * GH), hPrev,
-                        dGates, dHH, direct, B, H, ln);
-                    // hh = h_prev · W_hhᵀ + b_hh, and h = … + z ⊙ h_prev
-                    Gemm.NN(B, H, GH, dHH, wHH, dhNext, accumulate: false);
-                    for (int k = 0; k < dhNext.Length; k++) dhNext[k] += direct[k];
-                    break;
-            }
+            Array.Clear(hiddenGradientNorms, 0, T);
+            for (int t = tStart; t < T; t++) hiddenGradientNorms[t] = Norm(ws.Dhs.AsSpan(t * B * H, B * H));
         }
 
         // Parameter and input gradients over the window rows [tStart, T), batched over steps.
@@ -177,17 +251,124 @@ internal sealed class RecurrentLayer
         {
             dX.Slice(0, r0 * I).Clear();
             // Gates = X · W_ihᵀ   (Ω's own term is excluded: it holds the input constant)
-            Gemm.NN(rows, I, GH, dGatesWin, values.Slice(WeightIH.Offset, WeightIH.Length), dX.Slice(r0 * I, rows * I), accumulate: false);
+            Gemm.NN(rows, I, GH, dGatesWin, values.Slice(WeightIH.Offset, WeightIH.Length), dX.Slice(r0 * I, rows * I), accumulate: false, threads);
         }
         if (regularize) PascanuRegularizer.FinishWindow(this, ws, p, r0, rows);
 
         ReadOnlySpan<float> dRecWin = _cell == RecurrentCellKind.Gru ? ws.DHH.AsSpan(r0 * GH, rows * GH) : dGatesWin;
         ReadOnlySpan<float> hPrevWin = ws.Hs.AsSpan(r0 * H, rows * H);
-        Gemm.TN(GH, I, rows, dGatesWin, xWin, p.Gradient(WeightIH), accumulate: true);
-        Gemm.TN(GH, H, rows, dRecWin, hPrevWin, p.Gradient(WeightHH), accumulate: true);
-        SumRows(dGatesWin, p.Gradient(BiasIH), rows);
-        SumRows(dRecWin, p.Gradient(BiasHH), rows);
+        Gemm.TN(GH, I, rows, dGatesWin, xWin, p.Gradient(WeightIH), accumulate: true, threads);
+        Gemm.TN(GH, H, rows, dRecWin, hPrevWin, p.Gradient(WeightHH), accumulate: true, threads);
+        ws.BiasJob.Run(ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasIH.Offset, threads);
+        ws.BiasJob.Run(_cell == RecurrentCellKind.Gru ? ws.DHH : ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasHH.Offset, threads);
         return omega;
+    }
+
+    /// <summary>Steps T−1..tStart for batch rows [b0, b1). Returns Ω of these rows (one part only).</summary>
+    private double BackwardRows(ParameterBuffer p, LayerWorkspace ws, int T, int B, int tStart, int b0, int b1, float regularizerWeight)
+    {
+        int GH = G * H, rows = b1 - b0;
+        Span<float> dhNext = ws.DhNext.AsSpan(b0 * H, rows * H);
+        Span<float> dc = ws.DcNext.Length > 0 ? ws.DcNext.AsSpan(b0 * H, rows * H) : Span<float>.Empty;
+        double omega = 0;
+        bool regularize = regularizerWeight > 0f;
+        bool rrelu = _activation.IsRandomized && _cell == RecurrentCellKind.Elman;
+        for (int t = T - 1; t >= tStart; t--)
+        {
+            int hOff = (t * B + b0) * H, gOff = (t * B + b0) * GH;
+            ReadOnlySpan<float> dOut = ws.DOut.AsSpan(hOff, rows * H);
+            Span<float> dh = ws.Dhs.AsSpan(hOff, rows * H);
+            System.Numerics.Tensors.TensorPrimitives.Add(dOut, dhNext, dh);
+
+            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan(hOff, rows * H);
+            Span<float> dGates = ws.DGates.AsSpan(gOff, rows * GH);
+            var ln = LayerNormAt(p, ws, t, B);
+            switch (_cell)
+            {
+                case RecurrentCellKind.Elman:
+                    // h = σ(pre)
+                    ElmanCell.Backward(dh, ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H),
+                        rrelu ? ws.Slopes.AsSpan(hOff, rows * H) : ReadOnlySpan<float>.Empty, _activation, dGates);
+                    if (ln.Enabled)
+                        for (int b = 0; b < rows; b++) ln.Backward(dGates.Slice(b * H, H), b, 0, H, 1);
+                    // pre = … + h_prev · W_hhᵀ
+                    Gemm.Packed(rows, dGates, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
+                    if (regularize)
+                        omega += PascanuRegularizer.Step(regularizerWeight, this, ws, t, B, dh, dGates, dhNext);
+                    break;
+                case RecurrentCellKind.Lstm:
+                    LstmCell.Backward(dh, dc, ws.Gates.AsSpan(gOff, rows * GH), ws.Cs.AsSpan(hOff, rows * H),
+                        ws.TanhC.AsSpan(hOff, rows * H), dGates, rows, H, ln);
+                    Gemm.Packed(rows, dGates, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
+                    break;
+                case RecurrentCellKind.Gru:
+                    Span<float> dHH = ws.DHH.AsSpan(gOff, rows * GH);
+                    Span<float> direct = ws.DhDirect.AsSpan(b0 * H, rows * H);
+                    GruCell.Backward(dh, ws.Gates.AsSpan(gOff, rows * GH), ws.HH.AsSpan(gOff, rows * GH), hPrev,
+                        dGates, dHH, direct, rows, H, ln);
+                    // hh = h_prev · W_hhᵀ + b_hh, and h = … + z ⊙ h_prev
+                    Gemm.Packed(rows, dHH, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dhNext, direct, dhNext);
+                    break;
+            }
+        }
+        return omega;
+    }
+
+    /// <summary>The step loop of Forward or Backward over one part of the batch rows.</summary>
+    internal sealed class StepJob : ParallelJob
+    {
+        private RecurrentLayer? _layer;
+        private ParameterBuffer? _p;
+        private LayerWorkspace? _ws;
+        private int _T, _B, _tStart;
+        private bool _training, _backward;
+        private float _alpha;
+        public double Omega;
+
+        public void Set(RecurrentLayer layer, ParameterBuffer p, LayerWorkspace ws, int T, int B, int tStart, bool training, bool backward, float alpha)
+        {
+            _layer = layer; _p = p; _ws = ws; _T = T; _B = B; _tStart = tStart; _training = training; _backward = backward; _alpha = alpha;
+            Omega = 0;
+        }
+
+        public void Clear() { _layer = null; _p = null; _ws = null; }
+
+        public override void Run(int part, int parts)
+        {
+            var (b0, b1) = Gemm.Split(_B, part, parts);
+            if (b1 <= b0) return;
+            if (_backward)
+            {
+                double omega = _layer!.BackwardRows(_p!, _ws!, _T, _B, _tStart, b0, b1, _alpha);
+                if (_alpha > 0f) Omega += omega;   // Ω runs as one part
+            }
+            else _layer!.ForwardRows(_p!, _ws!, _T, _B, b0, b1, _training);
+        }
+    }
+
+    /// <summary>acc (n) += Σ_r m (rows, n), columns split between parts; each column is summed by one
+    /// part, rows in order, so the sums do not depend on the split.</summary>
+    internal sealed class ColumnSumJob : ParallelJob
+    {
+        private float[]? _m, _acc;
+        private int _mOffset, _rows, _n, _accOffset;
+
+        public void Run(float[] m, int mOffset, int rows, int n, float[] acc, int accOffset, int threads)
+        {
+            _m = m; _mOffset = mOffset; _rows = rows; _n = n; _acc = acc; _accOffset = accOffset;
+            int parts = (long)rows * n < 1 << 16 ? 1 : Math.Max(1, Math.Min(threads, n / 16));
+            WorkerPool.Shared.Run(this, parts);
+            _m = _acc = null;
+        }
+
+        public override void Run(int part, int parts)
+        {
+            var (j0, j1) = Gemm.Split(_n, part, parts);
+            Span<float> acc = _acc.AsSpan(_accOffset + j0, j1 - j0);
+            for (int r = 0; r < _rows; r++)
+                System.Numerics.Tensors.TensorPrimitives.Add(acc, _m.AsSpan(_mOffset + r * _n + j0, j1 - j0), acc);
+        }
     }
 
     private LayerNormStep LayerNormAt(ParameterBuffer p, LayerWorkspace ws, int t, int B)
@@ -199,6 +380,13 @@ internal sealed class RecurrentLayer
     }
 
     private static Span<float> SliceOrEmpty(float[] a, int start, int length) => a.Length == 0 ? Span<float>.Empty : a.AsSpan(start, length);
+
+    /// <summary>m (rows, n) = v broadcast over rows.</summary>
+    internal static void FillRows(Span<float> m, ReadOnlySpan<float> v, int rows)
+    {
+        int n = v.Length;
+        for (int r = 0; r < rows; r++) v.CopyTo(m.Slice(r * n, n));
+    }
 
     /// <summary>m (rows, n) += v broadcast over rows.</summary>
     internal static void AddRows(Span<float> m, ReadOnlySpan<float> v, int rows)

@@ -1,4 +1,5 @@
 using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Network;
 
 namespace MLNetRnn.Core.Memory;
@@ -10,12 +11,40 @@ namespace MLNetRnn.Core.Memory;
 // most B rows, allocated once. Caches are time-major, (T, B, ·), so step t is one contiguous slice and
 // the input projection of all steps is one GEMM over T·B rows.
 
+/// <summary>
+/// A layer's weights in the GEMM's panel layout and its summed biases, with the parameter values they
+/// were made from. <see cref="Layers.RecurrentLayer.Prepare"/> remakes them only when the parameters
+/// differ from <see cref="PackedFrom"/>: once per optimiser step in training, once per model in inference.
+/// </summary>
+internal sealed class LayerWeights
+{
+    public readonly PackedMatrix PackedWeightIHT;   // B = W_ihᵀ (I, G·H): input projection
+    public readonly PackedMatrix PackedWeightHHT;   // B = W_hhᵀ (H, G·H): forward recurrent product
+    public readonly PackedMatrix PackedWeightHH;    // B = W_hh (G·H, H): backward recurrent product (training only)
+    public readonly float[] Bias;                   // (G·H) b_ih + b_hh (Elman, LSTM: added once, up front); GRU: b_ih
+    public readonly float[] PackedFrom;             // (G·H·I + G·H·H + 2·G·H) W_ih|W_hh|b_ih|b_hh the packing was made from
+    public bool Packed;                             // PackedFrom holds the values the forward packing came from
+    public bool BackwardPacked;                     // PackedWeightHH is packed from PackedFrom too
+
+    public LayerWeights(int I, int H, int G, bool backward)
+    {
+        int GH = G * H;
+        PackedWeightIHT = new PackedMatrix(I, GH);
+        PackedWeightHHT = new PackedMatrix(H, GH);
+        PackedWeightHH = backward ? new PackedMatrix(GH, H) : new PackedMatrix(0, 0);
+        Bias = new float[GH];
+        PackedFrom = new float[GH * I + GH * H + 2 * GH];
+    }
+}
+
 /// <summary>Buffers of one recurrent layer.</summary>
 internal sealed class LayerWorkspace
 {
     public readonly int I, H, G;
-    public readonly float[] WeightIHT;   // (I, G·H) W_ihᵀ, refreshed at every Forward so the GEMMs stream rows
-    public readonly float[] WeightHHT;   // (H, G·H) W_hhᵀ, likewise
+    public readonly LayerWeights Weights;     // packed weights and summed biases (see LayerWeights)
+    public readonly Layers.RecurrentLayer.StepJob ForwardJob = new(), BackwardJob = new();   // the batch-split step loops
+    public readonly Layers.RecurrentLayer.ColumnSumJob BiasJob = new();                       // the bias-gradient sums
+    public readonly float[] WeightHHT;        // (H, G·H) W_hhᵀ unpacked, Pascanu Ω only
     public readonly float[] Gates;       // (T, B, G·H) pre-activations, then (LSTM, GRU) the activated gates
     public readonly float[] HH;          // (T, B, G·H) GRU only: h_prev·W_hhᵀ + b_hh
     public readonly float[] Hs;          // (T+1, B, H) Hs[0] = initial state, Hs[t+1] = h_t
@@ -41,8 +70,8 @@ internal sealed class LayerWorkspace
         bool lstm = spec.Cell == RecurrentCellKind.Lstm, gru = spec.Cell == RecurrentCellKind.Gru;
         bool randomized = spec.Cell == RecurrentCellKind.Elman && spec.Activation == ElmanActivation.RandomizedLeakyRelu;
         int GH = G * H;
-        WeightIHT = new float[I * GH];
-        WeightHHT = new float[H * GH];
+        Weights = new LayerWeights(I, H, G, backward: true);
+        WeightHHT = omega ? new float[H * GH] : [];
         Gates = new float[T * B * GH];
         HH = gru ? new float[T * B * GH] : [];
         Hs = new float[(T + 1) * B * H];
@@ -79,6 +108,18 @@ public sealed class Workspace
 
     /// <summary>Largest number of steps P the head can be applied to.</summary>
     public int MaxOutputSteps { get; }
+
+    /// <summary>Threads a pass may use (at least 1). Default: the machine's logical cores. The batch rows
+    /// of the step loops and the rows of the batched products are split between them; every value is
+    /// computed by one thread in an order fixed by the shapes, so results are bit-identical for any
+    /// value. Set it to 1 when many networks are trained or run in parallel already.</summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Threads), value, "Threads must be at least 1.");
+    }
+
+    private int _threads = Environment.ProcessorCount;
 
     /// <summary>Whether buffers for Pascanu's regulariser were allocated.</summary>
     public bool HasRegularizerBuffers { get; }

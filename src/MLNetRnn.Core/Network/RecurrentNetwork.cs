@@ -129,7 +129,7 @@ public sealed class RecurrentNetwork
         if (training && rng is null && Spec.Cell == RecurrentCellKind.Elman && Spec.Activation == ElmanActivation.RandomizedLeakyRelu)
             throw new ArgumentNullException(nameof(rng), "Training with randomised leaky ReLU needs a random source.");
         for (int l = 0; l < Layers.Length; l++)
-            Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!);
+            Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!, ws.Threads);
         var top = ws.Layers[^1];
         int Htop = top.H;
         Head.Forward(Parameters, ws.HeadWeightT, top.Hs.AsSpan((T - P + 1) * B * Htop, P * B * Htop),
@@ -187,7 +187,7 @@ public sealed class RecurrentNetwork
             Span<float> dX = l > 0 ? ws.Layers[l - 1].DOut.AsSpan(0, T * B * ws.Layers[l - 1].H)
                 : inputGradient ? ws.InputGradient.AsSpan(0, T * B * Spec.InputSize) : Span<float>.Empty;
             omega += Layers[l].Backward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), dX, T, B, tStart,
-                l == Layers.Length - 1 ? ws.HiddenGradientNorms : null, regularizerWeight);
+                l == Layers.Length - 1 ? ws.HiddenGradientNorms : null, regularizerWeight, ws.Threads);
         }
         return omega;
     }
@@ -204,10 +204,55 @@ public sealed class RecurrentNetwork
         }
     }
 
+    /// <summary>Allocates a forward-only workspace for <see cref="Predict(InferenceWorkspace, ReadOnlySpan{float}, int, int, Span{float})"/>:
+    /// windows of at most <paramref name="maxSteps"/> steps, any number of sequences per call.</summary>
+    /// <param name="maxSteps">Largest window T, at least 1.</param>
+    /// <param name="blockRows">Sequences processed together per thread. Default: 32.</param>
+    /// <param name="threads">Threads a call may use. Default: the machine's logical cores.</param>
+    public InferenceWorkspace CreateInferenceWorkspace(int maxSteps, int blockRows = 32, int? threads = null)
+        => new(Spec, maxSteps, blockRows, threads);
+
+    /// <summary>
+    /// Output of the head at the last step of each of <paramref name="count"/> sequences, from a zero
+    /// initial state, through a forward-only path: writes <paramref name="outputs"/>; no allocation. The
+    /// weights are packed into <paramref name="ws"/> on the first call and again only after the parameters
+    /// change. The values are those of <see cref="Forward"/> with P = 1, bit for bit, for any thread count.
+    /// </summary>
+    /// <param name="ws">From <see cref="CreateInferenceWorkspace"/> for this network's spec; one caller at a time.</param>
+    /// <param name="inputs">(N, T, I) batch-first, N = <paramref name="count"/>.</param>
+    /// <param name="count">Number of sequences N, at least 1 (any number: they are taken in blocks).</param>
+    /// <param name="steps">Steps per sequence T, in [1, ws.MaxSteps].</param>
+    /// <param name="outputs">(N, O) written.</param>
+    /// <exception cref="ArgumentException">The workspace is for another spec, or a size does not fit (the message says which).</exception>
+    public unsafe void Predict(InferenceWorkspace ws, ReadOnlySpan<float> inputs, int count, int steps, Span<float> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(ws);
+        if (!ReferenceEquals(ws.Spec, Spec) && !ws.Spec.Equals(Spec))
+            throw new ArgumentException("The inference workspace was created for a different network spec.", nameof(ws));
+        int I = Spec.InputSize, O = Spec.OutputSize;
+        if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be at least 1.");
+        if (steps < 1 || steps > ws.MaxSteps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be between 1 and the workspace's MaxSteps ({ws.MaxSteps}).");
+        if (inputs.Length != (long)count * steps * I)
+            throw new ArgumentException($"inputs must hold count·steps·InputSize = {count}·{steps}·{I} = {(long)count * steps * I} values; got {inputs.Length}.", nameof(inputs));
+        if (outputs.Length < (long)count * O)
+            throw new ArgumentException($"outputs must hold count·OutputSize = {count}·{O} = {(long)count * O} values; got {outputs.Length}.", nameof(outputs));
+        for (int l = 0; l < Layers.Length; l++) Layers[l].Prepare(Parameters, ws.Weights[l], forBackward: false);
+        int parts = Math.Min(ws.Threads, (count + MinSequencesPerPart - 1) / MinSequencesPerPart);
+        fixed (float* x = inputs, y = outputs)
+        {
+            ws.Job.Set(this, ws, x, y, count, steps);
+            Kernels.WorkerPool.Shared.Run(ws.Job, Math.Max(1, parts));
+            ws.Job.Clear();
+        }
+    }
+
+    private const int MinSequencesPerPart = 4;
+
     /// <summary>
     /// Output of the head at the last step for each of <paramref name="count"/> sequences, from a zero
-    /// initial state. Allocates the result and a workspace; for repeated calls keep a workspace and use
-    /// <see cref="Forward"/>.
+    /// initial state. Allocates the result and a forward-only workspace; for repeated calls keep an
+    /// <see cref="InferenceWorkspace"/> and use the overload that takes one.
     /// </summary>
     /// <param name="inputs">(N, T, I) batch-first, N = <paramref name="count"/>.</param>
     /// <param name="count">Number of sequences N.</param>
@@ -215,23 +260,57 @@ public sealed class RecurrentNetwork
     /// <returns>(N, O).</returns>
     public float[] Predict(ReadOnlySpan<float> inputs, int count, int steps)
     {
-        int I = Spec.InputSize, O = Spec.OutputSize;
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, "count must be at least 1.");
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "steps must be at least 1.");
-        if (inputs.Length != count * steps * I)
-            throw new ArgumentException($"inputs must hold count·steps·InputSize = {count}·{steps}·{I} = {count * steps * I} values; got {inputs.Length}.", nameof(inputs));
-        int maxB = Math.Min(count, 256);
-        var ws = CreateWorkspace(steps, maxB, 1);
-        var result = new float[count * O];
-        for (int start = 0; start < count; start += maxB)
-        {
-            int B = Math.Min(maxB, count - start);
-            Batching.ToTimeMajor(inputs.Slice(start * steps * I, B * steps * I), ws.Input, B, steps, I);
-            ws.ResetState(B);
-            Forward(ws, steps, B, 1);
-            ws.Output.AsSpan(0, B * O).CopyTo(result.AsSpan(start * O));
-        }
+        var result = new float[count * Spec.OutputSize];
+        Predict(CreateInferenceWorkspace(steps), inputs, count, steps, result);
         return result;
+    }
+
+    /// <summary>Sequences [r0, r1) of a Predict call per part, in blocks of Bc rows.</summary>
+    internal sealed unsafe class InferenceJob : Kernels.ParallelJob
+    {
+        private RecurrentNetwork? _net;
+        private InferenceWorkspace? _ws;
+        private float* _x, _y;
+        private int _count, _T;
+
+        public void Set(RecurrentNetwork net, InferenceWorkspace ws, float* x, float* y, int count, int T)
+        {
+            _net = net; _ws = ws; _x = x; _y = y; _count = count; _T = T;
+        }
+
+        public void Clear() { _net = null; _ws = null; _x = _y = null; }
+
+        public override void Run(int part, int parts)
+        {
+            var net = _net!;
+            var ws = _ws!;
+            var blk = ws.Blocks[part];
+            var spec = net.Spec;
+            int T = _T, I = spec.InputSize, O = spec.OutputSize, L = net.Layers.Length, Htop = spec.HiddenSizes[^1];
+            var (r0, r1) = Kernels.Gemm.Split(_count, part, parts);
+            for (int b0 = r0; b0 < r1; b0 += ws.BlockRows)
+            {
+                int bc = Math.Min(ws.BlockRows, r1 - b0);
+                // (bc, T, I) batch-first → (T, bc, I) time-major
+                Span<float> xb = blk.X.AsSpan(0, T * bc * I);
+                for (int b = 0; b < bc; b++)
+                    for (int t = 0; t < T; t++)
+                        new ReadOnlySpan<float>(_x + ((long)(b0 + b) * T + t) * I, I).CopyTo(xb.Slice((t * bc + b) * I, I));
+                ReadOnlySpan<float> layerInput = xb;
+                for (int l = 0; l < L; l++)
+                {
+                    int H = spec.HiddenSizes[l];
+                    Span<float> hs = blk.Hs[l].AsSpan(0, (T + 1) * bc * H);
+                    net.Layers[l].Infer(net.Parameters, ws.Weights[l], blk, layerInput, hs, T, bc);
+                    layerInput = hs.Slice(bc * H, T * bc * H);
+                }
+                Span<float> y = blk.Output.AsSpan(0, bc * O);
+                net.Head.Forward(net.Parameters, blk.HeadWeightT, blk.Hs[L - 1].AsSpan(T * bc * Htop, bc * Htop), y, bc);
+                y.CopyTo(new Span<float>(_y + (long)b0 * O, bc * O));
+            }
+        }
     }
 
     /// <summary>A deep copy with the same spec and parameter values (gradients zero).</summary>

@@ -137,7 +137,7 @@ internal abstract class TrainingSession
         HasValidation = hasValidation;
         if (options.EarlyStoppingPatience is not null && !hasValidation)
             throw new ArgumentException("EarlyStoppingPatience needs validation data: pass a validation set or set ValidationFraction > 0.", nameof(options));
-        Report = new TrainingReport(options.Epochs, stepsPerEpoch, ws.MaxSteps);
+        Report = new TrainingReport(options.Epochs, stepsPerEpoch, ws.MaxSteps, options.MaximumSteps);
         if (options.GradientClipping == GradientClippingMode.AutoClip)
             _autoClip = new AutoClipThreshold(options.AutoClipPercentile, options.Epochs * stepsPerEpoch);
     }
@@ -152,6 +152,9 @@ internal abstract class TrainingSession
 
     protected bool HasValidation { get; }
 
+    /// <summary>Whether <see cref="TrainingOptions.MaximumSteps"/> steps (taken or skipped) have run.</summary>
+    protected bool StepBudgetUsed => Options.MaximumSteps is int max && Report.StepsTaken + Report.SkippedSteps >= max;
+
     /// <summary>The training steps of one epoch, each ending in <see cref="Step"/>.</summary>
     protected abstract void RunEpochSteps(float learningRate, CancellationToken ct);
 
@@ -162,21 +165,41 @@ internal abstract class TrainingSession
     {
         _clock.Restart();
         int sinceBest = 0;
+        if (HasValidation && Options.KeepInitialWeightsIfBest)
+        {
+            // The weights before training compete too: if no epoch beats them, they are what is restored.
+            double initial = ValidationLoss();
+            Report.InitialValidationLoss = initial;
+            if (double.IsFinite(initial))
+            {
+                Report.BestValidationLoss = initial;
+                Net.Parameters.Values.CopyTo(_bestParameters, 0);
+            }
+        }
         for (int epoch = 0; epoch < Options.Epochs; epoch++)
         {
             bool goOn = RunEpoch(epoch, ct, ref sinceBest);
+            TrainingStop? stop = !goOn ? (epoch < Options.Epochs - 1 ? TrainingStop.EarlyStopping : TrainingStop.Epochs)
+                : StepBudgetUsed ? TrainingStop.StepLimit
+                : Options.TimeLimit is TimeSpan limit && _clock.Elapsed >= limit ? TrainingStop.TimeLimit
+                : epoch == Options.Epochs - 1 ? TrainingStop.Epochs
+                : null;
             progress?.Report(new TrainingProgress(epoch, Options.Epochs, Report.Epochs[^1])
             {
                 EpochsWithoutImprovement = HasValidation ? sinceBest : 0,
                 Patience = HasValidation ? Options.EarlyStoppingPatience ?? 0 : 0,
+                StoppedBy = stop,
             });
-            if (!goOn || Exhausted)
+            // Asked after the report: a generator may decide there that it has no more batches.
+            if (stop is null && Exhausted) stop = TrainingStop.DataExhausted;
+            if (stop is TrainingStop reason)
             {
-                Report.StoppedEarly = !goOn && epoch < Options.Epochs - 1;
+                Report.StoppedBy = reason;
+                Report.StoppedEarly = reason == TrainingStop.EarlyStopping;
                 break;
             }
         }
-        if (HasValidation && Options.RestoreBestWeights && Report.BestEpoch >= 0)
+        if (HasValidation && Options.RestoreBestWeights && (Report.BestEpoch >= 0 || double.IsFinite(Report.InitialValidationLoss)))
         {
             _bestParameters.CopyTo(Net.Parameters.Values, 0);
             Report.RestoredBestWeights = true;
@@ -307,12 +330,21 @@ internal sealed class WindowedSession : TrainingSession
     private readonly int[] _order;             // (N) permutation of the training windows
     private readonly Random _shuffleRng;
     private readonly int _T, _P, _B;
+    private readonly int _samples;             // windows per epoch
+    private int _cursor;                       // next position in _order; the order is reshuffled when it is used up
+
+    private static int StepsPerEpoch(TrainingOptions o, int count)
+    {
+        int samples = Math.Min(o.SamplesPerEpoch ?? count, count), B = Math.Min(o.BatchSize, count);
+        return (samples + B - 1) / B;
+    }
 
     public WindowedSession(RecurrentNetwork net, TrainingOptions o, SequenceDataset train, SequenceDataset? validation)
-        : base(net, o, CreateWorkspace(net, o, train, validation), (train.Count + Math.Min(o.BatchSize, train.Count) - 1) / Math.Min(o.BatchSize, train.Count), validation is not null)
+        : base(net, o, CreateWorkspace(net, o, train, validation), StepsPerEpoch(o, train.Count), validation is not null)
     {
         _train = train; _validation = validation;
         _T = train.Steps; _P = train.TargetSteps; _B = Math.Min(o.BatchSize, train.Count);
+        _samples = Math.Min(o.SamplesPerEpoch ?? train.Count, train.Count);
         _order = new int[train.Count];
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
         _shuffleRng = new Random(o.Seed);
@@ -338,17 +370,21 @@ internal sealed class WindowedSession : TrainingSession
 
     protected override void RunEpochSteps(float lr, CancellationToken ct)
     {
-        if (Options.Shuffle)
-            for (int i = _order.Length - 1; i > 0; i--)
-            {
-                int j = _shuffleRng.Next(i + 1);
-                (_order[i], _order[j]) = (_order[j], _order[i]);
-            }
-        for (int start = 0; start < _train.Count; start += _B)
+        // Every window once per epoch, or (SamplesPerEpoch) the next windows of one shuffled pass over all of them.
+        for (int drawn = 0; drawn < _samples && !StepBudgetUsed; )
         {
-            int B = Math.Min(_B, _train.Count - start);
-            Gather(_train, _order.AsSpan(start, B), B);
+            if (_cursor == 0 && Options.Shuffle)
+                for (int i = _order.Length - 1; i > 0; i--)
+                {
+                    int j = _shuffleRng.Next(i + 1);
+                    (_order[i], _order[j]) = (_order[j], _order[i]);
+                }
+            int B = Math.Min(Math.Min(_B, _samples - drawn), _order.Length - _cursor);
+            Gather(_train, _order.AsSpan(_cursor, B), B);
             Step(_T, B, _P, Options.TruncationLength, lr, B, ct);
+            drawn += B;
+            _cursor += B;
+            if (_cursor == _order.Length) _cursor = 0;
         }
     }
 

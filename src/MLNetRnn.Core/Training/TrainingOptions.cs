@@ -82,6 +82,25 @@ public sealed record TrainingOptions
     /// <summary>With validation data, end with the weights of the epoch of lowest validation loss. Default: true.</summary>
     public bool RestoreBestWeights { get; init; } = true;
 
+    /// <summary>Windowed regime: windows drawn per epoch, at least 1, walking through a shuffled order of all
+    /// windows and reshuffling when it is used up, so every window is seen equally often; null = every window once
+    /// per epoch. Makes an epoch (and so validation and early stopping) cost the same on long and short data.
+    /// Default: null.</summary>
+    public int? SamplesPerEpoch { get; init; }
+
+    /// <summary>Stop after this many optimiser steps (skipped non-finite steps count too), at least 1; null = no
+    /// limit. A training budget that does not depend on the machine, unlike <see cref="TimeLimit"/>. Default: null.</summary>
+    public int? MaximumSteps { get; init; }
+
+    /// <summary>Stop at the end of the first epoch that finishes after this much wall-clock time, positive; null =
+    /// no limit. With a time limit, results depend on the machine's speed, not only on the seed. Default: null.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
+    /// <summary>With validation data, let the weights before training compete with every epoch's: when no epoch
+    /// lowers the validation loss below theirs, training ends with the initial weights. Meant for networks that
+    /// start from a known-good output, such as a forecaster's correction head initialised to zero. Default: false.</summary>
+    public bool KeepInitialWeightsIfBest { get; init; }
+
     /// <summary>Shuffle the windows every epoch (seeded). Default: true.</summary>
     public bool Shuffle { get; init; } = true;
 
@@ -123,6 +142,12 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (EarlyStoppingPatience is < 1)
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must be at least 1 (or null).");
+        if (SamplesPerEpoch is < 1)
+            throw new ArgumentOutOfRangeException(nameof(SamplesPerEpoch), SamplesPerEpoch, "SamplesPerEpoch must be at least 1 (or null for every window).");
+        if (MaximumSteps is < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaximumSteps), MaximumSteps, "MaximumSteps must be at least 1 (or null for no limit).");
+        if (TimeLimit is TimeSpan limit && limit <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(TimeLimit), TimeLimit, "TimeLimit must be positive (or null for no limit).");
         if (MaxConsecutiveNonFiniteSteps < 1)
             throw new ArgumentOutOfRangeException(nameof(MaxConsecutiveNonFiniteSteps), MaxConsecutiveNonFiniteSteps, "MaxConsecutiveNonFiniteSteps must be at least 1.");
     }

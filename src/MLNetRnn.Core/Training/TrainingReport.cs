@@ -13,6 +13,25 @@ namespace MLNetRnn.Core.Training;
 public readonly record struct EpochSummary(int Epoch, double TrainingLoss, double ValidationLoss, double LearningRate,
     double MeanGradientNorm, double MaxGradientNorm, int ClippedSteps, double Regularizer, int SkippedSteps);
 
+/// <summary>What ended a training run.</summary>
+public enum TrainingStop
+{
+    /// <summary>The configured number of epochs ran.</summary>
+    Epochs = 0,
+
+    /// <summary>The validation loss stopped improving for the patience's number of epochs.</summary>
+    EarlyStopping = 1,
+
+    /// <summary><see cref="TrainingOptions.MaximumSteps"/> was reached.</summary>
+    StepLimit = 2,
+
+    /// <summary><see cref="TrainingOptions.TimeLimit"/> was reached.</summary>
+    TimeLimit = 3,
+
+    /// <summary>The mini-batch source of <see cref="RecurrentTrainer.FitBatches"/> ran out.</summary>
+    DataExhausted = 4,
+}
+
 /// <summary>Reported after each epoch to an <see cref="IProgress{T}"/>.</summary>
 /// <param name="Epoch">0-based epoch just finished.</param>
 /// <param name="Epochs">Configured maximum epochs: a ceiling when early stopping is on, the exact count otherwise.</param>
@@ -29,6 +48,11 @@ public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summar
 
     /// <summary>Early-stopping patience in epochs; 0 when early stopping is off.</summary>
     public int Patience { get; init; }
+
+    /// <summary>Set on the last report of a run: what ended it. Null while training goes on. Runs of a fit may
+    /// report concurrently (ensemble members train in parallel), so this, not a change of <see cref="Phase"/>,
+    /// is what says a phase is over.</summary>
+    public TrainingStop? StoppedBy { get; init; }
 }
 
 /// <summary>The record of a training run: per-epoch figures, the per-step gradient-norm curve, and how
@@ -39,10 +63,10 @@ public sealed class TrainingReport
     private readonly float[] _backwardSignal;   // (epochs, T) mean ‖dL/dh_t‖ of the top layer per epoch
     private readonly int _steps;
 
-    internal TrainingReport(int epochs, int stepsPerEpoch, int windowSteps)
+    internal TrainingReport(int epochs, int stepsPerEpoch, int windowSteps, int? maximumSteps = null)
     {
         _epochs = new List<EpochSummary>(epochs);
-        GradientNorms = new GradientNormHistory(epochs * stepsPerEpoch);
+        GradientNorms = new GradientNormHistory((int)Math.Min((long)epochs * stepsPerEpoch, maximumSteps ?? int.MaxValue));
         _backwardSignal = new float[epochs * windowSteps];
         _steps = windowSteps;
         StepsPerEpoch = stepsPerEpoch;
@@ -64,14 +88,22 @@ public sealed class TrainingReport
     /// <summary>Steps skipped for a non-finite loss or gradient.</summary>
     public int SkippedSteps { get; internal set; }
 
-    /// <summary>Epoch of the lowest validation loss, or −1 without validation data.</summary>
+    /// <summary>Epoch of the lowest validation loss, or −1 without validation data (or when the initial weights
+    /// were best, see <see cref="InitialValidationLoss"/>).</summary>
     public int BestEpoch { get; internal set; } = -1;
 
     /// <summary>The lowest validation loss, or NaN without validation data.</summary>
     public double BestValidationLoss { get; internal set; } = double.NaN;
 
+    /// <summary>Validation loss of the weights before training (with <see cref="TrainingOptions.KeepInitialWeightsIfBest"/>),
+    /// else NaN. When no epoch beat it, <see cref="BestEpoch"/> stays −1 and the initial weights are restored.</summary>
+    public double InitialValidationLoss { get; internal set; } = double.NaN;
+
     /// <summary>Whether early stopping ended the run before the configured epochs.</summary>
     public bool StoppedEarly { get; internal set; }
+
+    /// <summary>What ended the run.</summary>
+    public TrainingStop StoppedBy { get; internal set; } = TrainingStop.Epochs;
 
     /// <summary>Whether the weights of <see cref="BestEpoch"/> were restored at the end.</summary>
     public bool RestoredBestWeights { get; internal set; }

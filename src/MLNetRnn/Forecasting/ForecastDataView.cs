@@ -63,7 +63,7 @@ internal sealed class ForecastDataView : IDataView
         private readonly HashSet<int> _active;
         private readonly ForecastModel _model;
         private readonly ForecastModel.Scratch _scratch;
-        private readonly SeriesState _state;
+        private readonly ForecastState _state;
         private readonly ValueGetter<float>? _getValue;
         private readonly ValueGetter<float>[] _getCovariates;
         private readonly float[] _rowCovariates;            // (C)
@@ -76,7 +76,7 @@ internal sealed class ForecastDataView : IDataView
             _model = view._transformer.Model;
             int W = _model.Settings.WindowSize, C = _model.Settings.CovariateCount, H = _model.Settings.Horizon;
             // A transformed data view is its own series: its history starts empty.
-            _state = new SeriesState(new float[W], new float[W * C], 0);
+            _state = ForecastState.Empty(_model);
             _rowCovariates = new float[C];
             _forecast = new float[H]; _lower = new float[H]; _upper = new float[H];
             _scratch = _model.CreateScratch();
@@ -107,7 +107,7 @@ internal sealed class ForecastDataView : IDataView
                 float v = 0;
                 _getValue!(ref v);
                 for (int c = 0; c < _getCovariates.Length; c++) _getCovariates[c](ref _rowCovariates[c]);
-                _state.Push(v, _rowCovariates);
+                _state.Push(_model.Baseline, v, _rowCovariates);
             }
             return true;
         }
@@ -141,8 +141,7 @@ internal sealed class ForecastDataView : IDataView
                 Array.Fill(_forecast, float.NaN); Array.Fill(_lower, float.NaN); Array.Fill(_upper, float.NaN);
                 return;
             }
-            _model.Forecast(_state.Window, _state.Covariates, _state.Count - _model.Settings.WindowSize, _view._transformer.ConfidenceLevel,
-                _scratch, _forecast, _lower, _upper);
+            _model.Forecast(_state, _view._transformer.ConfidenceLevel, _scratch, _forecast, _lower, _upper);
         }
 
         protected override void Dispose(bool disposing)

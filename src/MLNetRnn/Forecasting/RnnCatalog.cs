@@ -49,7 +49,7 @@ public static class RnnCatalog
     public static RnnForecastingEstimator ForecastByRnn(this ForecastingCatalog catalog, RnnForecastingOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new RnnForecastingEstimator(options);
+        return new RnnForecastingEstimator(((IInternalCatalog)catalog).Environment, options);
     }
 
     /// <summary>
@@ -87,10 +87,51 @@ public static class RnnCatalog
     public static RnnForecastingEngine CreateForecastingEngine(this ITransformer model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model is RnnForecastingTransformer forecaster) return new RnnForecastingEngine(forecaster, null);
-        var found = model is IEnumerable<ITransformer> chain ? chain.OfType<RnnForecastingTransformer>().ToArray() : [];
+        var (forecaster, _) = Locate(model);
+        return new RnnForecastingEngine(forecaster, model is RnnForecastingTransformer ? null : model);
+    }
+
+    /// <summary>
+    /// A typed stateful forecasting engine, as ML.NET's <c>CreateTimeSeriesEngine&lt;TSrc, TDst&gt;</c> gives for
+    /// <c>ForecastBySsa</c>: <c>Predict(example)</c> observes the example and forecasts what follows it,
+    /// <c>Predict()</c> forecasts from the current state, <c>CheckPoint</c> saves model and state.
+    /// </summary>
+    /// <typeparam name="TSrc">The example type: members named like the pipeline's input columns.</typeparam>
+    /// <typeparam name="TDst">The forecast type: <c>float[]</c> members named like the forecast and bound columns.</typeparam>
+    /// <param name="model">A fitted or loaded model: the forecaster alone, or a pipeline whose last stage it is.</param>
+    /// <param name="mlContext">The context; <c>TSrc</c> is read through it as a <c>PredictionEngine</c> reads it.</param>
+    /// <param name="ignoreMissingColumns">Leave <typeparamref name="TDst"/> members that name no forecaster column
+    /// unset instead of failing. Default: false, as in ML.NET.</param>
+    /// <param name="inputSchemaDefinition">How <typeparamref name="TSrc"/> maps to columns; null = by member names.</param>
+    /// <param name="outputSchemaDefinition">How <typeparamref name="TDst"/> maps to columns; null = by member names.</param>
+    /// <exception cref="ArgumentException">The model holds no forecaster, several, or stages after it; or a member of
+    /// <typeparamref name="TSrc"/> or <typeparamref name="TDst"/> is missing or has the wrong type (the message names it).</exception>
+    public static RnnForecastingEngine<TSrc, TDst> CreateForecastingEngine<TSrc, TDst>(this ITransformer model, MLContext mlContext,
+        bool ignoreMissingColumns = false, SchemaDefinition? inputSchemaDefinition = null, SchemaDefinition? outputSchemaDefinition = null)
+        where TSrc : class
+        where TDst : class, new()
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var (forecaster, index) = Locate(model);
+        var stages = model is IEnumerable<ITransformer> chain ? chain.ToArray() : [model];
+        if (index != stages.Length - 1)
+            throw new ArgumentException(
+                $"The typed forecasting engine needs the {nameof(RnnForecastingTransformer)} to be the last stage of the pipeline; " +
+                $"{stages.Length - 1 - index} stage(s) follow it ({string.Join(", ", stages.Skip(index + 1).Select(t => t.GetType().Name))}). " +
+                "Use CreateForecastingEngine() without type arguments, or Transform on a data view.", nameof(model));
+        return new RnnForecastingEngine<TSrc, TDst>(mlContext, forecaster, model, stages[..index], ignoreMissingColumns,
+            inputSchemaDefinition, outputSchemaDefinition);
+    }
+
+    /// <summary>The one forecaster in <paramref name="model"/> and its stage index (0 when the model is the forecaster).</summary>
+    private static (RnnForecastingTransformer Forecaster, int Index) Locate(ITransformer model)
+    {
+        if (model is RnnForecastingTransformer forecaster) return (forecaster, 0);
+        var stages = model is IEnumerable<ITransformer> chain ? chain.ToArray() : [];
+        var found = stages.Select((t, i) => (t, i)).Where(p => p.t is RnnForecastingTransformer).ToArray();
         if (found.Length != 1)
             throw new ArgumentException($"The model must contain exactly one {nameof(RnnForecastingTransformer)}; found {found.Length} in a {model.GetType().Name}.", nameof(model));
-        return new RnnForecastingEngine(found[0], model);
+        return ((RnnForecastingTransformer)found[0].t, found[0].i);
     }
 }

@@ -1,7 +1,10 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using MLNetRnn.Core.Training;
 using MLNetRnn.Core.Forecasting;
+using MLNetRnn.Training;
 
 namespace MLNetRnn;
 
@@ -26,22 +29,37 @@ namespace MLNetRnn;
 /// the end of the training series. Create it with
 /// <see cref="RnnCatalog.ForecastByRnn(ForecastingCatalog, string, string, int, int, int, string, string, float)"/>.
 /// </para>
+/// <para>
+/// As ML.NET's trainers do, the estimator registers with the <see cref="MLContext"/> it was created from: <see cref="Fit"/>
+/// writes what it trains, one <see cref="ChannelMessageKind.Trace"/> line per epoch and one
+/// <see cref="ChannelMessageKind.Info"/> line per phase (each ensemble member, each refit), to <see cref="MLContext.Log"/>,
+/// and when <see cref="RnnForecastingOptions.Seed"/> is <see langword="null"/> the seed is drawn from the context's
+/// random source, so <c>new MLContext(seed: s)</c> makes training repeatable and different <c>s</c> give different models.
+/// </para>
 /// </remarks>
 public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransformer>
 {
+    private readonly IHost _host;
     private readonly RnnForecastingOptions _options;
 
-    internal RnnForecastingEstimator(RnnForecastingOptions options)
+    internal RnnForecastingEstimator(IHostEnvironment env, RnnForecastingOptions options)
     {
+        ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(options);
+        _host = env.Register(nameof(RnnForecastingEstimator));
         _options = options.Clone();
         _options.Validate();
+        // As ML.NET's trainers (PCA, LightGBM): an unset seed comes from the context's random source, once, here,
+        // so the same estimator fits the same model every time and the seed it used can be read back from Options.
+        _options.Seed ??= _host.Rand.Next();
     }
 
-    /// <summary>A copy of the options this estimator trains with.</summary>
+    /// <summary>A copy of the options this estimator trains with; <see cref="RnnForecastingOptions.Seed"/> is the seed
+    /// drawn from the <see cref="MLContext"/> when the options given left it <see langword="null"/>.</summary>
     public RnnForecastingOptions Options => _options.Clone();
 
-    /// <summary>Progress of each ensemble member's epochs during <see cref="Fit"/>, if set.</summary>
+    /// <summary>Progress of each epoch during <see cref="Fit"/>, naming the phase (<see cref="TrainingProgress.Phase"/>:
+    /// "member 2 of 3", "refit 1 of 3"), if set. The same progress also goes to <see cref="MLContext.Log"/>.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>Cancels <see cref="Fit"/> when signalled.</summary>
@@ -61,11 +79,32 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
         if (values.Length < settings.MinimumLength)
             throw new InvalidOperationException(
-                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon}" +
-                $"{(_options.ValidationFraction > 0 ? " + one validation window" : "")} needs at least {settings.MinimumLength}.");
-        var model = ForecastModel.Train(settings, values, covariates, Progress, CancellationToken);
-        var state = SeriesState.FromEnd(values, covariates, settings.WindowSize, settings.CovariateCount);
+                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon} needs at least {settings.MinimumLength}.");
+        ForecastModel model;
+        using (var ch = _host.Start("Training"))
+        {
+            ch.Info(MessageSensitivity.None, Describe(values.Length));
+            var progress = new ChannelProgress(ch, Progress);
+            model = ForecastModel.Train(settings, values, covariates, progress, CancellationToken);
+            var summary = model.Summary;
+            ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+                $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
+                $"{summary.ValidationWindows} for validation); base {summary.Base}, seasonal adjustment {summary.SeasonalAdjustment}, " +
+                $"scaling {summary.Scaling}, correction weight {summary.CorrectionWeight:G4}."));
+            // What a user should know about the fit (a fallback to the base, extrapolated bounds): warnings, as ML.NET's are.
+            foreach (string note in summary.Notes) ch.Warning(MessageSensitivity.None, note);
+        }
+        var state = ForecastState.AfterSeries(model, values, covariates);
         return new RnnForecastingTransformer(_options, model, state);
+    }
+
+    private string Describe(int rows)
+    {
+        var o = _options;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {rows} rows of '{o.InputColumnName}'" +
+            $"{(o.CovariateColumnNames.Length > 0 ? $" with covariates {string.Join(", ", o.CovariateColumnNames.Select(c => $"'{c}'"))}" : "")}: " +
+            $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {o.SeasonalPeriod}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }
 
     /// <summary>The schema after transformation: the input's columns plus the forecast and bound vectors.</summary>

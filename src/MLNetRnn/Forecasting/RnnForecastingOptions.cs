@@ -2,6 +2,7 @@ using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Optimizers;
 using MLNetRnn.Core.Training;
 using MLNetRnn.Core.Forecasting;
+using MLNetRnn.Core.Forecasting.Baselines;
 
 namespace MLNetRnn;
 
@@ -18,7 +19,8 @@ public enum ForecastingStrategy
 
 /// <summary>
 /// Options of <see cref="RnnForecastingEstimator"/>, the recurrent counterpart of ML.NET's <c>ForecastBySsa</c>.
-/// Every default is in <see cref="Defaults"/> and was chosen by the accuracy protocol in docs/accuracy.md.
+/// Every default is in <see cref="Defaults"/>; the training defaults come from
+/// <see cref="ForecastingDefaults"/>, chosen on the 21 series of the accuracy protocol (docs/accuracy.md).
 /// </summary>
 public sealed class RnnForecastingOptions
 {
@@ -32,31 +34,37 @@ public sealed class RnnForecastingOptions
         public const float ConfidenceLevel = 0.95f;
 
         /// <summary>Cell of every layer.</summary>
-        public const RecurrentCellKind Cell = RecurrentCellKind.Gru;
+        public const RecurrentCellKind Cell = ForecastingDefaults.Cell;
 
         /// <summary>Hidden units of the single default layer.</summary>
-        public const int HiddenSize = 32;
+        public const int HiddenSize = ForecastingDefaults.HiddenSize;
 
-        /// <summary>Networks trained with consecutive seeds and averaged.</summary>
-        public const int EnsembleSize = 3;
+        /// <summary>Networks trained from different seeds and averaged.</summary>
+        public const int EnsembleSize = ForecastingDefaults.EnsembleSize;
 
         /// <summary>Maximum epochs.</summary>
-        public const int Epochs = 300;
+        public const int Epochs = ForecastingDefaults.Epochs;
 
         /// <summary>Windows per mini-batch.</summary>
-        public const int BatchSize = 16;
+        public const int BatchSize = ForecastingDefaults.BatchSize;
+
+        /// <summary>Windows sampled per epoch.</summary>
+        public const int WindowsPerEpoch = ForecastingDefaults.WindowsPerEpoch;
+
+        /// <summary>Optimiser steps per network, at most.</summary>
+        public const int MaximumSteps = ForecastingDefaults.MaximumSteps;
 
         /// <summary>Adam's learning rate.</summary>
-        public const float LearningRate = 3e-3f;
+        public const float LearningRate = ForecastingDefaults.LearningRate;
 
         /// <summary>Global-norm clipping threshold.</summary>
-        public const float GradientClippingThreshold = 1f;
+        public const float GradientClippingThreshold = ForecastingDefaults.GradientClippingThreshold;
 
         /// <summary>Fraction of windows, from the end, held out for validation.</summary>
-        public const float ValidationFraction = 0.15f;
+        public const float ValidationFraction = ForecastingDefaults.ValidationFraction;
 
         /// <summary>Epochs without a better validation loss before training stops.</summary>
-        public const int EarlyStoppingPatience = 30;
+        public const int EarlyStoppingPatience = ForecastingDefaults.EarlyStoppingPatience;
     }
 
     /// <summary>Name of the output column: a vector of <see cref="Horizon"/> forecasts. Required.</summary>
@@ -65,8 +73,9 @@ public sealed class RnnForecastingOptions
     /// <summary>Name of the input column: the series, <see cref="float"/>, rows in time order. Required.</summary>
     public string InputColumnName { get; set; } = null!;
 
-    /// <summary>Past values the network reads (W), at least 1 and at least <see cref="SeasonalPeriod"/>. A good
-    /// start is two seasons (or twice the horizon), capped at half the series. Required.</summary>
+    /// <summary>Past values the networks read (W), at least 1. Seasons are removed before the networks see a
+    /// window, so it need not cover one: about two horizons is a good start, capped at a quarter of the series.
+    /// Required.</summary>
     public int WindowSize { get; set; }
 
     /// <summary>Steps forecast from each row (H), at least 1. Required.</summary>
@@ -87,18 +96,30 @@ public sealed class RnnForecastingOptions
     public float ConfidenceLevel { get; set; } = Defaults.ConfidenceLevel;
 
     /// <summary>Seasonal period m (12 for monthly data with a yearly season), at least 1; 1 means no season.
-    /// Sets the level each window is scaled by (mean of its last season) and the seasonal naive baseline.
-    /// Default: 1.</summary>
+    /// Used by the seasonal adjustment, by seasonal naive, and by the MASE of the base selection. Default: 1.</summary>
     public int SeasonalPeriod { get; set; } = Defaults.SeasonalPeriod;
+
+    /// <summary>How the season is removed before the base's smoothing and the networks. Default:
+    /// <see cref="SeasonalAdjustment.Auto"/>: only when the lag-m autocorrelation test finds a season, multiplicative
+    /// for positive series, additive otherwise.</summary>
+    public SeasonalAdjustment SeasonalAdjustment { get; set; } = SeasonalAdjustment.Auto;
 
     /// <summary>Local scaling of each window. Default: <see cref="SeriesScaling.Auto"/> (log ratio to the window's
     /// level for positive series, scaled difference otherwise).</summary>
     public SeriesScaling Scaling { get; set; } = SeriesScaling.Auto;
 
-    /// <summary>The network forecasts the correction to the seasonal naive forecast (the last season repeated),
-    /// starting from zero correction, and the correction is damped by a weight fitted on the validation windows.
-    /// Keeps forecasts sane on short series. Default: true.</summary>
-    public bool SeasonalNaiveBaseline { get; set; } = true;
+    /// <summary>The statistical forecast the networks learn to correct. Default: <see cref="ForecastBase.Auto"/>,
+    /// chosen per series on the training data; <see cref="ForecastBase.None"/> asks for a plain recurrent forecast.</summary>
+    public ForecastBase Base { get; set; } = ForecastBase.Auto;
+
+    /// <summary>Start every network's head at zero, so that training starts from "no correction" (the base itself).
+    /// Default: true.</summary>
+    public bool ZeroHeadInitialization { get; set; } = true;
+
+    /// <summary>Damp the networks' correction by the weight λ in [0, 1] that fits the validation windows best, so
+    /// a correction that does not help on held-out windows fades out (λ = 0 leaves the base). Needs a base and
+    /// validation windows. Default: true.</summary>
+    public bool CorrectionDamping { get; set; } = true;
 
     /// <summary>Direct (one head for all steps) or recursive. Default: <see cref="ForecastingStrategy.Direct"/>.</summary>
     public ForecastingStrategy Strategy { get; set; } = ForecastingStrategy.Direct;
@@ -119,14 +140,26 @@ public sealed class RnnForecastingOptions
     /// <summary>Layer-normalise every gate's pre-activation. Default: false.</summary>
     public bool LayerNormalization { get; set; }
 
-    /// <summary>Networks trained with consecutive seeds and averaged, at least 1. Default: 3.</summary>
+    /// <summary>Networks trained from different seeds and averaged, at least 0 (0 = the base alone). They train in
+    /// parallel on the machine's cores; the result does not depend on how many. Default: 3.</summary>
     public int EnsembleSize { get; set; } = Defaults.EnsembleSize;
 
-    /// <summary>Maximum epochs, at least 1. Default: 300.</summary>
+    /// <summary>Maximum epochs, at least 1. Default: 200.</summary>
     public int Epochs { get; set; } = Defaults.Epochs;
 
     /// <summary>Windows per mini-batch, at least 1. Default: 16.</summary>
     public int BatchSize { get; set; } = Defaults.BatchSize;
+
+    /// <summary>Windows sampled per epoch, at least 1 (all of them when the series has fewer), so an epoch costs the
+    /// same on a short or a long series. Default: 256.</summary>
+    public int WindowsPerEpoch { get; set; } = Defaults.WindowsPerEpoch;
+
+    /// <summary>The training budget: optimiser steps per network, at least 1. Default: 2000.</summary>
+    public int MaximumSteps { get; set; } = Defaults.MaximumSteps;
+
+    /// <summary>A wall-clock limit per network, or <see langword="null"/> for none. With a limit, the model depends
+    /// on the machine's speed, not only on the seed. Default: null.</summary>
+    public TimeSpan? TimeLimit { get; set; }
 
     /// <summary>Optimiser. Default: Adam.</summary>
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
@@ -148,20 +181,19 @@ public sealed class RnnForecastingOptions
     /// <summary>Weight α of Pascanu's vanishing-gradient regulariser (Elman cells), ≥ 0. Default: 0.</summary>
     public float VanishingRegularizerWeight { get; set; }
 
-    /// <summary>Fraction of windows, from the end of the series, held out for early stopping and for calibrating
-    /// the bounds, in [0, 1); 0 turns both off (the bounds are then NaN). Default: 0.15.</summary>
+    /// <summary>Fraction of windows, from the end of the series, held out for early stopping, for the damping λ and
+    /// for calibrating the bounds, in [0, 1); 0 turns the networks off (the base alone is kept, its bounds
+    /// calibrated on every window). Default: 0.2.</summary>
     public float ValidationFraction { get; set; } = Defaults.ValidationFraction;
 
     /// <summary>Epochs without a lower validation loss before training stops (best weights are restored), at
-    /// least 1. Default: 30.</summary>
+    /// least 1. Default: 20.</summary>
     public int EarlyStoppingPatience { get; set; } = Defaults.EarlyStoppingPatience;
 
-    /// <summary>After early stopping, train again on every window (validation included) for the epochs found
-    /// best, so the most recent data is not left out. Default: true.</summary>
-    public bool RefitOnFullSeries { get; set; } = true;
-
     /// <summary>Seed of initialisation and shuffling; the same seed gives bit-identical models on the same machine.
-    /// <see langword="null"/> uses 0. Default: null.</summary>
+    /// <see langword="null"/> draws one from the <c>MLContext</c>'s random source when the estimator is created, as
+    /// ML.NET's trainers do: <c>new MLContext(seed: s)</c> is then repeatable, and a context without a seed is not.
+    /// Default: null.</summary>
     public int? Seed { get; set; }
 
     /// <summary>Throws, naming the option, if a value is out of range or options contradict each other.</summary>
@@ -172,8 +204,6 @@ public sealed class RnnForecastingOptions
         if (WindowSize < 1) throw new ArgumentOutOfRangeException(nameof(WindowSize), WindowSize, $"WindowSize must be at least 1; got {WindowSize}.");
         if (Horizon < 1) throw new ArgumentOutOfRangeException(nameof(Horizon), Horizon, $"Horizon must be at least 1; got {Horizon}.");
         if (SeasonalPeriod < 1) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriod), SeasonalPeriod, $"SeasonalPeriod must be at least 1; got {SeasonalPeriod}.");
-        if (SeasonalNaiveBaseline && SeasonalPeriod > WindowSize)
-            throw new ArgumentOutOfRangeException(nameof(WindowSize), WindowSize, $"WindowSize ({WindowSize}) must cover at least one season (SeasonalPeriod = {SeasonalPeriod}) for the seasonal naive baseline.");
         if (!(ConfidenceLevel > 0f && ConfidenceLevel < 1f))
             throw new ArgumentOutOfRangeException(nameof(ConfidenceLevel), ConfidenceLevel, $"ConfidenceLevel must be in (0, 1); got {ConfidenceLevel}.");
         if (CovariateColumnNames is null) throw new ArgumentNullException(nameof(CovariateColumnNames));
@@ -181,7 +211,12 @@ public sealed class RnnForecastingOptions
             throw new ArgumentException("The recursive strategy cannot use covariates: their future values are unknown. Use ForecastingStrategy.Direct.", nameof(Strategy));
         if (!Enum.IsDefined(Strategy)) throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy.");
         if (!Enum.IsDefined(Scaling)) throw new ArgumentOutOfRangeException(nameof(Scaling), Scaling, "Unknown scaling.");
-        if (EnsembleSize < 1) throw new ArgumentOutOfRangeException(nameof(EnsembleSize), EnsembleSize, $"EnsembleSize must be at least 1; got {EnsembleSize}.");
+        if (!Enum.IsDefined(SeasonalAdjustment)) throw new ArgumentOutOfRangeException(nameof(SeasonalAdjustment), SeasonalAdjustment, "Unknown seasonal adjustment.");
+        if (!Enum.IsDefined(Base)) throw new ArgumentOutOfRangeException(nameof(Base), Base, "Unknown base.");
+        if (EnsembleSize < 0) throw new ArgumentOutOfRangeException(nameof(EnsembleSize), EnsembleSize, $"EnsembleSize must be at least 0; got {EnsembleSize}.");
+        if (WindowsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(WindowsPerEpoch), WindowsPerEpoch, $"WindowsPerEpoch must be at least 1; got {WindowsPerEpoch}.");
+        if (MaximumSteps < 1) throw new ArgumentOutOfRangeException(nameof(MaximumSteps), MaximumSteps, $"MaximumSteps must be at least 1; got {MaximumSteps}.");
+        if (TimeLimit is TimeSpan limit && limit <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TimeLimit), TimeLimit, $"TimeLimit must be positive (or null); got {limit}.");
         if (GradientClippingThreshold is float t && !(t > 0f && float.IsFinite(t)))
             throw new ArgumentOutOfRangeException(nameof(GradientClippingThreshold), t, $"GradientClippingThreshold must be positive (or null to turn clipping off); got {t}.");
         if (TruncationLength is int k && (k < 1 || k > WindowSize))
@@ -204,18 +239,21 @@ public sealed class RnnForecastingOptions
         SeasonalPeriod = SeasonalPeriod,
         CovariateCount = CovariateColumnNames.Length,
         Scaling = Scaling,
+        SeasonalAdjustment = SeasonalAdjustment,
+        Base = Base,
+        ZeroHeadInitialization = ZeroHeadInitialization,
+        CorrectionDamping = CorrectionDamping,
         SeasonalFeatures = SeasonalFeatures,
         Recursive = Strategy == ForecastingStrategy.Recursive,
-        SeasonalNaiveBaseline = SeasonalNaiveBaseline,
-        ShrinkToBaseline = SeasonalNaiveBaseline,
-        ZeroHeadInitialization = SeasonalNaiveBaseline,
         Cell = Cell,
         HiddenSizes = HiddenSizes ?? throw new ArgumentNullException(nameof(HiddenSizes)),
         Activation = Activation,
         LayerNormalization = LayerNormalization,
         EnsembleSize = EnsembleSize,
         ValidationFraction = ValidationFraction,
-        RefitOnFullSeries = RefitOnFullSeries,
+        WindowsPerEpoch = WindowsPerEpoch,
+        MaximumSteps = MaximumSteps,
+        TimeLimit = TimeLimit,
         Training = new TrainingOptions
         {
             Epochs = Epochs,
@@ -230,5 +268,12 @@ public sealed class RnnForecastingOptions
         },
     };
 
-    internal RnnForecastingOptions Clone() => (RnnForecastingOptions)MemberwiseClone();
+    /// <summary>A deep copy: the arrays too, so that changing the caller's arrays later does not reach the estimator.</summary>
+    internal RnnForecastingOptions Clone()
+    {
+        var copy = (RnnForecastingOptions)MemberwiseClone();
+        copy.CovariateColumnNames = CovariateColumnNames?.ToArray()!;
+        copy.HiddenSizes = HiddenSizes?.ToArray()!;
+        return copy;
+    }
 }

@@ -20,32 +20,34 @@ namespace MLNetRnn;
 /// </summary>
 /// <remarks>
 /// Rows depend on the rows before them, so this is not a row-to-row mapper: a <c>PredictionEngine</c> cannot
-/// serve it. Use <see cref="CreateForecastingEngine"/> (or <see cref="RnnCatalog.CreateForecastingEngine"/> on a
-/// loaded pipeline) for one-at-a-time forecasting.
+/// serve it. Use <see cref="RnnCatalog.CreateForecastingEngine{TSrc, TDst}"/> (typed, like ML.NET's
+/// <c>CreateTimeSeriesEngine</c>) or <see cref="RnnCatalog.CreateForecastingEngine"/> (on the transformer or a loaded
+/// pipeline) for one-at-a-time forecasting.
 /// </remarks>
 public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 {
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 2: column names, confidence level, the forecast model, the series state, each member's
-    /// training diagnostics. Version 1 lacked the diagnostics; it is still read (they are rebuilt from the training
-    /// summary), and version 1 readers can read version 2 (they skip the appended diagnostics).</summary>
+    /// <summary>Format version 3: column names, confidence level, the forecast model (with its base), the series
+    /// state; enums by name; then each member's training diagnostics. Version 2 lacked the diagnostics (version 2
+    /// readers skip them; reading version 2 rebuilds them from the training summary); version 1 (a seasonal-naive
+    /// base only, enums as integers) is still read.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 2,
-        readableByVersion: 1,
+        currentVersion: 3,
+        readableByVersion: 2,
         oldestReadableVersion: 1);
 
-    internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastModel model, SeriesState state)
+    internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastModel model, ForecastState state)
         : this(options.OutputColumnName, options.InputColumnName, options.CovariateColumnNames, options.ConfidenceLowerBoundColumn,
             options.ConfidenceUpperBoundColumn, options.ConfidenceLevel, model, state)
     {
     }
 
     private RnnForecastingTransformer(string output, string input, string[] covariates, string? lower, string? upper, float level,
-        ForecastModel model, SeriesState state)
+        ForecastModel model, ForecastState state)
     {
         OutputColumnName = output; InputColumnName = input; CovariateColumnNames = covariates;
         LowerBoundColumnName = lower; UpperBoundColumnName = upper; ConfidenceLevel = level;
@@ -79,29 +81,35 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>How the model was trained: scaling, windows, each ensemble member's loss and gradient-norm curves.</summary>
     public ForecastTrainingSummary TrainingSummary => Model.Summary;
 
-    /// <summary>Each ensemble member's training diagnostics: loss and ‖g‖ per step with the clipping threshold,
-    /// losses per epoch, the backward signal across the window (gradient reach), the W_hh singular values from start
-    /// to end. The run shown is the validated one that chose the member's epochs (the refit on the whole series, if
-    /// any, is summarised in <see cref="TrainingSummary"/>). Saved with the model; plot with MLNetRnn.Plots or export
-    /// to CSV/JSON. For a model saved before diagnostics were kept (format version 1), rebuilt from the training
-    /// summary: curves and the final spectrum, without the backward signal or the initial spectrum.</summary>
+    /// <summary>Each ensemble member's training diagnostics (empty when the forecast is the base alone): loss and ‖g‖
+    /// per step with the clipping threshold, losses per epoch, the backward signal across the window (gradient
+    /// reach), the W_hh singular values from start to end. Saved with the model; plot with MLNetRnn.Plots or export
+    /// to CSV/JSON. For a model saved before diagnostics were kept (format versions 1 and 2), rebuilt from the
+    /// training summary: curves and the final spectrum, without the backward signal or the initial spectrum.</summary>
     public IReadOnlyList<TrainingDiagnostics> Diagnostics => Model.Diagnostics;
 
     internal ForecastModel Model { get; }
 
-    internal SeriesState State { get; }
+    internal ForecastState State { get; }
 
     /// <summary>Test seam: the format Save writes, to produce models "from another version".</summary>
     internal ModelFormat WriteFormat { get; init; } = Format;
 
-    /// <summary>False: each row's output depends on earlier rows.</summary>
-    public bool IsRowToRowMapper => false;
+    /// <summary>
+    /// True, although no row-to-row mapper exists: each row's forecast depends on the rows before it. ML.NET's
+    /// <c>CreatePredictionEngine</c> refuses a transformer that answers false with a bare "Must be a row to row
+    /// mapper"; answering true makes it call <see cref="GetRowToRowMapper"/>, whose exception says what to use instead.
+    /// </summary>
+    public bool IsRowToRowMapper => true;
 
-    /// <summary>Not supported: rows are not independent. Use <see cref="CreateForecastingEngine"/>.</summary>
-    /// <exception cref="InvalidOperationException">Always.</exception>
+    /// <summary>Not supported: rows are not independent. Use <see cref="RnnCatalog.CreateForecastingEngine{TSrc, TDst}"/>
+    /// or <see cref="CreateForecastingEngine"/>.</summary>
+    /// <exception cref="InvalidOperationException">Always, naming the forecasting engine.</exception>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => throw new InvalidOperationException(
-        $"{nameof(RnnForecastingTransformer)} forecasts from the rows before each row, so it has no row-to-row mapper and a PredictionEngine cannot " +
-        "serve it; use CreateForecastingEngine() for one-at-a-time forecasts, or Transform for a whole series.");
+        $"{nameof(RnnForecastingTransformer)} forecasts each row from the rows before it, so it has no row-to-row mapper and " +
+        "mlContext.Model.CreatePredictionEngine cannot serve it (nor a pipeline containing it). For one-at-a-time forecasts use " +
+        "model.CreateForecastingEngine<TSrc, TDst>(mlContext) (observe and forecast in one call, like CreateTimeSeriesEngine) or " +
+        "model.CreateForecastingEngine(); for a whole series use Transform.");
 
     /// <summary>The input schema plus the forecast and bound vector columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The series or a covariate column is missing or not <see cref="float"/>.</exception>
@@ -126,7 +134,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// transformer was loaded from): <c>Predict()</c> forecasts, <c>Observe(value)</c> moves the state on.</summary>
     public RnnForecastingEngine CreateForecastingEngine() => new(this, null);
 
-    internal RnnForecastingTransformer WithState(SeriesState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
+    internal RnnForecastingTransformer WithState(ForecastState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
         LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, state);
 
     internal RnnForecastingTransformer WithWriteFormat(ModelFormat format) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
@@ -142,11 +150,11 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 1 ***
+            // *** Binary format, version 2 (version 1: the same fields, model and state in their version-1 layouts) ***
             // string: output column, input column; int32 + strings: covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
-            // ForecastModel (ForecastModel.Write), SeriesState (SeriesState.Write)
+            // ForecastModel (ForecastModel.Write), ForecastState (ForecastState.Write)
             w.Write(OutputColumnName);
             w.Write(InputColumnName);
             w.Write(CovariateColumnNames.Count);
@@ -156,8 +164,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             w.Write(ConfidenceLevel);
             Model.Write(w);
             State.Write(w);
-            // Version 2: int32 K, then each member's TrainingDiagnostics.Write.
-            if (WriteFormat.CurrentVersion >= 2)
+            // Version 3: int32 K, then each member's TrainingDiagnostics.Write.
+            if (WriteFormat.CurrentVersion >= 3)
             {
                 w.Write(Model.Diagnostics.Length);
                 foreach (var d in Model.Diagnostics) d.Write(w);
@@ -179,9 +187,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             for (int i = 0; i < count; i++) covariates[i] = r.ReadString();
             string? lower = ReadOptional(r), upper = ReadOptional(r);
             float level = r.ReadSingle();
-            var model = ForecastModel.Read(r);
-            var state = SeriesState.Read(r, model.Settings.WindowSize, model.Settings.CovariateCount);
-            model.Diagnostics = version >= 2 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
+            var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.Read(r);
+            var state = version == 1 ? ForecastState.ReadVersion1(r, model) : ForecastState.Read(r, model);
+            model.Diagnostics = version >= 3 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
             return new RnnForecastingTransformer(output, input, covariates, lower, upper, level, model, state);
         });
     }
@@ -195,11 +203,11 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         return d;
     }
 
-    // Version 1 kept each member's curves in the training summary; its final network gives the final spectrum.
+    // Versions 1 and 2 kept each member's curves in the training summary; its network gives the final spectrum.
     private static TrainingDiagnostics[] RebuildDiagnostics(ForecastModel model)
-        => model.Summary.Members.Select((m, k) => TrainingDiagnostics.FromCurves(model.Members[Math.Min(k, model.Members.Length - 1)],
-            model.Settings.Training, m.GradientNormBefore, m.GradientNormAfter, m.TrainingLoss.Select(v => (double)v).ToArray(),
-            m.ValidationLoss.Select(v => (double)v).ToArray(), m.BestEpoch, stoppedEarly: false, restoredBestWeights: m.BestEpoch >= 0)).ToArray();
+        => model.Summary.Members.Take(model.Members.Length).Select((m, k) => TrainingDiagnostics.FromCurves(model.Members[k], model.Settings.Training,
+            m.GradientNormBefore, m.GradientNormAfter, m.TrainingLoss.Select(v => (double)v).ToArray(), m.ValidationLoss.Select(v => (double)v).ToArray(),
+            m.BestEpoch, m.StoppedBy == Core.Training.TrainingStop.EarlyStopping, restoredBestWeights: m.BestEpoch >= 0)).ToArray();
 
     private static void WriteOptional(BinaryWriter w, string? s)
     {
@@ -208,64 +216,4 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     }
 
     private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
-}
-
-/// <summary>
-/// The last W values (and covariates) of a series and how many values came before them: what a forecast from
-/// "now" needs. Held by the transformer (the end of its training series) and advanced by the engine.
-/// </summary>
-internal sealed class SeriesState
-{
-    public SeriesState(float[] window, float[] covariates, long count)
-    {
-        Window = window; Covariates = covariates; Count = count;
-    }
-
-    public float[] Window { get; }        // (W) newest last; only the last min(Count, W) are meaningful
-    public float[] Covariates { get; }    // (W·C)
-    public long Count { get; private set; } // values observed so far
-
-    public static SeriesState FromEnd(float[] values, float[] covariates, int W, int C)
-    {
-        int n = values.Length, take = Math.Min(n, W);
-        var window = new float[W];
-        var cov = new float[W * C];
-        values.AsSpan(n - take, take).CopyTo(window.AsSpan(W - take));
-        if (C > 0) covariates.AsSpan((n - take) * C, take * C).CopyTo(cov.AsSpan((W - take) * C));
-        return new SeriesState(window, cov, n);
-    }
-
-    public SeriesState Clone() => new((float[])Window.Clone(), (float[])Covariates.Clone(), Count);
-
-    /// <summary>Appends one observation, dropping the oldest. No allocation.</summary>
-    public void Push(float value, ReadOnlySpan<float> covariates)
-    {
-        int W = Window.Length, C = W == 0 ? 0 : Covariates.Length / W;
-        Array.Copy(Window, 1, Window, 0, W - 1);
-        Window[W - 1] = value;
-        if (C > 0)
-        {
-            Array.Copy(Covariates, C, Covariates, 0, (W - 1) * C);
-            covariates.CopyTo(Covariates.AsSpan((W - 1) * C, C));
-        }
-        Count++;
-    }
-
-    public void Write(BinaryWriter w)
-    {
-        w.Write(Count);
-        foreach (float v in Window) w.Write(v);
-        foreach (float v in Covariates) w.Write(v);
-    }
-
-    public static SeriesState Read(BinaryReader r, int W, int C)
-    {
-        long count = r.ReadInt64();
-        if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
-        var window = new float[W];
-        var cov = new float[W * C];
-        for (int i = 0; i < W; i++) window[i] = r.ReadSingle();
-        for (int i = 0; i < cov.Length; i++) cov[i] = r.ReadSingle();
-        return new SeriesState(window, cov, count);
-    }
 }

@@ -40,9 +40,11 @@ public static class ModelFile
     /// <exception cref="DirectoryNotFoundException">The destination directory does not exist.</exception>
     /// <remarks>
     /// The rename is atomic on the same file system (POSIX <c>rename</c>, Windows <c>MoveFileEx</c> with
-    /// replace), which is why the temporary file lives next to the destination. The temporary file is removed
-    /// when saving fails; only a process killed mid-save can leave one behind, named
-    /// <c>.{file name}.{random}.tmp</c>.
+    /// replace), which is why the temporary file lives next to the destination, named
+    /// <c>.{file name}.mlnetrnn-{process id}-{random}.tmp</c>. It is removed when saving fails; only a process killed
+    /// mid-save can leave one behind, and the next save to the same path removes such leftovers: files with exactly
+    /// that name pattern for this destination, that no live save holds open, whose process is gone. Nothing else in
+    /// the directory is touched.
     /// </remarks>
     public static void SaveAtomically(this ModelOperationsCatalog catalog, ITransformer? model, DataViewSchema? inputSchema, string filePath)
     {

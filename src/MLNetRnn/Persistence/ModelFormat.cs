@@ -61,7 +61,10 @@ internal sealed class ModelFormat
     /// <param name="currentVersion">The version this build writes.</param>
     /// <param name="readableByVersion">The oldest reader version that can read what this build writes.</param>
     /// <param name="oldestReadableVersion">The oldest written version this build can still read.</param>
-    public ModelFormat(string modelSignature, string loaderSignature, int currentVersion, int readableByVersion, int oldestReadableVersion)
+    /// <param name="loaderAssemblyName">Simple name of the assembly that declares the component's loader; null = MLNetRnn.
+    /// Only a component outside the library (the tests' persistence probe) names another.</param>
+    public ModelFormat(string modelSignature, string loaderSignature, int currentVersion, int readableByVersion, int oldestReadableVersion,
+        string? loaderAssemblyName = null)
     {
         if (modelSignature is null || modelSignature.Length != 8 || modelSignature.Any(c => c > 0x7F))
             throw new ArgumentException("The model signature must be eight ASCII characters.", nameof(modelSignature));
@@ -76,6 +79,7 @@ internal sealed class ModelFormat
 
         _modelSignature = modelSignature;
         LoaderSignature = loaderSignature;
+        LoaderAssemblyName = loaderAssemblyName ?? LibraryAssemblyName;
         CurrentVersion = currentVersion;
         ReadableByVersion = readableByVersion;
         OldestReadableVersion = oldestReadableVersion;
@@ -98,10 +102,11 @@ internal sealed class ModelFormat
     /// produce models "from the future" or "from the past" without keeping binary fixtures.
     /// </summary>
     internal ModelFormat AsWrittenBy(int version, int readableByVersion)
-        => new(_modelSignature, LoaderSignature, version, readableByVersion, Math.Min(OldestReadableVersion, version));
+        => new(_modelSignature, LoaderSignature, version, readableByVersion, Math.Min(OldestReadableVersion, version), LoaderAssemblyName);
 
     /// <summary>
-    /// The assembly name recorded in every model we write. ML.NET calls <c>Assembly.Load</c> on it before it
+    /// The assembly name recorded in every model this component writes: MLNetRnn's, unless the constructor was
+    /// given another (the tests' probe lives in its own assembly). ML.NET calls <c>Assembly.Load</c> on it before it
     /// looks the loader signature up, which is what makes <c>Model.Load</c> work in a fresh process without
     /// <c>ComponentCatalog.RegisterAssembly</c>.
     /// </summary>
@@ -112,7 +117,9 @@ internal sealed class ModelFormat
     /// load the same model: the outcome depends on the host's assembly binding. With the simple name the
     /// deployed MLNetRnn is used, and the format versions below alone decide whether it can read the model.
     /// </remarks>
-    internal static string LoaderAssemblyName { get; } = typeof(ModelFormat).Assembly.GetName().Name!;
+    internal string LoaderAssemblyName { get; }
+
+    private static readonly string LibraryAssemblyName = typeof(ModelFormat).Assembly.GetName().Name!;
 
     /// <summary>ML.NET's view of this format, naming our assembly so that ML.NET can find the loader.</summary>
     public VersionInfo GetVersionInfo() => new(
@@ -164,11 +171,19 @@ internal sealed class ModelFormat
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(readBody);
 
-        // ML.NET's own check (ModelHeader.CheckVersionInfo) would throw a generic decode error for a
-        // newer model; look at the same header fields first to say what is wrong and what to do.
-        if (ctx.Header.ModelVerWritten >> 16 == MLNetVersionBase >> 16 && ctx.Header.ModelVerReadable >> 16 == MLNetVersionBase >> 16)
-            CheckVersions((int)(ctx.Header.ModelVerWritten & 0xFFFF), (int)(ctx.Header.ModelVerReadable & 0xFFFF));
-        ctx.CheckAtModel(GetVersionInfo());
+        // Versions are recorded twice: in ML.NET's header (which ML.NET's own check reads, and reports a newer model
+        // with a generic decode error) and at the start of our payload. A genuine model from another version has the
+        // same numbers in both; a damaged header does not. So the header is checked for consistency, then against
+        // the payload, and only then are the versions compared with what this build reads.
+        var header = ctx.Header;
+        if (header.ModelSignature != GetVersionInfo().ModelSignature)
+            throw Corrupt("ML.NET's model header names another model signature");
+        if (header.ModelVerWritten >> 16 != MLNetVersionBase >> 16 || header.ModelVerReadable >> 16 != MLNetVersionBase >> 16)
+            throw Corrupt($"ML.NET's model header holds versions 0x{header.ModelVerWritten:x8} and 0x{header.ModelVerReadable:x8}, which MLNetRnn never writes");
+        int headerVersion = (int)(header.ModelVerWritten & 0xFFFF), headerReadableBy = (int)(header.ModelVerReadable & 0xFFFF);
+        if (headerReadableBy < 1 || headerReadableBy > headerVersion)
+            throw Corrupt($"ML.NET's model header has inconsistent versions: written {headerVersion}, readable by {headerReadableBy}");
+        ctx.CheckAtModel();
 
         var reader = ctx.Reader;
         try
@@ -178,14 +193,18 @@ internal sealed class ModelFormat
             if (!magic.SequenceEqual(Magic))
                 throw Corrupt("the payload does not start with the MLNetRnn magic bytes");
 
+            // Magic, version and readable-by version open every payload of every version: this layout never changes.
             int version = reader.ReadInt32();
             int readableBy = reader.ReadInt32();
+            if (readableBy < 1 || readableBy > version)
+                throw Corrupt($"the payload header has inconsistent versions {version} and {readableBy}");
+            if (version != headerVersion || readableBy != headerReadableBy)
+                throw Corrupt($"ML.NET's model header records format version {headerVersion} (readable by {headerReadableBy}), " +
+                    $"the payload {version} (readable by {readableBy})");
+            CheckVersions(version, readableBy);
             string component = reader.ReadString();
             if (component != LoaderSignature)
                 throw Corrupt($"the payload belongs to component '{component}'");
-            if (readableBy < 1 || readableBy > version)
-                throw Corrupt($"the payload header has inconsistent versions {version} and {readableBy}");
-            CheckVersions(version, readableBy);
 
             long length = reader.ReadInt64();
             if (length < 0 || length > MaxBodyLength)

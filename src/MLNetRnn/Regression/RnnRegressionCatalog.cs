@@ -10,7 +10,8 @@ public static class RnnRegressionCatalog
     /// <summary>
     /// Creates a <see cref="RnnRegressionEstimator"/>: a recurrent network (a GRU by default) that reads each row's
     /// feature vector as a sequence of steps, oldest first, and predicts the label into a <see cref="float"/>
-    /// <c>Score</c> column. Scaling, validation split, early stopping and gradient clipping are on by default.
+    /// <c>Score</c> column, as ML.NET's regression trainers do. Scaling, validation split, early stopping and gradient
+    /// clipping are on by default.
     /// </summary>
     /// <param name="catalog">The regression trainers, <c>mlContext.Regression.Trainers</c>.</param>
     /// <param name="labelColumnName">Name of the label column, <see cref="float"/>. Default: "Label".</param>
@@ -21,7 +22,8 @@ public static class RnnRegressionCatalog
     /// <param name="hiddenSize">Hidden units of the recurrent layer, at least 1. Default: 32.</param>
     /// <param name="epochs">Maximum passes over the training rows, at least 1 (early stopping usually ends sooner). Default: 200.</param>
     /// <param name="learningRate">Adam's learning rate, positive. Default: 3e-3.</param>
-    /// <param name="seed">Seed of initialisation and shuffling: the same seed gives the same model. Default: 0.</param>
+    /// <param name="seed">Seed of initialisation and shuffling: the same seed gives the same model. Default: null, the
+    /// <c>MLContext</c>'s random source decides (see <see cref="RnnRegressionOptions.Seed"/>).</param>
     /// <returns>The estimator; its other options (<see cref="RnnRegressionOptions"/>) keep their defaults.</returns>
     /// <exception cref="ArgumentException">An argument is out of range (the message names it).</exception>
     /// <example><format type="text/markdown"><![CDATA[
@@ -35,7 +37,7 @@ public static class RnnRegressionCatalog
         int hiddenSize = RnnRegressionOptions.Defaults.HiddenSize,
         int epochs = RnnRegressionOptions.Defaults.Epochs,
         float learningRate = RnnRegressionOptions.Defaults.LearningRate,
-        int seed = RnnRegressionOptions.Defaults.Seed)
+        int? seed = null)
         => Rnn(catalog, new RnnRegressionOptions
         {
             LabelColumnName = labelColumnName,

@@ -1,45 +1,59 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using Microsoft.ML.Trainers;
 using MLNetRnn.Core.Training;
 using MLNetRnn.Regression;
+using MLNetRnn.Training;
 
 namespace MLNetRnn;
 
 /// <summary>
 /// Trains a recurrent network for regression (window mode): each row's feature vector, lags or other features
 /// produced by ordinary ML.NET featurizers, is read as a sequence of steps, and the network predicts the row's
-/// label. The output is a <see cref="float"/> score column, so <c>mlContext.Regression.Evaluate</c> and
-/// <c>mlContext.Regression.CrossValidate</c> work on it unchanged.
+/// label. It is an ML.NET regression trainer like <c>Sdca</c> or <c>FastTree</c>: it produces a
+/// <see cref="RegressionPredictionTransformer{TModel}"/> of <see cref="RnnRegressionModelParameters"/> whose
+/// <c>Score</c> column <c>Regression.Evaluate</c>, <c>Regression.CrossValidate</c> and
+/// <c>Regression.PermutationFeatureImportance</c> read unchanged.
 /// </summary>
 /// <remarks>
 /// <para><b>Estimator characteristics</b></para>
 /// <list type="table">
-/// <item><term>Does this estimator need to look at the data to train its parameters?</term><description>Yes</description></item>
+/// <item><term>Machine learning task</term><description>Regression</description></item>
+/// <item><term>Is normalization required?</term><description>No: the trainer scales its inputs itself, and the local
+/// scalings refuse a normalised feature column</description></item>
+/// <item><term>Is caching required?</term><description>No: Fit reads the rows once</description></item>
 /// <item><term>Input column data type</term><description>Features: known-size vector of <see cref="float"/>, size a
 /// multiple of <see cref="RnnRegressionOptions.FeaturesPerStep"/>; label: <see cref="float"/></description></item>
-/// <item><term>Output column data type</term><description><see cref="float"/> (the score, in label units)</description></item>
-/// <item><term>Exportable to ONNX</term><description>No</description></item>
+/// <item><term>Output column data type</term><description><c>Score</c>, <see cref="float"/> (in label units)</description></item>
+/// <item><term>Exportable to ONNX</term><description>Yes, except with layer normalisation (docs/design/onnx.md)</description></item>
 /// </list>
 /// <para>
 /// The vector of W·F features is read as W steps of F features, step-major and oldest first; the network's head
 /// at the last step gives the prediction. Scaling is part of the model (<see cref="RnnRegressionScaling"/>): by
-/// default feature 0 and the label are taken relative to the row's last value, so a trending series is
-/// predicted beyond its training range. Training needs no tuning to start with: the last
-/// <see cref="RnnRegressionOptions.ValidationFraction"/> of the rows (they are read in time order) are held out,
-/// training stops early when their loss stops improving and keeps the best epoch's weights, and the gradient is
-/// clipped by its global norm (Pascanu, Mikolov &amp; Bengio 2013).
+/// default feature <see cref="RnnRegressionOptions.TargetFeatureIndex"/> (0) and the label are taken relative to the
+/// row's last value, so a trending series is predicted beyond its training range. Training needs no tuning to start
+/// with: the last <see cref="RnnRegressionOptions.ValidationFraction"/> of the rows (they are read in time order) are
+/// held out, training stops early when their loss stops improving and keeps the best epoch's weights, and the
+/// gradient is clipped by its global norm (Pascanu, Mikolov &amp; Bengio 2013).
 /// </para>
 /// <para>
-/// Create it with <see cref="RnnRegressionCatalog.Rnn(RegressionCatalog.RegressionTrainers, string, string, int, Core.Cells.RecurrentCellKind, int, int, float, int)"/>
+/// Training reports to the <c>MLContext</c>'s <c>Log</c> like ML.NET's trainers: what is trained and with which seed
+/// (Info), one line per epoch with the losses and how close early stopping is (Trace), how it ended and which weights
+/// the model keeps (Info).
+/// </para>
+/// <para>
+/// Create it with <see cref="RnnRegressionCatalog.Rnn(RegressionCatalog.RegressionTrainers, string, string, int, Core.Cells.RecurrentCellKind, int, int, float, int?)"/>
 /// or <see cref="RnnRegressionCatalog.Rnn(RegressionCatalog.RegressionTrainers, RnnRegressionOptions)"/>.
 /// </para>
 /// </remarks>
-public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer>
+public sealed class RnnRegressionEstimator : ITrainerEstimator<RegressionPredictionTransformer<RnnRegressionModelParameters>, RnnRegressionModelParameters>
 {
     private readonly IHost _host;
     private readonly RnnRegressionOptions _options;
+    private readonly int _seed;
 
     internal RnnRegressionEstimator(IHostEnvironment env, RnnRegressionOptions options)
     {
@@ -48,12 +62,19 @@ public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer
         _host = env.Register(nameof(RnnRegressionEstimator));
         _options = options.Clone();
         _options.Validate();
+        // As ML.NET's trainers do (PcaTrainer, LightGbm): without a seed of our own, the context's random source
+        // decides, so MLContext(seed: s) reproduces the pipeline and MLContext() does not.
+        _seed = _options.Seed ?? _host.Rand.Next();
     }
 
     /// <summary>A copy of the options this estimator trains with.</summary>
     public RnnRegressionOptions Options => _options.Clone();
 
-    /// <summary>Progress after each epoch during <see cref="Fit"/>, if set.</summary>
+    /// <summary>What ML.NET's tooling needs to know about this trainer: it needs no normalisation (it scales its
+    /// inputs itself) and no caching (Fit reads the rows once).</summary>
+    public TrainerInfo Info { get; } = new(normalization: false, calibration: false, caching: false, supportValid: false);
+
+    /// <summary>Progress after each epoch during <see cref="Fit"/>, if set (besides the <c>MLContext</c>'s log).</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>Cancels <see cref="Fit"/> when signalled.</summary>
@@ -64,14 +85,16 @@ public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type or size, or
     /// TruncationLength exceeds the steps per row (the message names the column or option).</exception>
     /// <exception cref="InvalidOperationException">The data view is empty, a feature or label is NaN or infinite,
-    /// or there are too few rows for the validation split (the message names the column or option).</exception>
+    /// there are too few rows for the validation split, or the feature column was normalised upstream while the scaling
+    /// needs it in label units (the message names the column or option).</exception>
     /// <exception cref="TrainingDivergedException">The loss stayed non-finite for several steps in a row.</exception>
-    public RnnRegressionTransformer Fit(IDataView input)
+    public RegressionPredictionTransformer<RnnRegressionModelParameters> Fit(IDataView input)
     {
         _host.CheckValue(input, nameof(input));
         var o = _options;
-        var featureColumn = RnnRegressionColumns.FindFeatures(input.Schema, o.FeatureColumnName, o.FeaturesPerStep, expectedSteps: null);
+        var featureColumn = RnnRegressionColumns.FindFeatures(input.Schema, o.FeatureColumnName, o.FeaturesPerStep);
         var labelColumn = RnnRegressionColumns.FindLabel(input.Schema, o.LabelColumnName);
+        RnnRegressionColumns.CheckNotNormalized(featureColumn.IsNormalized(), o);
         int F = o.FeaturesPerStep, W = ((VectorDataViewType)featureColumn.Type).Size / F;
         if (o.TruncationLength > W)
             throw new ArgumentOutOfRangeException(nameof(o.TruncationLength), o.TruncationLength,
@@ -80,16 +103,30 @@ public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer
         var (features, labels, N) = RnnRegressionColumns.ReadAll(input, featureColumn, labelColumn, W * F);
         if (N == 0)
             throw new InvalidOperationException($"The training data view is empty: feature column '{o.FeatureColumnName}' and label column '{o.LabelColumnName}' have no rows.");
-        WindowRegressionModel.ValidationRows(o.ValidationFraction, N);   // throws, naming the option, before training
+        int V = WindowRegressionModel.ValidationRows(o.ValidationFraction, N);   // throws, naming the option, before training
         if (o.Scaling == RnnRegressionScaling.LogRatio)
-            RnnRegressionColumns.CheckPositive(features, labels, N, W, F, featureColumn.Name, labelColumn.Name);
+            RnnRegressionColumns.CheckPositive(features, labels, N, W, F, o.TargetFeatureIndex, featureColumn.Name, labelColumn.Name);
 
-        var (model, summary, diagnostics) = WindowRegressionModel.Train(o, features, labels, N, W, Progress, CancellationToken);
-        return new RnnRegressionTransformer(_host, o.FeatureColumnName, o.ScoreColumnName, model, summary, diagnostics);
+        using var ch = _host.Start("Training");
+        TrainingLog.Start(ch, o, _seed, N - V, V, W);
+        var clock = Stopwatch.StartNew();
+        var progress = new ChannelProgress(ch, Progress);
+        var (model, summary, diagnostics) = WindowRegressionModel.Train(o, _seed, features, labels, N, W, progress, CancellationToken);
+        TrainingLog.Done(ch, summary, clock.Elapsed);
+        return MakeTransformer(_host, new RnnRegressionModelParameters(model, summary, diagnostics), input.Schema, o.FeatureColumnName);
     }
 
-    /// <summary>The schema after transformation: the input's columns plus the score column.</summary>
+    /// <summary>ML.NET's regression transformer over <paramref name="model"/>: the regression scorer, with its score
+    /// annotations, reading <paramref name="featureColumnName"/> of <paramref name="trainSchema"/>.</summary>
+    internal static RegressionPredictionTransformer<RnnRegressionModelParameters> MakeTransformer(IHostEnvironment env,
+        RnnRegressionModelParameters model, DataViewSchema trainSchema, string featureColumnName)
+        => new(env, model, trainSchema, featureColumnName);
+
+    /// <summary>The schema after transformation: the input's columns plus <c>Score</c>, a <see cref="float"/> with
+    /// ML.NET's regression score annotations.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The feature or label column is missing or has the wrong type.</exception>
+    /// <exception cref="InvalidOperationException">The feature column was normalised upstream while the scaling needs
+    /// it in label units.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         _host.CheckValue(inputSchema, nameof(inputSchema));
@@ -102,9 +139,11 @@ public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer
             throw RnnRegressionColumns.Missing("label", o.LabelColumnName, nameof(o.LabelColumnName), inputSchema.Select(c => c.Name));
         if (label.Kind != SchemaShape.Column.VectorKind.Scalar || label.ItemType != NumberDataViewType.Single)
             throw RnnRegressionColumns.Mismatch("label", o.LabelColumnName, "Single", Describe(label));
+        RnnRegressionColumns.CheckNotNormalized(features.IsNormalized(), o);
 
         var result = inputSchema.ToDictionary(c => c.Name);
-        result[o.ScoreColumnName] = new SchemaShape.Column(o.ScoreColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Single, false);
+        result[DefaultColumnNames.Score] = new SchemaShape.Column(DefaultColumnNames.Score, SchemaShape.Column.VectorKind.Scalar,
+            NumberDataViewType.Single, false, new SchemaShape(AnnotationUtils.GetTrainerOutputAnnotation()));
         return new SchemaShape(result.Values);
     }
 
@@ -120,25 +159,17 @@ public sealed class RnnRegressionEstimator : IEstimator<RnnRegressionTransformer
 /// name the column, what was expected and what was found.</summary>
 internal static class RnnRegressionColumns
 {
-    /// <summary>The feature column: a known-size vector of Single whose size is a positive multiple of F (and W·F
-    /// when <paramref name="expectedSteps"/> is given, as it is for a trained model).</summary>
-    public static DataViewSchema.Column FindFeatures(DataViewSchema schema, string name, int featuresPerStep, int? expectedSteps)
+    /// <summary>The feature column: a known-size vector of Single whose size is a positive multiple of F.</summary>
+    public static DataViewSchema.Column FindFeatures(DataViewSchema schema, string name, int featuresPerStep)
     {
         var column = schema.GetColumnOrNull(name)
             ?? throw Missing("feature", name, nameof(RnnRegressionOptions.FeatureColumnName), schema.Where(c => !c.IsHidden).Select(c => c.Name));
         if (column.Type is not VectorDataViewType { ItemType: var item } vector || item != NumberDataViewType.Single || !vector.IsKnownSize)
             throw Mismatch("feature", name, FeatureExpectation(featuresPerStep), column.Type.ToString()!);
-        int F = featuresPerStep;
-        if (expectedSteps is int W)
-        {
-            if (vector.Size != W * F)
-                throw Mismatch("feature", name,
-                    $"a vector of {W * F} Single (WindowSize {W} × FeaturesPerStep {F}), the size the model was trained on", column.Type.ToString()!);
-        }
-        else if (vector.Size % F != 0)
+        if (vector.Size % featuresPerStep != 0)
         {
             throw new ArgumentOutOfRangeException("inputSchema",
-                $"Schema mismatch for feature column '{name}': its size {vector.Size} is not a multiple of FeaturesPerStep ({F}); " +
+                $"Schema mismatch for feature column '{name}': its size {vector.Size} is not a multiple of FeaturesPerStep ({featuresPerStep}); " +
                 "the vector is read as steps of FeaturesPerStep features each.");
         }
         return column;
@@ -205,19 +236,35 @@ internal static class RnnRegressionColumns
         return (features, labels, n);
     }
 
-    /// <summary>LogRatio scaling takes logarithms of feature 0 and of the label: both must be positive.</summary>
+    /// <summary>The local scalings read feature k in label units: a normaliser upstream (NormalizeMinMax and the
+    /// others set ML.NET's IsNormalized annotation) has rescaled it, each slot by its own factor, so its level no
+    /// longer matches the label's. Training would go on and be several times worse with no warning; refuse instead.</summary>
+    /// <exception cref="InvalidOperationException">The feature column is normalised and the scaling is local (names the
+    /// column, the options and the two ways out).</exception>
+    public static void CheckNotNormalized(bool isNormalized, RnnRegressionOptions o)
+    {
+        if (!isNormalized || o.Scaling == RnnRegressionScaling.Global) return;
+        throw new InvalidOperationException(
+            $"Feature column '{o.FeatureColumnName}' is normalised (it carries ML.NET's IsNormalized annotation, set by " +
+            $"Transforms.NormalizeMinMax and the other Normalize* transforms), but Scaling {o.Scaling} reads feature " +
+            $"{o.TargetFeatureIndex} of each step (TargetFeatureIndex) as the raw series the label continues, in label units. " +
+            "Remove the normaliser before Rnn: the trainer scales its inputs itself and saves that scaling with the model. " +
+            "Or set Scaling to Global, which z-scores every feature and the label separately and assumes no units.");
+    }
+
+    /// <summary>LogRatio scaling takes logarithms of feature k and of the label: both must be positive.</summary>
     /// <exception cref="InvalidOperationException">A value is not positive (names the option, column, row and element).</exception>
-    public static void CheckPositive(float[] features, float[] labels, int N, int W, int F, string featureColumnName, string labelColumnName)
+    public static void CheckPositive(float[] features, float[] labels, int N, int W, int F, int k, string featureColumnName, string labelColumnName)
     {
         for (int n = 0; n < N; n++)
         {
             for (int t = 0; t < W; t++)
             {
-                float x = features[(n * W + t) * F];
+                float x = features[(n * W + t) * F + k];
                 if (!(x > 0f))
                     throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture,
-                        "Scaling LogRatio needs positive values, but feature column '{0}' has {1} at row {2}, element {3} (feature 0 of step {4}). " +
-                        "Use Scaling LastValue for series that reach zero or below.", featureColumnName, x, n, t * F, t));
+                        "Scaling LogRatio needs positive values, but feature column '{0}' has {1} at row {2}, element {3} (feature {4} of step {5}, TargetFeatureIndex). " +
+                        "Use Scaling LastValue for series that reach zero or below.", featureColumnName, x, n, t * F + k, k, t));
             }
             if (!(labels[n] > 0f))
                 throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture,

@@ -7,15 +7,18 @@ namespace MLNetRnn;
 /// reach the network, and scales the network's output back to label units.</summary>
 /// <remarks>
 /// <para>
-/// The first feature of each step (feature 0) is taken to be the series the label continues: a row of lags
-/// x_{t−W+1} … x_t with label x_{t+1}, say. The local modes express that feature and the label relative to the
-/// row's own level, so the network learns shapes and changes, which carry over to levels it never saw. A global
+/// One feature of each step, <see cref="RnnRegressionOptions.TargetFeatureIndex"/> = k (feature 0 unless set), is
+/// the raw series the label continues, in label units: a row of lags x_{t−W+1} … x_t with label x_{t+1}, say. The
+/// local modes express that feature and the label relative to the row's own level, so the network learns shapes
+/// and changes, which carry over to levels it never saw. Because they subtract (or divide by) the level in label
+/// units, that feature must not be normalised upstream: the estimator refuses a feature column that carries
+/// ML.NET's <c>IsNormalized</c> annotation unless the scaling is <see cref="Global"/>. A global
 /// z-score from the training rows fails on a trending series: later rows lie outside the training range, the
 /// network sees inputs it was never trained on and must produce targets beyond anything it produced
 /// (RnnRegressionScalingTests measures both).
 /// </para>
 /// <para>
-/// In every mode the other features of a step (1 … F−1: calendar terms, covariates) are z-scored per feature
+/// In every mode the other features of a step (all but k: calendar terms, covariates) are z-scored per feature
 /// with the mean and standard deviation of the training rows. All parameters are fitted in
 /// <see cref="RnnRegressionEstimator.Fit"/>, on the rows before the validation split, and saved with the model:
 /// raw units go in and raw units come out.
@@ -23,23 +26,24 @@ namespace MLNetRnn;
 /// </remarks>
 public enum RnnRegressionScaling
 {
-    /// <summary>Level ℓ = feature 0 at the last step; x̃ = (x − ℓ)/s, ỹ = (y − ℓ)/s, ŷ = ℓ + s·out, with
+    /// <summary>Level ℓ = feature k at the last step; x̃ = (x − ℓ)/s, ỹ = (y − ℓ)/s, ŷ = ℓ + s·out, with
     /// s = √mean((y − ℓ)²) over the training rows. The default: for one-step-ahead rows the label is closest to the
     /// last value, and its error beside the window mean is measured in docs/design/window-regression.md.</summary>
     LastValue,
 
-    /// <summary>Level ℓ = mean of feature 0 over the row's steps; otherwise as <see cref="LastValue"/>.
+    /// <summary>Level ℓ = mean of feature k over the row's steps; otherwise as <see cref="LastValue"/>.
     /// Smoother than the last value when single observations are noisy.</summary>
     WindowMean,
 
-    /// <summary>Level ℓ = feature 0 at the last step, as <see cref="LastValue"/>, but in ratios:
+    /// <summary>Level ℓ = feature k at the last step, as <see cref="LastValue"/>, but in ratios:
     /// x̃ = ln(x/ℓ)/s, ỹ = ln(y/ℓ)/s, ŷ = ℓ·exp(s·out), with s = √mean(ln(y/ℓ)²) over the training rows. For positive
     /// series whose changes grow with their level (multiplicative trend or season, such as airline passengers);
-    /// feature 0 and the label must be positive in training, and a row whose feature 0 is not positive scores NaN.</summary>
+    /// feature k and the label must be positive in training, and a row whose feature k is not positive scores NaN.</summary>
     LogRatio,
 
     /// <summary>z-score of every feature and of the label with the training rows' mean and standard deviation,
-    /// the same for every row. For features that are not lags of the label; fails on trending series.</summary>
+    /// the same for every row. For features that are not lags of the label, or were normalised upstream; fails on
+    /// trending series.</summary>
     Global,
 }
 
@@ -63,11 +67,11 @@ public sealed class RnnRegressionOptions
         /// <summary>Name of the feature column.</summary>
         public const string FeatureColumnName = "Features";
 
-        /// <summary>Name of the score column.</summary>
-        public const string ScoreColumnName = "Score";
-
         /// <summary>Features per step.</summary>
         public const int FeaturesPerStep = 1;
+
+        /// <summary>The feature of each step that holds the raw series the label continues.</summary>
+        public const int TargetFeatureIndex = 0;
 
         /// <summary>Cell of every layer.</summary>
         public const RecurrentCellKind Cell = RecurrentCellKind.Gru;
@@ -95,9 +99,6 @@ public sealed class RnnRegressionOptions
 
         /// <summary>How features and label are scaled.</summary>
         public const RnnRegressionScaling Scaling = RnnRegressionScaling.LastValue;
-
-        /// <summary>Seed of initialisation and shuffling.</summary>
-        public const int Seed = 0;
     }
 
     /// <summary>Name of the label column: <see cref="float"/>, finite. Default: "Label".</summary>
@@ -107,13 +108,17 @@ public sealed class RnnRegressionOptions
     /// <see cref="FeaturesPerStep"/>, finite when training. Default: "Features".</summary>
     public string FeatureColumnName { get; set; } = Defaults.FeatureColumnName;
 
-    /// <summary>Name of the output column: the prediction, <see cref="float"/>, in label units. Default: "Score",
-    /// the column <c>mlContext.Regression.Evaluate</c> reads.</summary>
-    public string ScoreColumnName { get; set; } = Defaults.ScoreColumnName;
-
     /// <summary>Features per step F, at least 1: the feature vector of length W·F is read as W steps of F features
     /// (step-major, oldest step first). Default: 1 (a vector of lags).</summary>
     public int FeaturesPerStep { get; set; } = Defaults.FeaturesPerStep;
+
+    /// <summary>Which feature of each step, k in [0, <see cref="FeaturesPerStep"/>), holds the raw series the label
+    /// continues, in label units: the local scalings (<see cref="RnnRegressionScaling.LastValue"/>,
+    /// <see cref="RnnRegressionScaling.WindowMean"/>, <see cref="RnnRegressionScaling.LogRatio"/>) take each row's
+    /// level from it and scale it together with the label; the other features are z-scored. Ignored by
+    /// <see cref="RnnRegressionScaling.Global"/>. Default: 0, the first feature of each step (for a vector of lags,
+    /// the lags themselves).</summary>
+    public int TargetFeatureIndex { get; set; } = Defaults.TargetFeatureIndex;
 
     /// <summary>Cell of every layer. Default: <see cref="RecurrentCellKind.Gru"/>.</summary>
     public RecurrentCellKind Cell { get; set; } = Defaults.Cell;
@@ -161,18 +166,22 @@ public sealed class RnnRegressionOptions
     public int? EarlyStoppingPatience { get; set; } = Defaults.EarlyStoppingPatience;
 
     /// <summary>How features and label are scaled; the parameters are learned in Fit and saved with the model.
-    /// Default: <see cref="RnnRegressionScaling.LastValue"/>.</summary>
+    /// The local modes need <see cref="TargetFeatureIndex"/> in label units, so they refuse a feature column
+    /// normalised upstream (ML.NET's <c>IsNormalized</c> annotation). Default: <see cref="RnnRegressionScaling.LastValue"/>.</summary>
     public RnnRegressionScaling Scaling { get; set; } = Defaults.Scaling;
 
-    /// <summary>Seed of the weight initialisation and of the shuffling of rows into mini-batches. The same seed,
-    /// options and data give a bit-identical model on the same machine, whatever the <c>MLContext</c>'s seed.
-    /// Default: 0.</summary>
-    public int Seed { get; set; } = Defaults.Seed;
+    /// <summary>Seed of the weight initialisation and of the shuffling of rows into mini-batches; the same seed,
+    /// options and data give a bit-identical model on the same machine. <see langword="null"/>: drawn from the
+    /// <c>MLContext</c>'s random source when the estimator is created, as ML.NET's trainers do, so
+    /// <c>new MLContext(seed: 1)</c> makes the whole pipeline reproducible and <c>new MLContext()</c> varies from run
+    /// to run. The seed used is in <see cref="RnnRegressionTrainingSummary.Seed"/>. Default: null.</summary>
+    public int? Seed { get; set; }
 
-    /// <summary>A copy, so that later changes to this instance do not affect an estimator.</summary>
+    /// <summary>A deep copy, so that later changes to this instance (or to its arrays) do not affect an estimator.</summary>
     internal RnnRegressionOptions Clone()
     {
         var copy = (RnnRegressionOptions)MemberwiseClone();
+        // Every reference-typed member must be copied here; RnnRegressionOptionsAreCopiedDeeply checks by reflection.
         copy.HiddenSizes = HiddenSizes?.ToArray()!;
         return copy;
     }
@@ -185,9 +194,10 @@ public sealed class RnnRegressionOptions
     {
         CheckName(LabelColumnName, nameof(LabelColumnName));
         CheckName(FeatureColumnName, nameof(FeatureColumnName));
-        CheckName(ScoreColumnName, nameof(ScoreColumnName));
         if (FeaturesPerStep < 1)
             throw OutOfRange(nameof(FeaturesPerStep), FeaturesPerStep, "at least 1");
+        if (TargetFeatureIndex < 0 || TargetFeatureIndex >= FeaturesPerStep)
+            throw OutOfRange(nameof(TargetFeatureIndex), TargetFeatureIndex, $"in [0, FeaturesPerStep) = [0, {FeaturesPerStep})");
         if (!Enum.IsDefined(Cell))
             throw OutOfRange(nameof(Cell), Cell, "Elman, Lstm or Gru");
         if (HiddenSizes is null || HiddenSizes.Length == 0)

@@ -1,11 +1,12 @@
 using System.Collections.ObjectModel;
+using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
 using MLNetRnn.Regression;
 
 namespace MLNetRnn;
 
 /// <summary>
-/// How an <see cref="RnnRegressionTransformer"/> was trained: the split, the scaling, the loss per epoch, and the
+/// How an <see cref="RnnRegressionModelParameters"/> was trained: the split, the scaling, the loss per epoch, and the
 /// gradient-norm curve the clipping threshold is chosen from (Pascanu, Mikolov &amp; Bengio 2013). Saved with the
 /// model, so a loaded model still reports it.
 /// </summary>
@@ -15,9 +16,10 @@ public sealed class RnnRegressionTrainingSummary
 {
     internal RnnRegressionTrainingSummary(RnnRegressionScaling scaling, float targetScale, int trainingRows, int validationRows,
         int bestEpoch, double bestValidationLoss, bool stoppedEarly, bool restoredBestWeights, int skippedSteps,
-        double[] trainingLoss, double[] validationLoss, float[] gradientNormBefore, float[] gradientNormAfter)
+        double[] trainingLoss, double[] validationLoss, float[] gradientNormBefore, float[] gradientNormAfter, int? seed)
     {
         Scaling = scaling;
+        Seed = seed;
         TargetScale = targetScale;
         TrainingRows = trainingRows;
         ValidationRows = validationRows;
@@ -37,6 +39,11 @@ public sealed class RnnRegressionTrainingSummary
 
     /// <summary>One network unit of the label, in label units (s of <see cref="RnnRegressionScaling"/>).</summary>
     public float TargetScale { get; }
+
+    /// <summary>The seed of the initialisation and shuffling: <see cref="RnnRegressionOptions.Seed"/> when it was set,
+    /// otherwise the one drawn from the <c>MLContext</c>'s random source. With the same options and data it gives the
+    /// same model. <see langword="null"/> for models saved before format version 2, which did not record it.</summary>
+    public int? Seed { get; }
 
     /// <summary>Rows trained on: the first rows of the training data.</summary>
     public int TrainingRows { get; }
@@ -78,20 +85,23 @@ public sealed class RnnRegressionTrainingSummary
     /// <summary>Steps whose gradient the clipping shortened.</summary>
     public int ClippedSteps => GradientNormBefore.Zip(GradientNormAfter).Count(p => p.First != p.Second);
 
-    internal static RnnRegressionTrainingSummary From(TrainingReport report, WindowScaling scaling, int trainingRows, int validationRows)
+    internal static RnnRegressionTrainingSummary From(TrainingReport report, WindowScaling scaling, int trainingRows, int validationRows, int seed)
         => new(scaling.Kind, scaling.TargetScale, trainingRows, validationRows,
             report.BestEpoch, report.BestValidationLoss, report.StoppedEarly, report.RestoredBestWeights, report.SkippedSteps,
             report.Epochs.Select(e => e.TrainingLoss).ToArray(), report.Epochs.Select(e => e.ValidationLoss).ToArray(),
-            report.GradientNorms.Before.ToArray(), report.GradientNorms.After.ToArray());
+            report.GradientNorms.Before.ToArray(), report.GradientNorms.After.ToArray(), seed);
 
-    // *** Binary format, version 1 ***
-    // int32 scaling, float target scale, int32 training rows, int32 validation rows, int32 best epoch,
+    // *** Binary format, version 2 ***
+    // string scaling, float target scale, int32 training rows, int32 validation rows, int32 best epoch,
     // double best validation loss, bool stopped early, bool restored best weights, int32 skipped steps,
     // int32 E, double[E] training loss, double[E] validation loss,
-    // int32 S, float[S] gradient norm before clipping, float[S] after
+    // int32 S, float[S] gradient norm before clipping, float[S] after,
+    // bool has seed (+ int32 seed)
+    // *** Binary format, version 1 ***
+    // As version 2, but the scaling as int32 and no seed.
     internal void Write(BinaryWriter w)
     {
-        w.Write((int)Scaling);
+        Persisted.WriteEnum(w, Scaling);
         w.Write(TargetScale);
         w.Write(TrainingRows);
         w.Write(ValidationRows);
@@ -106,11 +116,13 @@ public sealed class RnnRegressionTrainingSummary
         w.Write(GradientNormBefore.Count);
         foreach (float v in GradientNormBefore) w.Write(v);
         foreach (float v in GradientNormAfter) w.Write(v);
+        w.Write(Seed.HasValue);
+        if (Seed is int seed) w.Write(seed);
     }
 
-    internal static RnnRegressionTrainingSummary Read(BinaryReader r)
+    internal static RnnRegressionTrainingSummary Read(BinaryReader r, int version)
     {
-        var scaling = (RnnRegressionScaling)r.ReadInt32();
+        var scaling = version == 1 ? (RnnRegressionScaling)r.ReadInt32() : Persisted.ReadEnum<RnnRegressionScaling>(r);
         float targetScale = r.ReadSingle();
         int trainingRows = r.ReadInt32(), validationRows = r.ReadInt32(), bestEpoch = r.ReadInt32();
         double best = r.ReadDouble();
@@ -126,8 +138,9 @@ public sealed class RnnRegressionTrainingSummary
         var after = new float[steps];
         for (int s = 0; s < steps; s++) before[s] = r.ReadSingle();
         for (int s = 0; s < steps; s++) after[s] = r.ReadSingle();
+        int? seed = version >= 2 && r.ReadBoolean() ? r.ReadInt32() : null;
         return new(scaling, targetScale, trainingRows, validationRows, bestEpoch, best, stoppedEarly, restored, skipped,
-            trainingLoss, validationLoss, before, after);
+            trainingLoss, validationLoss, before, after, seed);
     }
 
     private static int Count(int n, string what)

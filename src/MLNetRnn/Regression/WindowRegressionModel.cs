@@ -4,12 +4,14 @@ using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Optimizers;
+using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
 
 namespace MLNetRnn.Regression;
 
-// N = rows, V = validation rows (the last V), W = steps per row, F = features per step.
-// A row's features are (W, F) row-major: step-major, oldest step first. Feature 0 is the level feature.
+// N = rows, V = validation rows (the last V), W = steps per row, F = features per step, k = target feature.
+// A row's features are (W, F) row-major: step-major, oldest step first. Feature k of each step is the raw
+// series the label continues (RnnRegressionOptions.TargetFeatureIndex); the local scalings take their level from it.
 
 /// <summary>
 /// The fitted scaling of window mode: how a row's features and label map to network units and back.
@@ -17,13 +19,17 @@ namespace MLNetRnn.Regression;
 /// </summary>
 internal sealed class WindowScaling
 {
-    public WindowScaling(RnnRegressionScaling kind, float targetScale, float labelMean, float[] featureMean, float[] featureScale)
+    public WindowScaling(RnnRegressionScaling kind, int targetFeature, float targetScale, float labelMean, float[] featureMean, float[] featureScale)
     {
-        Debug.Assert(featureMean.Length == featureScale.Length);
-        Kind = kind; TargetScale = targetScale; LabelMean = labelMean; FeatureMean = featureMean; FeatureScale = featureScale;
+        Debug.Assert(featureMean.Length == featureScale.Length && targetFeature >= 0 && targetFeature < featureMean.Length);
+        Kind = kind; TargetFeature = targetFeature; TargetScale = targetScale; LabelMean = labelMean; FeatureMean = featureMean; FeatureScale = featureScale;
     }
 
     public RnnRegressionScaling Kind { get; }
+
+    /// <summary>k: the feature of each step that holds the raw series the label continues, in label units.
+    /// Unused by <see cref="RnnRegressionScaling.Global"/>.</summary>
+    public int TargetFeature { get; }
 
     /// <summary>s: one network unit of the label (LastValue, WindowMean: RMS of y − ℓ; LogRatio: RMS of ln(y/ℓ);
     /// Global: σ of y).</summary>
@@ -38,8 +44,8 @@ internal sealed class WindowScaling
     public int FeaturesPerStep => FeatureMean.Length;
 
     /// <summary>Fits the scaling to the training rows (N, W, F) and labels (N); for <see cref="RnnRegressionScaling.LogRatio"/>
-    /// feature 0 and the labels must be positive (the caller checks).</summary>
-    public static WindowScaling Fit(RnnRegressionScaling kind, ReadOnlySpan<float> features, ReadOnlySpan<float> labels, int N, int W, int F)
+    /// feature k and the labels must be positive (the caller checks).</summary>
+    public static WindowScaling Fit(RnnRegressionScaling kind, int targetFeature, ReadOnlySpan<float> features, ReadOnlySpan<float> labels, int N, int W, int F)
     {
         var mean = new float[F];
         var scale = new float[F];
@@ -56,7 +62,7 @@ internal sealed class WindowScaling
         double labelSum = 0;
         for (int n = 0; n < N; n++) labelSum += labels[n];
         double labelMean = labelSum / N;
-        var scaling = new WindowScaling(kind, 1f, (float)labelMean, mean, scale);
+        var scaling = new WindowScaling(kind, targetFeature, 1f, (float)labelMean, mean, scale);
         double sq = 0;
         for (int n = 0; n < N; n++)
         {
@@ -64,24 +70,24 @@ internal sealed class WindowScaling
             double d = kind == RnnRegressionScaling.LogRatio ? Math.Log(labels[n] / level) : labels[n] - level;
             sq += d * d;
         }
-        return new WindowScaling(kind, Positive(Math.Sqrt(sq / N)), (float)labelMean, mean, scale);
+        return new WindowScaling(kind, targetFeature, Positive(Math.Sqrt(sq / N)), (float)labelMean, mean, scale);
     }
 
     // A constant label or feature has no spread to divide by; 1 keeps its values as they are.
     private static float Positive(double s) => s > 1e-30 && double.IsFinite(s) ? (float)s : 1f;
 
-    /// <summary>ℓ of one row (W·F values): feature 0 at the last step, its mean over the steps, or the label mean.</summary>
+    /// <summary>ℓ of one row (W·F values): feature k at the last step, its mean over the steps, or the label mean.</summary>
     public float Level(ReadOnlySpan<float> row)
     {
-        int F = FeaturesPerStep, W = row.Length / F;
+        int F = FeaturesPerStep, W = row.Length / F, k = TargetFeature;
         switch (Kind)
         {
             case RnnRegressionScaling.LastValue:
             case RnnRegressionScaling.LogRatio:
-                return row[(W - 1) * F];
+                return row[(W - 1) * F + k];
             case RnnRegressionScaling.WindowMean:
                 double sum = 0;
-                for (int t = 0; t < W; t++) sum += row[t * F];
+                for (int t = 0; t < W; t++) sum += row[t * F + k];
                 return (float)(sum / W);
             default:
                 return LabelMean;
@@ -89,26 +95,26 @@ internal sealed class WindowScaling
     }
 
     /// <summary>Writes the network input of one row into <paramref name="destination"/> (W·F values). Returns
-    /// false when the row cannot be scaled: LogRatio with a feature 0 that is not positive.</summary>
+    /// false when the row cannot be scaled: LogRatio with a feature k that is not positive.</summary>
     public bool ScaleFeatures(ReadOnlySpan<float> row, float level, Span<float> destination)
     {
         int F = FeaturesPerStep;
         float s = TargetScale;
-        for (int k = 0; k < row.Length; k++)
+        for (int j = 0; j < row.Length; j++)
         {
-            int f = k % F;
-            if (f != 0 || Kind == RnnRegressionScaling.Global)
+            int f = j % F;
+            if (f != TargetFeature || Kind == RnnRegressionScaling.Global)
             {
-                destination[k] = (row[k] - FeatureMean[f]) / FeatureScale[f];
+                destination[j] = (row[j] - FeatureMean[f]) / FeatureScale[f];
             }
             else if (Kind == RnnRegressionScaling.LogRatio)
             {
-                if (!(row[k] > 0f && level > 0f)) return false;
-                destination[k] = MathF.Log(row[k] / level) / s;
+                if (!(row[j] > 0f && level > 0f)) return false;
+                destination[j] = MathF.Log(row[j] / level) / s;
             }
             else
             {
-                destination[k] = (row[k] - level) / s;
+                destination[j] = (row[j] - level) / s;
             }
         }
         return true;
@@ -122,28 +128,34 @@ internal sealed class WindowScaling
     public float Unscale(float output, float level)
         => Kind == RnnRegressionScaling.LogRatio ? level * MathF.Exp(TargetScale * output) : level + TargetScale * output;
 
+    /// <summary>Writes the current format (2); see <see cref="WindowRegressionModel.Write"/>.</summary>
     public void Write(BinaryWriter w)
     {
-        w.Write((int)Kind);
+        Persisted.WriteEnum(w, Kind);
         w.Write(TargetScale);
         w.Write(LabelMean);
         w.Write(FeaturesPerStep);
+        w.Write(TargetFeature);
         foreach (float v in FeatureMean) w.Write(v);
         foreach (float v in FeatureScale) w.Write(v);
     }
 
-    public static WindowScaling Read(BinaryReader r)
+    /// <summary>Reads format <paramref name="version"/>: 1 wrote the kind as an integer and had no target feature
+    /// (it was always feature 0); 2 writes the kind by name and the target feature.</summary>
+    public static WindowScaling Read(BinaryReader r, int version)
     {
-        var kind = (RnnRegressionScaling)r.ReadInt32();
+        var kind = version == 1 ? (RnnRegressionScaling)r.ReadInt32() : Persisted.ReadEnum<RnnRegressionScaling>(r);
         if (!Enum.IsDefined(kind)) throw new InvalidDataException($"Unknown scaling {(int)kind}.");
         float targetScale = r.ReadSingle(), labelMean = r.ReadSingle();
         int F = r.ReadInt32();
         if (F < 1 || F > 1 << 20) throw new InvalidDataException($"Features per step {F} is out of range.");
+        int k = version == 1 ? 0 : r.ReadInt32();
+        if (k < 0 || k >= F) throw new InvalidDataException($"Target feature {k} is out of range for {F} features per step.");
         var mean = new float[F];
         var scale = new float[F];
         for (int f = 0; f < F; f++) mean[f] = r.ReadSingle();
         for (int f = 0; f < F; f++) scale[f] = r.ReadSingle();
-        return new WindowScaling(kind, targetScale, labelMean, mean, scale);
+        return new WindowScaling(kind, k, targetScale, labelMean, mean, scale);
     }
 }
 
@@ -174,13 +186,21 @@ internal sealed class WindowRegressionModel
     /// ⌊N·ValidationFraction⌉ rows. <paramref name="features"/> is (N, W, F), <paramref name="labels"/> (N).
     /// </summary>
     /// <exception cref="InvalidOperationException">Too few rows for the validation split (names ValidationFraction).</exception>
-    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary, TrainingDiagnostics Diagnostics) Train(RnnRegressionOptions o,
+    /// <param name="o">The options; <see cref="RnnRegressionOptions.Seed"/> is ignored in favour of <paramref name="seed"/>.</param>
+    /// <param name="seed">The seed actually used: the options' or the one drawn from the MLContext.</param>
+    /// <param name="features">(N, W, F) raw features.</param>
+    /// <param name="labels">(N) raw labels.</param>
+    /// <param name="N">Rows.</param>
+    /// <param name="W">Steps per row.</param>
+    /// <param name="progress">Told after each epoch.</param>
+    /// <param name="ct">Cancels training.</param>
+    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary, TrainingDiagnostics Diagnostics) Train(RnnRegressionOptions o, int seed,
         float[] features, float[] labels, int N, int W, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int F = o.FeaturesPerStep;
         int V = ValidationRows(o.ValidationFraction, N);
         int trainCount = N - V;
-        var scaling = WindowScaling.Fit(o.Scaling, features.AsSpan(0, trainCount * W * F), labels.AsSpan(0, trainCount), trainCount, W, F);
+        var scaling = WindowScaling.Fit(o.Scaling, o.TargetFeatureIndex, features.AsSpan(0, trainCount * W * F), labels.AsSpan(0, trainCount), trainCount, W, F);
 
         var inputs = new float[N * W * F];      // (N, W, F) network units
         var targets = new float[N];             // (N, 1, 1) network units
@@ -199,7 +219,7 @@ internal sealed class WindowRegressionModel
         {
             Cell = o.Cell, InputSize = F, HiddenSizes = o.HiddenSizes.ToArray(), OutputSize = 1, LayerNormalization = o.LayerNormalization,
         };
-        var network = new RecurrentNetwork(spec, o.Seed);
+        var network = new RecurrentNetwork(spec, seed);
         var training = new TrainingOptions
         {
             Epochs = o.Epochs,
@@ -211,11 +231,11 @@ internal sealed class WindowRegressionModel
             VanishingRegularizerWeight = o.VanishingRegularizerWeight,
             EarlyStoppingPatience = validation is null ? null : o.EarlyStoppingPatience,
             RestoreBestWeights = true,
-            Seed = o.Seed,
+            Seed = seed,
         };
         var recorder = new TrainingRecorder(network, training, progress);
         var report = new RecurrentTrainer(network, training).Fit(train, validation, recorder, ct);
-        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V), recorder.Finish(report));
+        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V, seed), recorder.Finish(report));
     }
 
     /// <summary>V for N rows: ⌊N·fraction⌉, 0 when the fraction is 0.</summary>
@@ -246,24 +266,29 @@ internal sealed class WindowRegressionModel
         return Scaling.Unscale(ws.Output[0], level);
     }
 
-    // *** Binary format, version 1 ***
+    // *** Binary format, version 2 (RnnRegressionModelParameters) ***
     // int32:   W, steps per row
-    // scaling: int32 kind, float s, float label mean, int32 F, float[F] feature means, float[F] feature scales
-    // spec:    int32 cell, int32 I, int32 L, int32[L] hidden sizes, int32 O, bool layer norm,
-    //          int32 Elman activation, float leaky slope, float rrelu lower, float rrelu upper, float ELU α
+    // scaling: string kind, float s, float label mean, int32 F, int32 target feature k,
+    //          float[F] feature means, float[F] feature scales
+    // spec:    string cell, int32 I, int32 L, int32[L] hidden sizes, int32 O, bool layer norm,
+    //          string Elman activation, float leaky slope, float rrelu lower, float rrelu upper, float ELU α
     // int32:   parameter count, then float[count] parameters (ParameterBuffer layout)
+    // Enums are written by name, so reordering or inserting a member never changes what an old model means.
+    //
+    // *** Binary format, version 1 (RnnRegressionTransformer, read by RnnRegressionVersionOneLoader) ***
+    // As version 2, but enums as int32 and no target feature (always 0).
     public void Write(BinaryWriter w)
     {
         w.Write(Steps);
         Scaling.Write(w);
         var spec = Network.Spec;
-        w.Write((int)spec.Cell);
+        Persisted.WriteEnum(w, spec.Cell);
         w.Write(spec.InputSize);
         w.Write(spec.HiddenSizes.Count);
         foreach (int h in spec.HiddenSizes) w.Write(h);
         w.Write(spec.OutputSize);
         w.Write(spec.LayerNormalization);
-        w.Write((int)spec.Activation);
+        Persisted.WriteEnum(w, spec.Activation);
         w.Write(spec.LeakySlope);
         w.Write(spec.RandomizedLeakyLower);
         w.Write(spec.RandomizedLeakyUpper);
@@ -273,21 +298,24 @@ internal sealed class WindowRegressionModel
         foreach (float v in values) w.Write(v);
     }
 
-    public static WindowRegressionModel Read(BinaryReader r)
+    public static WindowRegressionModel Read(BinaryReader r, int version)
     {
         int W = r.ReadInt32();
         if (W < 1) throw new InvalidDataException($"Steps per row {W} is out of range.");
-        var scaling = WindowScaling.Read(r);
-        var cell = (Core.Cells.RecurrentCellKind)r.ReadInt32();
+        var scaling = WindowScaling.Read(r, version);
+        var cell = version == 1 ? (Core.Cells.RecurrentCellKind)r.ReadInt32() : Persisted.ReadEnum<Core.Cells.RecurrentCellKind>(r);
         int inputSize = r.ReadInt32();
         int layers = r.ReadInt32();
         if (layers < 1 || layers > 1024) throw new InvalidDataException($"Layer count {layers} is out of range.");
         var hidden = new int[layers];
         for (int l = 0; l < layers; l++) hidden[l] = r.ReadInt32();
+        int outputSize = r.ReadInt32();
+        bool layerNorm = r.ReadBoolean();
+        var activation = version == 1 ? (Core.Cells.ElmanActivation)r.ReadInt32() : Persisted.ReadEnum<Core.Cells.ElmanActivation>(r);
         var spec = new RecurrentNetworkSpec
         {
-            Cell = cell, InputSize = inputSize, HiddenSizes = hidden, OutputSize = r.ReadInt32(), LayerNormalization = r.ReadBoolean(),
-            Activation = (Core.Cells.ElmanActivation)r.ReadInt32(), LeakySlope = r.ReadSingle(),
+            Cell = cell, InputSize = inputSize, HiddenSizes = hidden, OutputSize = outputSize, LayerNormalization = layerNorm,
+            Activation = activation, LeakySlope = r.ReadSingle(),
             RandomizedLeakyLower = r.ReadSingle(), RandomizedLeakyUpper = r.ReadSingle(), EluAlpha = r.ReadSingle(),
         };
         try

@@ -48,4 +48,22 @@ public sealed class AllocationTests
         session.RunEpoch(1, CancellationToken.None, ref sinceBest);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(256)]
+    public void ForecastThroughInferenceWorkspaceDoesNotAllocate(int count)
+    {
+        // The small LSTM of the inference benchmark: 1 input, 32 hidden, T = 48, linear head.
+        var net = new RecurrentNetwork(new RecurrentNetworkSpec { Cell = RecurrentCellKind.Lstm, InputSize = 1, HiddenSizes = [32] }, seed: 1);
+        var ws = net.CreateInferenceWorkspace(48);
+        var rng = new Random(2);
+        var x = Enumerable.Range(0, count * 48).Select(_ => rng.NextSingle()).ToArray();
+        var y = new float[count];
+        for (int i = 0; i < 50; i++) net.Predict(ws, x, count, 48, y);   // JIT, tiering and the thread's GEMM scratch
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++) net.Predict(ws, x, count, 48, y);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{count} forecasts allocated {allocated} bytes over 20 calls.");
+    }
 }

@@ -1,12 +1,13 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Persistence;
 using MLNetRnn.Tests.Persistence;
 
 namespace MLNetRnn.Tests.Diagnostics;
 
-/// <summary>Every fitted transformer gives its training diagnostics, also after a save and load, and models saved by
-/// format version 1 (before diagnostics were kept) get them rebuilt from their training summary.</summary>
+/// <summary>Every fitted model gives its training diagnostics, also after a save and load, and models saved before
+/// diagnostics were kept get them rebuilt from their training summary.</summary>
 public sealed class TransformerDiagnosticsTests : IDisposable
 {
     private readonly MLContext _ml = new(seed: 0);
@@ -20,7 +21,8 @@ public sealed class TransformerDiagnosticsTests : IDisposable
     public void WindowModeDiagnosticsSurviveSaveAndLoad()
     {
         var view = Regression.RegressionTestData.View(_ml, Regression.RegressionTestData.Rows(Regression.RegressionTestData.SeasonalTrend(100, seed: 11)));
-        var model = _ml.Regression.Trainers.Rnn(Regression.RegressionTestData.Fast()).Fit(view);
+        var transformer = _ml.Regression.Trainers.Rnn(Regression.RegressionTestData.Fast()).Fit(view);
+        var model = transformer.Model;
         var d = model.Diagnostics;
         Assert.Equal(model.TrainingSummary.GradientNormBefore, d.GradientNormBefore.ToArray());
         Assert.Equal(model.TrainingSummary.EpochsRun, d.Epochs.Count);
@@ -30,8 +32,8 @@ public sealed class TransformerDiagnosticsTests : IDisposable
         Assert.True(double.IsFinite(d.LateGradientReach));
 
         string path = _dir.File("window.zip");
-        _ml.Model.SaveAtomically(model, view.Schema, path);
-        var loaded = Assert.IsType<RnnRegressionTransformer>(new MLContext().Model.LoadValidated(path, out _));
+        _ml.Model.SaveAtomically(transformer, view.Schema, path);
+        var loaded = Assert.IsType<RegressionPredictionTransformer<RnnRegressionModelParameters>>(new MLContext().Model.LoadValidated(path, out _)).Model;
         Assert.Equal(d.ToBytes(), loaded.Diagnostics.ToBytes());
     }
 
@@ -56,11 +58,13 @@ public sealed class TransformerDiagnosticsTests : IDisposable
         Assert.Equal(model.Diagnostics.Select(d => d.ToBytes()), loaded.Diagnostics.Select(d => d.ToBytes()));
     }
 
-    [Fact]
-    public void VersionOneWindowModelGetsDiagnosticsRebuiltFromItsSummary()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void OlderWindowModelGetsDiagnosticsRebuiltFromItsSummary(int version)
     {
-        var loaded = _ml.Model.LoadValidated(Fixture("window-regression-v1.zip"), out _);
-        var regression = Assert.IsAssignableFrom<IEnumerable<ITransformer>>(loaded).OfType<RnnRegressionTransformer>().Single();
+        var loaded = _ml.Model.LoadValidated(Fixture($"window-regression-v{version}.zip"), out _);
+        var regression = Assert.IsAssignableFrom<IEnumerable<ITransformer>>(loaded).OfType<RegressionPredictionTransformer<RnnRegressionModelParameters>>().Single().Model;
         var d = regression.Diagnostics;
         Assert.Equal(regression.TrainingSummary.GradientNormBefore, d.GradientNormBefore.ToArray());
         Assert.Equal(regression.TrainingSummary.ValidationLoss, d.Epochs.Select(e => e.ValidationLoss));

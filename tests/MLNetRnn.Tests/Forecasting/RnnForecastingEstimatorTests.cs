@@ -114,7 +114,7 @@ public sealed class RnnForecastingEstimatorTests
         var values = Enumerable.Range(0, n).Select(t => (float)(50 + 20 * promo[t] + Normal(rng))).ToArray();
         var o = Fast(window: 14, horizon: 1, season: 1);
         o.CovariateColumnNames = [nameof(SeriesRow.Promo)];
-        o.SeasonalNaiveBaseline = false;
+        o.Base = ForecastBase.None;
         o.Epochs = 150;
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, values, promo));
         Assert.Equal([nameof(SeriesRow.Promo)], model.CovariateColumnNames);
@@ -144,8 +144,6 @@ public sealed class RnnForecastingEstimatorTests
         var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, Seasonal(80, 1)));
         var schema = model.GetOutputSchema(View(_ml, [1f]).Schema);
         Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 6), schema["Upper"].Type);
-        Assert.False(model.IsRowToRowMapper);
-        Assert.Throws<InvalidOperationException>(() => model.GetRowToRowMapper(schema));
     }
 
     [Fact]

@@ -306,6 +306,54 @@ public sealed class ModelFileTests : IDisposable
         Assert.Contains("needs the assembly 'MLNetRnX", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Damaged version fields in ML.NET's header (offsets 0x48 written, 0x4C readable-by, as 0x0001_0000 | version)
+    /// are corruption, not "a newer MLNetRnn": a genuine newer model carries the same versions in our payload.
+    /// </summary>
+    [Theory]
+    [InlineData(0x0001_0001u, 0x0001_0003u)]   // readable-by above written: what a flipped bit gave (issue 7)
+    [InlineData(0x0001_0003u, 0x0001_0003u)]   // consistent, but the payload says 1
+    [InlineData(0x0001_0001u, 0x0000_0001u)]   // MLNetRnn's mark gone
+    [InlineData(0x0001_0001u, 0x0001_0000u)]   // version 0
+    public void CorruptedHeaderVersionsAreReportedAsCorruption(uint written, uint readable)
+    {
+        string path = SaveGoodModel();
+        Probe.RewriteEntry(path, "TransformerChain/Transform_001/Model.key", stream =>
+        {
+            Assert.True(stream.AsSpan(0x40, 8).SequenceEqual("MLNRPRBE"u8));   // ML.NET's header: our model signature
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(stream.AsSpan(0x48), written);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(stream.AsSpan(0x4C), readable);
+            return stream;
+        });
+
+        var ex = Assert.ThrowsAny<Exception>(() => _mlContext.Model.LoadValidated(path, out _));
+
+        Assert.IsType<InvalidDataException>(ex);
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("corrupted", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("newer", ex.Message, StringComparison.Ordinal);
+        var plain = Assert.ThrowsAny<Exception>(() => _mlContext.Model.Load(path, out _));
+        Assert.DoesNotContain(Chain(plain), e => e is UnsupportedModelVersionException);
+    }
+
+    [Fact]
+    public void CorruptedPayloadVersionIsReportedAsCorruption()
+    {
+        string path = SaveGoodModel();
+        Probe.RewriteEntry(path, "TransformerChain/Transform_001/Model.key", stream =>
+        {
+            int magic = stream.AsSpan().IndexOf("MLNETRNN"u8);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(stream.AsSpan(magic + 8), 3);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(stream.AsSpan(magic + 12), 2);
+            return stream;
+        });
+
+        var ex = Assert.Throws<InvalidDataException>(() => _mlContext.Model.LoadValidated(path, out _));
+
+        Assert.Contains("corrupted", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("format version 1 (readable by 1), the payload 3 (readable by 2)", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Through plain ML.NET the same failure arrives wrapped in a TargetInvocationException.</summary>
     [Fact]
     public void PlainLoadOfNewerFormatVersionWrapsOurException()

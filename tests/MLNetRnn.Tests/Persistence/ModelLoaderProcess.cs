@@ -41,6 +41,30 @@ internal static class ModelLoaderProcess
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Starts the loader saving to <paramref name="modelPath"/> with a save that never ends, waits until it is
+    /// inside the save, and kills it: what a crash or <c>kill -9</c> mid-save leaves behind.</summary>
+    public static void KillWhileSaving(string modelPath)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(LoaderPath());
+        start.ArgumentList.Add("--hang-while-saving");
+        start.ArgumentList.Add(modelPath);
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var line = process.StandardOutput.ReadLineAsync();
+        bool saving = line.Wait(TimeSpan.FromMinutes(2)) && line.Result == "saving";
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        Assert.True(saving, $"MLNetRnn.ModelLoader did not start saving (first line: '{(line.IsCompleted ? line.Result : "none within two minutes")}'):\n{stderr.Result}");
+    }
+
     /// <summary>The loader's path, recorded at build time by the test project (EmbedModelLoaderPath).</summary>
     private static string LoaderPath()
     {
@@ -53,7 +77,7 @@ internal static class ModelLoaderProcess
     }
 
     /// <summary>The dotnet host running these tests, so the child uses the same runtime.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         string executable = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "dotnet.exe" : "dotnet";
         string? fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");

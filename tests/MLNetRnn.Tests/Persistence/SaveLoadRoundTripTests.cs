@@ -31,6 +31,28 @@ public sealed class SaveLoadRoundTripTests : IDisposable
         Assert.Equal(Probe.Bits(probe.Transform(data), "Y"), Probe.Bits(loaded.Transform(data), "Y"));
     }
 
+    /// <summary>The library registers its own components with ML.NET (assembly-level LoadableClass attributes, read
+    /// by every process that loads one of its models) and no test component: the probe lives in the tests.</summary>
+    [Fact]
+    public void LibraryRegistersNoTestComponent()
+    {
+        var library = typeof(ModelFile).Assembly;
+        var loaderSignatures = library.GetCustomAttributesData()
+            .Where(a => a.AttributeType.Name == "LoadableClassAttribute")
+            .SelectMany(a => a.ConstructorArguments[^1].Value switch   // params string[] loadNames
+            {
+                IEnumerable<System.Reflection.CustomAttributeTypedArgument> names => names.Select(n => (string)n.Value!),
+                string name => [name],
+                _ => [],
+            })
+            .ToArray();
+
+        Assert.Contains("MLNetRnnForecaster", loaderSignatures);
+        Assert.DoesNotContain(PersistenceProbeTransformer.LoaderSignature, loaderSignatures);
+        Assert.DoesNotContain(library.GetTypes(), t => t.Name.Contains("Probe", StringComparison.Ordinal));
+        Assert.NotEqual(library, typeof(PersistenceProbeTransformer).Assembly);
+    }
+
     [Fact]
     public void SaveLoadRoundTripInsidePipelineKeepsOurTypeAndIdenticalOutputs()
     {

@@ -16,8 +16,9 @@ public sealed class RnnRegressionBadInputTests
     {
         { "LabelColumnName", o => o.LabelColumnName = "" },
         { "FeatureColumnName", o => o.FeatureColumnName = null! },
-        { "ScoreColumnName", o => o.ScoreColumnName = " " },
         { "FeaturesPerStep", o => o.FeaturesPerStep = 0 },
+        { "TargetFeatureIndex", o => o.TargetFeatureIndex = -1 },
+        { "TargetFeatureIndex", o => o.TargetFeatureIndex = 1 },   // FeaturesPerStep is 1
         { "Cell", o => o.Cell = (RecurrentCellKind)7 },
         { "HiddenSizes", o => o.HiddenSizes = [] },
         { "HiddenSizes", o => o.HiddenSizes = [8, 0] },
@@ -215,10 +216,14 @@ public sealed class RnnRegressionBadInputTests
         var model = _ml.Regression.Trainers.Rnn(options).Fit(View(_ml, Rows(SeasonalTrend(40, seed: 1))));
         var shorter = View(_ml, Rows(SeasonalTrend(40, seed: 1), w: 10), w: 10);
 
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => model.Transform(shorter));
+        // ML.NET's regression scorer checks the type, as for any of its trainers; GetOutputSchema names the column.
+        var transform = Assert.ThrowsAny<InvalidOperationException>(() => model.Transform(shorter));
+        var schema = Assert.Throws<ArgumentOutOfRangeException>(() => model.GetOutputSchema(shorter.Schema));
 
-        Assert.Contains("feature column 'Features': expected a vector of 12 Single (WindowSize 12 × FeaturesPerStep 1)", ex.Message);
-        Assert.Contains("got Vector<Single, 10>", ex.Message);
+        Assert.Contains("Vector<Single, 10>", transform.Message);
+        Assert.Contains("Vector<Single, 12>", transform.Message);
+        Assert.Contains("feature column 'Features'", schema.Message);
+        Assert.Contains("expected Vector<Single, 12>, got Vector<Single, 10>", schema.Message);
     }
 
     [Fact]

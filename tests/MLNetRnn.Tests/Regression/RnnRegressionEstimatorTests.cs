@@ -48,7 +48,7 @@ public sealed class RnnRegressionEstimatorTests
         double naive = NaiveRmse(rows);
         foreach (var fold in folds)
         {
-            Assert.IsType<RnnRegressionTransformer>(Assert.IsAssignableFrom<TransformerChain<RnnRegressionTransformer>>(fold.Model).LastTransformer);
+            Assert.IsType<RegressionPredictionTransformer<RnnRegressionModelParameters>>(Assert.IsAssignableFrom<TransformerChain<RegressionPredictionTransformer<RnnRegressionModelParameters>>>(fold.Model).LastTransformer);
             Assert.True(fold.Metrics.RootMeanSquaredError < 0.45 * naive, $"fold {fold.Fold}: RMSE {fold.Metrics.RootMeanSquaredError:F3}, naive {naive:F3}");
             Assert.True(fold.Metrics.RSquared > 0.98, $"fold {fold.Fold}: R² {fold.Metrics.RSquared:F3}");
         }
@@ -119,19 +119,41 @@ public sealed class RnnRegressionEstimatorTests
     }
 
     [Fact]
-    public void SameSeedGivesBitIdenticalModel()
+    public void SameSeedGivesBitIdenticalModelWhateverTheContextSeed()
     {
         var view = View(_ml, Rows(SeasonalTrend(120, seed: 5)));
         var options = Fast();
+        options.Seed = 0;
 
         var first = _ml.Regression.Trainers.Rnn(options).Fit(view);
         var second = new MLContext(seed: 42).Regression.Trainers.Rnn(options).Fit(view);
         options.Seed = 1;
         var otherSeed = _ml.Regression.Trainers.Rnn(options).Fit(view);
 
-        Assert.Equal(first.Model.Network.Parameters.Values, second.Model.Network.Parameters.Values);
+        Assert.Equal(Parameters(first), Parameters(second));
         Assert.Equal(Bits(first.Transform(view), "Score"), Bits(second.Transform(view), "Score"));
-        Assert.NotEqual(first.Model.Network.Parameters.Values, otherSeed.Model.Network.Parameters.Values);
+        Assert.NotEqual(Parameters(first), Parameters(otherSeed));
+        Assert.Equal((0, 1), (first.Model.TrainingSummary.Seed, otherSeed.Model.TrainingSummary.Seed));
+    }
+
+    [Fact]
+    public void WithoutASeedTheContextSeedDecides()
+    {
+        // As ML.NET's trainers: MLContext(seed: s) makes the pipeline reproducible, another s gives another model.
+        var view = View(_ml, Rows(SeasonalTrend(80, seed: 5)));
+        var options = Fast();
+        options.Epochs = 3;
+        Assert.Null(options.Seed);
+
+        var a = new MLContext(seed: 7).Regression.Trainers.Rnn(options).Fit(view);
+        var b = new MLContext(seed: 7).Regression.Trainers.Rnn(options).Fit(view);
+        var c = new MLContext(seed: 8).Regression.Trainers.Rnn(options).Fit(view);
+
+        Assert.Equal(Parameters(a), Parameters(b));
+        Assert.Equal(a.Model.TrainingSummary.Seed, b.Model.TrainingSummary.Seed);
+        Assert.NotEqual(Parameters(a), Parameters(c));
+        Assert.NotEqual(a.Model.TrainingSummary.Seed, c.Model.TrainingSummary.Seed);
+        Assert.NotNull(a.Model.TrainingSummary.Seed);
     }
 
     [Fact]
@@ -141,7 +163,7 @@ public sealed class RnnRegressionEstimatorTests
         var options = Fast();
         options.BatchSize = 16;
 
-        var summary = _ml.Regression.Trainers.Rnn(options).Fit(view).TrainingSummary;
+        var summary = _ml.Regression.Trainers.Rnn(options).Fit(view).Model.TrainingSummary;
 
         Assert.Equal((80, 20), (summary.TrainingRows, summary.ValidationRows));   // the last 20% validate
         Assert.Equal(RnnRegressionScaling.LastValue, summary.Scaling);
@@ -165,7 +187,7 @@ public sealed class RnnRegressionEstimatorTests
         options.GradientClippingThreshold = null;
         options.Epochs = 5;
 
-        var summary = _ml.Regression.Trainers.Rnn(options).Fit(View(_ml, Rows(SeasonalTrend(80, seed: 7)))).TrainingSummary;
+        var summary = _ml.Regression.Trainers.Rnn(options).Fit(View(_ml, Rows(SeasonalTrend(80, seed: 7)))).Model.TrainingSummary;
 
         Assert.Equal(summary.GradientNormBefore, summary.GradientNormAfter);
         Assert.Equal(0, summary.ClippedSteps);
@@ -187,29 +209,12 @@ public sealed class RnnRegressionEstimatorTests
         var model = _ml.Regression.Trainers.Rnn(options).Fit(View(_ml, rows[..120], 2 * W));
         var metrics = _ml.Regression.Evaluate(model.Transform(View(_ml, rows[120..], 2 * W)));
 
-        Assert.Equal((W, 2), (model.WindowSize, model.FeaturesPerStep));
-        Assert.Equal(2, model.NetworkSpec.InputSize);
+        Assert.Equal((W, 2), (model.Model.WindowSize, model.Model.FeaturesPerStep));
+        Assert.Equal(2, model.Model.NetworkSpec.InputSize);
         // The level is feature 0 of the last step, x_{t−1}: were the layout read feature-major, it would be a
         // cosine, and the trend beyond the training range would be lost.
         double naive = Math.Sqrt(rows[120..].Average(r => Math.Pow(r.Label - r.Features[^2], 2)));
         Assert.True(metrics.RootMeanSquaredError < 0.6 * naive, $"RMSE {metrics.RootMeanSquaredError:F3}, naive {naive:F3}");
-    }
-
-    [Fact]
-    public void GetOutputSchemaAddsSingleScoreColumn()
-    {
-        var options = Fast();
-        options.ScoreColumnName = "Predicted";
-        var estimator = _ml.Regression.Trainers.Rnn(options);
-        var view = View(_ml, Rows(SeasonalTrend(60, seed: 9)));
-
-        var shape = estimator.GetOutputSchema(Shape(view.Schema));
-        var score = Assert.Single(shape, c => c.Name == "Predicted");
-        Assert.Equal((SchemaShape.Column.VectorKind.Scalar, (DataViewType)NumberDataViewType.Single), (score.Kind, score.ItemType));
-
-        var model = estimator.Fit(view);
-        Assert.Equal(NumberDataViewType.Single, model.GetOutputSchema(view.Schema)["Predicted"].Type);
-        Assert.Equal("Predicted", model.ScoreColumnName);
     }
 
     [Fact]
@@ -245,6 +250,9 @@ public sealed class RnnRegressionEstimatorTests
         foreach (var property in typeof(RnnRegressionOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance))
             Assert.Equal(property.GetValue(options), property.GetValue(fromCatalog));
     }
+
+    private static float[] Parameters(RegressionPredictionTransformer<RnnRegressionModelParameters> model)
+        => model.Model.Window.Network.Parameters.Values;
 
     /// <summary>ML.NET's SchemaShape.Create(DataViewSchema) is internal; pipelines call it for us.</summary>
     internal static SchemaShape Shape(DataViewSchema schema)

@@ -67,7 +67,7 @@ public sealed class RnnRegressionScalingTests
         float[] features = [4f, 100f, 6f, 300f, 5f, 100f, 9f, 300f];   // rows (N = 2, W = 2, F = 2)
         float[] labels = [7f, 10f];
 
-        var scaling = WindowScaling.Fit(kind, features, labels, N: 2, W: 2, F: 2);
+        var scaling = WindowScaling.Fit(kind, targetFeature: 0, features, labels, N: 2, W: 2, F: 2);
 
         var row = features.AsSpan(0, 4);
         float level = scaling.Level(row);
@@ -88,10 +88,59 @@ public sealed class RnnRegressionScalingTests
             Assert.Equal(0f, scaled[2]);   // the last step's level feature is the level itself
     }
 
+    [Theory]
+    [InlineData(RnnRegressionScaling.LastValue)]
+    [InlineData(RnnRegressionScaling.WindowMean)]
+    [InlineData(RnnRegressionScaling.LogRatio)]
+    public void LocalScalingReadsTheLevelFromTargetFeatureIndex(RnnRegressionScaling kind)
+    {
+        // The same rows as above with the two features swapped: (c₀, x₀), (c₁, x₁); the series is feature 1.
+        float[] features = [100f, 4f, 300f, 6f, 100f, 5f, 300f, 9f];
+        float[] labels = [7f, 10f];
+
+        var scaling = WindowScaling.Fit(kind, targetFeature: 1, features, labels, N: 2, W: 2, F: 2);
+
+        var row = features.AsSpan(0, 4);
+        float level = scaling.Level(row);
+        Assert.Equal(kind == RnnRegressionScaling.WindowMean ? 5f : 6f, level);
+        var scaled = new float[4];
+        Assert.True(scaling.ScaleFeatures(row, level, scaled));
+        Assert.Equal(-1f, scaled[0], 5);   // feature 0 is now the covariate, z-scored
+        Assert.Equal(1f, scaled[2], 5);
+    }
+
+    [Fact]
+    public void TargetFeatureIndexPicksTheSeriesInTraining()
+    {
+        // Each step holds (season indicator, x_t): with TargetFeatureIndex 1 the level is the series and the trend is
+        // followed beyond the training range; reading the indicator as the level (index 0) cannot follow it.
+        var series = SeasonalTrend(170, seed: 9);
+        var rows = Enumerable.Range(W, series.Length - W).Select(t => new LagRow
+        {
+            Features = Enumerable.Range(t - W, W).SelectMany(k => new[] { (float)Math.Cos(2 * Math.PI * k / 12), series[k] }).ToArray(),
+            Label = series[t],
+        }).ToArray();
+        double naive = Math.Sqrt(rows[120..].Average(r => Math.Pow(r.Label - r.Features[^1], 2)));
+
+        double Rmse(int target)
+        {
+            var options = Fast();
+            options.FeaturesPerStep = 2;
+            options.TargetFeatureIndex = target;
+            var model = _ml.Regression.Trainers.Rnn(options).Fit(View(_ml, rows[..120], 2 * W));
+            Assert.Equal(target, model.Model.TargetFeatureIndex);
+            return _ml.Regression.Evaluate(model.Transform(View(_ml, rows[120..], 2 * W))).RootMeanSquaredError;
+        }
+
+        double right = Rmse(1), wrong = Rmse(0);
+        Assert.True(right < 0.6 * naive, $"TargetFeatureIndex 1: RMSE {right:F3}, naive {naive:F3}");
+        Assert.True(wrong > 3 * right, $"TargetFeatureIndex 0 (the indicator): RMSE {wrong:F3}, against {right:F3} with the series");
+    }
+
     [Fact]
     public void LogRatioScalingGivesNaNForANonPositiveLevelFeature()
     {
-        var scaling = WindowScaling.Fit(RnnRegressionScaling.LogRatio, [1f, 2f, 2f, 3f], [3f, 4f], N: 2, W: 2, F: 1);
+        var scaling = WindowScaling.Fit(RnnRegressionScaling.LogRatio, targetFeature: 0, [1f, 2f, 2f, 3f], [3f, 4f], N: 2, W: 2, F: 1);
 
         Assert.False(scaling.ScaleFeatures([0f, 2f], 2f, new float[2]));
         Assert.False(scaling.ScaleFeatures([1f, -2f], -2f, new float[2]));
@@ -102,7 +151,7 @@ public sealed class RnnRegressionScalingTests
         var options = Fast();
         options.Scaling = scaling;
         var model = _ml.Regression.Trainers.Rnn(options).Fit(View(_ml, train));
-        Assert.Equal(scaling, model.TrainingSummary.Scaling);
+        Assert.Equal(scaling, model.Model.TrainingSummary.Scaling);
         return _ml.Regression.Evaluate(model.Transform(View(_ml, test))).RootMeanSquaredError;
     }
 }

@@ -2,6 +2,13 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetRnn.Persistence;
+using MLNetRnn.Testing;
+
+// As in the library (src/MLNetRnn/Persistence/IgnoresAccessChecksToAttribute.cs): this assembly touches ML.NET's
+// internals too, and the CLR checks access per assembly. The attribute type is the library's (visible through
+// InternalsVisibleTo); the CLR recognises it by name.
+[assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Core")]
+[assembly: System.Runtime.CompilerServices.IgnoresAccessChecksTo("Microsoft.ML.Data")]
 
 [assembly: LoadableClass(typeof(PersistenceProbeTransformer), null, typeof(SignatureLoadModel),
     PersistenceProbeTransformer.UserName, PersistenceProbeTransformer.LoaderSignature)]
@@ -11,7 +18,7 @@ using MLNetRnn.Persistence;
 [assembly: LoadableClass(typeof(IRowMapper), typeof(PersistenceProbeTransformer), null, typeof(SignatureLoadRowMapper),
     PersistenceProbeTransformer.UserName, PersistenceProbeTransformer.LoaderSignature)]
 
-namespace MLNetRnn.Persistence;
+namespace MLNetRnn.Testing;
 
 /// <summary>
 /// Multiplies a <see cref="float"/> column, or a vector of them, by a stored factor into a new column.
@@ -21,7 +28,9 @@ namespace MLNetRnn.Persistence;
 /// This transformer has no use of its own. It exists to pin down, in tests, the mechanism every MLNetRnn
 /// transformer relies on to survive <c>mlContext.Model.Save</c> and <c>Load</c> — in the same process,
 /// inside pipelines, and in a fresh process with no registration call — and to be the worked example a
-/// real transformer is built after. Keep it small and keep it in step with the real transformers.
+/// real transformer is built after. Keep it small and keep it in step with the real transformers. It lives in
+/// its own test assembly, which models record as their loader assembly (see <see cref="Format"/>), so that the
+/// library ships and registers no test component.
 /// </para>
 /// <para>
 /// It derives from ML.NET's <see cref="RowToRowTransformerBase"/> with a nested mapper derived from
@@ -46,7 +55,8 @@ internal sealed class PersistenceProbeTransformer : RowToRowTransformerBase
         loaderSignature: LoaderSignature,
         currentVersion: 1,
         readableByVersion: 1,
-        oldestReadableVersion: 1);
+        oldestReadableVersion: 1,
+        loaderAssemblyName: typeof(PersistenceProbeTransformer).Assembly.GetName().Name);
 
     internal PersistenceProbeTransformer(IHostEnvironment env, string outputColumnName, string inputColumnName, float factor)
         : base(Contracts.CheckRef(env, nameof(env)).Register(nameof(PersistenceProbeTransformer)))

@@ -1,0 +1,128 @@
+using MLNetRnn.Core.Forecasting.Baselines;
+
+namespace MLNetRnn.Core.Forecasting;
+
+/// <summary>
+/// Where a series stands: its newest raw values (enough for the window and for one season of seasonal naive),
+/// the covariates of the window's rows, the base's smoothing state and how many values came before. What a
+/// forecast from "now" needs; held by a fitted model (the end of its training series), advanced by engines and
+/// cursors one observation at a time without allocating.
+/// </summary>
+internal sealed class ForecastState
+{
+    private ForecastState(float[] history, float[] baseOneStep, float[] covariates, double[] baseState, long count)
+    {
+        History = history; BaseOneStep = baseOneStep; Covariates = covariates; BaseState = baseState; Count = count;
+    }
+
+    public float[] History { get; }         // (R) raw values, newest last; only the last min(Count, R) are meaningful
+    public float[] BaseOneStep { get; }     // (W) the base's one-step forecast of each of the last W values, raw
+    public float[] Covariates { get; }      // (W·C) the covariates of the last W rows
+    public double[] BaseState { get; }      // (S) the base's smoothing state after Count values
+    public long Count { get; private set; } // values observed so far
+
+    /// <summary>An empty series for <paramref name="model"/>: nothing observed yet.</summary>
+    public static ForecastState Empty(ForecastModel model)
+    {
+        var s = model.Settings;
+        var state = new ForecastState(new float[s.HistoryLength], new float[s.WindowSize], new float[s.WindowSize * s.CovariateCount],
+            new double[model.Baseline?.StateSize ?? 0], 0);
+        model.Baseline?.Reset(state.BaseState);
+        return state;
+    }
+
+    /// <summary>The state after observing every value (and covariate row) of a series.</summary>
+    public static ForecastState AfterSeries(ForecastModel model, ReadOnlySpan<float> values, ReadOnlySpan<float> covariates)
+    {
+        var state = Empty(model);
+        int C = model.Settings.CovariateCount;
+        for (int t = 0; t < values.Length; t++) state.Push(model.Baseline, values[t], covariates.Slice(t * C, C));
+        return state;
+    }
+
+    public ForecastState Clone() => new((float[])History.Clone(), (float[])BaseOneStep.Clone(), (float[])Covariates.Clone(), (double[])BaseState.Clone(), Count);
+
+    /// <summary>Copies this state into <paramref name="target"/> (same model), without allocating.</summary>
+    public void CopyTo(ForecastState target)
+    {
+        History.CopyTo(target.History, 0);
+        BaseOneStep.CopyTo(target.BaseOneStep, 0);
+        Covariates.CopyTo(target.Covariates, 0);
+        BaseState.CopyTo(target.BaseState, 0);
+        target.Count = Count;
+    }
+
+    /// <summary>Appends one observation, dropping the oldest. No allocation.</summary>
+    public void Push(Baseline? baseline, float value, ReadOnlySpan<float> covariates)
+    {
+        int R = History.Length, C = covariates.Length, W = BaseOneStep.Length;
+        // What the base expected of this value, before it sees it; until the base has warmed up, the value itself.
+        float expected = value;
+        if (baseline is not null && Count >= Math.Max(2, baseline.HistoryLength))
+        {
+            Span<float> one = stackalloc float[2];
+            baseline.Forecast(BaseState, History, Count, one[..1], one[1..]);
+            expected = one[0];
+        }
+        Array.Copy(BaseOneStep, 1, BaseOneStep, 0, W - 1);
+        BaseOneStep[W - 1] = expected;
+        Array.Copy(History, 1, History, 0, R - 1);
+        History[R - 1] = value;
+        if (C > 0)
+        {
+            Array.Copy(Covariates, C, Covariates, 0, (W - 1) * C);
+            covariates.CopyTo(Covariates.AsSpan((W - 1) * C, C));
+        }
+        baseline?.Observe(BaseState, value, Count);
+        Count++;
+    }
+
+    // *** Binary format (version 2) *** int64 count; int32 R, float[R] history; int32 W, float[W] base one-step
+    // forecasts; int32 W·C, float[W·C] covariates;
+    // int32 S, double[S] base state
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Count);
+        w.Write(History.Length);
+        foreach (float v in History) w.Write(v);
+        w.Write(BaseOneStep.Length);
+        foreach (float v in BaseOneStep) w.Write(v);
+        w.Write(Covariates.Length);
+        foreach (float v in Covariates) w.Write(v);
+        w.Write(BaseState.Length);
+        foreach (double v in BaseState) w.Write(v);
+    }
+
+    public static ForecastState Read(BinaryReader r, ForecastModel model)
+    {
+        long count = r.ReadInt64();
+        if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
+        var empty = Empty(model);
+        ReadInto(r, empty.History, "history");
+        ReadInto(r, empty.BaseOneStep, "base forecast");
+        ReadInto(r, empty.Covariates, "covariate");
+        int S = r.ReadInt32();
+        if (S != empty.BaseState.Length) throw new InvalidDataException($"The saved base state has {S} numbers; the model's base needs {empty.BaseState.Length}.");
+        for (int i = 0; i < S; i++) empty.BaseState[i] = r.ReadDouble();
+        return new ForecastState(empty.History, empty.BaseOneStep, empty.Covariates, empty.BaseState, count);
+    }
+
+    /// <summary>Reads the series state of payload version 1 (count, the W-value window, its covariates).</summary>
+    public static ForecastState ReadVersion1(BinaryReader r, ForecastModel model)
+    {
+        long count = r.ReadInt64();
+        if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
+        var s = Empty(model);
+        // Version 1 windows always covered a season, so the history is the window.
+        for (int i = 0; i < s.History.Length; i++) s.History[i] = r.ReadSingle();
+        for (int i = 0; i < s.Covariates.Length; i++) s.Covariates[i] = r.ReadSingle();
+        return new ForecastState(s.History, s.BaseOneStep, s.Covariates, s.BaseState, count);
+    }
+
+    private static void ReadInto(BinaryReader r, float[] target, string what)
+    {
+        int n = r.ReadInt32();
+        if (n != target.Length) throw new InvalidDataException($"The saved {what} buffer has {n} values; the model needs {target.Length}.");
+        for (int i = 0; i < n; i++) target[i] = r.ReadSingle();
+    }
+}

@@ -1,0 +1,154 @@
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Layers;
+using MLNetRnn.Core.Network;
+
+namespace MLNetRnn.Onnx;
+
+// T = steps, N = rows (the graph's dynamic batch), I = input features, H = hidden, O = outputs, G = gate blocks.
+// ONNX's recurrent operators take X (T, N, I), W (1, G·H, I), R (1, G·H, H), B (1, 2·G·H) = [Wb | Rb], and write
+// Y (T, 1, N, H) and Y_h (1, N, H). Our parameters have PyTorch's names, shapes and gate order; ONNX orders the
+// gate blocks differently:
+//   LSTM  PyTorch i|f|g|o  →  ONNX i|o|f|c   (c is PyTorch's g)
+//   GRU   PyTorch r|z|n    →  ONNX z|r|h     (h is PyTorch's n), with linear_before_reset = 1, PyTorch's variant
+//   RNN   one block, same in both
+
+/// <summary>
+/// Writes a <see cref="RecurrentNetwork"/> (any cell, stacked layers, linear head) into an ONNX graph with the
+/// standard <c>RNN</c>, <c>LSTM</c> and <c>GRU</c> operators, from a zero initial state. No ML.NET here: the graph is
+/// reached through <see cref="IOnnxGraph"/>, so window mode and series mode can share it. docs/design/onnx.md says
+/// why the standard operators rather than an unrolled graph.
+/// </summary>
+internal static class RecurrentNetworkOnnx
+{
+    /// <summary>The ONNX operator set the nodes written here need: 9 (the lowest ML.NET's converter writes) has every
+    /// one of them with the attributes used here.</summary>
+    public const int MinimumOpSet = 9;
+
+    /// <summary>Throws if <paramref name="spec"/> has a part the standard operators cannot express.</summary>
+    /// <exception cref="NotSupportedException">Layer normalisation is on (names the option and what to do).</exception>
+    public static void CheckExportable(RecurrentNetworkSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.LayerNormalization)
+            throw new NotSupportedException(
+                $"This {spec.Cell} network normalises its gate pre-activations (LayerNormalization = true), which ONNX's " +
+                "RNN, LSTM and GRU operators cannot express, so it cannot be exported to ONNX. Train with LayerNormalization " +
+                "off to export the model.");
+    }
+
+    /// <summary>
+    /// Reshapes batch-first rows <paramref name="rows"/> (N, T·I) into the time-major (T, N, I) the recurrent operators
+    /// read; returns the new variable.
+    /// </summary>
+    public static string ToTimeMajor(IOnnxGraph g, string rows, int T, int I, string prefix)
+    {
+        string shape = g.AddInitializer($"{prefix}.shape_NTI", [-1L, T, I], 3);
+        string batchFirst = g.NewVariable($"{prefix}.x_NTI");
+        g.AddNode("Reshape", [rows, shape], [batchFirst]);
+        string timeMajor = g.NewVariable($"{prefix}.x_TNI");
+        g.AddNode("Transpose", [batchFirst], [timeMajor], OnnxAttribute.Ints("perm", 1, 0, 2));
+        return timeMajor;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="network"/> over <paramref name="input"/> (T, N, I) from a zero state and applies its head
+    /// to the top layer's last state. Returns the variable holding the head's output, (N, O).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The network cannot be expressed (see <see cref="CheckExportable"/>).</exception>
+    public static string WriteLastStep(IOnnxGraph g, RecurrentNetwork network, string input, int T, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var spec = network.Spec;
+        CheckExportable(spec);
+        var p = network.Parameters;
+        int L = spec.Layers, G = spec.GateCount;
+        int[] order = OnnxGateOrder(spec.Cell);
+        string x = input;
+        string lastState = "";
+        for (int l = 0; l < L; l++)
+        {
+            int H = spec.HiddenSizes[l], I = spec.LayerInputSize(l);
+            string w = g.AddInitializer($"{prefix}.W_l{l}", Reorder(p.Value(p[RecurrentLayer.Names.WeightIH(l)]), order, H * I), 1, G * H, I);
+            string r = g.AddInitializer($"{prefix}.R_l{l}", Reorder(p.Value(p[RecurrentLayer.Names.WeightHH(l)]), order, H * H), 1, G * H, H);
+            float[] bias = [.. Reorder(p.Value(p[RecurrentLayer.Names.BiasIH(l)]), order, H), .. Reorder(p.Value(p[RecurrentLayer.Names.BiasHH(l)]), order, H)];
+            string b = g.AddInitializer($"{prefix}.B_l{l}", bias, 1, 2 * G * H);
+
+            bool top = l == L - 1;
+            // Below the top only the sequence Y feeds the next layer; at the top only the last state Y_h is needed.
+            string y = top ? "" : g.NewVariable($"{prefix}.Y_l{l}");
+            string yh = top ? g.NewVariable($"{prefix}.Y_h_l{l}") : "";
+            g.AddNode(OperatorOf(spec.Cell), [x, w, r, b], [y, yh], Attributes(spec, H));
+            if (top)
+            {
+                string shape = g.AddInitializer($"{prefix}.shape_NH", [-1L, H], 2);
+                lastState = g.NewVariable($"{prefix}.h_last");
+                g.AddNode("Reshape", [yh, shape], [lastState]);   // (1, N, H) → (N, H)
+            }
+            else
+            {
+                string shape = g.AddInitializer($"{prefix}.shape_TNH", [(long)T, -1L, H], 3);
+                x = g.NewVariable($"{prefix}.x_l{l + 1}");
+                g.AddNode("Reshape", [y, shape], [x]);            // (T, 1, N, H) → (T, N, H)
+            }
+        }
+
+        // The head, PyTorch's nn.Linear: y = h·Wᵀ + b with W (O, H).
+        var head = p[LinearHead.WeightName];
+        string headWeight = g.AddInitializer($"{prefix}.head_weight", p.Value(head).ToArray(), head.Rows, head.Columns);
+        string headBias = g.AddInitializer($"{prefix}.head_bias", p.Value(p[LinearHead.BiasName]).ToArray(), spec.OutputSize);
+        string output = g.NewVariable($"{prefix}.head");
+        g.AddNode("Gemm", [lastState, headWeight, headBias], [output], OnnxAttribute.Int("transB", 1));
+        return output;
+    }
+
+    /// <summary>For each ONNX gate block k, the PyTorch block it takes.</summary>
+    internal static int[] OnnxGateOrder(RecurrentCellKind cell) => cell switch
+    {
+        RecurrentCellKind.Elman => [0],
+        RecurrentCellKind.Lstm => [0, 3, 1, 2],   // i, o, f, c ← i, f, g, o
+        RecurrentCellKind.Gru => [1, 0, 2],       // z, r, h ← r, z, n
+        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell kind."),
+    };
+
+    private static string OperatorOf(RecurrentCellKind cell) => cell switch
+    {
+        RecurrentCellKind.Elman => "RNN",
+        RecurrentCellKind.Lstm => "LSTM",
+        _ => "GRU",
+    };
+
+    private static OnnxAttribute[] Attributes(RecurrentNetworkSpec spec, int H)
+    {
+        var hidden = OnnxAttribute.Int("hidden_size", H);
+        switch (spec.Cell)
+        {
+            case RecurrentCellKind.Gru:
+                // PyTorch applies r to (W_hn·h + b_hn), after the product: ONNX's linear_before_reset = 1.
+                return [hidden, OnnxAttribute.Int("linear_before_reset", 1)];
+            case RecurrentCellKind.Lstm:
+                return [hidden];
+            default:
+                // The randomised leaky ReLU uses the mean of its slope range at inference, as our forward pass does.
+                return spec.Activation switch
+                {
+                    ElmanActivation.Tanh => [hidden, OnnxAttribute.Strings("activations", "Tanh")],
+                    ElmanActivation.Sigmoid => [hidden, OnnxAttribute.Strings("activations", "Sigmoid")],
+                    ElmanActivation.Relu => [hidden, OnnxAttribute.Strings("activations", "Relu")],
+                    ElmanActivation.LeakyRelu => [hidden, OnnxAttribute.Strings("activations", "LeakyRelu"), OnnxAttribute.Floats("activation_alpha", spec.LeakySlope)],
+                    ElmanActivation.RandomizedLeakyRelu => [hidden, OnnxAttribute.Strings("activations", "LeakyRelu"),
+                        OnnxAttribute.Floats("activation_alpha", 0.5f * (spec.RandomizedLeakyLower + spec.RandomizedLeakyUpper))],
+                    ElmanActivation.Elu => [hidden, OnnxAttribute.Strings("activations", "Elu"), OnnxAttribute.Floats("activation_alpha", spec.EluAlpha)],
+                    _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Activation, "Unknown Elman activation."),
+                };
+        }
+    }
+
+    /// <summary>Gate blocks of <paramref name="blockLength"/> values, in ONNX's order.</summary>
+    private static float[] Reorder(ReadOnlySpan<float> pyTorch, int[] order, int blockLength)
+    {
+        var onnx = new float[pyTorch.Length];
+        for (int k = 0; k < order.Length; k++)
+            pyTorch.Slice(order[k] * blockLength, blockLength).CopyTo(onnx.AsSpan(k * blockLength, blockLength));
+        return onnx;
+    }
+}
