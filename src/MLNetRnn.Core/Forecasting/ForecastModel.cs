@@ -50,6 +50,10 @@ internal sealed class ForecastModel
     /// transformer's payload saves and restores them.</summary>
     public TrainingDiagnostics[] Diagnostics { get; set; } = [];
 
+    /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
+    /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
+    public int FirstOrigin => Math.Max(Math.Max(Settings.WindowSize, 2), Baseline?.HistoryLength ?? 1);
+
     /// <summary>The seed of ensemble member k: a mix of the forecaster's seed and k, so that members differ and
     /// two different forecaster seeds never share a member (as consecutive seeds did when member k used seed + k).</summary>
     public static int MemberSeed(int seed, int member)
@@ -95,7 +99,11 @@ internal sealed class ForecastModel
 
         // Every window, through the same code path as a forecast: inputs (N, W, F), targets (N, H) in network
         // units relative to the window's level, and the base's forecast r (N, H) in the same units.
-        int N = s.WindowCount(n), F = s.InputSize, O = s.OutputSize;
+        // Window i is at origin o = i + FirstOrigin: the first origin where both the window and the base have the
+        // history they read (one season for seasonal naive), so no target is measured against a base that cannot
+        // forecast yet.
+        int first0 = model.FirstOrigin;
+        int N = Math.Max(0, n - H - first0 + 1), F = s.InputSize, O = s.OutputSize;
         var inputs = new float[N * W * F];
         var targets = new float[N * H];
         var reference = new float[N * H];
@@ -105,8 +113,8 @@ internal sealed class ForecastModel
         for (int o = 1; o <= n - H; o++)
         {
             state.Push(baseline, values[o - 1], covariates.AsSpan((o - 1) * C, C));
-            if (o < W) continue;
-            int i = o - W;
+            if (o < first0) continue;
+            int i = o - first0;
             levels[i] = model.Prepare(state, scratch, reference.AsSpan(i * H, H));
             scratch.Workspace.Input.AsSpan(0, W * F).CopyTo(inputs.AsSpan(i * W * F, W * F));
             for (int k = 0; k < H; k++) targets[i * H + k] = scaler.Forward(season.Deseasonalize(values[o + k], o + k), levels[i]);
@@ -189,7 +197,7 @@ internal sealed class ForecastModel
         for (int i = 0, j = 0; i < N; i++)
         {
             if (validators[i].Length == 0) continue;
-            int o = i + W;
+            int o = i + first0;
             for (int k = 0; k < H; k++)
             {
                 residuals[k][j] = Math.Abs(targets[i * H + k] - forecast[i * H + k]);
@@ -221,13 +229,13 @@ internal sealed class ForecastModel
     /// </summary>
     private float[] HeldOutForecasts(float[] values, float[] covariates, int[][] members, Scratch scratch)
     {
-        int W = Settings.WindowSize, H = Settings.Horizon, C = Settings.CovariateCount, n = values.Length;
+        int H = Settings.Horizon, C = Settings.CovariateCount, n = values.Length;
         var y = new float[members.Length * H];
         var state = ForecastState.Empty(this);
         for (int o = 1; o <= n - H; o++)
         {
             state.Push(Baseline, values[o - 1], covariates.AsSpan((o - 1) * C, C));
-            int i = o - W;
+            int i = o - FirstOrigin;
             if (i < 0 || members[i].Length == 0) continue;
             ForecastScaled(state, scratch, y.AsSpan(i * H, H), members[i][0] < 0 ? [] : members[i]);
         }

@@ -98,10 +98,6 @@ internal sealed record ForecasterSettings
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
 
-    /// <summary>Windows a series of <paramref name="length"/> values yields: each needs W inputs and the H values
-    /// after them (the recursive strategy trains on the first, and calibrates its H-step forecasts on all H).</summary>
-    public int WindowCount(int length) => Math.Max(0, length - WindowSize - Horizon + 1);
-
     /// <summary>Windows each ensemble member holds out as its validation block (early stopping; with the other
     /// members' blocks, the damping λ and the intervals).</summary>
     public int ValidationWindows(int windows) => ValidationFraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(windows * ValidationFraction));

@@ -135,7 +135,7 @@ internal sealed class ForecastDataView : IDataView
         {
             if (_forecastFor == _source.Position) return;
             _forecastFor = _source.Position;
-            if (_state.Count < _model.Settings.WindowSize)
+            if (_state.Count < _model.FirstOrigin)
             {
                 // Fewer rows than the window: no forecast can be made yet.
                 Array.Fill(_forecast, float.NaN); Array.Fill(_lower, float.NaN); Array.Fill(_upper, float.NaN);

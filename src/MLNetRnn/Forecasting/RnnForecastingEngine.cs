@@ -55,8 +55,8 @@ public sealed class RnnForecastingEngine
         int H = _forecaster.Horizon;
         CheckForecastArguments(horizon, confidenceLevel, H);
         var model = _forecaster.Model;
-        if (_state.Count < model.Settings.WindowSize)
-            throw new InvalidOperationException($"The engine has seen {_state.Count} values; a forecast needs WindowSize = {model.Settings.WindowSize}.");
+        if (_state.Count < model.FirstOrigin)
+            throw new InvalidOperationException($"The engine has seen {_state.Count} values; a forecast needs {model.FirstOrigin} (the window, and one season for seasonal naive).");
         var f = new float[H];
         var lo = new float[H];
         var hi = new float[H];
