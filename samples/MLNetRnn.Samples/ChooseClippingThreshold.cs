@@ -47,6 +47,7 @@ public static class ChooseClippingThreshold
         }
 
         double none = Train("no clipping", options, out _);
+        if (!double.IsFinite(none)) none = double.PositiveInfinity;   // a run that ends in NaN stopped training
         double suggested = Train("suggested τ", suggestion.Apply(options), out _);
         double auto = Train("AutoClip p = 10", options with { GradientClipping = GradientClippingMode.AutoClip }, out var autoDiagnostics);
         autoDiagnostics.WriteCsv(diagnosticsFolder);

@@ -243,8 +243,9 @@ internal static class CliApp
                 $"{G(d.EarlyGradientReach)} → {G(d.LateGradientReach)}", sigma);
         }
         console.Write(table);
-        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"Scaling {t.Scaling}; {t.TrainingWindows} training and {t.ValidationWindows} validation windows of {t.TotalWindows}; correction weight λ = {t.CorrectionWeight:F2}."));
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Base {t.Base}; scaling {t.Scaling}; {t.TrainingWindows} training and {t.ValidationWindows} validation windows of {t.TotalWindows}; correction weight λ = {t.CorrectionWeight:F2}.")));
+        foreach (string note in t.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
     }
 
     private static void ShowForecast(IAnsiConsole console, CsvSeries? series, RnnForecast f, long observed)
@@ -267,7 +268,9 @@ internal static class CliApp
 
     private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast forecast, long observed)
     {
-        var written = TrainingPlots.WriteAll(model.Diagnostics, dir, $"{model.InputColumnName}").ToList();
+        // The base alone (too short a series for the networks) has no training run to draw.
+        var written = model.Diagnostics.Count > 0 ? TrainingPlots.WriteAll(model.Diagnostics, dir, $"{model.InputColumnName}").ToList() : [];
+        Directory.CreateDirectory(dir);
         if (series is not null)
         {
             string png = Path.Combine(dir, ForecastPlots.FileName);

@@ -69,8 +69,8 @@ public sealed partial class TrainingDiagnostics
     /// the norms so far (replayed exactly from the curve), +∞ without clipping, NaN on skipped steps.</summary>
     public ReadOnlySpan<float> ClippingThreshold => _threshold;
 
-    /// <summary>Whether clipping changed step <paramref name="step"/>'s gradient.</summary>
-    public bool IsClipped(int step) => _after[step] != _before[step];
+    /// <summary>Whether clipping changed step <paramref name="step"/>'s gradient (never for a skipped step).</summary>
+    public bool IsClipped(int step) => float.IsFinite(_before[step]) && _after[step] != _before[step];
 
     /// <summary>Whether step <paramref name="step"/> was skipped for a non-finite loss or gradient.</summary>
     public bool IsSkipped(int step) => !float.IsFinite(_before[step]);

@@ -101,6 +101,8 @@ public sealed class AutoClipTests
     {
         var train = SyntheticTasks.AddingProblem(512, 50, seed: 1);
         var (none, noneLoss) = Train(ExplodingOptions(GradientClippingMode.None), train);
+        // An unclipped run that ends in NaN has not kept training at all: any finite loss is lower.
+        if (!double.IsFinite(noneLoss)) noneLoss = double.PositiveInfinity;
         Assert.True(none.GradientNorms.Quantile(1) > 1e4, $"the case should explode without clipping; max ‖g‖ {none.GradientNorms.Quantile(1):G3}");
 
         var (auto, autoLoss) = Train(ExplodingOptions(GradientClippingMode.AutoClip), train);

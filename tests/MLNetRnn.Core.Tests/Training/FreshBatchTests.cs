@@ -33,7 +33,7 @@ public sealed class FreshBatchTests
         var validation = SyntheticTasks.AddingProblem(300, 10, seed: 999);
         var report = trainer.FitBatches(Batches(32, 10, 1, () => yielded++), stepsPerEpoch: 25, validation);
         Assert.Equal(150, report.StepsTaken);
-        Assert.Equal(151, yielded);   // one more asked for after the last epoch, to learn whether the data has ended
+        Assert.Equal(150, yielded);   // the configured epochs end the run: no batch is asked for beyond the last step
         Assert.Equal(6, report.Epochs.Count);
         Assert.True(report.Epochs[^1].ValidationLoss < 0.5 * report.Epochs[0].ValidationLoss,
             $"fresh data every step should teach the task: validation {report.Epochs[0].ValidationLoss:F4} → {report.Epochs[^1].ValidationLoss:F4}");
