@@ -61,52 +61,54 @@ internal static class TrainingDisplay
         return string.Create(CultureInfo.InvariantCulture, $"{Phase(p),-14} epoch {p.Epoch + 1,4}/{p.Epochs} · loss {e.TrainingLoss:G3}{validation} · ‖g‖ {e.MeanGradientNorm:G3}{patience}");
     }
 
-    /// <summary>Receives the trainer's per-epoch reports (on the training thread) and moves the bars.</summary>
+    /// <summary>Receives the trainer's per-epoch reports (on the training threads: members may train in parallel) and
+    /// moves the bars; a phase's bar fills when its run says it has stopped.</summary>
     private sealed class BarReporter(ProgressContext ctx) : IProgress<TrainingProgress>
     {
         private readonly Dictionary<string, ProgressTask> _tasks = [];
-        private ProgressTask? _current;
 
         public void Report(TrainingProgress p)
         {
-            if (!_tasks.TryGetValue(Phase(p), out var task))
+            lock (_tasks)
             {
-                if (_current is not null) _current.Value = _current.MaxValue;   // early stopping ended the last phase
-                task = ctx.AddTask(Phase(p), maxValue: p.Epochs);
-                _tasks[Phase(p)] = task;
-                _current = task;
+                if (!_tasks.TryGetValue(Phase(p), out var task))
+                {
+                    task = ctx.AddTask(Phase(p), maxValue: p.Epochs);
+                    _tasks[Phase(p)] = task;
+                }
+                task.MaxValue = p.Epochs;
+                task.Value = p.StoppedBy is null ? p.Epoch + 1 : p.Epochs;
+                task.Description = Markup.Escape(Describe(p));
             }
-            task.MaxValue = p.Epochs;
-            task.Value = p.Epoch + 1;
-            task.Description = Markup.Escape(Describe(p));
         }
 
         public void Complete()
         {
-            foreach (var t in _tasks.Values) t.Value = t.MaxValue;
+            lock (_tasks)
+                foreach (var t in _tasks.Values) t.Value = t.MaxValue;
         }
     }
 
-    /// <summary>Plain lines for consoles that cannot redraw.</summary>
+    /// <summary>Plain lines for consoles that cannot redraw: every tenth of the epochs, and the epoch a run stops at.</summary>
     private sealed class LogReporter(IAnsiConsole console) : IProgress<TrainingProgress>
     {
-        private TrainingProgress? _last;
+        private readonly object _gate = new();
 
         public void Report(TrainingProgress p)
         {
-            if (_last is not null && Phase(_last) != Phase(p) && (_last.Epoch + 1) % Every(_last) != 0) Write(_last, "stopped");
-            _last = p;
-            if ((p.Epoch + 1) % Every(p) == 0) Write(p, p.Epoch + 1 == p.Epochs ? "done" : "");
+            if (p.StoppedBy is null && (p.Epoch + 1) % Math.Max(1, p.Epochs / 10) != 0) return;
+            string end = p.StoppedBy switch
+            {
+                null => "",
+                TrainingStop.EarlyStopping => " · stopped early",
+                TrainingStop.Epochs => " · done",
+                var reason => $" · stopped: {reason}",
+            };
+            lock (_gate) console.WriteLine(Describe(p) + end);
         }
 
         public void Complete()
         {
-            if (_last is not null && (_last.Epoch + 1) % Every(_last) != 0) Write(_last, "stopped");
         }
-
-        private static int Every(TrainingProgress p) => Math.Max(1, p.Epochs / 10);
-
-        private void Write(TrainingProgress p, string note)
-            => console.WriteLine(Describe(p) + (note.Length > 0 ? $" · {note}" : ""));
     }
 }

@@ -41,8 +41,8 @@ internal static class ExplodingStudy
             ("suggested τ", "suggested", s => ClippingThresholdSuggestion.Suggest(new RecurrentNetwork(spec, s), train, Options(GradientClippingMode.None, s)).Apply(Options(GradientClippingMode.None, s))),
         };
         var md = new StringBuilder();
-        md.AppendLine("| clipping | τ (seed 0) | mean loss, last 4 epochs (median over seeds) | worst seed | max ‖g‖ (median) | clipped steps (median) |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| clipping | τ (seed 0) | seeds ending non-finite | mean loss, last 4 epochs (median over seeds) | worst seed | max ‖g‖ (median) | clipped steps (median) |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (name, fileName, options) in modes)
         {
             var runs = Enumerable.Range(0, seeds).Select(seed =>
@@ -60,7 +60,7 @@ internal static class ExplodingStudy
                 _ => runs[0].Options.GradientClippingThreshold.ToString("G3", CultureInfo.InvariantCulture),
             };
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {tau} | {Median(runs.Select(r => r.Loss)):G3} | {runs.Max(r => r.Loss):G3} | {Median(runs.Select(r => r.Max)):G3} | {Median(runs.Select(r => (double)r.Diagnostics.ClippedSteps)):F0} of {runs[0].Diagnostics.StepCount} |"));
+                $"| {name} | {tau} | {runs.Count(r => !double.IsFinite(r.Loss))} of {seeds} | {Median(runs.Select(r => double.IsFinite(r.Loss) ? r.Loss : double.PositiveInfinity)):G3} | {runs.Max(r => double.IsFinite(r.Loss) ? r.Loss : double.PositiveInfinity):G3} | {Median(runs.Select(r => r.Max)):G3} | {Median(runs.Select(r => (double)r.Diagnostics.ClippedSteps)):F0} of {runs[0].Diagnostics.StepCount} |"));
         }
         File.WriteAllText(Path.Combine(output, "exploding.md"), md.ToString());
         log.Write(md.ToString());
