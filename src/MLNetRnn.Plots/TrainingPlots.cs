@@ -153,7 +153,7 @@ public static class TrainingPlots
         if (!run.HasBackwardSignal) throw new ArgumentException("The run has no backward signal (a model saved before diagnostics existed).", nameof(run));
         int E = run.Epochs.Count, T = run.WindowSteps;
         var plot = NewPlot(Title(title, string.Format(CultureInfo.InvariantCulture,
-            "Backward signal across the window — gradient reach {0} early, {1} late", Reach(run.EarlyGradientReach), Reach(run.LateGradientReach))),
+            "Backward signal: reach {0} early, {1} late", Reach(run.EarlyGradientReach), Reach(run.LateGradientReach))),
             "steps back from the newest step of the window", "mean ‖∂L/∂h_t‖ of the top layer (log scale)");
         var epochs = new SortedSet<int> { 0, E / 4, E / 2, 3 * E / 4, E - 1 }.Where(e => e >= 0 && e < E).ToArray();
         var colormap = new ScottPlot.Colormaps.Viridis();

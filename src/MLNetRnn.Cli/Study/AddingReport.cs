@@ -52,16 +52,21 @@ internal static class AddingReport
         log.Write(reach.ToString());
 
         SuccessPlot(rows, models, lengths, Path.Combine(output, "adding-success.png"));
-        foreach (int T in lengths) CurvesPlot(input, models, T, Path.Combine(output, $"adding-test-mse-T{T}.png"));
-
-        // The diagnostics pictures of the runs the notes discuss: the longest length, seed 0.
-        int longest = lengths[^1];
-        foreach (var m in new[] { "tanh", "tanh-clip", "tanh-clip-omega", "irnn", "lstm" })
+        foreach (int T in lengths)
         {
-            string file = Path.Combine(input, "runs", $"{m}-T{longest}-s0.diagnostics");
-            if (!File.Exists(file)) continue;
+            int seed = rows.Where(r => r.T == T).Min(r => r.Seed);
+            CurvesPlot(input, models, T, seed, Path.Combine(output, $"adding-test-mse-T{T}.png"));
+        }
+
+        // The diagnostics pictures of the runs the notes discuss: the longest length, the first seed that ran.
+        int longest = lengths[^1];
+        foreach (var m in AddingStudy.AllModels)
+        {
+            string? file = rows.Where(r => r.Model == m && r.T == longest).OrderBy(r => r.Seed)
+                .Select(r => Path.Combine(input, "runs", $"{m}-T{longest}-s{r.Seed}.diagnostics")).FirstOrDefault(File.Exists);
+            if (file is null) continue;
             var d = TrainingDiagnostics.FromBytes(File.ReadAllBytes(file));
-            string title = $"{m}, adding T = {longest}";
+            string title = $"{m}, T = {longest}";
             TrainingPlots.BackwardSignal(d, Path.Combine(output, $"adding-backward-{m}-T{longest}.png"), title);
             TrainingPlots.GradientNorm([d], Path.Combine(output, $"adding-gradient-norm-{m}-T{longest}.png"), title);
             TrainingPlots.Spectrum(d, Path.Combine(output, $"adding-spectrum-{m}-T{longest}.png"), title);
@@ -72,7 +77,8 @@ internal static class AddingReport
 
     private static void SuccessPlot(Row[] rows, string[] models, int[] lengths, string path)
     {
-        var plot = TrainingPlots.NewPlot("Adding problem: share of seeds solved (test MSE < 0.01)", "sequence length T", "share of seeds solved");
+        var plot = TrainingPlots.NewPlot("Adding problem: share of seeds solved (test MSE < 0.01)", "sequence length T",
+            "share of seeds solved (lines offset by 1% to stay visible)");
         for (int k = 0; k < models.Length; k++)
         {
             var m = models[k];
@@ -82,19 +88,22 @@ internal static class AddingReport
             line.MarkerSize = 9;
         }
         plot.Axes.SetLimitsY(-0.05, 1.05);
+        var shares = new ScottPlot.TickGenerators.NumericManual();
+        foreach (double y in new[] { 0, 0.25, 0.5, 0.75, 1 }) shares.AddMajor(y, y.ToString("P0", CultureInfo.InvariantCulture));
+        plot.Axes.Left.TickGenerator = shares;
         var ticks = new ScottPlot.TickGenerators.NumericManual();
         foreach (int T in lengths) ticks.AddMajor(T, T.ToString(CultureInfo.InvariantCulture));
         plot.Axes.Bottom.TickGenerator = ticks;
         TrainingPlots.Save(plot, path);
     }
 
-    private static void CurvesPlot(string input, string[] models, int T, string path)
+    private static void CurvesPlot(string input, string[] models, int T, int seed, string path)
     {
-        var plot = TrainingPlots.NewPlot($"Adding problem, T = {T}: test MSE during training (seed 0)", "optimiser step", "test MSE (log scale)");
+        var plot = TrainingPlots.NewPlot($"Adding problem, T = {T}: test MSE during training (seed {seed})", "optimiser step", "test MSE (log scale)");
         double lo = double.PositiveInfinity, hi = double.NegativeInfinity;
         for (int k = 0; k < models.Length; k++)
         {
-            string file = Path.Combine(input, "runs", $"{models[k]}-T{T}-s0.curve.csv");
+            string file = Path.Combine(input, "runs", $"{models[k]}-T{T}-s{seed}.curve.csv");
             if (!File.Exists(file)) continue;
             var points = File.ReadLines(file).Skip(1).Select(l => l.Split(',')).Select(f => (Step: double.Parse(f[0], CultureInfo.InvariantCulture), Mse: double.Parse(f[1], CultureInfo.InvariantCulture)))
                 .Where(p => p.Mse > 0 && double.IsFinite(p.Mse)).ToArray();
