@@ -103,12 +103,17 @@ internal static class AddingStudy
         var test = SyntheticTasks.AddingProblem(o.TestCount, T, seed: 1_000_000 + T * 100 + seed);
         bool solved = false;
         double best = double.PositiveInfinity, last = double.NaN;
-        var curve = new List<(int Step, double Mse)>();
+        int evaluations = 0;
+        string name = $"{model}-T{T}-s{seed}";
+        // Written as the run goes, so a long run stopped early still leaves its curve.
+        using var curve = new StreamWriter(Path.Combine(o.Output, "runs", name + ".curve.csv")) { AutoFlush = true };
+        curve.WriteLine("step,test_mse");
         var progress = new Progress(p =>
         {
             last = p.Summary.ValidationLoss;
             best = Math.Min(best, last);
-            curve.Add(((p.Epoch + 1) * o.EvaluateEvery, last));
+            evaluations++;
+            curve.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(p.Epoch + 1) * o.EvaluateEvery},{last:R}"));
             if (last < SolvedMse) solved = true;
         });
         var recorder = new TrainingRecorder(net, options, progress, maxSpectrumSnapshots: 24);
@@ -124,19 +129,13 @@ internal static class AddingStudy
             failure = ex.Message;
         }
         clock.Stop();
-        string name = $"{model}-T{T}-s{seed}";
-        using (var w = new StreamWriter(Path.Combine(o.Output, "runs", name + ".curve.csv")))
-        {
-            w.WriteLine("step,test_mse");
-            foreach (var (step, mse) in curve) w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step},{mse:R}"));
-        }
         TrainingDiagnostics? d = null;
         if (report is not null)
         {
             d = recorder.Finish(report);
             File.WriteAllBytes(Path.Combine(o.Output, "runs", name + ".diagnostics"), d.ToBytes());
         }
-        return new RunResult(model, T, seed, solved, report?.GradientNorms.Count ?? curve.Count * o.EvaluateEvery, last, best, clock.Elapsed.TotalSeconds,
+        return new RunResult(model, T, seed, solved, report?.GradientNorms.Count ?? evaluations * o.EvaluateEvery, last, best, clock.Elapsed.TotalSeconds,
             d?.ClipRate ?? double.NaN, d?.SkippedSteps ?? -1, d?.EarlyGradientReach ?? double.NaN, d?.LateGradientReach ?? double.NaN,
             d is null ? double.NaN : d.GradientNormBefore.ToArray().Where(float.IsFinite).DefaultIfEmpty(float.NaN).Max(), failure);
     }
