@@ -94,8 +94,8 @@ internal sealed class ForecastModel
         var adjusted = new float[n];
         for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
         var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
-        var (covMean, covScale) = CovariateStatistics(covariates, n, C);
-        var model = new ForecastModel(s, season, baseline, scaler, covMean, covScale);
+        var covariateScaling = FeatureStandardizer.Fit(covariates, C);
+        var model = new ForecastModel(s, season, baseline, scaler, covariateScaling.Mean, covariateScaling.Scale);
 
         // Every window, through the same code path as a forecast: inputs (N, W, F), targets (N, H) in network
         // units relative to the window's level, and the base's forecast r (N, H) in the same units.
@@ -116,7 +116,7 @@ internal sealed class ForecastModel
             if (o < first0) continue;
             int i = o - first0;
             levels[i] = model.Prepare(state, scratch, reference.AsSpan(i * H, H));
-            scratch.Workspace.Input.AsSpan(0, W * F).CopyTo(inputs.AsSpan(i * W * F, W * F));
+            scratch.Input.CopyTo(inputs.AsSpan(i * W * F, W * F));
             for (int k = 0; k < H; k++) targets[i * H + k] = scaler.Forward(season.Deseasonalize(values[o + k], o + k), levels[i]);
         }
 
@@ -126,15 +126,7 @@ internal sealed class ForecastModel
         // block. Every held-out window then has a forecast from members that never trained on it, so λ and the
         // bounds are judged on K blocks of the series instead of one, and the shipped members are those judged.
         int K = s.EnsembleSize, Vb = s.ValidationWindows(N);
-        var blockStart = new int[K];
-        for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
-        int gap = Vb == 0 ? 0 : s.FoldGap(N, Vb);
-        var trainIndex = new int[K][];
-        for (int k = 0; k < K; k++)
-        {
-            int from = blockStart[k] - gap, to = blockStart[k] + Vb + gap;
-            trainIndex[k] = Enumerable.Range(0, N).Where(i => i < from || i >= to).ToArray();
-        }
+        var (blockStart, trainIndex) = CrossValidationFolds(N, K, Vb, s.FoldGap);
         bool networks = K > 0 && !constant && Vb > 0 && trainIndex.All(t => t.Length >= ForecasterSettings.MinimumNetworkWindows);
         if (constant) notes.Add("The series is constant: the forecast is that constant, with zero-width bounds.");
         else if (K > 0 && !networks)
@@ -167,6 +159,8 @@ internal sealed class ForecastModel
             var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb)))).ToArray();
             (model.Members, summaries, model.Diagnostics) = TrainMembers(s, folds, progress, ct);
         }
+
+        scratch = model.CreateScratch();   // now with a workspace per trained member
 
         // λ from the held-out forecasts (each window forecast by the members that did not train on it).
         bool corrected = networks;
@@ -221,6 +215,26 @@ internal sealed class ForecastModel
             SupportedConfidenceLevel = model.Calibration.SupportedLevel, Notes = notes,
         };
         return model;
+    }
+
+    /// <summary>
+    /// The folds of the cross-validated ensemble over N windows: member k validates on the block of
+    /// <paramref name="block"/> windows starting at BlockStart[k] (k = 0 the last block, the others spread evenly
+    /// back to the first) and trains on every window outside the block and <paramref name="gap"/> windows on each
+    /// side of it. With gap = H − 1 no training target is a validation target.
+    /// </summary>
+    internal static (int[] BlockStart, int[][] TrainIndex) CrossValidationFolds(int windows, int members, int block, int gap)
+    {
+        int N = windows, K = members, Vb = block;
+        var blockStart = new int[K];
+        var trainIndex = new int[K][];
+        for (int k = 0; k < K; k++)
+        {
+            blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
+            int from = blockStart[k] - gap, to = blockStart[k] + Vb + gap;
+            trainIndex[k] = Enumerable.Range(0, N).Where(i => i < from || i >= to).ToArray();
+        }
+        return (blockStart, trainIndex);
     }
 
     /// <summary>
@@ -282,7 +296,7 @@ internal sealed class ForecastModel
     /// windows roughly once. On a short series a correction must be consistently right to survive; on a long one
     /// the shrinkage fades away.
     /// </remarks>
-    private static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
+    internal static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
     {
         int N = validators.Length;
         double num = 0, den = 0;
@@ -320,25 +334,7 @@ internal sealed class ForecastModel
         }
         double se = Math.Sqrt(Math.Max(variance, 0)) / den;
         double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
-        if (Environment.GetEnvironmentVariable("MLNETRNN_DEBUG") == "1") Console.Error.WriteLine($"    λ*={lambda:F3} se={se:F3} t={lambda / se:F2} held-out={validators.Count(v => v.Length > 0)}");
         return (float)Math.Clamp(lambda * shrink, 0, 1);
-    }
-
-    private static (float[] Mean, float[] Scale) CovariateStatistics(float[] covariates, int n, int C)
-    {
-        var mean = new float[C];
-        var scale = new float[C];
-        for (int c = 0; c < C; c++)
-        {
-            double mu = 0, v = 0;
-            for (int t = 0; t < n; t++) mu += covariates[t * C + c];
-            mu /= n;
-            for (int t = 0; t < n; t++) v += Math.Pow(covariates[t * C + c] - mu, 2);
-            double sd = Math.Sqrt(v / Math.Max(1, n - 1));
-            mean[c] = (float)mu;
-            scale[c] = sd > 0 ? (float)sd : 1f;
-        }
-        return (mean, scale);
     }
 
     // ---------------------------------------------------------------- inference
@@ -346,7 +342,9 @@ internal sealed class ForecastModel
     /// <summary>Per-caller buffers for forecasting: one workspace shared by the members. Not thread-safe.</summary>
     internal sealed class Scratch
     {
-        public required Workspace Workspace;
+        public required float[] Input;                       // (W, F) the window as the networks read it
+        public required InferenceWorkspace[] Inference;     // (K) one forward-only workspace per member (each packs its weights once)
+        public required float[] Output;                     // (O) one member's output
         public required float[] Adjusted;        // (W) the window, seasonally adjusted
         public required float[] Sum;             // (O) the members' mean output
         public required float[] BaseForecast;    // (H) raw, then scaled
@@ -358,10 +356,11 @@ internal sealed class ForecastModel
     public Scratch CreateScratch()
     {
         int W = Settings.WindowSize, H = Settings.Horizon;
-        var spec = Settings.NetworkSpec;
         return new Scratch
         {
-            Workspace = (Members.Length > 0 ? Members[0] : new RecurrentNetwork(spec, 0)).CreateWorkspace(W, 1, 1),
+            Input = new float[W * Settings.InputSize],
+            Inference = Members.Select(m => m.CreateInferenceWorkspace(W, blockRows: 1, threads: 1)).ToArray(),
+            Output = new float[Settings.OutputSize],
             Adjusted = new float[W],
             Sum = new float[Settings.OutputSize],
             BaseForecast = new float[H],
@@ -414,7 +413,7 @@ internal sealed class ForecastModel
         {
             float level = Prepare(state, scratch, scratch.BaseForecast);
             // λ = 0 leaves only the base: the networks' output would be multiplied away, so do not compute it.
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch, members);
             for (int k = 0; k < H; k++) y[k] = scratch.BaseForecast[k] + CorrectionWeight * scratch.Sum[k];
             return level;
         }
@@ -426,7 +425,7 @@ internal sealed class ForecastModel
         {
             float stepLevel = Prepare(rolling, scratch, scratch.Step, steps: 1);
             if (k == 0) origin = stepLevel;
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch.Workspace, scratch.Sum, members);
+            if (CorrectionWeight > 0f) MeanOfMembers(scratch, members);
             float adjusted = Scaler.Inverse(scratch.Step[0] + CorrectionWeight * scratch.Sum[0], stepLevel);
             y[k] = Scaler.Forward(adjusted, origin);
             rolling.Push(Baseline, Season.Reseasonalize(adjusted, rolling.Count), ReadOnlySpan<float>.Empty);
@@ -448,7 +447,7 @@ internal sealed class ForecastModel
         var d = scratch.Adjusted;
         for (int j = 0; j < W; j++) d[j] = Season.Deseasonalize(history[j], start + j);
         float level = Scaler.Level(d);
-        var input = scratch.Workspace.Input;
+        var input = scratch.Input;
         int e = Settings.BaseErrorFeature ? 1 : 0;
         for (int j = 0; j < W; j++)
         {
@@ -475,17 +474,19 @@ internal sealed class ForecastModel
         return level;
     }
 
-    private void MeanOfMembers(Workspace ws, float[] sum, int[]? members)
+    /// <summary>The mean output of <paramref name="members"/> (null: all) on the scratch's input, into scratch.Sum.
+    /// Forward-only, no allocation.</summary>
+    private void MeanOfMembers(Scratch scratch, int[]? members)
     {
+        var sum = scratch.Sum;
         Array.Clear(sum);
         int count = members?.Length ?? Members.Length;
         if (count == 0) return;
         for (int j = 0; j < count; j++)
         {
-            var net = Members[members is null ? j : members[j]];
-            ws.ResetState(1);
-            net.Forward(ws, Settings.WindowSize, 1, 1);
-            for (int o = 0; o < sum.Length; o++) sum[o] += ws.Output[o];
+            int k = members is null ? j : members[j];
+            Members[k].Predict(scratch.Inference[k], scratch.Input, 1, Settings.WindowSize, scratch.Output);
+            for (int o = 0; o < sum.Length; o++) sum[o] += scratch.Output[o];
         }
         for (int o = 0; o < sum.Length; o++) sum[o] /= count;
     }

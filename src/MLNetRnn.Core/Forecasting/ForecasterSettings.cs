@@ -1,6 +1,7 @@
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Initialization;
+using MLNetRnn.Core.Losses;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
@@ -20,8 +21,12 @@ public static class ForecastingDefaults
     /// <summary>Hidden units of the single default layer.</summary>
     public const int HiddenSize = 32;
 
-    /// <summary>Networks trained from different seeds and averaged.</summary>
-    public const int EnsembleSize = 3;
+    /// <summary>Networks trained from different seeds, each holding out its own block of the series, and averaged.</summary>
+    public const int EnsembleSize = 5;
+
+    /// <summary>Training loss: Huber (δ = 1 in network units, about one typical step of the series), which weighs
+    /// the rare large miss linearly instead of quadratically, closer to the absolute errors forecasts are judged by.</summary>
+    public const LossKind Loss = LossKind.Huber;
 
     /// <summary>Ceiling on epochs; early stopping and <see cref="MaximumSteps"/> usually end training first.</summary>
     public const int Epochs = 200;
@@ -103,17 +108,12 @@ internal sealed record ForecasterSettings
     public int ValidationWindows(int windows) => ValidationFraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(windows * ValidationFraction));
 
     /// <summary>
-    /// Windows dropped on each side of a validation block of <paramref name="block"/> windows, so that no
-    /// validation target is also a training target: H − 1 with the direct strategy, 0 with the recursive one. On a
-    /// short series that would leave too little to train on, so the gap shrinks until half the windows (at least
-    /// <see cref="MinimumNetworkWindows"/>) remain for training; the held-out loss is then slightly optimistic.
+    /// Windows dropped on each side of a validation block, so that no validation target is also a training target:
+    /// H − 1 with the direct strategy, 0 with the recursive one (whose training target is one step). Never shrunk:
+    /// on a short series a smaller gap would let the networks see the very values they are judged on, and the
+    /// held-out evidence for their correction (λ) would be worthless.
     /// </summary>
-    public int FoldGap(int windows, int block)
-    {
-        if (Recursive) return 0;
-        int keep = Math.Max(MinimumNetworkWindows, windows / 2);
-        return Math.Clamp((windows - block - keep) / 2, 0, Horizon - 1);
-    }
+    public int FoldGap => Recursive ? 0 : Horizon - 1;
 
     /// <summary>The shortest series a fit accepts: one window and the H values after it. Shorter than what the
     /// networks need (<see cref="MinimumNetworkWindows"/> training windows and a validation window), a fit keeps

@@ -1,3 +1,4 @@
+using MLNetRnn.Core.Losses;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Optimizers;
 using MLNetRnn.Core.Training;
@@ -41,6 +42,9 @@ public sealed class RnnForecastingOptions
 
         /// <summary>Networks trained from different seeds and averaged.</summary>
         public const int EnsembleSize = ForecastingDefaults.EnsembleSize;
+
+        /// <summary>Training loss.</summary>
+        public const LossKind Loss = ForecastingDefaults.Loss;
 
         /// <summary>Maximum epochs.</summary>
         public const int Epochs = ForecastingDefaults.Epochs;
@@ -140,8 +144,10 @@ public sealed class RnnForecastingOptions
     /// <summary>Layer-normalise every gate's pre-activation. Default: false.</summary>
     public bool LayerNormalization { get; set; }
 
-    /// <summary>Networks trained from different seeds and averaged, at least 0 (0 = the base alone). They train in
-    /// parallel on the machine's cores; the result does not depend on how many. Default: 3.</summary>
+    /// <summary>Networks trained from different seeds and averaged, at least 0 (0 = the base alone). Each holds out
+    /// its own block of the series for validation (the last block, then earlier ones), so λ and the bounds are
+    /// judged on several stretches of the series. They train in parallel on the machine's cores; the result does
+    /// not depend on how many. Default: 5.</summary>
     public int EnsembleSize { get; set; } = Defaults.EnsembleSize;
 
     /// <summary>Maximum epochs, at least 1. Default: 200.</summary>
@@ -160,6 +166,10 @@ public sealed class RnnForecastingOptions
     /// <summary>A wall-clock limit per network, or <see langword="null"/> for none. With a limit, the model depends
     /// on the machine's speed, not only on the seed. Default: null.</summary>
     public TimeSpan? TimeLimit { get; set; }
+
+    /// <summary>Training loss of the networks. Default: <see cref="LossKind.Huber"/> (δ = 1 network unit, about one
+    /// typical step of the series).</summary>
+    public LossKind Loss { get; set; } = Defaults.Loss;
 
     /// <summary>Optimiser. Default: Adam.</summary>
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
@@ -213,6 +223,7 @@ public sealed class RnnForecastingOptions
         if (!Enum.IsDefined(Scaling)) throw new ArgumentOutOfRangeException(nameof(Scaling), Scaling, "Unknown scaling.");
         if (!Enum.IsDefined(SeasonalAdjustment)) throw new ArgumentOutOfRangeException(nameof(SeasonalAdjustment), SeasonalAdjustment, "Unknown seasonal adjustment.");
         if (!Enum.IsDefined(Base)) throw new ArgumentOutOfRangeException(nameof(Base), Base, "Unknown base.");
+        if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss.");
         if (EnsembleSize < 0) throw new ArgumentOutOfRangeException(nameof(EnsembleSize), EnsembleSize, $"EnsembleSize must be at least 0; got {EnsembleSize}.");
         if (WindowsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(WindowsPerEpoch), WindowsPerEpoch, $"WindowsPerEpoch must be at least 1; got {WindowsPerEpoch}.");
         if (MaximumSteps < 1) throw new ArgumentOutOfRangeException(nameof(MaximumSteps), MaximumSteps, $"MaximumSteps must be at least 1; got {MaximumSteps}.");
@@ -259,6 +270,7 @@ public sealed class RnnForecastingOptions
             Epochs = Epochs,
             BatchSize = BatchSize,
             Optimizer = new OptimizerOptions { Kind = Optimizer, LearningRate = LearningRate },
+            Loss = Loss,
             GradientClipping = GradientClippingThreshold is null ? GradientClippingMode.None : GradientClipping,
             GradientClippingThreshold = GradientClippingThreshold ?? 1f,
             TruncationLength = TruncationLength,
