@@ -156,7 +156,11 @@ internal sealed class ForecastModel
                 }
                 return new SequenceDataset(x, y, index.Length, W, F, O);
             }
-            var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb)))).ToArray();
+            // Early stopping looks at most MaximumEarlyStoppingWindows of a block, evenly spaced: consecutive windows
+            // overlap in all but one value, so a long block says little more than its sample, and validating every
+            // window after every epoch would cost more than the training on a long series.
+            int stride = Math.Max(1, (Vb + ForecasterSettings.MaximumEarlyStoppingWindows - 1) / ForecasterSettings.MaximumEarlyStoppingWindows);
+            var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb).Where(i => (i - blockStart[k]) % stride == 0)))).ToArray();
             (model.Members, summaries, model.Diagnostics) = TrainMembers(s, folds, progress, ct);
         }
 

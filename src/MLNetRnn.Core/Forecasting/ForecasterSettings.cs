@@ -120,6 +120,10 @@ internal sealed record ForecasterSettings
     /// the base alone and says so.</summary>
     public int MinimumLength => WindowSize + Horizon;
 
+    /// <summary>Windows of a validation block that early stopping evaluates after each epoch (evenly spaced through
+    /// the block); λ and the bounds use every held-out window.</summary>
+    public const int MaximumEarlyStoppingWindows = 256;
+
     /// <summary>Training windows below which the networks are not trained (the base alone is kept).</summary>
     public const int MinimumNetworkWindows = 8;
 
