@@ -27,6 +27,9 @@ public enum TrainingStop
 
     /// <summary><see cref="TrainingOptions.TimeLimit"/> was reached.</summary>
     TimeLimit = 3,
+
+    /// <summary>The mini-batch source of <see cref="RecurrentTrainer.FitBatches"/> ran out.</summary>
+    DataExhausted = 4,
 }
 
 /// <summary>Reported after each epoch to an <see cref="IProgress{T}"/>.</summary>
@@ -66,7 +69,12 @@ public sealed class TrainingReport
         GradientNorms = new GradientNormHistory((int)Math.Min((long)epochs * stepsPerEpoch, maximumSteps ?? int.MaxValue));
         _backwardSignal = new float[epochs * windowSteps];
         _steps = windowSteps;
+        StepsPerEpoch = stepsPerEpoch;
     }
+
+    /// <summary>Optimiser steps per epoch (skipped steps included): step s of <see cref="GradientNorms"/> belongs to
+    /// epoch ⌊s / StepsPerEpoch⌋.</summary>
+    public int StepsPerEpoch { get; }
 
     /// <summary>One entry per epoch run.</summary>
     public IReadOnlyList<EpochSummary> Epochs => _epochs;
