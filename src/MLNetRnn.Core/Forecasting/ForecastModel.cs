@@ -208,10 +208,10 @@ internal sealed class ForecastModel
         model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
         if (model.Calibration.SampleSize == 0)
             notes.Add("No window was left to calibrate the bounds: they are NaN.");
-        else if (s.ConfidenceLevel is float level && level > model.Calibration.SupportedLevel)
+        else if (s.ConfidenceLevel is float level && ForecastCalibration.ErrorsNeeded(level) > model.Calibration.SampleSize)
             notes.Add(string.Format(CultureInfo.InvariantCulture,
-                "The {0:P0} bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:P1} are read off the errors).",
-                level, (int)Math.Ceiling(level / (1.0 - level) - 1e-9), model.Calibration.SampleSize, model.Calibration.SupportedLevel));
+                "The {0:0.##}% bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:0.##}% are read off the errors).",
+                level * 100, ForecastCalibration.ErrorsNeeded(level), model.Calibration.SampleSize, model.Calibration.SupportedLevel * 100));
 
         model.Summary = new ForecastTrainingSummary
         {
