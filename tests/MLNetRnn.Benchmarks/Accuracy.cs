@@ -178,6 +178,7 @@ internal static class Accuracy
         if (flags.TryGet("patience") is string patience) options.EarlyStoppingPatience = int.Parse(patience, Inv);
         if (flags.TryGet("lr") is string lr) options.LearningRate = float.Parse(lr, Inv);
         if (flags.TryGet("optimizer") is string optimizer) options.Optimizer = Enum.Parse<OptimizerKind>(optimizer);
+        if (flags.TryGet("weight-decay") is string wd) options.WeightDecay = float.Parse(wd, Inv);
         return options;
     }
 

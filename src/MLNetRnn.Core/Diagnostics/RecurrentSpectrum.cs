@@ -38,12 +38,29 @@ public static class RecurrentSpectrum
                 var block = w.Slice(g * H * H, H * H);
                 var m = Matrix<double>.Build.Dense(H, H);
                 for (int i = 0; i < H; i++) for (int j = 0; j < H; j++) m[i, j] = block[i * H + j];
-                var singular = m.Svd(computeVectors: false).S.ToArray().OrderByDescending(x => x).ToArray();
-                var eigen = m.Evd().EigenValues.Select(c => c.Magnitude).OrderByDescending(x => x).ToArray();
-                result.Add(new GateSpectrum(l, gates[g].ToString(), singular, eigen));
+                result.Add(new GateSpectrum(l, gates[g].ToString(), Decompose(m, x => x.Svd(computeVectors: false).S.ToArray()),
+                    Decompose(m, x => x.Evd().EigenValues.Select(c => c.Magnitude).ToArray())));
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// A decomposition's magnitudes, largest first; NaN for each when the matrix is not finite or the iteration does
+    /// not converge (MathNet's nonsymmetric eigensolver gives up on some matrices). A diagnostic that cannot be
+    /// computed must never stop the training it watches.
+    /// </summary>
+    private static double[] Decompose(Matrix<double> m, Func<Matrix<double>, double[]> values)
+    {
+        if (m.Enumerate().Any(v => !double.IsFinite(v))) return Enumerable.Repeat(double.NaN, m.RowCount).ToArray();
+        try
+        {
+            return values(m).OrderByDescending(x => x).ToArray();
+        }
+        catch (MathNet.Numerics.NonConvergenceException)
+        {
+            return Enumerable.Repeat(double.NaN, m.RowCount).ToArray();
+        }
     }
 
     /// <summary>
