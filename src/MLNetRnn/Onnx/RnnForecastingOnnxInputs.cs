@@ -11,8 +11,9 @@ public static class RnnForecastingOnnxNames
     /// <summary>Input (N, W): the last W values of the series, oldest first, as observed (the graph removes the season).</summary>
     public const string Values = "values";
 
-    /// <summary>Input (N, W), models with a base only: the base's one-step forecast of each of the W values, made
-    /// before it saw the value, in the series' units.</summary>
+    /// <summary>Input (N, W), models with a base only (and not those saved by format version 1, whose networks do not
+    /// read it): the base's one-step forecast of each of the W values, made before it saw the value, in the series'
+    /// units.</summary>
     public const string BaseOneStepForecasts = "base_one_step";
 
     /// <summary>Input (N, W, C), models with covariates only: the covariates of the W rows, as observed (the graph
