@@ -111,6 +111,10 @@ internal static class Accuracy
         Console.WriteLine("pooled coverage over " + tested + " test values: " + string.Join(", ",
             Levels.Select((l, i) => $"{l:P0} → {(double)results.Sum(r => r.Inside[i]) / tested:P1}")) +
             $"; bounds not strictly nested at {results.Sum(r => r.NestingViolations)} of {tested * (Levels.Length - 1)} level pairs");
+        // A rank moves when a score crosses another method's; the geometric mean of the MASE ratios to a reference
+        // says how much more or less accurate the forecasts are, whoever else is close by.
+        Console.WriteLine("geometric mean of rolling3 MASE relative to: " + string.Join(", ", new[] { "snaive", "ets", "auto.arima", "thetaf", "nnetar" }.Select(x =>
+            string.Format(Inv, "{0} {1:F3}", x, Math.Exp(results.Average(r => Math.Log(r.Mase / AnchorScore(anchors, r.Name, x, "MASE"))))))));
         var worse = results.Where(r => r.Mase > 1.05 * AnchorScore(anchors, r.Name, "snaive", "MASE")).Select(r => r.Name).ToList();
         Console.WriteLine(worse.Count == 0 ? "Within 5% of seasonal naive's MASE, or better, on every series."
             : "More than 5% worse than seasonal naive (MASE) on: " + string.Join(", ", worse));

@@ -45,4 +45,28 @@ public static class RecurrentSpectrum
         }
         return result;
     }
+
+    /// <summary>
+    /// γ, the bound on the derivative of the nonlinearity that follows a gate block's recurrent product: 1 for tanh
+    /// and the ReLU family, 1/4 for sigmoid, max(1, α) for ELU. LSTM i, f, o and GRU r, z are sigmoid gates (1/4);
+    /// LSTM g and GRU n are tanh (1). Pascanu et al.: σ₁(W_hh) &lt; 1/γ is sufficient for vanishing gradients and
+    /// σ₁ &gt; 1/γ necessary for exploding ones. The theorem is for the Elman recurrence; in a gated cell the
+    /// Jacobian also passes through the gates (and the LSTM's additive cell path), so there 1/γ is a reference
+    /// line per block, not a verdict.
+    /// </summary>
+    /// <param name="cell">Cell kind.</param>
+    /// <param name="activation">Elman nonlinearity (ignored for gated cells).</param>
+    /// <param name="gate">Gate block name, as in <see cref="GateSpectrum.Gate"/>.</param>
+    /// <param name="eluAlpha">α of ELU (ignored otherwise).</param>
+    public static double DerivativeBound(Core.Cells.RecurrentCellKind cell, Core.Cells.ElmanActivation activation, string gate, float eluAlpha = 1f)
+        => cell switch
+        {
+            Core.Cells.RecurrentCellKind.Elman => activation switch
+            {
+                Core.Cells.ElmanActivation.Sigmoid => 0.25,
+                Core.Cells.ElmanActivation.Elu => Math.Max(1.0, eluAlpha),
+                _ => 1.0,
+            },
+            _ => gate is "g" or "n" ? 1.0 : 0.25,
+        };
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
@@ -44,6 +45,10 @@ internal sealed class ForecastModel
     public float CorrectionWeight { get; private set; }     // λ
     public ForecastCalibration Calibration { get; private set; } = new(ForecastCalibration.Kind.Pooled, []);
     public ForecastTrainingSummary Summary { get; private set; } = new();
+
+    /// <summary>(K) each member's training diagnostics; empty for the base alone. Set by <see cref="Train"/>; the
+    /// transformer's payload saves and restores them.</summary>
+    public TrainingDiagnostics[] Diagnostics { get; set; } = [];
 
     /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
     /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
@@ -156,7 +161,7 @@ internal sealed class ForecastModel
             // window after every epoch would cost more than the training on a long series.
             int stride = Math.Max(1, (Vb + ForecasterSettings.MaximumEarlyStoppingWindows - 1) / ForecasterSettings.MaximumEarlyStoppingWindows);
             var folds = Enumerable.Range(0, K).Select(k => (Windows(trainIndex[k]), Windows(Enumerable.Range(blockStart[k], Vb).Where(i => (i - blockStart[k]) % stride == 0)))).ToArray();
-            (model.Members, summaries) = TrainMembers(s, folds, progress, ct);
+            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, folds, progress, ct);
         }
 
         scratch = model.CreateScratch();   // now with a workspace per trained member
@@ -203,6 +208,10 @@ internal sealed class ForecastModel
         model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
         if (model.Calibration.SampleSize == 0)
             notes.Add("No window was left to calibrate the bounds: they are NaN.");
+        else if (s.ConfidenceLevel is float level && ForecastCalibration.ErrorsNeeded(level) > model.Calibration.SampleSize)
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The {0:0.##}% bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:0.##}% are read off the errors).",
+                level * 100, ForecastCalibration.ErrorsNeeded(level), model.Calibration.SampleSize, model.Calibration.SupportedLevel * 100));
 
         model.Summary = new ForecastTrainingSummary
         {
@@ -257,12 +266,13 @@ internal sealed class ForecastModel
 
     /// <summary>Trains member k on fold k (its training windows, its validation block), in parallel where cores
     /// allow. Each member depends only on its own seed and fold, so the result is the same on any number of threads.</summary>
-    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries) TrainMembers(ForecasterSettings s,
+    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries, TrainingDiagnostics[] Diagnostics) TrainMembers(ForecasterSettings s,
         (SequenceDataset Train, SequenceDataset Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int K = folds.Length;
         var members = new RecurrentNetwork[K];
         var summaries = new MemberTrainingSummary[K];
+        var diagnostics = new TrainingDiagnostics[K];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.MaximumDegreeOfParallelism), CancellationToken = ct };
         Parallel.For(0, K, options, k =>
         {
@@ -273,11 +283,13 @@ internal sealed class ForecastModel
                 KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
             };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var report = new RecurrentTrainer(net, training).Fit(folds[k].Train, folds[k].Validation, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"), ct);
+            var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"));
+            var report = new RecurrentTrainer(net, training).Fit(folds[k].Train, folds[k].Validation, recorder, ct);
             members[k] = net;
             summaries[k] = MemberTrainingSummary.From(seed, report);
+            diagnostics[k] = recorder.Finish(report);
         });
-        return (members, summaries);
+        return (members, summaries, diagnostics);
     }
 
     /// <summary>

@@ -79,6 +79,7 @@ internal sealed record ForecasterSettings
     public TimeSpan? TimeLimit { get; init; }                 // wall clock per network; null = none (results then depend only on the seed)
     public int MaximumDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
     public TrainingOptions Training { get; init; } = new();
+    public float? ConfidenceLevel { get; init; }             // the level the caller will ask for, to say in the summary if it is extrapolated; not persisted
 
     /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, and two
     /// seasonal features when enabled.</summary>

@@ -265,6 +265,7 @@ public sealed class RnnForecastingOptions
         WindowsPerEpoch = WindowsPerEpoch,
         MaximumSteps = MaximumSteps,
         TimeLimit = TimeLimit,
+        ConfidenceLevel = ConfidenceLevel,
         Training = new TrainingOptions
         {
             Epochs = Epochs,

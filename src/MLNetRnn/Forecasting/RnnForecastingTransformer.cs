@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetRnn;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting;
 using MLNetRnn.Persistence;
 
@@ -28,12 +29,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 2: column names, confidence level, the forecast model (with its base), the series
-    /// state; enums by name. Version 1 (a seasonal-naive base only, enums as integers) is still read.</summary>
+    /// <summary>Format version 3: column names, confidence level, the forecast model (with its base), the series
+    /// state; enums by name; then each member's training diagnostics. Version 2 lacked the diagnostics (version 2
+    /// readers skip them; reading version 2 rebuilds them from the training summary); version 1 (a seasonal-naive
+    /// base only, enums as integers) is still read.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 2,
+        currentVersion: 3,
         readableByVersion: 2,
         oldestReadableVersion: 1);
 
@@ -77,6 +80,13 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 
     /// <summary>How the model was trained: scaling, windows, each ensemble member's loss and gradient-norm curves.</summary>
     public ForecastTrainingSummary TrainingSummary => Model.Summary;
+
+    /// <summary>Each ensemble member's training diagnostics (empty when the forecast is the base alone): loss and ‖g‖
+    /// per step with the clipping threshold, losses per epoch, the backward signal across the window (gradient
+    /// reach), the W_hh singular values from start to end. Saved with the model; plot with MLNetRnn.Plots or export
+    /// to CSV/JSON. For a model saved before diagnostics were kept (format versions 1 and 2), rebuilt from the
+    /// training summary: curves and the final spectrum, without the backward signal or the initial spectrum.</summary>
+    public IReadOnlyList<TrainingDiagnostics> Diagnostics => Model.Diagnostics;
 
     internal ForecastModel Model { get; }
 
@@ -185,6 +195,12 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             w.Write(ConfidenceLevel);
             Model.Write(w);
             State.Write(w);
+            // Version 3: int32 K, then each member's TrainingDiagnostics.Write.
+            if (WriteFormat.CurrentVersion >= 3)
+            {
+                w.Write(Model.Diagnostics.Length);
+                foreach (var d in Model.Diagnostics) d.Write(w);
+            }
         });
     }
 
@@ -204,9 +220,25 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             float level = r.ReadSingle();
             var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.Read(r);
             var state = version == 1 ? ForecastState.ReadVersion1(r, model) : ForecastState.Read(r, model);
+            model.Diagnostics = version >= 3 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
             return new RnnForecastingTransformer(output, input, covariates, lower, upper, level, model, state);
         });
     }
+
+    private static TrainingDiagnostics[] ReadDiagnostics(BinaryReader r)
+    {
+        int k = r.ReadInt32();
+        if (k < 0 || k > 1024) throw new InvalidDataException($"Diagnostics count {k} is out of range.");
+        var d = new TrainingDiagnostics[k];
+        for (int i = 0; i < k; i++) d[i] = TrainingDiagnostics.Read(r);
+        return d;
+    }
+
+    // Versions 1 and 2 kept each member's curves in the training summary; its network gives the final spectrum.
+    private static TrainingDiagnostics[] RebuildDiagnostics(ForecastModel model)
+        => model.Summary.Members.Take(model.Members.Length).Select((m, k) => TrainingDiagnostics.FromCurves(model.Members[k], model.Settings.Training,
+            m.GradientNormBefore, m.GradientNormAfter, m.TrainingLoss.Select(v => (double)v).ToArray(), m.ValidationLoss.Select(v => (double)v).ToArray(),
+            m.BestEpoch, m.StoppedBy == Core.Training.TrainingStop.EarlyStopping, restoredBestWeights: m.BestEpoch >= 0)).ToArray();
 
     private static void WriteOptional(BinaryWriter w, string? s)
     {

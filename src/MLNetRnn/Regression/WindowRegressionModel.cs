@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
@@ -181,7 +182,7 @@ internal sealed class WindowRegressionModel
     /// <param name="W">Steps per row.</param>
     /// <param name="progress">Told after each epoch.</param>
     /// <param name="ct">Cancels training.</param>
-    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary) Train(RnnRegressionOptions o, int seed,
+    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary, TrainingDiagnostics Diagnostics) Train(RnnRegressionOptions o, int seed,
         float[] features, float[] labels, int N, int W, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int F = o.FeaturesPerStep;
@@ -222,8 +223,9 @@ internal sealed class WindowRegressionModel
             RestoreBestWeights = true,
             Seed = seed,
         };
-        var report = new RecurrentTrainer(network, training).Fit(train, validation, progress, ct);
-        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V, seed));
+        var recorder = new TrainingRecorder(network, training, progress);
+        var report = new RecurrentTrainer(network, training).Fit(train, validation, recorder, ct);
+        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V, seed), recorder.Finish(report));
     }
 
     /// <summary>V for N rows: ⌊N·fraction⌉, 0 when the fraction is 0.</summary>

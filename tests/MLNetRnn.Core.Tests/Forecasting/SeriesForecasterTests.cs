@@ -69,6 +69,31 @@ public sealed class SeriesForecasterTests
     }
 
     [Fact]
+    public void ZerosAndNegativesSwitchToDifferencesAndStayFinite()
+    {
+        // Log ratios need a positive series; Auto takes differences as soon as a value is 0 or below.
+        var noise = Noise(160, 8, 3);
+        var x = Enumerable.Range(0, 160).Select(t => MathF.Max(0f, 4f * MathF.Sin(2 * MathF.PI * t / 11f) + noise[t])).ToArray();
+        var model = ForecastModel.Train(Settings(16, 5), x, []);
+        Assert.Equal(SeriesScaling.Difference, model.Summary.Scaling);
+        var (f, lo, hi) = Predict(model, x);
+        Assert.All(f.Concat(lo).Concat(hi), v => Assert.True(float.IsFinite(v)));
+        Assert.Throws<ArgumentException>(() => ForecastModel.Train(Settings(16, 5) with { Scaling = SeriesScaling.LogRatio }, x, []));
+    }
+
+    [Fact]
+    public void ALevelTheCalibrationCannotSupportIsNamedInTheSummary()
+    {
+        // 13 windows of 6 steps: 78 pooled errors support up to 98.7%; 99% is extrapolated, 95% is not.
+        var noise = Noise(30, 9, 4);
+        var x = Enumerable.Range(0, 30).Select(t => 20f + t + noise[t]).ToArray();
+        var at99 = ForecastModel.Train(Settings(12, 6, b: ForecastBase.Naive) with { ConfidenceLevel = 0.99f }, x, []);
+        Assert.Contains(at99.Summary.Notes, n => n.Contains("99%", StringComparison.Ordinal) && n.Contains("extrapolated", StringComparison.Ordinal));
+        var at95 = ForecastModel.Train(Settings(12, 6, b: ForecastBase.Naive) with { ConfidenceLevel = 0.95f }, x, []);
+        Assert.DoesNotContain(at95.Summary.Notes, n => n.Contains("extrapolated", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void SummarySaysWhichBaseWasChosenAndWhy()
     {
         var noise = Noise(150, 2, 2);
