@@ -482,6 +482,21 @@ internal sealed class ForecastModel
         return level;
     }
 
+    /// <summary>
+    /// The raw numbers <see cref="Prepare"/> reads from <paramref name="state"/> for a direct forecast, for the ONNX
+    /// export, whose graph repeats Prepare's arithmetic on them (docs/design/onnx.md): the window's W values and the
+    /// base's one-step forecasts of them, the window's covariates (W, C), and the base's forecast of the next H values
+    /// (left as it is without a base). No allocation.
+    /// </summary>
+    internal void RawForecastInputs(ForecastState state, Scratch scratch, Span<float> window, Span<float> baseOneStep, Span<float> covariates, Span<float> baseForecast)
+    {
+        int W = Settings.WindowSize, H = Settings.Horizon;
+        state.History.AsSpan(state.History.Length - W, W).CopyTo(window);
+        state.BaseOneStep.CopyTo(baseOneStep);
+        state.Covariates.CopyTo(covariates);
+        Baseline?.Forecast(state.BaseState, state.History, state.Count, baseForecast[..H], scratch.BaseScratch.AsSpan(0, H));
+    }
+
     /// <summary>The mean output of <paramref name="members"/> (null: all) on the scratch's input, into scratch.Sum.
     /// Forward-only, no allocation.</summary>
     private void MeanOfMembers(Scratch scratch, int[]? members)

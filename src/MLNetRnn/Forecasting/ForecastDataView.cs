@@ -10,7 +10,7 @@ namespace MLNetRnn;
 /// made from the rows up to and including it. Rows depend on their predecessors, so it cannot be shuffled and
 /// offers one cursor at a time.
 /// </summary>
-internal sealed class ForecastDataView : IDataView
+internal sealed partial class ForecastDataView : IDataView
 {
     private readonly IDataView _source;
     private readonly RnnForecastingTransformer _transformer;

@@ -55,13 +55,32 @@ public sealed class RnnForecastingEngine
         int H = _forecaster.Horizon;
         CheckForecastArguments(horizon, confidenceLevel, H);
         var model = _forecaster.Model;
-        if (_state.Count < model.FirstOrigin)
-            throw new InvalidOperationException($"The engine has seen {_state.Count} values; a forecast needs {model.FirstOrigin} (the window, and one season for seasonal naive).");
+        CheckCanForecast();
         var f = new float[H];
         var lo = new float[H];
         var hi = new float[H];
         model.Forecast(_state, confidenceLevel, _scratch, f, lo, hi);
         return new RnnForecast(f[..horizon], lo[..horizon], hi[..horizon], confidenceLevel);
+    }
+
+    /// <summary>
+    /// The inputs of the ONNX graph <see cref="RnnForecastingTransformer.ExportToOnnx"/> writes, for the forecast from
+    /// the current state (N = 1): on them ONNX Runtime gives what <see cref="Predict()"/> gives now. They carry what the
+    /// graph cannot: the window of raw values, the base's forecasts from its smoothing state over the whole history,
+    /// and the position in the season. <see cref="RnnForecastingOnnxInputs.Concatenate"/> batches several engines.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The engine has seen too few values for a forecast.</exception>
+    public RnnForecastingOnnxInputs GetOnnxInputs()
+    {
+        CheckCanForecast();
+        return Onnx.ForecastModelOnnx.InputsFor(_forecaster.Model, _state, _scratch);
+    }
+
+    private void CheckCanForecast()
+    {
+        var model = _forecaster.Model;
+        if (_state.Count < model.FirstOrigin)
+            throw new InvalidOperationException($"The engine has seen {_state.Count} values; a forecast needs {model.FirstOrigin} (the window, and one season for seasonal naive).");
     }
 
     /// <summary>Confidence level of the bounds unless a call asks for another.</summary>
@@ -260,6 +279,15 @@ public sealed class RnnForecastingEngine<TSrc, TDst> : IDisposable
         _setForecast!(prediction, forecast.Forecast);
         _setLower?.Invoke(prediction, forecast.LowerBound);
         _setUpper?.Invoke(prediction, forecast.UpperBound);
+    }
+
+    /// <summary>The inputs of the exported ONNX graph for the forecast from the current state
+    /// (<see cref="RnnForecastingEngine.GetOnnxInputs"/>).</summary>
+    /// <exception cref="InvalidOperationException">The engine has seen too few values for a forecast.</exception>
+    public RnnForecastingOnnxInputs GetOnnxInputs()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _engine.GetOnnxInputs();
     }
 
     /// <summary>Adds <paramref name="example"/> to the series without forecasting.</summary>

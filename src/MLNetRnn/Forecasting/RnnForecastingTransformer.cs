@@ -134,6 +134,37 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// transformer was loaded from): <c>Predict()</c> forecasts, <c>Observe(value)</c> moves the state on.</summary>
     public RnnForecastingEngine CreateForecastingEngine() => new(this, null);
 
+    /// <summary>
+    /// Writes the forecaster as an ONNX model to <paramref name="stream"/>: one graph that turns what a forecast reads at
+    /// an origin (the last <see cref="WindowSize"/> values, the base's forecasts, the covariates, the position in the
+    /// season) into the forecast of the next <see cref="Horizon"/> values and its bounds, for N origins at once, with the
+    /// seasonal adjustment, scaling, ensemble and damping in the graph. ONNX Runtime then gives the forecasts of
+    /// <see cref="RnnForecastingEngine.Predict()"/> (within 1e-5 relative) on the inputs
+    /// <see cref="RnnForecastingEngine.GetOnnxInputs"/> produces. ML.NET's <c>ConvertToOnnx</c> cannot carry a forecaster,
+    /// whose rows depend on the rows before them, and says so.
+    /// </summary>
+    /// <remarks>
+    /// The statistical base's smoothing state stays outside the graph: it runs over the whole history, which is what the
+    /// engine keeps. Inputs and outputs are named in <see cref="RnnForecastingOnnxNames"/>; the graph also says them in
+    /// its documentation strings and metadata. Stages of a pipeline before the forecaster are not in the graph. The model
+    /// is built in memory and written in one piece: when it cannot be exported, nothing reaches the stream.
+    /// </remarks>
+    /// <param name="stream">A writable stream; the model is written from its current position and the stream is left open.</param>
+    /// <param name="confidenceLevel">Coverage of the bounds the graph computes, in (0, 1), fixed in the graph; null =
+    /// <see cref="ConfidenceLevel"/>.</param>
+    /// <exception cref="NotSupportedException">The model has a part the export cannot express, named in the message:
+    /// the recursive strategy, or layer normalisation.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="confidenceLevel"/> is not in (0, 1).</exception>
+    public void ExportToOnnx(Stream stream, float? confidenceLevel = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite) throw new ArgumentException("The stream must be writable.", nameof(stream));
+        float level = confidenceLevel ?? ConfidenceLevel;
+        if (!(level > 0f && level < 1f))
+            throw new ArgumentOutOfRangeException(nameof(confidenceLevel), level, $"confidenceLevel must be in (0, 1); got {level}.");
+        stream.Write(Onnx.ForecastModelOnnx.Export(Model, level));
+    }
+
     internal RnnForecastingTransformer WithState(ForecastState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
         LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, state);
 
