@@ -54,9 +54,13 @@ public static class ForecastAirPassengers
         var forecaster = model.LastTransformer;
         var summary = forecaster.TrainingSummary;
         output.WriteLine($"AirPassengers: {series.Length} months; trained on the first {series.Length - holdout} in {seconds:F1} s.");
-        output.WriteLine(string.Format(inv, "  {0} GRU(32) networks, {1} scaling, {2} training / {3} validation windows, best epochs {4}, correction weight λ = {5:F2}",
-            summary.Members.Count, summary.Scaling, summary.TrainingWindows, summary.ValidationWindows,
-            string.Join("/", summary.Members.Select(m => m.BestEpoch)), summary.CorrectionWeight));
+        // What the fit did: the statistical base it chose (and the runners-up), and how much the networks changed it.
+        output.WriteLine($"  base: {summary.Base} (chosen over {string.Join(", ", summary.BaseCandidates.Skip(1).Take(2))} on the training series)");
+        output.WriteLine(string.Format(inv, "  {0} GRU(32) networks correct it with weight λ = {1:F2}, moving the forecast by {2:F2} MASE units on held-out windows",
+            summary.Members.Count, summary.CorrectionWeight, summary.MeanCorrection));
+        output.WriteLine(string.Format(inv, "  {0} scaling, {1} training windows per network, {2} held out, best epochs {3}",
+            summary.Scaling, summary.TrainingWindows, summary.ValidationWindows, string.Join("/", summary.Members.Select(m => m.BestEpoch))));
+        foreach (string note in summary.Notes) output.WriteLine("  note: " + note);
 
         // Holdout: the forecast from the end of the training months against the last 12 months.
         var holdoutForecast = model.CreateForecastingEngine().Predict();

@@ -11,14 +11,14 @@ using MLNetRnn.Core.Optimizers;
 namespace MLNetRnn.Benchmarks;
 
 /// <summary>
-/// The accuracy command: the protocol of ../shared/accuracy/README.md (21 series, origins n−3h, n−2h, n−h, seeds
+/// The accuracy command: the protocol of the protocol (docs/accuracy-protocol.md)/README.md (21 series, origins n−3h, n−2h, n−h, seeds
 /// 0–2, sMAPE/MASE/RMSE per origin, holdout and rolling3), ranked beside the reference methods in anchors.csv.
 /// Every forecast goes through the public front door, <c>ForecastByRnn</c>, with the library's defaults; flags
 /// change one setting at a time so that variants can be compared. Also measured: seconds per fit, the empirical
 /// coverage of the 80/90/95/99% bounds pooled over all test values, and whether the bounds are strictly nested.
 /// </summary>
 /// <remarks>
-/// Flags: --shared PATH (default ../shared beside the repository), --series NAME (default all), --seeds 0,1,2,
+/// Flags: --shared PATH (a folder with accuracy/ and data/; default the copy in Accuracy/), --series NAME (default all), --seeds 0,1,2,
 /// --name LABEL, --markdown FILE (writes the tables of docs/accuracy.md), --forecasts FILE (every forecast, in
 /// anchor_forecasts.csv's format), --model base (the statistical base alone, no network), --verbose true, and one
 /// flag per option (see <see cref="Options"/>).
@@ -34,8 +34,15 @@ internal static class Accuracy
     public static int Run(string[] args)
     {
         var flags = Flags.Parse(args);
-        string shared = flags.TryGet("shared") ?? FindShared();
-        string accuracyDir = Path.Combine(shared, "accuracy"), dataDir = Path.Combine(shared, "data");
+        // The protocol's files travel with the command (Accuracy/: the series list, the references' scores and the data);
+        // --shared PATH reads PATH/accuracy and PATH/data instead.
+        string accuracyDir, dataDir;
+        if (flags.TryGet("shared") is string shared)
+            (accuracyDir, dataDir) = (Path.Combine(shared, "accuracy"), Path.Combine(shared, "data"));
+        else
+            (accuracyDir, dataDir) = (Path.Combine(AppContext.BaseDirectory, "Accuracy"), Path.Combine(AppContext.BaseDirectory, "Accuracy", "data"));
+        if (!File.Exists(Path.Combine(accuracyDir, "series.csv")))
+            throw new FileNotFoundException($"The accuracy protocol's series list is not at {Path.Combine(accuracyDir, "series.csv")}; pass --shared PATH (a folder with accuracy/ and data/).");
         var series = ReadCsv(Path.Combine(accuracyDir, "series.csv"));
         var anchors = ReadCsv(Path.Combine(accuracyDir, "anchors.csv"));
         int[] seeds = flags.Get("seeds", "0,1,2").Split(',').Select(s => int.Parse(s, Inv)).ToArray();
@@ -104,6 +111,10 @@ internal static class Accuracy
         Console.WriteLine("pooled coverage over " + tested + " test values: " + string.Join(", ",
             Levels.Select((l, i) => $"{l:P0} → {(double)results.Sum(r => r.Inside[i]) / tested:P1}")) +
             $"; bounds not strictly nested at {results.Sum(r => r.NestingViolations)} of {tested * (Levels.Length - 1)} level pairs");
+        // A rank moves when a score crosses another method's; the geometric mean of the MASE ratios to a reference
+        // says how much more or less accurate the forecasts are, whoever else is close by.
+        Console.WriteLine("geometric mean of rolling3 MASE relative to: " + string.Join(", ", new[] { "snaive", "ets", "auto.arima", "thetaf", "nnetar" }.Select(x =>
+            string.Format(Inv, "{0} {1:F3}", x, Math.Exp(results.Average(r => Math.Log(r.Mase / AnchorScore(anchors, r.Name, x, "MASE"))))))));
         var worse = results.Where(r => r.Mase > 1.05 * AnchorScore(anchors, r.Name, "snaive", "MASE")).Select(r => r.Name).ToList();
         Console.WriteLine(worse.Count == 0 ? "Within 5% of seasonal naive's MASE, or better, on every series."
             : "More than 5% worse than seasonal naive (MASE) on: " + string.Join(", ", worse));
@@ -167,6 +178,7 @@ internal static class Accuracy
         if (flags.TryGet("patience") is string patience) options.EarlyStoppingPatience = int.Parse(patience, Inv);
         if (flags.TryGet("lr") is string lr) options.LearningRate = float.Parse(lr, Inv);
         if (flags.TryGet("optimizer") is string optimizer) options.Optimizer = Enum.Parse<OptimizerKind>(optimizer);
+        if (flags.TryGet("weight-decay") is string wd) options.WeightDecay = float.Parse(wd, Inv);
         return options;
     }
 
@@ -184,7 +196,8 @@ internal static class Accuracy
     internal static int WindowRule(int length, int h, Flags flags)
     {
         if (flags.TryGet("window") is string w) return int.Parse(w, Inv);
-        return Math.Max(1, Math.Min(2 * h, (length - h) / 3));
+        int horizons = flags.TryGet("window-horizons") is string k ? int.Parse(k, Inv) : 2;
+        return Math.Max(1, Math.Min(horizons * h, (length - h) / 3));
     }
 
     private sealed record Ranking(List<string> Methods, Dictionary<string, Dictionary<string, double>> Scores, Dictionary<string, double> MeanRank);
@@ -256,14 +269,6 @@ internal static class Accuracy
             $"; the 80/90/95/99% bounds are strictly nested at every step of every fit except {results.Sum(r => r.NestingViolations)} level pairs (of {values * (Levels.Length - 1)}), zero-width bounds of a constant forecast excluded.");
         File.WriteAllText(path, md.ToString());
         Console.WriteLine($"wrote {path}");
-    }
-
-    internal static string FindShared()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "MLNetRnn.sln")) && Directory.Exists(Path.Combine(dir.FullName, "..", "shared")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
-        throw new DirectoryNotFoundException("Could not find ../shared beside the repository; pass --shared PATH.");
     }
 
     internal static List<Dictionary<string, string>> ReadCsv(string path)

@@ -26,7 +26,7 @@ internal static class Fixtures
             Console.Error.WriteLine($"{zip} exists; fixtures of a released format are never rewritten.");
             return 1;
         }
-        if (RnnForecastingTransformer.Format.CurrentVersion >= 3) return Panel(zip);
+        if (RnnForecastingTransformer.Format.CurrentVersion >= 4) return Panel(zip);
         var ml = new MLContext(seed: 0);
         var series = Enumerable.Range(0, 72).Select(t => new Row { Value = (float)(50 + 0.3 * t + 8 * Math.Sin(2 * Math.PI * t / 12)) }).ToArray();
         var data = ml.Data.LoadFromEnumerable(series);
@@ -42,7 +42,7 @@ internal static class Fixtures
         return 0;
     }
 
-    /// <summary>Version 3 stores a panel: a model of three series with a date column (calendar features), promotions known in
+    /// <summary>Version 4 stores a panel: a model of three series with a date column (calendar features), promotions known in
     /// advance, a static category, the series' scale, and quantile heads. The expectation holds, per series, the
     /// promotions given for the forecast and what the engine forecast with them.</summary>
     private static int Panel(string zip)

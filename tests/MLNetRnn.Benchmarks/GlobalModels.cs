@@ -19,7 +19,7 @@ namespace MLNetRnn.Benchmarks;
 /// every series.</item>
 /// </list>
 /// Flags: --series N, --days N (retail) / --points N (scale), --horizon H, --window W, --sample N (per-series models),
-/// --seed S, --seeds 0,1,2 (monthly), --shared PATH, --hidden N, --windows-per-epoch N, --max-steps N, --ensemble K,
+/// --seed S, --seeds 0,1,2 (monthly), --dates true (monthly: feed the dates, so calendar months), --shared PATH, --hidden N, --windows-per-epoch N, --max-steps N, --ensemble K,
 /// --quantiles 0.1,0.9.
 /// </summary>
 internal static class GlobalModels
@@ -176,11 +176,15 @@ internal static class GlobalModels
     /// defaults (the accuracy command's own fits, run here in the same session).</summary>
     private static int Monthly(Accuracy.Flags flags)
     {
-        string shared = flags.TryGet("shared") ?? Accuracy.FindShared();
+        // The protocol's files travel with the benchmarks (Accuracy/, as the accuracy command reads them); --shared PATH
+        // reads PATH/accuracy and PATH/data instead.
+        var (accuracyDir, dataDir) = flags.TryGet("shared") is string shared
+            ? (Path.Combine(shared, "accuracy"), Path.Combine(shared, "data"))
+            : (Path.Combine(AppContext.BaseDirectory, "Accuracy"), Path.Combine(AppContext.BaseDirectory, "Accuracy", "data"));
         int[] seeds = flags.Get("seeds", "0,1,2").Split(',').Select(x => int.Parse(x, Inv)).ToArray();
         bool dates = flags.Get("dates", "false") == "true";
-        var rows = Accuracy.ReadCsv(Path.Combine(shared, "accuracy", "series.csv")).Where(r => r["m"] == "12").ToArray();
-        var series = rows.Select(r => (Name: r["series"], Data: Accuracy.ReadCsv(Path.Combine(shared, "data", r["file"]))
+        var rows = Accuracy.ReadCsv(Path.Combine(accuracyDir, "series.csv")).Where(r => r["m"] == "12").ToArray();
+        var series = rows.Select(r => (Name: r["series"], Data: Accuracy.ReadCsv(Path.Combine(dataDir, r["file"]))
             .Select(x => (Date: DateTime.Parse(x["date"], Inv), Value: float.Parse(x["value"], Inv))).ToArray())).ToArray();
         const int h = 12, m = 12;
         int W = int.Parse(flags.Get("window", (2 * h).ToString(Inv)), Inv);

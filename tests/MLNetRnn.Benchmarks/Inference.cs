@@ -7,7 +7,7 @@ using MLNetRnn.Core.Network;
 namespace MLNetRnn.Benchmarks;
 
 /// <summary>
-/// The inference command: the small LSTM of ../shared/bench/infer (1 input, 32 hidden, T = 48, linear head)
+/// The inference command: the small LSTM of tests/reference/infer (1 input, 32 hidden, T = 48, linear head)
 /// through the forward-only path, timed as the ONNX Runtime anchor there times itself (OrtTime/Program.cs):
 /// 200 warm-up calls, then 5,000 single forecasts and 200 batches of 256. Prints microseconds per single
 /// forecast, the bytes it allocated, and forecasts per second at batch 256 on 1 thread (ONNX Runtime's

@@ -2,13 +2,14 @@ using BenchmarkDotNet.Running;
 using MLNetRnn.Benchmarks;
 
 // Commands (dotnet run -c Release --project tests/MLNetRnn.Benchmarks -- <command>):
-//   throughput      seq/s for the reference configurations (compare with ../shared/bench/torch_rnn_bench.py)
-//   accuracy        the forecast-accuracy protocol of ../shared/accuracy (docs/accuracy.md)
-//   window-scaling  window mode's scalings one step ahead on ../shared/data (docs/design/window-regression.md)
+//   throughput      seq/s for the reference configurations (compare with tests/reference/torch_rnn_bench.py)
+//   accuracy        the forecast-accuracy protocol of the protocol (docs/accuracy-protocol.md) (docs/accuracy.md)
+//   window-scaling  window mode's scalings one step ahead on tests/MLNetRnn.Benchmarks/Accuracy/data (docs/design/window-regression.md)
 //   fixtures        writes the forecaster's model zip that the tests keep loading
 //   gemm            GFLOP/s of the GEMM seam at the training shapes, 1 and 2 threads
 //   profile         where a training step's time goes: GEMM, cells, the rest (1 thread, CPU time)
-//   inference       single-forecast latency and batch-256 throughput of the small LSTM (../shared/bench/infer)
+//   fit-time        seconds per ForecastByRnn fit at defaults: AirPassengers, 8,760 and 10,000 values
+//   inference       single-forecast latency and batch-256 throughput of the small LSTM (tests/reference/infer)
 //   global          many series, one model: the retail panel, the protocol's monthly series together, 10,000 series (docs/design/global-models.md)
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
 return args.Length > 0 ? args[0] switch
@@ -20,6 +21,7 @@ return args.Length > 0 ? args[0] switch
     "gemm" => GemmRate.Run(args[1..]),
     "profile" => Profile.Run(args[1..]),
     "inference" => Inference.Run(args[1..]),
+    "fit-time" => FitTime.Run(args[1..]),
     "global" => GlobalModels.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);

@@ -8,7 +8,7 @@ using MLNetRnn.Core.Training;
 namespace MLNetRnn.Benchmarks;
 
 /// <summary>
-/// The throughput command: the five configurations of ../shared/bench/README.md, each trained for about three
+/// The throughput command: the five configurations of tests/reference/README.md, each trained for about three
 /// seconds with the same step as the PyTorch reference (forward, MSE on the last step through a linear head,
 /// backward, global-norm clipping at 1.0, Adam), printed as training sequences per second.
 /// </summary>

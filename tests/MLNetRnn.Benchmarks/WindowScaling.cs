@@ -6,7 +6,7 @@ namespace MLNetRnn.Benchmarks;
 
 /// <summary>
 /// The window-scaling command: how each <see cref="RnnRegressionScaling"/> does in window mode, one step ahead,
-/// on the five series of ../shared/data and two synthetic ones (a linear trend with an additive season and noise,
+/// on the five series of tests/MLNetRnn.Benchmarks/Accuracy/data and two synthetic ones (a linear trend with an additive season and noise,
 /// and a drifting random walk). Rows are W lags → the next value; the model trains on every row before the last
 /// <c>test</c> rows and predicts those (each from its true lags); the score is RMSE divided by the RMSE of the
 /// naive last-value prediction, averaged over seeds 0–2, and summarised by the geometric mean over the series.
@@ -18,11 +18,13 @@ internal static class WindowScalingMeasurement
 
     public static int Run(string[] args)
     {
-        string shared = args.Length > 0 ? args[0] : FindShared();
+        // The series travel with the benchmarks (Accuracy/data, copied from tests/MLNetRnn.Benchmarks/Accuracy/data); an argument names
+        // another folder holding a data/ folder.
+        string dataDir = args.Length > 0 ? Path.Combine(args[0], "data") : Path.Combine(AppContext.BaseDirectory, "Accuracy", "data");
         var series = new List<(string Name, float[] Values, int W, int Test)>();
         foreach (var (file, w, test) in new[] { ("AirPassengers", 12, 36), ("USAccDeaths", 12, 24), ("JohnsonJohnson", 8, 24), ("WWWusage", 10, 30), ("BJsales", 10, 30) })
         {
-            var values = File.ReadLines(Path.Combine(shared, "data", file + ".csv")).Skip(1).Select(l => float.Parse(l.Split(',')[1], Inv)).ToArray();
+            var values = File.ReadLines(Path.Combine(dataDir, file + ".csv")).Skip(1).Select(l => float.Parse(l.Split(',')[1], Inv)).ToArray();
             series.Add((file, values, w, test));
         }
         var rng = new Random(7);
@@ -64,16 +66,6 @@ internal static class WindowScalingMeasurement
         }
         Console.WriteLine($"{"geometric mean",-16}" + string.Concat(scalings.Select(s => string.Format(Inv, "{0,18:F3}", Math.Exp(ratios[s].Average(Math.Log))))));
         return 0;
-    }
-
-    private static string FindShared()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "data");
-            if (Directory.Exists(candidate)) return Path.Combine(dir.FullName, "shared");
-        }
-        throw new DirectoryNotFoundException("Could not find ../shared/data above the benchmark's directory; pass the shared folder as the first argument.");
     }
 
     private sealed class LagRow

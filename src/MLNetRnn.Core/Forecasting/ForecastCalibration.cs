@@ -80,11 +80,23 @@ internal sealed class ForecastCalibration
     private static float Quantile(float[] sorted, float c)
     {
         int n = sorted.Length;
-        int rank = (int)Math.Ceiling((n + 1) * (double)c);
+        int rank = Rank(n, c);
         if (rank <= n) return sorted[Math.Max(rank, 1) - 1];
         double supported = n / (n + 1.0);
         double ratio = Normal.InvCDF(0, 1, (1 + c) / 2.0) / Normal.InvCDF(0, 1, (1 + supported) / 2.0);
         return (float)(sorted[n - 1] * ratio);
+    }
+
+    /// <summary>⌈(n + 1)·c⌉, forgiving the float's representation error (0.95f is 0.94999999…, 0.99f 0.99000001…),
+    /// so that 19 errors support 95% and 99 support 99%, as the decimal levels promise.</summary>
+    public static int Rank(int n, float c) => (int)Math.Ceiling((n + 1) * (double)c - 1e-6);
+
+    /// <summary>The fewest errors that support level c without extrapolation.</summary>
+    public static int ErrorsNeeded(float c)
+    {
+        int n = 1;
+        while (Rank(n, c) > n) n++;
+        return n;
     }
 
     public void Write(BinaryWriter w)

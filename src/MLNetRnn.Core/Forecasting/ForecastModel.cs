@@ -1,6 +1,7 @@
 using System.Globalization;
 using MathNet.Numerics.Distributions;
 using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Training;
@@ -59,14 +60,26 @@ internal sealed class ForecastModel
     public ForecastCalibration Calibration { get; private set; } = new(ForecastCalibration.Kind.Pooled, []);
     public ForecastTrainingSummary Summary { get; private set; } = new();
 
+    /// <summary>(K) each member's training diagnostics; empty for the base alone. Set by <see cref="Train(ForecasterSettings, SeriesPanel, IProgress{TrainingProgress}?, CancellationToken)"/>;
+    /// the transformer's payload saves and restores them.</summary>
+    public TrainingDiagnostics[] Diagnostics { get; set; } = [];
+
     /// <summary>The only series of a single-series model.</summary>
     public SeriesFit Single => Series.Count == 1 ? Series[0] : throw new InvalidOperationException($"The model holds {Series.Count} series; name one.");
+
+    // A single-series model's parts, by the names the single-series code (and the ONNX export) reads them.
+    public SeasonalDecomposition Season => Single.Season;
+    public Baseline? Baseline => Single.Baseline;
+    public WindowScaler Scaler => Single.Scaler;
+
+    /// <summary>The first origin a single-series model's forecast can be made from (<see cref="SeriesFit.FirstOrigin"/>).</summary>
+    public int FirstOrigin => Single.FirstOrigin(Settings);
 
     /// <summary>The same trained networks, λ and calibration with another list of series (the engine adds the series
     /// it started cold). Shares everything else.</summary>
     public ForecastModel WithSeries(IReadOnlyList<SeriesFit> series) => new(Settings, series, CovariateMean, CovariateScale, LogScaleMean, LogScaleDeviation)
     {
-        Members = Members, CorrectionWeight = CorrectionWeight, Calibration = Calibration, Summary = Summary,
+        Members = Members, CorrectionWeight = CorrectionWeight, Calibration = Calibration, Summary = Summary, Diagnostics = Diagnostics,
     };
 
     /// <summary>The seed of ensemble member k: a mix of the forecaster's seed and k, so that members differ and
@@ -136,7 +149,8 @@ internal sealed class ForecastModel
                 throw new ArgumentException($"{panel.Name(i)}: {ex.Message}", ex.ParamName, ex);
             }
         });
-        var (covMean, covScale) = CovariateStatistics(panel.Covariates, panel.Values, C);
+        var covariateScaling = FeatureStandardizer.Fit(panel.Covariates, C);
+        var (covMean, covScale) = (covariateScaling.Mean, covariateScaling.Scale);
         var (scaleMean, scaleDeviation) = LogScaleStatistics(fits);
         var model = new ForecastModel(s, fits, covMean, covScale, scaleMean, scaleDeviation);
         var tracks = new SeriesTrack[S];
@@ -192,7 +206,7 @@ internal sealed class ForecastModel
             for (int k = 0; k < K; k++)
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k]),
                     new PanelWindowSource(model, tracks, start, EarlyStoppingWindows(folds, start, k)));
-            (model.Members, summaries) = TrainMembers(s, sources, progress, ct);
+            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, sources, progress, ct);
         }
 
         // λ and the bounds, from the held-out forecasts (each window forecast by the members that did not train on
@@ -243,6 +257,10 @@ internal sealed class ForecastModel
         model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
         if (model.Calibration.SampleSize == 0)
             notes.Add("No window was left to calibrate the bounds: they are NaN.");
+        else if (s.ConfidenceLevel is float level && ForecastCalibration.ErrorsNeeded(level) > model.Calibration.SampleSize)
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The {0:0.##}% bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:0.##}% are read off the errors).",
+                level * 100, ForecastCalibration.ErrorsNeeded(level), model.Calibration.SampleSize, model.Calibration.SupportedLevel * 100));
 
         var seriesSummaries = Enumerable.Range(0, S).Select(i => new SeriesTrainingSummary(panel.Ids[i], fits[i].Baseline?.Description ?? "none",
             fits[i].Season.Kind, fits[i].Scaler.Kind, tracks[i].Windows, fits[i].Constant)).ToArray();
@@ -284,32 +302,37 @@ internal sealed class ForecastModel
         }
     }
 
-    /// <summary>Member k's early-stopping windows: its blocks in every series, taken evenly when there are more than
-    /// <see cref="ForecasterSettings.MaximumEarlyStoppingWindows"/> (never for a single series' block).</summary>
+    /// <summary>
+    /// Member k's early-stopping windows. Within each series' block at most <see cref="ForecasterSettings.MaximumEarlyStoppingWindows"/>,
+    /// evenly spaced: consecutive windows overlap in all but one value, so a long block says little more than its
+    /// sample, and validating every window after every epoch would cost more than the training on a long series. On a
+    /// panel, at most <see cref="ForecasterSettings.MaximumPanelEarlyStoppingWindows"/> of those, taken evenly across the series.
+    /// </summary>
     private static int[] EarlyStoppingWindows(SeriesFolds[] folds, int[] start, int k)
     {
-        long count = 0;
-        foreach (var f in folds) count += f.Block;
-        int stride = folds.Length == 1 ? 1 : (int)Math.Max(1, (count + ForecasterSettings.MaximumEarlyStoppingWindows - 1) / ForecasterSettings.MaximumEarlyStoppingWindows);
         var rows = new List<int>();
-        long seen = 0;
         for (int i = 0; i < folds.Length; i++)
         {
-            if (folds[i].Block == 0) continue;
-            for (int w = folds[i].BlockStart[k]; w < folds[i].BlockStart[k] + folds[i].Block; w++, seen++)
-                if (seen % stride == 0) rows.Add(start[i] + w);
+            int Vb = folds[i].Block;
+            if (Vb == 0) continue;
+            int stride = Math.Max(1, (Vb + ForecasterSettings.MaximumEarlyStoppingWindows - 1) / ForecasterSettings.MaximumEarlyStoppingWindows);
+            for (int w = folds[i].BlockStart[k]; w < folds[i].BlockStart[k] + Vb; w++)
+                if ((w - folds[i].BlockStart[k]) % stride == 0) rows.Add(start[i] + w);
         }
-        return rows.ToArray();
+        if (folds.Length == 1 || rows.Count <= ForecasterSettings.MaximumPanelEarlyStoppingWindows) return rows.ToArray();
+        int every = (rows.Count + ForecasterSettings.MaximumPanelEarlyStoppingWindows - 1) / ForecasterSettings.MaximumPanelEarlyStoppingWindows;
+        return rows.Where((_, j) => j % every == 0).ToArray();
     }
 
     /// <summary>Trains member k on its training and validation windows, in parallel where cores allow. Each member
     /// depends only on its own seed and windows, so the result is the same on any number of threads.</summary>
-    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries) TrainMembers(ForecasterSettings s,
+    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries, TrainingDiagnostics[] Diagnostics) TrainMembers(ForecasterSettings s,
         (WindowSource Train, WindowSource Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int K = folds.Length;
         var members = new RecurrentNetwork[K];
         var summaries = new MemberTrainingSummary[K];
+        var diagnostics = new TrainingDiagnostics[K];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.MaximumDegreeOfParallelism), CancellationToken = ct };
         Parallel.For(0, K, options, k =>
         {
@@ -320,11 +343,40 @@ internal sealed class ForecastModel
                 KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
             };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var report = new RecurrentTrainer(net, training).Fit(folds[k].Train, folds[k].Validation, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"), ct);
+            var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"));
+            var report = new RecurrentTrainer(net, training).FitWindows(folds[k].Train, folds[k].Validation, recorder, ct);
             members[k] = net;
             summaries[k] = MemberTrainingSummary.From(seed, report);
+            diagnostics[k] = recorder.Finish(report);
         });
-        return (members, summaries);
+        return (members, summaries, diagnostics);
+    }
+
+    /// <summary>Where member k's block of <paramref name="block"/> windows starts among N: k = 0 the last block, the others
+    /// spread evenly back to the first.</summary>
+    private static int[] BlockStarts(int windows, int members, int block)
+    {
+        int N = windows, K = members, Vb = block;
+        var blockStart = new int[K];
+        for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
+        return blockStart;
+    }
+
+    /// <summary>
+    /// The folds of the cross-validated ensemble over the N windows of one series: member k validates on the block of
+    /// <paramref name="block"/> windows starting at BlockStart[k] and trains on every window outside the block and
+    /// <paramref name="gap"/> windows on each side of it. With gap = H − 1 no training target is a validation target.
+    /// </summary>
+    internal static (int[] BlockStart, int[][] TrainIndex) CrossValidationFolds(int windows, int members, int block, int gap)
+    {
+        var blockStart = BlockStarts(windows, members, block);
+        var trainIndex = new int[members][];
+        for (int k = 0; k < members; k++)
+        {
+            int from = blockStart[k] - gap, to = blockStart[k] + block + gap;
+            trainIndex[k] = Enumerable.Range(0, windows).Where(i => i < from || i >= to).ToArray();
+        }
+        return (blockStart, trainIndex);
     }
 
     /// <summary>How one series' windows are split between the members: the block each member holds out, the gap
@@ -341,8 +393,7 @@ internal sealed class ForecastModel
         public static SeriesFolds Of(ForecasterSettings s, int windows, bool constant)
         {
             int K = s.EnsembleSize, N = windows, Vb = N == 0 || constant ? 0 : s.ValidationWindows(N);
-            var blockStart = new int[K];
-            for (int k = 0; k < K; k++) blockStart[k] = K == 1 ? N - Vb : N - Vb - (int)Math.Round(k * (N - Vb) / (double)(K - 1));
+            var blockStart = BlockStarts(N, K, Vb);
             var f = new SeriesFolds { Windows = N, Block = Vb, Gap = s.FoldGap, BlockStart = blockStart, Excluded = constant };
             for (int w = 0; w < N; w++)
                 if (f.Validators(w) > 0) f.HeldOut++;
@@ -535,6 +586,19 @@ internal sealed class ForecastModel
     /// windows roughly once. Windows of different series are taken as independent. On a short series a correction
     /// must be consistently right to survive; on a long one (or a panel) the shrinkage fades away.
     /// </remarks>
+    internal static float FitCorrectionWeight(float[] heldOut, float[] targets, float[] reference, int[][] validators, int steps, int H)
+    {
+        // One series: the windows some member held out, in order, as an evaluation.
+        var held = Enumerable.Range(0, validators.Length).Where(i => validators[i].Length > 0).ToArray();
+        float[] Pick(float[] a) => held.SelectMany(i => a.AsSpan(i * H, H).ToArray()).ToArray();
+        var ev = new Evaluation
+        {
+            SeriesOf = new int[held.Length], IndexOf = held, FirstOrigin = [0], WindowCount = [validators.Length], Reference = Pick(reference), Target = Pick(targets),
+            Level = new float[held.Length], Correction = new float[held.Length * H], Members = held.Select(i => validators[i]).ToArray(), ShiftScale = [0],
+        };
+        return FitCorrectionWeight(ev, Pick(heldOut), steps, H);
+    }
+
     private static float FitCorrectionWeight(Evaluation ev, float[] heldOut, int steps, int H)
     {
         float[] targets = ev.Target, reference = ev.Reference;
@@ -583,29 +647,7 @@ internal sealed class ForecastModel
         }
         double se = Math.Sqrt(Math.Max(variance, 0)) / den;
         double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
-        if (Environment.GetEnvironmentVariable("MLNETRNN_DEBUG") == "1") Console.Error.WriteLine($"    λ*={lambda:F3} se={se:F3} t={lambda / se:F2} held-out={E}");
         return (float)Math.Clamp(lambda * shrink, 0, 1);
-    }
-
-    /// <summary>Mean and standard deviation of each covariate over every row of every series.</summary>
-    private static (float[] Mean, float[] Scale) CovariateStatistics(IReadOnlyList<float[]> covariates, IReadOnlyList<float[]> values, int C)
-    {
-        var mean = new float[C];
-        var scale = new float[C];
-        long n = values.Sum(v => (long)v.Length);
-        for (int c = 0; c < C; c++)
-        {
-            double mu = 0, v = 0;
-            for (int i = 0; i < covariates.Count; i++)
-                for (int t = 0; t < values[i].Length; t++) mu += covariates[i][t * C + c];
-            mu /= n;
-            for (int i = 0; i < covariates.Count; i++)
-                for (int t = 0; t < values[i].Length; t++) v += Math.Pow(covariates[i][t * C + c] - mu, 2);
-            double sd = Math.Sqrt(v / Math.Max(1, n - 1));
-            mean[c] = (float)mu;
-            scale[c] = sd > 0 ? (float)sd : 1f;
-        }
-        return (mean, scale);
     }
 
     /// <summary>Mean and standard deviation of the series' log scales (1 when they do not vary).</summary>
@@ -667,6 +709,26 @@ internal sealed class ForecastModel
 
     /// <summary>The head output that carries step k's point forecast: k, or the median head's with quantile heads.</summary>
     private int PointOutput(int k) => Settings.QuantileCount == 0 ? k : k * Settings.QuantileCount + Settings.MedianIndex;
+
+    /// <summary>Forecasts the H values after <paramref name="state"/> of a single-series model without known-future
+    /// covariates, with conformal bounds at <paramref name="confidenceLevel"/>. No allocation.</summary>
+    public void Forecast(ForecastState state, float confidenceLevel, Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper)
+        => Forecast(Single, state, ReadOnlySpan<float>.Empty, confidenceLevel, ForecastIntervalMethod.Conformal, scratch, forecast, lower, upper, Span<float>.Empty);
+
+    /// <summary>
+    /// The raw numbers <see cref="Prepare"/> reads from <paramref name="state"/> for a direct forecast of a single-series
+    /// model, for the ONNX export, whose graph repeats Prepare's arithmetic on them (docs/design/onnx.md): the window's
+    /// W values and the base's one-step forecasts of them, the window's covariates (W, C), and the base's forecast of the
+    /// next H values (left as it is without a base). No allocation.
+    /// </summary>
+    internal void RawForecastInputs(ForecastState state, Scratch scratch, Span<float> window, Span<float> baseOneStep, Span<float> covariates, Span<float> baseForecast)
+    {
+        int W = Settings.WindowSize, H = Settings.Horizon;
+        state.History.AsSpan(state.History.Length - W, W).CopyTo(window);
+        state.BaseOneStep.CopyTo(baseOneStep);
+        state.Covariates.CopyTo(covariates);
+        Baseline?.Forecast(state.BaseState, state.History, state.Count, baseForecast[..H], scratch.BaseScratch.AsSpan(0, H));
+    }
 
     /// <summary>
     /// Forecasts the H values after <paramref name="state"/> of series <paramref name="fit"/>, with bounds at

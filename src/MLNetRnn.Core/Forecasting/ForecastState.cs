@@ -30,6 +30,13 @@ internal sealed class ForecastState
         return state;
     }
 
+    /// <summary>An empty series of a single-series model.</summary>
+    public static ForecastState Empty(ForecastModel model) => Empty(model.Settings, model.Single);
+
+    /// <summary>The state of a single-series model's series after observing every value (and covariate row) of it.</summary>
+    public static ForecastState AfterSeries(ForecastModel model, ReadOnlySpan<float> values, ReadOnlySpan<float> covariates)
+        => AfterSeries(model.Settings, model.Single, values, covariates);
+
     /// <summary>The state after observing every value (and covariate row) of a series.</summary>
     public static ForecastState AfterSeries(ForecasterSettings s, SeriesFit series, ReadOnlySpan<float> values, ReadOnlySpan<float> covariates)
     {

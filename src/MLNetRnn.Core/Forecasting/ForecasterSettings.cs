@@ -79,6 +79,7 @@ internal sealed record ForecasterSettings
     public TimeSpan? TimeLimit { get; init; }                 // wall clock per network; null = none (results then depend only on the seed)
     public int MaximumDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
     public TrainingOptions Training { get; init; } = new();
+    public float? ConfidenceLevel { get; init; }             // the level the caller will ask for, to say in the summary if it is extrapolated; not persisted
 
     // Many series, known-future covariates, quantiles (payload version 3; all off in a version-2 model).
     public IReadOnlyList<int> KnownFutureCovariates { get; init; } = [];   // (Cf) indices into the C covariates, ascending
@@ -157,6 +158,10 @@ internal sealed record ForecasterSettings
     /// the base alone and says so.</summary>
     public int MinimumLength => WindowSize + Horizon;
 
+    /// <summary>Windows of a validation block that early stopping evaluates after each epoch (evenly spaced through
+    /// the block); λ and the bounds use every held-out window.</summary>
+    public const int MaximumEarlyStoppingWindows = 256;
+
     /// <summary>Training windows below which the networks are not trained (the base alone is kept).</summary>
     public const int MinimumNetworkWindows = 8;
 
@@ -165,9 +170,10 @@ internal sealed record ForecasterSettings
     /// series does not predict every held-out window twice.</summary>
     public const int MaximumEvaluationWindows = 20_000;
 
-    /// <summary>Validation windows at most that a member's early stopping is judged on, taken evenly across its
-    /// blocks when there are more (a single series' block is smaller), so an epoch's validation stays cheap on a panel.</summary>
-    public const int MaximumEarlyStoppingWindows = 2048;
+    /// <summary>Validation windows at most that a member's early stopping is judged on in a panel, taken evenly across
+    /// the series' blocks (each already at most <see cref="MaximumEarlyStoppingWindows"/>), so an epoch's validation
+    /// stays cheap however many series there are.</summary>
+    public const int MaximumPanelEarlyStoppingWindows = 2048;
 
     /// <summary>Values of raw history a forecast reads: the window, and one season for seasonal naive.</summary>
     public int HistoryLength => Math.Max(WindowSize, SeasonalPeriod);

@@ -27,8 +27,13 @@ public enum SeriesScaling
     Global,
 }
 
-/// <summary>A fitted scaling: one level per window, plus the training statistics the mode needs.
-/// Allocation-free per window.</summary>
+/// <summary>
+/// A fitted scaling: one level per window, plus the training statistics the mode needs. The one scaling module of
+/// both modes: series mode scales each window of a series by the mean of its last season; window mode
+/// (<c>Regression.Trainers.Rnn</c>) scales each row by the last value (or the mean) of its target feature. They
+/// differ only in where the level comes from and in what sets the unit s (<see cref="Fit"/>,
+/// <see cref="FitToTargets"/>). Allocation-free per window.
+/// </summary>
 internal sealed class WindowScaler
 {
     public WindowScaler(SeriesScaling kind, int levelSteps, float scale, float mean, float floor)
@@ -40,7 +45,8 @@ internal sealed class WindowScaler
     /// <summary>The resolved mode (never <see cref="SeriesScaling.Auto"/>).</summary>
     public SeriesScaling Kind { get; }
 
-    /// <summary>Trailing values averaged into the level: the seasonal period, capped by the window.</summary>
+    /// <summary>Trailing values averaged into the level (capped by the window): series mode the seasonal period,
+    /// window mode 1 (the last value) or every step (the window mean).</summary>
     public int LevelSteps { get; }
 
     /// <summary>Difference: mean |Δx| of the training series; LogRatio: mean |Δ ln x|; Global: σ. Puts a
@@ -87,15 +93,49 @@ internal sealed class WindowScaler
             kind == SeriesScaling.LogRatio ? min * 1e-3f : 0f);
     }
 
+    /// <summary>
+    /// Fits the unit to what is predicted rather than to the series' steps (window mode): s = the root mean square of
+    /// the targets in level units, G(y) − G(ℓ) (G = ln for log ratios, identity otherwise), so a typical target is
+    /// about 1 network unit. Global: level μ and unit σ of the targets.
+    /// </summary>
+    /// <param name="kind">The scaling (not Auto).</param>
+    /// <param name="levelSteps">Trailing values averaged into each level (1: the last value).</param>
+    /// <param name="levels">The level of each training row.</param>
+    /// <param name="targets">The target of each row; positive for log ratios (the caller checks).</param>
+    public static WindowScaler FitToTargets(SeriesScaling kind, int levelSteps, ReadOnlySpan<float> levels, ReadOnlySpan<float> targets)
+    {
+        Debug.Assert(kind != SeriesScaling.Auto && levels.Length == targets.Length);
+        int N = targets.Length;
+        double sum = 0;
+        foreach (float y in targets) sum += y;
+        double mean = sum / N, sq = 0;
+        for (int n = 0; n < N; n++)
+        {
+            double d = kind switch
+            {
+                SeriesScaling.LogRatio => Math.Log(targets[n] / levels[n]),
+                SeriesScaling.Global => targets[n] - mean,
+                _ => targets[n] - levels[n],
+            };
+            sq += d * d;
+        }
+        return new WindowScaler(kind, levelSteps, PositiveScale(Math.Sqrt(sq / N)), (float)mean, 0f);
+    }
+
     private static float Positive(float s) => s > 0 && float.IsFinite(s) ? s : 1f;
+
+    // A constant target has no spread to divide by; 1 keeps its values as they are.
+    private static float PositiveScale(double s) => s > 1e-30 && double.IsFinite(s) ? (float)s : 1f;
 
     /// <summary>The level of a window of raw values: mean of its last <see cref="LevelSteps"/> values.</summary>
     public float Level(ReadOnlySpan<float> window)
     {
         if (Kind == SeriesScaling.Global) return Mean;
+        if (LevelSteps == 1) return window[^1];
+        int steps = Math.Min(LevelSteps, window.Length);
         double s = 0;
-        for (int i = window.Length - LevelSteps; i < window.Length; i++) s += Kind == SeriesScaling.LogRatio ? Math.Log(Math.Max(window[i], Floor)) : window[i];
-        s /= LevelSteps;
+        for (int i = window.Length - steps; i < window.Length; i++) s += Kind == SeriesScaling.LogRatio ? Math.Log(Math.Max(window[i], Floor)) : window[i];
+        s /= steps;
         return (float)(Kind == SeriesScaling.LogRatio ? Math.Exp(s) : s);
     }
 

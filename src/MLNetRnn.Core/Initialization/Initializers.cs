@@ -29,8 +29,13 @@ public enum InitializerKind
     /// <summary>All zeros.</summary>
     Zeros,
 
-    /// <summary>U(−1/√H, 1/√H), PyTorch's default for nn.RNN/LSTM/GRU weights.</summary>
+    /// <summary>U(−1/√H, 1/√H), PyTorch's default for nn.RNN/LSTM/GRU weights and biases (for the head, H is its
+    /// fan-in, the top layer's hidden size: nn.Linear's default).</summary>
     PyTorchUniform,
+
+    /// <summary>N(0, σ²) with σ = <see cref="InitializationSpec.NormalStandardDeviation"/> (PyTorch's
+    /// <c>nn.init.normal_(w, std=σ)</c>). IRNN (Le et al. 2015) draws its non-recurrent weights from N(0, 0.001²).</summary>
+    Normal,
 }
 
 /// <summary>Initialisation of every parameter of a network. The defaults follow Keras: Glorot uniform
@@ -54,9 +59,23 @@ public sealed record InitializationSpec
     /// <summary>Head weights. Default: <see cref="InitializerKind.GlorotUniform"/>.</summary>
     public InitializerKind HeadWeights { get; init; } = InitializerKind.GlorotUniform;
 
-    /// <summary>Value of b_ih for the LSTM forget gate (b_hh's forget block stays 0, so the sum is this
-    /// value). Default: 1.</summary>
+    /// <summary>Added to b_ih's LSTM forget-gate block after the biases are drawn; with zero biases (the default)
+    /// it is that block's value, and b_hh's forget block stays 0, so the sum is this value. Set 0 to reproduce
+    /// PyTorch's initialisation. Default: 1.</summary>
     public float ForgetGateBias { get; init; } = 1f;
+
+    /// <summary>σ of <see cref="InitializerKind.Normal"/>, for every role that uses it; positive and finite.
+    /// Default: 0.001 (IRNN, Le et al. 2015).</summary>
+    public float NormalStandardDeviation { get; init; } = 0.001f;
+
+    /// <summary>Recurrent biases b_ih and b_hh (and the head's bias): <see cref="InitializerKind.Zeros"/> (Keras),
+    /// <see cref="InitializerKind.PyTorchUniform"/> (PyTorch's U(−1/√H, 1/√H), the head's with its fan-in) or
+    /// <see cref="InitializerKind.Normal"/>. Default: <see cref="InitializerKind.Zeros"/>.</summary>
+    public InitializerKind Biases { get; init; } = InitializerKind.Zeros;
+
+    /// <summary>Added to the head's bias after it is drawn: start the output at the target's mean (1 for the
+    /// adding problem), so the first steps do not spend themselves learning an offset. Default: 0.</summary>
+    public float HeadBias { get; init; }
 
     /// <summary>Throws if a value is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An initialiser kind is unknown or the gain is not finite and positive.</exception>
@@ -69,6 +88,12 @@ public sealed record InitializationSpec
             throw new ArgumentOutOfRangeException(nameof(RecurrentGain), RecurrentGain, "RecurrentGain must be positive and finite.");
         if (!float.IsFinite(ForgetGateBias))
             throw new ArgumentOutOfRangeException(nameof(ForgetGateBias), ForgetGateBias, "ForgetGateBias must be finite.");
+        if (!(NormalStandardDeviation > 0f && float.IsFinite(NormalStandardDeviation)))
+            throw new ArgumentOutOfRangeException(nameof(NormalStandardDeviation), NormalStandardDeviation, "NormalStandardDeviation must be positive and finite.");
+        if (Biases is not (InitializerKind.Zeros or InitializerKind.PyTorchUniform or InitializerKind.Normal))
+            throw new ArgumentOutOfRangeException(nameof(Biases), Biases, "Biases must be Zeros, PyTorchUniform or Normal.");
+        if (!float.IsFinite(HeadBias))
+            throw new ArgumentOutOfRangeException(nameof(HeadBias), HeadBias, "HeadBias must be finite.");
     }
 }
 
@@ -76,8 +101,8 @@ public sealed record InitializationSpec
 internal static class Initializer
 {
     /// <summary>Fills <paramref name="w"/> (rows, cols) row-major; <paramref name="hidden"/> is H for
-    /// <see cref="InitializerKind.PyTorchUniform"/>.</summary>
-    public static void Fill(Span<float> w, int rows, int cols, InitializerKind kind, Random rng, int hidden)
+    /// <see cref="InitializerKind.PyTorchUniform"/>, <paramref name="std"/> σ for <see cref="InitializerKind.Normal"/>.</summary>
+    public static void Fill(Span<float> w, int rows, int cols, InitializerKind kind, Random rng, int hidden, float std = 0.001f)
     {
         int fanIn = cols, fanOut = rows;
         switch (kind)
@@ -93,6 +118,7 @@ internal static class Initializer
                 break;
             case InitializerKind.Zeros: w.Clear(); break;
             case InitializerKind.PyTorchUniform: Uniform(w, 1f / MathF.Sqrt(hidden), rng); break;
+            case InitializerKind.Normal: Normal(w, std, rng); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown initialiser.");
         }
     }

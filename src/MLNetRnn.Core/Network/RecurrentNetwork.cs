@@ -83,14 +83,16 @@ public sealed class RecurrentNetwork
             // Each gate block is its own linear map, so each is drawn as its own (H × fan_in) matrix.
             for (int g = 0; g < G; g++)
             {
-                Initializer.Fill(p.Value(layer.WeightIH).Slice(g * H * layer.I, H * layer.I), H, layer.I, init.InputWeights, rng, H);
+                Initializer.Fill(p.Value(layer.WeightIH).Slice(g * H * layer.I, H * layer.I), H, layer.I, init.InputWeights, rng, H, init.NormalStandardDeviation);
                 Span<float> whh = p.Value(layer.WeightHH).Slice(g * H * H, H * H);
-                Initializer.Fill(whh, H, H, init.RecurrentWeights, rng, H);
+                Initializer.Fill(whh, H, H, init.RecurrentWeights, rng, H, init.NormalStandardDeviation);
                 if (init.RecurrentGain != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(whh, init.RecurrentGain, whh);
             }
-            p.Value(layer.BiasIH).Clear();
-            p.Value(layer.BiasHH).Clear();
-            if (Spec.Cell == RecurrentCellKind.Lstm) p.Value(layer.BiasIH).Slice(H, H).Fill(init.ForgetGateBias);
+            // Zeros draws nothing, so the default keeps the random stream (and every seed's weights) as it was.
+            Initializer.Fill(p.Value(layer.BiasIH), G * H, 1, init.Biases, rng, H, init.NormalStandardDeviation);
+            Initializer.Fill(p.Value(layer.BiasHH), G * H, 1, init.Biases, rng, H, init.NormalStandardDeviation);
+            if (Spec.Cell == RecurrentCellKind.Lstm)
+                System.Numerics.Tensors.TensorPrimitives.Add(p.Value(layer.BiasIH).Slice(H, H), init.ForgetGateBias, p.Value(layer.BiasIH).Slice(H, H));
             if (Spec.LayerNormalization)
             {
                 p.Value(layer.LnGain).Fill(1f);
@@ -99,8 +101,9 @@ public sealed class RecurrentNetwork
                 if (Spec.Cell == RecurrentCellKind.Lstm) p.Value(layer.LnBias).Slice(H, H).Fill(init.ForgetGateBias);
             }
         }
-        Initializer.Fill(p.Value(Head.Weight), Head.O, Head.H, init.HeadWeights, rng, Head.H);
-        p.Value(Head.Bias).Clear();
+        Initializer.Fill(p.Value(Head.Weight), Head.O, Head.H, init.HeadWeights, rng, Head.H, init.NormalStandardDeviation);
+        Initializer.Fill(p.Value(Head.Bias), Head.O, 1, init.Biases, rng, Head.H, init.NormalStandardDeviation);
+        System.Numerics.Tensors.TensorPrimitives.Add(p.Value(Head.Bias), init.HeadBias, p.Value(Head.Bias));
         p.ZeroGradients();
     }
 

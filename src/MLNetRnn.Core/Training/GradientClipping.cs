@@ -17,6 +17,11 @@ public enum GradientClippingMode
 
     /// <summary>Each named tensor (weight_hh_l0, head.weight, …) rescaled to norm ≤ τ on its own (Keras clipnorm).</summary>
     PerParameterNorm,
+
+    /// <summary>AutoClip (Seetharaman et al. 2020): global-norm clipping whose threshold at each step is the
+    /// p-th percentile (<see cref="TrainingOptions.AutoClipPercentile"/>) of every finite ‖g‖ seen so far, this
+    /// step's included. The threshold follows the run instead of being guessed; τ is not used.</summary>
+    AutoClip,
 }
 
 /// <summary>Gradient clipping over a <see cref="ParameterBuffer"/>. One loop each; no allocation.</summary>
@@ -37,7 +42,8 @@ public static class GradientClipping
     /// </summary>
     /// <param name="parameters">Parameters whose gradients are clipped.</param>
     /// <param name="mode">Clipping mode.</param>
-    /// <param name="threshold">τ &gt; 0 (ignored for <see cref="GradientClippingMode.None"/>).</param>
+    /// <param name="threshold">τ &gt; 0 (ignored for <see cref="GradientClippingMode.None"/>); for
+    /// <see cref="GradientClippingMode.AutoClip"/> the step's threshold from <see cref="AutoClipThreshold.Next"/>.</param>
     public static (double NormBefore, double NormAfter) Apply(ParameterBuffer parameters, GradientClippingMode mode, float threshold)
     {
         Span<float> g = parameters.Gradients;
@@ -47,6 +53,7 @@ public static class GradientClipping
             case GradientClippingMode.None:
                 return (before, before);
             case GradientClippingMode.GlobalNorm:
+            case GradientClippingMode.AutoClip:
                 if (before > threshold)
                 {
                     // PyTorch adds 1e-6 to the norm; we scale to exactly τ so the property "norm after ≤ τ" is exact up to rounding.
@@ -69,5 +76,64 @@ public static class GradientClipping
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown clipping mode.");
         }
         return (before, Norm(g));
+    }
+}
+
+/// <summary>
+/// AutoClip's memory (Seetharaman, Wichern, Pardo &amp; Le Roux 2020): every finite ‖g‖ seen so far, kept
+/// sorted, so the threshold of each step, the p-th percentile of all of them, is a lookup. The buffer is
+/// sized for the run up front; <see cref="Next"/> allocates nothing (an insertion moves at most Count floats).
+/// </summary>
+/// <remarks>
+/// The percentile is numpy's default ("linear"): for n sorted norms x₀ ≤ … ≤ x_{n−1}, rank r = p/100·(n − 1),
+/// threshold = x_⌊r⌋ + (r − ⌊r⌋)·(x_⌈r⌉ − x_⌊r⌋), which is what the paper's <c>np.percentile(grad_history, p)</c>
+/// computes. As in the paper, the current step's norm joins the history before the percentile is taken.
+/// </remarks>
+public sealed class AutoClipThreshold
+{
+    private readonly float[] _sorted;   // (capacity) the norms seen so far, ascending; the first Count are valid
+    private readonly double _percentile;
+
+    /// <summary>Creates an empty history for at most <paramref name="capacity"/> steps.</summary>
+    /// <param name="percentile">p in (0, 100].</param>
+    /// <param name="capacity">Steps the run can take, at least 1; norms past it are not recorded.</param>
+    /// <exception cref="ArgumentOutOfRangeException">p is outside (0, 100] or capacity is below 1.</exception>
+    public AutoClipThreshold(double percentile, int capacity)
+    {
+        if (!(percentile > 0 && percentile <= 100))
+            throw new ArgumentOutOfRangeException(nameof(percentile), percentile, "The AutoClip percentile must be in (0, 100].");
+        if (capacity < 1) throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "capacity must be at least 1.");
+        _percentile = percentile;
+        _sorted = new float[capacity];
+    }
+
+    /// <summary>Norms recorded.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Records <paramref name="norm"/> (stored as float, as <see cref="GradientNormHistory"/> stores it;
+    /// a non-finite norm is not recorded) and returns the p-th percentile of all norms recorded so far, or
+    /// +∞ (nothing to clip) while none is. No allocation.</summary>
+    public double Next(double norm)
+    {
+        float x = (float)norm;
+        if (float.IsFinite(x) && Count < _sorted.Length)
+        {
+            int at = _sorted.AsSpan(0, Count).BinarySearch(x);
+            if (at < 0) at = ~at;
+            Array.Copy(_sorted, at, _sorted, at + 1, Count - at);
+            _sorted[at] = x;
+            Count++;
+        }
+        return Count == 0 ? double.PositiveInfinity : Percentile(_sorted.AsSpan(0, Count), _percentile);
+    }
+
+    /// <summary>The p-th percentile (p in [0, 100]) of ascending <paramref name="sorted"/> values, with numpy's
+    /// linear interpolation between the two nearest ranks.</summary>
+    public static double Percentile(ReadOnlySpan<float> sorted, double p)
+    {
+        if (sorted.IsEmpty) throw new ArgumentException("No values.", nameof(sorted));
+        double rank = p / 100.0 * (sorted.Length - 1);
+        int lo = (int)Math.Floor(rank), hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + (rank - lo) * ((double)sorted[hi] - sorted[lo]);
     }
 }

@@ -10,7 +10,7 @@ namespace MLNetRnn.Core.Training;
 /// <summary>
 /// Fits a <see cref="RecurrentNetwork"/> in one of two regimes:
 /// <list type="bullet">
-/// <item><b>Windowed</b> (<see cref="Fit(SequenceDataset, SequenceDataset?, IProgress{TrainingProgress}?, CancellationToken)"/>): independent windows of T steps, shuffled into mini-batches;
+/// <item><b>Windowed</b> (<see cref="Fit"/>): independent windows of T steps, shuffled into mini-batches;
 /// exact BPTT through each window, or truncated to its last k steps.</item>
 /// <item><b>Stateful streaming</b> (<see cref="FitStreaming"/>): long series cut into B parallel streams,
 /// TBPTT(k1, k2) with the hidden state carried across updates.</item>
@@ -36,6 +36,11 @@ public sealed class RecurrentTrainer
     /// <summary>The training options.</summary>
     public TrainingOptions Options { get; }
 
+    /// <summary>Called after every optimiser step (skipped ones included) with what the step did, on the training
+    /// thread, before the next step starts: for live curves, custom logging, or stopping a study through the
+    /// cancellation token. Keep it cheap; it runs inside the training loop. Default: null.</summary>
+    public Action<TrainingStep>? StepCompleted { get; set; }
+
     /// <summary>
     /// Windowed regime: trains on <paramref name="train"/>, validating on <paramref name="validation"/> (or on
     /// the last <see cref="TrainingOptions.ValidationFraction"/> of <paramref name="train"/> when null).
@@ -45,7 +50,7 @@ public sealed class RecurrentTrainer
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingReport Fit(SequenceDataset train, SequenceDataset? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        => CreateWindowedSession(train, validation).Run(progress, cancellationToken);
+        => Attach(CreateWindowedSession(train, validation)).Run(progress, cancellationToken);
 
     /// <summary>
     /// Stateful streaming regime: TBPTT(k1, k2) over <see cref="StreamingOptions.Streams"/> parallel
@@ -57,16 +62,49 @@ public sealed class RecurrentTrainer
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public TrainingReport FitStreaming(StreamingDataset train, StreamingOptions streaming, StreamingDataset? validation = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-        => new StreamingSession(Network, Options, train, streaming, validation).Run(progress, cancellationToken);
+        => Attach(new StreamingSession(Network, Options, train, streaming, validation)).Run(progress, cancellationToken);
+
+    /// <summary>
+    /// Fresh data every step: trains on one mini-batch per element of <paramref name="batches"/> (a generator,
+    /// typically endless), <paramref name="stepsPerEpoch"/> steps per epoch, for <see cref="TrainingOptions.Epochs"/>
+    /// epochs or until the sequence ends. An "epoch" is then a reporting period: per-epoch figures, validation on
+    /// <paramref name="validation"/>, early stopping and the learning-rate schedule work on it as usual.
+    /// </summary>
+    /// <remarks>Every batch must have the first batch's steps, targets and sizes, and at most its rows (the
+    /// workspace is sized from it). The trainer copies a batch before asking for the next one, so a generator may
+    /// refill and yield the same dataset each time and allocate nothing. Shuffling does not apply.</remarks>
+    /// <param name="batches">Mini-batches, each a dataset of B windows.</param>
+    /// <param name="stepsPerEpoch">Steps per epoch, at least 1.</param>
+    /// <param name="validation">Fixed validation windows, or null (then early stopping is not available).</param>
+    /// <param name="progress">Reported after each epoch.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <exception cref="ArgumentException">The sequence is empty, or a batch does not fit the network or the first batch
+    /// (the message gives the batch's index).</exception>
+    /// <exception cref="TrainingDivergedException">The loss or gradient stayed non-finite for too many steps.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public TrainingReport FitBatches(IEnumerable<SequenceDataset> batches, int stepsPerEpoch, SequenceDataset? validation = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        if (stepsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(stepsPerEpoch), stepsPerEpoch, "stepsPerEpoch must be at least 1.");
+        using var source = batches.GetEnumerator();
+        return Attach(new BatchStreamSession(Network, Options, source, stepsPerEpoch, validation)).Run(progress, cancellationToken);
+    }
+
+    private TSession Attach<TSession>(TSession session) where TSession : TrainingSession
+    {
+        session.StepCompleted = StepCompleted;
+        return session;
+    }
 
     /// <summary>
     /// Windowed regime on windows that a <see cref="WindowSource"/> hands over batch by batch (built on demand, for
     /// example), validating on <paramref name="validation"/> when given.
     /// </summary>
-    internal TrainingReport Fit(WindowSource train, WindowSource? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    internal TrainingReport FitWindows(WindowSource train, WindowSource? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(train);
-        return new WindowedSession(Network, Options, train, validation).Run(progress, cancellationToken);
+        return Attach(new WindowedSession(Network, Options, train, validation)).Run(progress, cancellationToken);
     }
 
     internal WindowedSession CreateWindowedSession(SequenceDataset train, SequenceDataset? validation)
@@ -99,6 +137,7 @@ internal abstract class TrainingSession
     private int _consecutiveNonFinite;
     private EpochAccumulator _epoch;
     private int _epochIndex;
+    private readonly AutoClipThreshold? _autoClip;   // AutoClip's sorted norm history; null in other modes
 
     protected TrainingSession(RecurrentNetwork net, TrainingOptions options, Workspace ws, int stepsPerEpoch, bool hasValidation)
     {
@@ -111,7 +150,15 @@ internal abstract class TrainingSession
         if (options.EarlyStoppingPatience is not null && !hasValidation)
             throw new ArgumentException("EarlyStoppingPatience needs validation data: pass a validation set or set ValidationFraction > 0.", nameof(options));
         Report = new TrainingReport(options.Epochs, stepsPerEpoch, ws.MaxSteps, options.MaximumSteps);
+        if (options.GradientClipping == GradientClippingMode.AutoClip)
+            _autoClip = new AutoClipThreshold(options.AutoClipPercentile, options.Epochs * stepsPerEpoch);
     }
+
+    /// <summary>See <see cref="RecurrentTrainer.StepCompleted"/>.</summary>
+    internal Action<TrainingStep>? StepCompleted { get; set; }
+
+    /// <summary>True when the data has run out (a finite batch stream); the run ends after the current epoch.</summary>
+    protected virtual bool Exhausted => false;
 
     public TrainingReport Report { get; }
 
@@ -155,6 +202,8 @@ internal abstract class TrainingSession
                 Patience = HasValidation ? Options.EarlyStoppingPatience ?? 0 : 0,
                 StoppedBy = stop,
             });
+            // Asked after the report: a generator may decide there that it has no more batches.
+            if (stop is null && Exhausted) stop = TrainingStop.DataExhausted;
             if (stop is TrainingStop reason)
             {
                 Report.StoppedBy = reason;
@@ -232,6 +281,7 @@ internal abstract class TrainingSession
             Report.GradientNorms.Add(norm, norm, loss);
             Report.SkippedSteps++;
             _epoch.Skipped++;
+            StepCompleted?.Invoke(new TrainingStep(Report.GradientNorms.Count - 1, _epochIndex, loss, norm, norm, double.NaN, lr, omega, Skipped: true));
             if (++_consecutiveNonFinite >= Options.MaxConsecutiveNonFiniteSteps)
                 throw new TrainingDivergedException(string.Format(CultureInfo.InvariantCulture,
                     "Training diverged at epoch {0}, step {1}: loss is {2:G4}; gradient norm before clipping was {3:G4}; {4} steps in a row were non-finite and skipped. {5}",
@@ -240,10 +290,17 @@ internal abstract class TrainingSession
         }
         _consecutiveNonFinite = 0;
 
-        var (before, after) = GradientClipping.Apply(p, Options.GradientClipping, Options.GradientClippingThreshold);
+        double threshold = Options.GradientClipping switch
+        {
+            GradientClippingMode.None => double.PositiveInfinity,
+            GradientClippingMode.AutoClip => _autoClip!.Next(norm),
+            _ => Options.GradientClippingThreshold,
+        };
+        var (before, after) = GradientClipping.Apply(p, Options.GradientClipping, (float)threshold);
         _optimizer.Step(p.Values, p.Gradients, lr);
         Report.StepsTaken++;
         Report.GradientNorms.Add(before, after, loss);
+        StepCompleted?.Invoke(new TrainingStep(Report.GradientNorms.Count - 1, _epochIndex, loss, before, after, threshold, lr, omega, Skipped: false));
 
         _epoch.LossSum += loss * weight;
         _epoch.LossWeight += weight;

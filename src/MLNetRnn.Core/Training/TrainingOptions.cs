@@ -26,6 +26,9 @@ public sealed record TrainingOptions
 
         /// <summary>δ of the Huber loss.</summary>
         public const float HuberDelta = 1f;
+
+        /// <summary>Percentile p of AutoClip: the paper's recommended 10.</summary>
+        public const float AutoClipPercentile = 10f;
     }
 
     /// <summary>Maximum passes over the training data, at least 1. Default: 100.</summary>
@@ -47,6 +50,11 @@ public sealed record TrainingOptions
     /// <summary>Threshold τ of the clipping mode, positive. Pick it from the gradient-norm curve
     /// (<see cref="TrainingReport.GradientNorms"/>): the highest value that still cuts the spikes. Default: 1.</summary>
     public float GradientClippingThreshold { get; init; } = Defaults.GradientClippingThreshold;
+
+    /// <summary>Percentile p in (0, 100] of <see cref="GradientClippingMode.AutoClip"/>: each step clips at the p-th
+    /// percentile of the finite ‖g‖ seen so far. Low values clip most steps: Seetharaman et al. (2020) found 10
+    /// works across tasks. Used only by AutoClip. Default: 10.</summary>
+    public float AutoClipPercentile { get; init; } = Defaults.AutoClipPercentile;
 
     /// <summary>Windowed regime: backpropagate through the last k steps of each window only (truncated
     /// BPTT), k in [1, T]; loss terms before the last k steps are not taught. null = exact BPTT through the
@@ -120,7 +128,9 @@ public sealed record TrainingOptions
         (Optimizer ?? throw new ArgumentNullException(nameof(Optimizer))).Validate();
         (LearningRateSchedule ?? throw new ArgumentNullException(nameof(LearningRateSchedule))).Validate();
         if (!Enum.IsDefined(GradientClipping)) throw new ArgumentOutOfRangeException(nameof(GradientClipping), GradientClipping, "Unknown clipping mode.");
-        if (GradientClipping != GradientClippingMode.None && !(GradientClippingThreshold > 0f && float.IsFinite(GradientClippingThreshold)))
+        if (GradientClipping == GradientClippingMode.AutoClip && !(AutoClipPercentile > 0f && AutoClipPercentile <= 100f))
+            throw new ArgumentOutOfRangeException(nameof(AutoClipPercentile), AutoClipPercentile, $"AutoClipPercentile must be in (0, 100]; got {AutoClipPercentile}.");
+        if (GradientClipping is not (GradientClippingMode.None or GradientClippingMode.AutoClip) && !(GradientClippingThreshold > 0f && float.IsFinite(GradientClippingThreshold)))
             throw new ArgumentOutOfRangeException(nameof(GradientClippingThreshold), GradientClippingThreshold,
                 $"GradientClippingThreshold must be positive and finite for clipping mode {GradientClipping}; got {GradientClippingThreshold}. Use GradientClippingMode.None to turn clipping off.");
         if (TruncationLength is < 1)

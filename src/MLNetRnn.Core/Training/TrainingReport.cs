@@ -27,6 +27,9 @@ public enum TrainingStop
 
     /// <summary><see cref="TrainingOptions.TimeLimit"/> was reached.</summary>
     TimeLimit = 3,
+
+    /// <summary>The mini-batch source of <see cref="RecurrentTrainer.FitBatches"/> ran out.</summary>
+    DataExhausted = 4,
 }
 
 /// <summary>Reported after each epoch to an <see cref="IProgress{T}"/>.</summary>
@@ -35,7 +38,7 @@ public enum TrainingStop
 /// <param name="Summary">The epoch's figures.</param>
 public sealed record TrainingProgress(int Epoch, int Epochs, EpochSummary Summary)
 {
-    /// <summary>What is being trained when one fit runs several trainings, e.g. "member 2 of 3" or "refit 1 of 3";
+    /// <summary>What is being trained when one fit runs several trainings, e.g. "member 2 of 3";
     /// empty for a single run. Set by the caller that runs them (the forecaster), not by the trainer.</summary>
     public string Phase { get; init; } = "";
 
@@ -66,7 +69,12 @@ public sealed class TrainingReport
         GradientNorms = new GradientNormHistory((int)Math.Min((long)epochs * stepsPerEpoch, maximumSteps ?? int.MaxValue));
         _backwardSignal = new float[epochs * windowSteps];
         _steps = windowSteps;
+        StepsPerEpoch = stepsPerEpoch;
     }
+
+    /// <summary>Optimiser steps per epoch (skipped steps included): step s of <see cref="GradientNorms"/> belongs to
+    /// epoch ⌊s / StepsPerEpoch⌋.</summary>
+    public int StepsPerEpoch { get; }
 
     /// <summary>One entry per epoch run.</summary>
     public IReadOnlyList<EpochSummary> Epochs => _epochs;

@@ -15,7 +15,7 @@ namespace MLNetRnn;
 /// not trained on are fitted on their rows here (a cold start), and each series' known-future covariates are kept so
 /// that a row's forecast can read those of the H rows after it.
 /// </remarks>
-internal sealed class ForecastDataView : IDataView
+internal sealed partial class ForecastDataView : IDataView
 {
     private readonly IDataView _source;
     private readonly RnnForecastingTransformer _transformer;

@@ -96,6 +96,28 @@ public sealed class RnnForecastingEngine
     /// <summary>The series the engine can forecast: the model's, then those it started cold.</summary>
     public IReadOnlyList<string> SeriesIds => _ids;
 
+    /// <summary>
+    /// The inputs of the ONNX graph <see cref="RnnForecastingTransformer.ExportToOnnx"/> writes, for the forecast from
+    /// the current state (N = 1): on them ONNX Runtime gives what <see cref="Predict()"/> gives now. They carry what the
+    /// graph cannot: the window of raw values, the base's forecasts from its smoothing state over the whole history,
+    /// and the position in the season. <see cref="RnnForecastingOnnxInputs.Concatenate"/> batches several engines.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The engine has seen too few values for a forecast.</exception>
+    /// <exception cref="InvalidOperationException">The model holds several series (the export is for one series).</exception>
+    public RnnForecastingOnnxInputs GetOnnxInputs()
+    {
+        int series = SingleIndex();
+        CheckCanForecast(series);
+        return Onnx.ForecastModelOnnx.InputsFor(_model, _states[series], _scratch);
+    }
+
+    private void CheckCanForecast(int series)
+    {
+        int first = _fits[series].FirstOrigin(_model.Settings);
+        if (_states[series].Count < first)
+            throw new InvalidOperationException($"The engine has seen {_states[series].Count} values of {Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
+    }
+
     /// <summary>Confidence level of the bounds unless a call asks for another.</summary>
     internal float ConfidenceLevel => _forecaster.ConfidenceLevel;
 
@@ -196,9 +218,7 @@ public sealed class RnnForecastingEngine
     {
         int H = Horizon, Q = _model.Settings.QuantileCount;
         CheckForecastArguments(horizon, confidenceLevel, H);
-        int first = _fits[series].FirstOrigin(_model.Settings);
-        if (_states[series].Count < first)
-            throw new InvalidOperationException($"The engine has seen {_states[series].Count} values of {Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
+        CheckCanForecast(series);
         FillFuture(series, futureCovariates, _future);
         var f = new float[H];
         var lo = new float[H];
@@ -602,6 +622,15 @@ public sealed class RnnForecastingEngine<TSrc, TDst> : IDisposable
         _setForecast!(prediction, forecast.Forecast);
         _setLower?.Invoke(prediction, forecast.LowerBound);
         _setUpper?.Invoke(prediction, forecast.UpperBound);
+    }
+
+    /// <summary>The inputs of the exported ONNX graph for the forecast from the current state
+    /// (<see cref="RnnForecastingEngine.GetOnnxInputs"/>).</summary>
+    /// <exception cref="InvalidOperationException">The engine has seen too few values for a forecast.</exception>
+    public RnnForecastingOnnxInputs GetOnnxInputs()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _engine.GetOnnxInputs();
     }
 
     /// <summary>Adds <paramref name="example"/> to the series without forecasting.</summary>

@@ -32,7 +32,7 @@ namespace MLNetRnn;
 /// <para>
 /// As ML.NET's trainers do, the estimator registers with the <see cref="MLContext"/> it was created from: <see cref="Fit"/>
 /// writes what it trains, one <see cref="ChannelMessageKind.Trace"/> line per epoch and one
-/// <see cref="ChannelMessageKind.Info"/> line per phase (each ensemble member, each refit), to <see cref="MLContext.Log"/>,
+/// <see cref="ChannelMessageKind.Info"/> line per phase (each ensemble member), to <see cref="MLContext.Log"/>,
 /// and when <see cref="RnnForecastingOptions.Seed"/> is <see langword="null"/> the seed is drawn from the context's
 /// random source, so <c>new MLContext(seed: s)</c> makes training repeatable and different <c>s</c> give different models.
 /// </para>
@@ -59,7 +59,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     public RnnForecastingOptions Options => _options.Clone();
 
     /// <summary>Progress of each epoch during <see cref="Fit"/>, naming the phase (<see cref="TrainingProgress.Phase"/>:
-    /// "member 2 of 3", "refit 1 of 3"), if set. The same progress also goes to <see cref="MLContext.Log"/>.</summary>
+    /// "member 2 of 3"), if set. The same progress also goes to <see cref="MLContext.Log"/>.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>Cancels <see cref="Fit"/> when signalled.</summary>

@@ -231,6 +231,10 @@ public sealed class RnnForecastingOptions
     /// <summary>Optimiser. Default: Adam.</summary>
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
 
+    /// <summary>Weight decay, ≥ 0 (decoupled with <see cref="OptimizerKind.AdamW"/>, an L2 penalty otherwise). With the
+    /// head starting at zero, decay pulls the networks' correction towards the base. Default: 0.</summary>
+    public float WeightDecay { get; set; }
+
     /// <summary>Learning rate, positive. Default: 3e-3.</summary>
     public float LearningRate { get; set; } = Defaults.LearningRate;
 
@@ -371,11 +375,12 @@ public sealed class RnnForecastingOptions
         WindowsPerEpoch = WindowsPerEpoch,
         MaximumSteps = MaximumSteps,
         TimeLimit = TimeLimit,
+        ConfidenceLevel = ConfidenceLevel,
         Training = new TrainingOptions
         {
             Epochs = Epochs,
             BatchSize = BatchSize,
-            Optimizer = new OptimizerOptions { Kind = Optimizer, LearningRate = LearningRate },
+            Optimizer = new OptimizerOptions { Kind = Optimizer, LearningRate = LearningRate, WeightDecay = WeightDecay },
             Loss = Loss,
             GradientClipping = GradientClippingThreshold is null ? GradientClippingMode.None : GradientClipping,
             GradientClippingThreshold = GradientClippingThreshold ?? 1f,

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNetRnn;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting;
 using MLNetRnn.Persistence;
 
@@ -29,14 +30,15 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 3: version 2's fields, then the panel's columns (series id, date, known-future, static
-    /// features), the quantile column and interval method, the forecast model with one fitted part per series, and one
-    /// state per series. Versions 2 (one series, enums by name) and 1 (a seasonal-naive base only) are still read.</summary>
+    /// <summary>Format version 4: version 2's column names and confidence level, then the panel's columns (series id,
+    /// date, known-future, static features), the quantile column and interval method, the forecast model with one
+    /// fitted part per series, one state per series, and each member's training diagnostics. Still read: version 3
+    /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only).</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 3,
-        readableByVersion: 3,
+        currentVersion: 4,
+        readableByVersion: 4,
         oldestReadableVersion: 1);
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
@@ -111,6 +113,13 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// curves; λ and the calibration.</summary>
     public ForecastTrainingSummary TrainingSummary => Model.Summary;
 
+    /// <summary>Each ensemble member's training diagnostics (empty when the forecast is the base alone): loss and ‖g‖
+    /// per step with the clipping threshold, losses per epoch, the backward signal across the window (gradient
+    /// reach), the W_hh singular values from start to end. Saved with the model; plot with MLNetRnn.Plots or export
+    /// to CSV/JSON. For a model saved before diagnostics were kept (format versions 1 and 2), rebuilt from the
+    /// training summary: curves and the final spectrum, without the backward signal or the initial spectrum.</summary>
+    public IReadOnlyList<TrainingDiagnostics> Diagnostics => Model.Diagnostics;
+
     internal ForecastColumns Columns { get; }
 
     internal ForecastModel Model { get; }
@@ -163,6 +172,38 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// transformer was loaded from): <c>Predict</c> forecasts a series, <c>Observe</c> moves it on.</summary>
     public RnnForecastingEngine CreateForecastingEngine() => new(this, null);
 
+    /// <summary>
+    /// Writes the forecaster as an ONNX model to <paramref name="stream"/>: one graph that turns what a forecast reads at
+    /// an origin (the last <see cref="WindowSize"/> values, the base's forecasts, the covariates, the position in the
+    /// season) into the forecast of the next <see cref="Horizon"/> values and its bounds, for N origins at once, with the
+    /// seasonal adjustment, scaling, ensemble and damping in the graph. ONNX Runtime then gives the forecasts of
+    /// <see cref="RnnForecastingEngine.Predict()"/> (within 1e-5 relative) on the inputs
+    /// <see cref="RnnForecastingEngine.GetOnnxInputs"/> produces. ML.NET's <c>ConvertToOnnx</c> cannot carry a forecaster,
+    /// whose rows depend on the rows before them, and says so.
+    /// </summary>
+    /// <remarks>
+    /// The statistical base's smoothing state stays outside the graph: it runs over the whole history, which is what the
+    /// engine keeps. Inputs and outputs are named in <see cref="RnnForecastingOnnxNames"/>; the graph also says them in
+    /// its documentation strings and metadata. Stages of a pipeline before the forecaster are not in the graph. The model
+    /// is built in memory and written in one piece: when it cannot be exported, nothing reaches the stream. A model of
+    /// one series without known-future covariates, calendar, static or scale features, or quantile heads.
+    /// </remarks>
+    /// <param name="stream">A writable stream; the model is written from its current position and the stream is left open.</param>
+    /// <param name="confidenceLevel">Coverage of the bounds the graph computes, in (0, 1), fixed in the graph; null =
+    /// <see cref="ConfidenceLevel"/>.</param>
+    /// <exception cref="NotSupportedException">The model has a part the export cannot express, named in the message:
+    /// many series, a decoder, static or scale features, quantile heads, the recursive strategy, or layer normalisation.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="confidenceLevel"/> is not in (0, 1).</exception>
+    public void ExportToOnnx(Stream stream, float? confidenceLevel = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite) throw new ArgumentException("The stream must be writable.", nameof(stream));
+        float level = confidenceLevel ?? ConfidenceLevel;
+        if (!(level > 0f && level < 1f))
+            throw new ArgumentOutOfRangeException(nameof(confidenceLevel), level, $"confidenceLevel must be in (0, 1); got {level}.");
+        stream.Write(Onnx.ForecastModelOnnx.Export(Model, level));
+    }
+
     internal RnnForecastingTransformer WithSeries(ForecastModel model, SeriesSet series)
         => new(OutputColumnName, Columns, LowerBoundColumnName, UpperBoundColumnName, QuantilesColumnName, ConfidenceLevel, IntervalMethod, model, series);
 
@@ -179,7 +220,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 3 ***
+            // *** Binary format, version 4 ***
             // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
@@ -187,8 +228,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             // bool + string: quantiles column; string: interval method
             // ForecastModel (ForecastModel.Write: settings, one fitted part per series, networks, calibration, summary)
             // int32 S; per series: string id, int64 last date (ticks), ForecastState (ForecastState.Write)
-            // (Version 2: the same up to the confidence level, then the version-2 model and one state. Version 1: likewise,
-            // model and state in their version-1 layouts.)
+            // int32 K, then each member's TrainingDiagnostics.Write
+            // (Version 3: version 2's layout, then the diagnostics. Version 2: the same up to the confidence level, then
+            // the version-2 model and one state. Version 1: likewise, model and state in their version-1 layouts.)
             w.Write(OutputColumnName);
             w.Write(InputColumnName);
             w.Write(CovariateColumnNames.Count);
@@ -201,6 +243,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             Core.Serialization.Persisted.WriteEnum(w, IntervalMethod);
             Model.Write(w);
             Series.Write(w);
+            w.Write(Model.Diagnostics.Length);
+            foreach (var d in Model.Diagnostics) d.Write(w);
         });
     }
 
@@ -215,11 +259,12 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var covariates = ForecastColumns.ReadNames(r, "covariate");
             string? lower = ForecastColumns.ReadOptional(r), upper = ForecastColumns.ReadOptional(r);
             float level = r.ReadSingle();
-            if (version < 3)
+            if (version < 4)
             {
                 var columns = new ForecastColumns { Input = input, Covariates = covariates, KnownFuture = [] };
                 var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.ReadVersion2(r);
                 var state = version == 1 ? ForecastState.ReadVersion1(r, model.Settings, model.Single) : ForecastState.Read(r, model.Settings, model.Single);
+                model.Diagnostics = version == 3 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
                 return new RnnForecastingTransformer(output, columns, lower, upper, null, level, ForecastIntervalMethod.Conformal, model, SeriesSet.One(state));
             }
             var panel = ForecastColumns.ReadExtension(r, input, covariates);
@@ -229,9 +274,25 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             if (panel.CovariateCount != forecaster.Settings.CovariateCount)
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);
+            forecaster.Diagnostics = ReadDiagnostics(r);
             return new RnnForecastingTransformer(output, panel, lower, upper, quantiles, level, method, forecaster, series);
         });
     }
+
+    private static TrainingDiagnostics[] ReadDiagnostics(BinaryReader r)
+    {
+        int k = r.ReadInt32();
+        if (k < 0 || k > 1024) throw new InvalidDataException($"Diagnostics count {k} is out of range.");
+        var d = new TrainingDiagnostics[k];
+        for (int i = 0; i < k; i++) d[i] = TrainingDiagnostics.Read(r);
+        return d;
+    }
+
+    // Versions 1 and 2 kept each member's curves in the training summary; its network gives the final spectrum.
+    private static TrainingDiagnostics[] RebuildDiagnostics(ForecastModel model)
+        => model.Summary.Members.Take(model.Members.Length).Select((m, k) => TrainingDiagnostics.FromCurves(model.Members[k], model.Settings.Training,
+            m.GradientNormBefore, m.GradientNormAfter, m.TrainingLoss.Select(v => (double)v).ToArray(), m.ValidationLoss.Select(v => (double)v).ToArray(),
+            m.BestEpoch, m.StoppedBy == Core.Training.TrainingStop.EarlyStopping, restoredBestWeights: m.BestEpoch >= 0)).ToArray();
 }
 
 /// <summary>The series a forecaster knows: their ids (aligned with the model's fitted parts), where each stands, and

@@ -111,9 +111,9 @@ public sealed class RnnRegressionEstimator : ITrainerEstimator<RegressionPredict
         TrainingLog.Start(ch, o, _seed, N - V, V, W);
         var clock = Stopwatch.StartNew();
         var progress = new ChannelProgress(ch, Progress);
-        var (model, summary) = WindowRegressionModel.Train(o, _seed, features, labels, N, W, progress, CancellationToken);
+        var (model, summary, diagnostics) = WindowRegressionModel.Train(o, _seed, features, labels, N, W, progress, CancellationToken);
         TrainingLog.Done(ch, summary, clock.Elapsed);
-        return MakeTransformer(_host, new RnnRegressionModelParameters(model, summary), input.Schema, o.FeatureColumnName);
+        return MakeTransformer(_host, new RnnRegressionModelParameters(model, summary, diagnostics), input.Schema, o.FeatureColumnName);
     }
 
     /// <summary>ML.NET's regression transformer over <paramref name="model"/>: the regression scorer, with its score

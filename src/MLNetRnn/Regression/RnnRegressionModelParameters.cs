@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Model.OnnxConverter;
 using Microsoft.ML.Runtime;
 using MLNetRnn;
+using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Onnx;
 using MLNetRnn.Persistence;
@@ -36,21 +37,24 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
     internal const string LoaderSignature = "MLNetRnnRegressionModel";
     internal const string UserName = "MLNetRnn Recurrent Regression Model";
 
-    /// <summary>Format version 2: the model (scaling, spec, parameters) and the training summary. Version 1 was the
-    /// payload of the window-mode transformer itself, which <see cref="RnnRegressionVersionOneLoader"/> still reads.</summary>
+    /// <summary>Format version 3: the model (scaling, spec, parameters), the training summary, the training diagnostics.
+    /// Version 2 lacked the diagnostics (version 2 readers skip them; reading version 2 rebuilds them from the summary).
+    /// Version 1 was the payload of the window-mode transformer itself, which <see cref="RnnRegressionVersionOneLoader"/>
+    /// still reads.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRRGMP",
         loaderSignature: LoaderSignature,
-        currentVersion: 2,
+        currentVersion: 3,
         readableByVersion: 2,
         oldestReadableVersion: 2);
 
     private readonly VectorDataViewType _inputType;
 
-    internal RnnRegressionModelParameters(WindowRegressionModel model, RnnRegressionTrainingSummary summary)
+    internal RnnRegressionModelParameters(WindowRegressionModel model, RnnRegressionTrainingSummary summary, TrainingDiagnostics? diagnostics = null)
     {
         Window = model;
         TrainingSummary = summary;
+        Diagnostics = diagnostics ?? Rebuild(model, summary);
         _inputType = new VectorDataViewType(NumberDataViewType.Single, model.Steps * model.FeaturesPerStep);
     }
 
@@ -73,7 +77,19 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
     /// <summary>How the model was trained: seed, split, losses per epoch, gradient-norm curve. Saved with the model.</summary>
     public RnnRegressionTrainingSummary TrainingSummary { get; }
 
+    /// <summary>What the papers tell us to watch while it trained: loss and ‖g‖ per step with the clipping threshold,
+    /// losses per epoch, the backward signal across the window (gradient reach), and the W_hh singular values from
+    /// start to end. Saved with the model; plot it with MLNetRnn.Plots or export it to CSV/JSON. For a model saved
+    /// before diagnostics were kept (format versions 1 and 2), rebuilt from <see cref="TrainingSummary"/>: curves and
+    /// the final spectrum, without the backward signal or the initial spectrum.</summary>
+    public TrainingDiagnostics Diagnostics { get; }
+
     internal WindowRegressionModel Window { get; }
+
+    // Older payloads kept the curves in the summary, not the clipping options: τ is read back from the curve.
+    private static TrainingDiagnostics Rebuild(WindowRegressionModel model, RnnRegressionTrainingSummary summary)
+        => TrainingDiagnostics.FromCurves(model.Network, null, summary.GradientNormBefore.ToArray(), summary.GradientNormAfter.ToArray(),
+            summary.TrainingLoss.ToArray(), summary.ValidationLoss.ToArray(), summary.BestEpoch, summary.StoppedEarly, summary.RestoredBestWeights);
 
     /// <summary>Test seam: the format <see cref="ICanSaveModel.Save"/> writes, to produce models "from another version".</summary>
     internal ModelFormat WriteFormat { get; init; } = Format;
@@ -114,14 +130,16 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
         env.CheckValue(ctx, nameof(ctx));
         return Format.Load(ctx, static (reader, version) =>
         {
-            // *** Binary format, version 2 ***
-            // model:   WindowRegressionModel.Write (steps, scaling, network spec, parameters)
-            // summary: RnnRegressionTrainingSummary.Write
+            // *** Binary format, version 3 ***
+            // model:       WindowRegressionModel.Write (steps, scaling, network spec, parameters)
+            // summary:     RnnRegressionTrainingSummary.Write
+            // diagnostics: TrainingDiagnostics.Write (absent in version 2)
             try
             {
                 var model = WindowRegressionModel.Read(reader, version);
                 var summary = RnnRegressionTrainingSummary.Read(reader, version);
-                return new RnnRegressionModelParameters(model, summary);
+                var diagnostics = version >= 3 ? TrainingDiagnostics.Read(reader) : null;
+                return new RnnRegressionModelParameters(model, summary, diagnostics);
             }
             catch (InvalidDataException ex)
             {
@@ -137,6 +155,7 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
         {
             Window.Write(writer);
             TrainingSummary.Write(writer);
+            if (WriteFormat.CurrentVersion >= 3) Diagnostics.Write(writer);
         });
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Forecasting;
 
 namespace MLNetRnn;
 
@@ -58,7 +59,8 @@ public enum RnnRegressionScaling
 /// </remarks>
 public sealed class RnnRegressionOptions
 {
-    /// <summary>Default values, in one place: the catalog's optional arguments use the same constants.</summary>
+    /// <summary>Default values, in one place: the catalog's optional arguments use the same constants. The training
+    /// defaults are series mode's (<see cref="ForecastingDefaults"/>): one set for both modes.</summary>
     public static class Defaults
     {
         /// <summary>Name of the label column.</summary>
@@ -74,28 +76,34 @@ public sealed class RnnRegressionOptions
         public const int TargetFeatureIndex = 0;
 
         /// <summary>Cell of every layer.</summary>
-        public const RecurrentCellKind Cell = RecurrentCellKind.Gru;
+        public const RecurrentCellKind Cell = ForecastingDefaults.Cell;
 
         /// <summary>Hidden units of the single default layer.</summary>
-        public const int HiddenSize = 32;
+        public const int HiddenSize = ForecastingDefaults.HiddenSize;
 
-        /// <summary>Maximum passes over the training rows.</summary>
-        public const int Epochs = 200;
+        /// <summary>Maximum epochs.</summary>
+        public const int Epochs = ForecastingDefaults.Epochs;
 
         /// <summary>Rows per mini-batch.</summary>
-        public const int BatchSize = 32;
+        public const int BatchSize = ForecastingDefaults.BatchSize;
+
+        /// <summary>Rows sampled per epoch.</summary>
+        public const int RowsPerEpoch = ForecastingDefaults.WindowsPerEpoch;
+
+        /// <summary>Optimiser steps, at most.</summary>
+        public const int MaximumSteps = ForecastingDefaults.MaximumSteps;
 
         /// <summary>Adam's learning rate.</summary>
-        public const float LearningRate = 3e-3f;
+        public const float LearningRate = ForecastingDefaults.LearningRate;
 
         /// <summary>Global-norm clipping threshold τ.</summary>
-        public const float GradientClippingThreshold = 1f;
+        public const float GradientClippingThreshold = ForecastingDefaults.GradientClippingThreshold;
 
         /// <summary>Fraction of the rows, from the end, held out for validation.</summary>
-        public const float ValidationFraction = 0.2f;
+        public const float ValidationFraction = ForecastingDefaults.ValidationFraction;
 
         /// <summary>Epochs without a lower validation loss before training stops.</summary>
-        public const int EarlyStoppingPatience = 20;
+        public const int EarlyStoppingPatience = ForecastingDefaults.EarlyStoppingPatience;
 
         /// <summary>How features and label are scaled.</summary>
         public const RnnRegressionScaling Scaling = RnnRegressionScaling.LastValue;
@@ -133,8 +141,15 @@ public sealed class RnnRegressionOptions
     /// sooner. Default: 200.</summary>
     public int Epochs { get; set; } = Defaults.Epochs;
 
-    /// <summary>Rows per mini-batch, at least 1. Default: 32.</summary>
+    /// <summary>Rows per mini-batch, at least 1. Default: 16.</summary>
     public int BatchSize { get; set; } = Defaults.BatchSize;
+
+    /// <summary>Training rows sampled per epoch, at least 1 (all of them when there are fewer), so an epoch, and the
+    /// validation after it, comes at the same rhythm on 1,000 or 200,000 rows. Default: 256.</summary>
+    public int RowsPerEpoch { get; set; } = Defaults.RowsPerEpoch;
+
+    /// <summary>The training budget: optimiser steps at most, at least 1. Default: 2000.</summary>
+    public int MaximumSteps { get; set; } = Defaults.MaximumSteps;
 
     /// <summary>Learning rate of the Adam optimiser, positive and finite. Default: 3e-3.</summary>
     public float LearningRate { get; set; } = Defaults.LearningRate;
@@ -196,6 +211,10 @@ public sealed class RnnRegressionOptions
         CheckName(FeatureColumnName, nameof(FeatureColumnName));
         if (FeaturesPerStep < 1)
             throw OutOfRange(nameof(FeaturesPerStep), FeaturesPerStep, "at least 1");
+        if (RowsPerEpoch < 1)
+            throw OutOfRange(nameof(RowsPerEpoch), RowsPerEpoch, "at least 1");
+        if (MaximumSteps < 1)
+            throw OutOfRange(nameof(MaximumSteps), MaximumSteps, "at least 1");
         if (TargetFeatureIndex < 0 || TargetFeatureIndex >= FeaturesPerStep)
             throw OutOfRange(nameof(TargetFeatureIndex), TargetFeatureIndex, $"in [0, FeaturesPerStep) = [0, {FeaturesPerStep})");
         if (!Enum.IsDefined(Cell))

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
+using MLNetRnn.Core.Forecasting;
 using MLNetRnn.Core.Memory;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Optimizers;
@@ -13,15 +15,18 @@ namespace MLNetRnn.Regression;
 // series the label continues (RnnRegressionOptions.TargetFeatureIndex); the local scalings take their level from it.
 
 /// <summary>
-/// The fitted scaling of window mode: how a row's features and label map to network units and back.
-/// See <see cref="RnnRegressionScaling"/> for the equations. Allocation-free per row.
+/// The fitted scaling of window mode: how a row's features and label map to network units and back. The series
+/// the label continues (feature k of every step) and the label go through the core's <see cref="WindowScaler"/>,
+/// the scaling series mode uses too, with the row's level taken from feature k; the other features through the
+/// shared <see cref="FeatureStandardizer"/>. See <see cref="RnnRegressionScaling"/> for the equations.
+/// Allocation-free per row.
 /// </summary>
 internal sealed class WindowScaling
 {
-    public WindowScaling(RnnRegressionScaling kind, int targetFeature, float targetScale, float labelMean, float[] featureMean, float[] featureScale)
+    public WindowScaling(RnnRegressionScaling kind, int targetFeature, WindowScaler target, FeatureStandardizer features)
     {
-        Debug.Assert(featureMean.Length == featureScale.Length && targetFeature >= 0 && targetFeature < featureMean.Length);
-        Kind = kind; TargetFeature = targetFeature; TargetScale = targetScale; LabelMean = labelMean; FeatureMean = featureMean; FeatureScale = featureScale;
+        Debug.Assert(targetFeature >= 0 && targetFeature < features.Count);
+        Kind = kind; TargetFeature = targetFeature; Target = target; Features = features;
     }
 
     public RnnRegressionScaling Kind { get; }
@@ -30,67 +35,54 @@ internal sealed class WindowScaling
     /// Unused by <see cref="RnnRegressionScaling.Global"/>.</summary>
     public int TargetFeature { get; }
 
+    /// <summary>The scaling of feature k and the label.</summary>
+    public WindowScaler Target { get; }
+
+    /// <summary>The z-scores of the features (of every feature under <see cref="RnnRegressionScaling.Global"/>).</summary>
+    public FeatureStandardizer Features { get; }
+
     /// <summary>s: one network unit of the label (LastValue, WindowMean: RMS of y − ℓ; LogRatio: RMS of ln(y/ℓ);
     /// Global: σ of y).</summary>
-    public float TargetScale { get; }
+    public float TargetScale => Target.Scale;
 
     /// <summary>Global: μ of the label; the level of every row.</summary>
-    public float LabelMean { get; }
+    public float LabelMean => Target.Mean;
 
-    public float[] FeatureMean { get; }    // (F) μ per feature over the training rows and steps
-    public float[] FeatureScale { get; }   // (F) σ per feature, 1 where σ is 0
+    public float[] FeatureMean => Features.Mean;     // (F) μ per feature over the training rows and steps
+    public float[] FeatureScale => Features.Scale;   // (F) σ per feature, 1 where σ is 0
 
-    public int FeaturesPerStep => FeatureMean.Length;
+    public int FeaturesPerStep => Features.Count;
+
+    /// <summary>The core scaling each option stands for: where the level comes from (the last value of feature k,
+    /// or its mean over the W steps) and how values relate to it.</summary>
+    private static (SeriesScaling Kind, int LevelSteps) Core(RnnRegressionScaling kind, int W) => kind switch
+    {
+        RnnRegressionScaling.LastValue => (SeriesScaling.Difference, 1),
+        RnnRegressionScaling.WindowMean => (SeriesScaling.Difference, W),
+        RnnRegressionScaling.LogRatio => (SeriesScaling.LogRatio, 1),
+        _ => (SeriesScaling.Global, 1),
+    };
 
     /// <summary>Fits the scaling to the training rows (N, W, F) and labels (N); for <see cref="RnnRegressionScaling.LogRatio"/>
     /// feature k and the labels must be positive (the caller checks).</summary>
     public static WindowScaling Fit(RnnRegressionScaling kind, int targetFeature, ReadOnlySpan<float> features, ReadOnlySpan<float> labels, int N, int W, int F)
     {
-        var mean = new float[F];
-        var scale = new float[F];
-        for (int f = 0; f < F; f++)
-        {
-            double sum = 0, sumSq = 0;
-            for (int k = f; k < N * W * F; k += F) sum += features[k];
-            double mu = sum / (N * W);
-            for (int k = f; k < N * W * F; k += F) sumSq += (features[k] - mu) * (features[k] - mu);
-            mean[f] = (float)mu;
-            scale[f] = Positive(Math.Sqrt(sumSq / (N * W)));
-        }
-
-        double labelSum = 0;
-        for (int n = 0; n < N; n++) labelSum += labels[n];
-        double labelMean = labelSum / N;
-        var scaling = new WindowScaling(kind, targetFeature, 1f, (float)labelMean, mean, scale);
-        double sq = 0;
-        for (int n = 0; n < N; n++)
-        {
-            double level = scaling.Level(features.Slice(n * W * F, W * F));
-            double d = kind == RnnRegressionScaling.LogRatio ? Math.Log(labels[n] / level) : labels[n] - level;
-            sq += d * d;
-        }
-        return new WindowScaling(kind, targetFeature, Positive(Math.Sqrt(sq / N)), (float)labelMean, mean, scale);
+        var standardizer = FeatureStandardizer.Fit(features[..(N * W * F)], F);
+        var (core, levelSteps) = Core(kind, W);
+        var provisional = new WindowScaling(kind, targetFeature, new WindowScaler(core, levelSteps, 1f, 0f, 0f), standardizer);
+        var levels = new float[N];
+        for (int n = 0; n < N; n++) levels[n] = provisional.Level(features.Slice(n * W * F, W * F));
+        return new WindowScaling(kind, targetFeature, WindowScaler.FitToTargets(core, levelSteps, levels, labels[..N]), standardizer);
     }
-
-    // A constant label or feature has no spread to divide by; 1 keeps its values as they are.
-    private static float Positive(double s) => s > 1e-30 && double.IsFinite(s) ? (float)s : 1f;
 
     /// <summary>ℓ of one row (W·F values): feature k at the last step, its mean over the steps, or the label mean.</summary>
     public float Level(ReadOnlySpan<float> row)
     {
         int F = FeaturesPerStep, W = row.Length / F, k = TargetFeature;
-        switch (Kind)
-        {
-            case RnnRegressionScaling.LastValue:
-            case RnnRegressionScaling.LogRatio:
-                return row[(W - 1) * F + k];
-            case RnnRegressionScaling.WindowMean:
-                double sum = 0;
-                for (int t = 0; t < W; t++) sum += row[t * F + k];
-                return (float)(sum / W);
-            default:
-                return LabelMean;
-        }
+        if (Target.LevelSteps == 1 || Target.Kind == SeriesScaling.Global) return Target.Level(row.Slice((W - 1) * F + k, 1));
+        Span<float> series = W <= 1024 ? stackalloc float[W] : new float[W];
+        for (int t = 0; t < W; t++) series[t] = row[t * F + k];
+        return Target.Level(series);
     }
 
     /// <summary>Writes the network input of one row into <paramref name="destination"/> (W·F values). Returns
@@ -98,34 +90,26 @@ internal sealed class WindowScaling
     public bool ScaleFeatures(ReadOnlySpan<float> row, float level, Span<float> destination)
     {
         int F = FeaturesPerStep;
-        float s = TargetScale;
+        bool global = Kind == RnnRegressionScaling.Global, log = Kind == RnnRegressionScaling.LogRatio;
         for (int j = 0; j < row.Length; j++)
         {
             int f = j % F;
-            if (f != TargetFeature || Kind == RnnRegressionScaling.Global)
+            if (f != TargetFeature || global)
             {
-                destination[j] = (row[j] - FeatureMean[f]) / FeatureScale[f];
+                destination[j] = Features.Apply(row[j], f);
+                continue;
             }
-            else if (Kind == RnnRegressionScaling.LogRatio)
-            {
-                if (!(row[j] > 0f && level > 0f)) return false;
-                destination[j] = MathF.Log(row[j] / level) / s;
-            }
-            else
-            {
-                destination[j] = (row[j] - level) / s;
-            }
+            if (log && !(row[j] > 0f && level > 0f)) return false;
+            destination[j] = Target.Forward(row[j], level);
         }
         return true;
     }
 
     /// <summary>Label units → network units.</summary>
-    public float ScaleLabel(float y, float level)
-        => Kind == RnnRegressionScaling.LogRatio ? MathF.Log(y / level) / TargetScale : (y - level) / TargetScale;
+    public float ScaleLabel(float y, float level) => Target.Forward(y, level);
 
     /// <summary>Network units → label units.</summary>
-    public float Unscale(float output, float level)
-        => Kind == RnnRegressionScaling.LogRatio ? level * MathF.Exp(TargetScale * output) : level + TargetScale * output;
+    public float Unscale(float output, float level) => Target.Inverse(output, level);
 
     /// <summary>Writes the current format (2); see <see cref="WindowRegressionModel.Write"/>.</summary>
     public void Write(BinaryWriter w)
@@ -154,7 +138,12 @@ internal sealed class WindowScaling
         var scale = new float[F];
         for (int f = 0; f < F; f++) mean[f] = r.ReadSingle();
         for (int f = 0; f < F; f++) scale[f] = r.ReadSingle();
-        return new WindowScaling(kind, k, targetScale, labelMean, mean, scale);
+        if (!(targetScale > 0) || !float.IsFinite(targetScale) || !float.IsFinite(labelMean))
+            throw new InvalidDataException($"Saved scaling out of range: unit {targetScale}, label mean {labelMean}.");
+        // The level rule follows from the kind and the row, so only W is missing: WindowMean's level averages every
+        // step, which Level reads off the row's length (levelSteps = int.MaxValue is capped by it).
+        var (core, levelSteps) = Core(kind, int.MaxValue);
+        return new WindowScaling(kind, k, new WindowScaler(core, levelSteps, targetScale, labelMean, 0f), new FeatureStandardizer(mean, scale));
     }
 }
 
@@ -193,7 +182,7 @@ internal sealed class WindowRegressionModel
     /// <param name="W">Steps per row.</param>
     /// <param name="progress">Told after each epoch.</param>
     /// <param name="ct">Cancels training.</param>
-    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary) Train(RnnRegressionOptions o, int seed,
+    public static (WindowRegressionModel Model, RnnRegressionTrainingSummary Summary, TrainingDiagnostics Diagnostics) Train(RnnRegressionOptions o, int seed,
         float[] features, float[] labels, int N, int W, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int F = o.FeaturesPerStep;
@@ -228,12 +217,15 @@ internal sealed class WindowRegressionModel
             GradientClippingThreshold = o.GradientClippingThreshold ?? TrainingOptions.Defaults.GradientClippingThreshold,
             TruncationLength = o.TruncationLength,
             VanishingRegularizerWeight = o.VanishingRegularizerWeight,
+            SamplesPerEpoch = o.RowsPerEpoch,
+            MaximumSteps = o.MaximumSteps,
             EarlyStoppingPatience = validation is null ? null : o.EarlyStoppingPatience,
             RestoreBestWeights = true,
             Seed = seed,
         };
-        var report = new RecurrentTrainer(network, training).Fit(train, validation, progress, ct);
-        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V, seed));
+        var recorder = new TrainingRecorder(network, training, progress);
+        var report = new RecurrentTrainer(network, training).Fit(train, validation, recorder, ct);
+        return (new WindowRegressionModel(W, scaling, network), RnnRegressionTrainingSummary.From(report, scaling, trainCount, V, seed), recorder.Finish(report));
     }
 
     /// <summary>V for N rows: ⌊N·fraction⌉, 0 when the fraction is 0.</summary>

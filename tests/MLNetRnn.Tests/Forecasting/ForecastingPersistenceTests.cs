@@ -139,12 +139,26 @@ public sealed class ForecastingPersistenceTests : IDisposable
     [Fact]
     public void VersionThreeFixtureKeepsLoading()
     {
-        // Written by the fixtures command with format version 3: a panel of three series with a date column, promotions
-        // known in advance, a static category, the series' scale and quantile heads.
+        // Written by the fixtures command of the release whose format version 3 was version 2 plus each member's
+        // training diagnostics (one series per model).
         string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
         var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v3.zip"), out _);
-        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v3.json")))!;
-        var engine = loaded.CreateForecastingEngine();
+        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v3.json")))!;
+        var forecast = loaded.CreateForecastingEngine().Predict();
+        Close.AssertTensor("forecast", expected.Forecast, forecast.Forecast, 1e-5);
+        Close.AssertTensor("lower", expected.Lower, forecast.LowerBound, 1e-5);
+        Close.AssertTensor("upper", expected.Upper, forecast.UpperBound, 1e-5);
+        Assert.Single(((RnnForecastingTransformer)loaded).Diagnostics);
+    }
+
+    [Fact]
+    public void VersionFourFixtureKeepsLoading()
+    {
+        // Written by the fixtures command with format version 4: a panel of three series with a date column, promotions
+        // known in advance, a static category, the series' scale and quantile heads.
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v4.zip"), out _);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v4.json")))!;        var engine = loaded.CreateForecastingEngine();
         Assert.Equal(expected.Keys, engine.SeriesIds);
         foreach (var (id, e) in expected)
         {

@@ -1,3 +1,4 @@
+using MLNetRnn.Core.Forecasting;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
@@ -103,7 +104,7 @@ public sealed class WindowRegressionOnnxTests(ITestOutputHelper output) : IDispo
             LeakySlope = 0.2f, RandomizedLeakyLower = 0.1f, RandomizedLeakyUpper = 0.5f, EluAlpha = 0.7f,
         };
         var features = trained.Window.Scaling;
-        var identity = new WindowScaling(RnnRegressionScaling.Global, 0, targetScale: 1f, labelMean: 0f, features.FeatureMean, features.FeatureScale);
+        var identity = new WindowScaling(RnnRegressionScaling.Global, 0, new WindowScaler(SeriesScaling.Global, 1, scale: 1f, mean: 0f, floor: 0f), features.Features);
         var window = new WindowRegressionModel(W, identity, new RecurrentNetwork(spec, seed: 5));
         var model = RnnRegressionEstimator.MakeTransformer(_ml, new RnnRegressionModelParameters(window, trained.TrainingSummary), view.Schema, "Features");
 

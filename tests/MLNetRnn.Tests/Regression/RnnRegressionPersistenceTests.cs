@@ -92,6 +92,7 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
     [Theory]
     [InlineData(1)]   // RnnRegressionTransformer's own payload: loads as the ML.NET regression transformer it is now
     [InlineData(2)]   // RegressionPredictionTransformer<RnnRegressionModelParameters>
+    [InlineData(3)]   // the same, with its training diagnostics
     public void CommittedFixtureKeepsLoading(int version)
     {
         // Written by RegressionFixture.Write with that format version (see FixtureGeneratorWritesAModelThatLoads).
@@ -139,17 +140,18 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
         var options = Fast();
         options.Epochs = 2;
         var model = _ml.Regression.Trainers.Rnn(options).Fit(view);
+        int newer = RnnRegressionModelParameters.Format.CurrentVersion + 1;
         var future = RnnRegressionEstimator.MakeTransformer(_ml,
-            new RnnRegressionModelParameters(model.Model.Window, model.Model.TrainingSummary)
+            new RnnRegressionModelParameters(model.Model.Window, model.Model.TrainingSummary, model.Model.Diagnostics)
             {
-                WriteFormat = RnnRegressionModelParameters.Format.AsWrittenBy(version: 3, readableByVersion: 3),
+                WriteFormat = RnnRegressionModelParameters.Format.AsWrittenBy(version: newer, readableByVersion: newer),
             }, view.Schema, model.FeatureColumnName);
         string path = _dir.File("future.zip");
         _ml.Model.SaveAtomically(future, view.Schema, path);
 
         var ex = Assert.Throws<UnsupportedModelVersionException>(() => _ml.Model.LoadValidated(path, out _));
         Assert.Contains(path, ex.Message);
-        Assert.Contains("format version 3", ex.Message);
+        Assert.Contains($"format version {newer}", ex.Message);
         Assert.Contains(RnnRegressionModelParameters.LoaderSignature, ex.Message);
     }
 

@@ -1,0 +1,331 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML;
+using MLNetRnn.Cli.Study;
+using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Diagnostics;
+using MLNetRnn.Core.Training;
+using MLNetRnn.Persistence;
+using MLNetRnn.Plots;
+using Spectre.Console;
+
+namespace MLNetRnn.Cli;
+
+/// <summary>
+/// The <c>mlnetrnn</c> commands: <c>fit</c>, <c>forecast</c>, <c>backtest</c> and <c>plot</c> on a CSV file, and the
+/// <c>study</c> behind docs/diagnostics.md. Output goes to an <see cref="IAnsiConsole"/> so tests can read it.
+/// </summary>
+internal static class CliApp
+{
+    /// <summary>Runs the tool: 0 on success, 2 on bad input (the message says what), 1 on other failures.</summary>
+    /// <param name="args">Command line.</param>
+    /// <param name="console">Where tables, progress and messages go.</param>
+    /// <param name="text">Where System.CommandLine writes help and parse errors; the process's console when null.</param>
+    public static int Run(string[] args, IAnsiConsole console, TextWriter? text = null)
+    {
+        var root = new RootCommand("Recurrent forecasting (Elman RNN, LSTM, GRU) on a CSV series with MLNetRnn: fit, forecast, backtest, plot.")
+        {
+            Fit(console), Forecast(console), Backtest(console), Plot(console), StudyCommand.Create(),
+        };
+        var config = new InvocationConfiguration { Output = text ?? Console.Out, Error = text ?? Console.Error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (Exception ex) when (ex is CliException or ArgumentException or InvalidOperationException or InvalidDataException or FileNotFoundException or TrainingDivergedException)
+        {
+            console.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
+            return ex is CliException or ArgumentException or FileNotFoundException ? 2 : 1;
+        }
+    }
+
+    // ------------------------------------------------------------------ options shared by fit and backtest
+
+    private sealed class SeriesOptions
+    {
+        public readonly Argument<string> Data = new("data") { Description = "CSV file with a header row; rows in time order." };
+        public readonly Option<string> Value = new("--value", "-v") { Description = "Column holding the series.", DefaultValueFactory = _ => "value" };
+        public readonly Option<string?> Date = new("--date") { Description = "Column holding each row's date (or year), for tables and plots. Default: 'date' when the file has it." };
+        public readonly Option<string[]> Covariates = new("--covariates") { Description = "Columns of known covariates, comma-separated (used by the direct strategy).", AllowMultipleArgumentsPerToken = true, CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray() };
+        public readonly Option<int> Window = new("--window", "-w") { Description = "Past values each forecast reads (W).", DefaultValueFactory = _ => 24 };
+        public readonly Option<int> Horizon = new("--horizon") { Description = "Values forecast (H).", DefaultValueFactory = _ => 12 };
+        public readonly Option<int> Season = new("--season", "-s") { Description = "Seasonal period (12 for monthly data, 1 for none).", DefaultValueFactory = _ => 12 };
+        public readonly Option<RecurrentCellKind> Cell = new("--cell") { Description = "Recurrent cell: Elman, Lstm or Gru.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.Cell };
+        public readonly Option<int> Hidden = new("--hidden") { Description = "Hidden units.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.HiddenSize };
+        public readonly Option<int> Ensemble = new("--ensemble") { Description = "Networks averaged.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.EnsembleSize };
+        public readonly Option<int> Epochs = new("--epochs", "-e") { Description = "Maximum epochs per network.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.Epochs };
+        public readonly Option<int> Patience = new("--patience") { Description = "Epochs without a lower validation loss before training stops.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.EarlyStoppingPatience };
+        public readonly Option<float> LearningRate = new("--learning-rate") { Description = "Adam learning rate.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.LearningRate };
+        public readonly Option<string> Clip = new("--clip") { Description = "Gradient clipping: a threshold τ (global norm), 'auto' (AutoClip: each step at the 10th percentile of the norms so far) or 'none'.", DefaultValueFactory = _ => "1" };
+        public readonly Option<float> Confidence = new("--confidence") { Description = "Level of the forecast intervals.", DefaultValueFactory = _ => 0.9f };
+        public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation and shuffling.", DefaultValueFactory = _ => 0 };
+
+        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed];
+
+        public CsvSeries Load(MLContext ml, ParseResult r)
+        {
+            string data = r.GetValue(Data)!;
+            string? date = r.GetValue(Date);
+            if (date is null && File.Exists(data) && File.ReadLines(data).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
+                date = "date";
+            return CsvSeries.Load(ml, data, r.GetValue(Value)!, date, r.GetValue(Covariates) ?? []);
+        }
+
+        public RnnForecastingOptions Options(ParseResult r, CsvSeries series)
+        {
+            string clip = r.GetValue(Clip)!.Trim();
+            var o = new RnnForecastingOptions
+            {
+                OutputColumnName = "Forecast", InputColumnName = series.ValueColumn, CovariateColumnNames = series.CovariateColumns,
+                ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", ConfidenceLevel = r.GetValue(Confidence),
+                WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season),
+                Cell = r.GetValue(Cell), HiddenSizes = [r.GetValue(Hidden)], EnsembleSize = r.GetValue(Ensemble), Epochs = r.GetValue(Epochs),
+                EarlyStoppingPatience = r.GetValue(Patience), LearningRate = r.GetValue(LearningRate), Seed = r.GetValue(Seed),
+            };
+            if (clip.Equals("none", StringComparison.OrdinalIgnoreCase)) o.GradientClippingThreshold = null;
+            else if (clip.Equals("auto", StringComparison.OrdinalIgnoreCase)) o.GradientClipping = GradientClippingMode.AutoClip;
+            else if (float.TryParse(clip, NumberStyles.Float, CultureInfo.InvariantCulture, out float tau) && tau > 0 && float.IsFinite(tau)) o.GradientClippingThreshold = tau;
+            else throw new CliException($"--clip must be a positive threshold, 'auto' or 'none'; got '{clip}'.");
+            return o;
+        }
+    }
+
+    // ------------------------------------------------------------------ fit
+
+    private static Command Fit(IAnsiConsole console)
+    {
+        var s = new SeriesOptions();
+        var model = new Option<string>("--model", "-m") { Description = "Where to save the fitted model (an ML.NET zip).", DefaultValueFactory = _ => "model.zip" };
+        var plots = new Option<string?>("--plots", "-p") { Description = "Folder for PNG plots: forecast, loss, gradient norm, backward signal, W_hh spectrum." };
+        var diagnostics = new Option<string?>("--diagnostics") { Description = "Folder for the training diagnostics as CSV and JSON (one subfolder per ensemble member)." };
+        var command = new Command("fit", "Fit a forecaster to the series in a CSV file, with a live progress display; save it as an ML.NET zip.");
+        foreach (var o in s.All) Add(command, o);
+        command.Options.Add(model);
+        command.Options.Add(plots);
+        command.Options.Add(diagnostics);
+        command.SetAction(r =>
+        {
+            var ml = new MLContext(seed: r.GetValue(s.Seed));
+            var series = s.Load(ml, r);
+            var options = s.Options(r, series);
+            var estimator = ml.Forecasting.ForecastByRnn(options);
+            console.MarkupLine($"Fitting {options.EnsembleSize} × {options.Cell}({options.HiddenSizes[0]}) on [bold]{series.Values.Length}[/] values of '{Markup.Escape(series.ValueColumn)}' from {Markup.Escape(series.Path)}: window {options.WindowSize}, horizon {options.Horizon}, season {options.SeasonalPeriod}.");
+            var fitted = TrainingDisplay.Fit(console, estimator, series.View);
+            ShowSummary(console, fitted);
+            string path = r.GetValue(model)!;
+            ml.Model.SaveAtomically(fitted, series.View.Schema, path);
+            console.MarkupLine($"Model saved to [bold]{Markup.Escape(path)}[/].");
+            var forecast = fitted.CreateForecastingEngine().Predict();
+            ShowForecast(console, series, forecast, series.Values.Length);
+            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length);
+            if (r.GetValue(diagnostics) is { } ddir) WriteDiagnostics(console, ddir, fitted);
+            return 0;
+        });
+        return command;
+    }
+
+    // ------------------------------------------------------------------ forecast
+
+    private static Command Forecast(IAnsiConsole console)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "A model saved by fit.", DefaultValueFactory = _ => "model.zip" };
+        var data = new Option<string?>("--data", "-d") { Description = "The series' CSV: rows after those the model has seen are observed before forecasting; dates label the table." };
+        var value = new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." };
+        var date = new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." };
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper)." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the forecast against the series as a PNG." };
+        var command = new Command("forecast", "Forecast the next values with a saved model.") { model, data, value, date, output, plot };
+        command.SetAction(r =>
+        {
+            var ml = new MLContext();
+            var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
+            CsvSeries? series = null;
+            if (r.GetValue(data) is { } path)
+            {
+                series = LoadLike(ml, path, r.GetValue(value) ?? forecaster.InputColumnName, r.GetValue(date), forecaster);
+                for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i]);
+                if (engine.ObservationCount > series.Values.Length)
+                    console.MarkupLine($"[yellow]note:[/] the model has seen {engine.ObservationCount} values, more than the {series.Values.Length} rows of {Markup.Escape(path)}; it forecasts from its own state.");
+            }
+            var forecast = engine.Predict();
+            ShowForecast(console, series, forecast, engine.ObservationCount);
+            if (r.GetValue(output) is { } csv) WriteForecastCsv(csv, series, forecast, engine.ObservationCount);
+            if (r.GetValue(plot) is { } png)
+            {
+                if (series is null) throw new CliException("--plot draws the forecast against the series: give the series with --data.");
+                ForecastPlots.Forecast(ForecastPicture(series, forecast, engine.ObservationCount), png);
+                console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    // ------------------------------------------------------------------ backtest
+
+    private static Command Backtest(IAnsiConsole console)
+    {
+        var s = new SeriesOptions();
+        var origins = new Option<int>("--origins") { Description = "Forecast origins, each a horizon apart, over the end of the series.", DefaultValueFactory = _ => 3 };
+        var noRefit = new Option<bool>("--no-refit") { Description = "Fit once at the first origin and observe the rest (faster) instead of refitting at each." };
+        var plot = new Option<string?>("--plot") { Description = "Draw the forecasts from every origin against the series as a PNG." };
+        var command = new Command("backtest", "Rolling-origin evaluation: fit, forecast from several origins near the end, score against what followed.");
+        foreach (var o in s.All) Add(command, o);
+        command.Options.Add(origins);
+        command.Options.Add(noRefit);
+        command.Options.Add(plot);
+        command.SetAction(r =>
+        {
+            var ml = new MLContext(seed: r.GetValue(s.Seed));
+            var series = s.Load(ml, r);
+            var options = s.Options(r, series);
+            var estimator = ml.Forecasting.ForecastByRnn(options);
+            RnnBacktestResult result = null!;
+            console.Status().Start($"Backtesting over {r.GetValue(origins)} origins…", _ =>
+                result = ml.Forecasting.Backtest(estimator, series.View, r.GetValue(origins), refit: !r.GetValue(noRefit)));
+            var table = new Table().Title("Accuracy per step ahead").AddColumns("step", "MAE", "RMSE", "sMAPE %", "MASE", $"coverage ({options.ConfidenceLevel:P0})");
+            foreach (var h in result.ByHorizon)
+                table.AddRow(I(h.Step), F(h.Metrics.MeanAbsoluteError), F(h.Metrics.RootMeanSquaredError), F(h.Smape), F(h.Mase), double.IsNaN(h.Coverage) ? "–" : h.Coverage.ToString("P0", CultureInfo.InvariantCulture));
+            console.Write(table);
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Over {result.Origins.Count} origins: sMAPE [bold]{result.Smape:F2}%[/], MASE [bold]{result.Mase:F3}[/], RMSE {result.RootMeanSquaredError:F3}."));
+            if (r.GetValue(plot) is { } png)
+            {
+                var paths = result.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
+                ForecastPlots.Forecast(new ForecastPlotData(series.Values, paths, series.Dates, series.ValueColumn, options.ConfidenceLevel), png,
+                    $"{series.ValueColumn}: backtest from {result.Origins.Count} origins (sMAPE {result.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {result.Mase.ToString("F2", CultureInfo.InvariantCulture)})");
+                console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    // ------------------------------------------------------------------ plot
+
+    private static Command Plot(IAnsiConsole console)
+    {
+        var model = new Option<string>("--model", "-m") { Description = "A model saved by fit.", DefaultValueFactory = _ => "model.zip" };
+        var data = new Option<string?>("--data", "-d") { Description = "The series' CSV, to draw the forecast against the whole series (else against the model's last window)." };
+        var value = new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." };
+        var date = new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." };
+        var output = new Option<string>("--output", "-o") { Description = "Folder for the PNG files.", DefaultValueFactory = _ => "plots" };
+        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output };
+        command.SetAction(r =>
+        {
+            var ml = new MLContext();
+            var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
+            CsvSeries? series = null;
+            if (r.GetValue(data) is { } path)
+            {
+                series = LoadLike(ml, path, r.GetValue(value) ?? forecaster.InputColumnName, r.GetValue(date), forecaster);
+                for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i]);
+            }
+            WritePlots(console, r.GetValue(output)!, forecaster, series, engine.Predict(), engine.ObservationCount);
+            return 0;
+        });
+        return command;
+    }
+
+    // ------------------------------------------------------------------ shared output
+
+    private static void ShowSummary(IAnsiConsole console, RnnForecastingTransformer model)
+    {
+        var t = model.TrainingSummary;
+        var table = new Table().Title("Training").AddColumns("member", "epochs", "best", "val. loss", "clipped", "skipped", "reach early→late", "σ₁ start→end");
+        for (int k = 0; k < model.Diagnostics.Count; k++)
+        {
+            var d = model.Diagnostics[k];
+            var m = t.Members[k];
+            string sigma = d.InitialSpectrum is { } s0 && d.FinalSpectrum is { } s1
+                ? $"{s0.Gates.Max(g => g.LargestSingularValue).ToString("F2", CultureInfo.InvariantCulture)} → {s1.Gates.Max(g => g.LargestSingularValue).ToString("F2", CultureInfo.InvariantCulture)}" : "–";
+            table.AddRow(I(k + 1), I(d.Epochs.Count), I(m.BestEpoch), F(m.BestValidationLoss),
+                double.IsNaN(d.ClipRate) ? "–" : d.ClipRate.ToString("P0", CultureInfo.InvariantCulture), I(d.SkippedSteps),
+                $"{G(d.EarlyGradientReach)} → {G(d.LateGradientReach)}", sigma);
+        }
+        console.Write(table);
+        console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+            $"Base {t.Base}; scaling {t.Scaling}; {t.TrainingWindows} training and {t.ValidationWindows} validation windows of {t.TotalWindows}; correction weight λ = {t.CorrectionWeight:F2}.")));
+        foreach (string note in t.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
+    }
+
+    private static void ShowForecast(IAnsiConsole console, CsvSeries? series, RnnForecast f, long observed)
+    {
+        var dates = series?.Dates is not null ? series.FutureDates(f.Forecast.Length, observed) : null;
+        var table = new Table().Title($"Forecast ({f.ConfidenceLevel.ToString("P0", CultureInfo.InvariantCulture)} interval)").AddColumns("step", "date", "forecast", "lower", "upper");
+        for (int h = 0; h < f.Forecast.Length; h++)
+            table.AddRow(I(h + 1), dates is null ? "–" : dates[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), F(f.Forecast[h]), F(f.LowerBound[h]), F(f.UpperBound[h]));
+        console.Write(table);
+    }
+
+    private static void WriteForecastCsv(string path, CsvSeries? series, RnnForecast f, long observed)
+    {
+        var dates = series?.Dates is not null ? series.FutureDates(f.Forecast.Length, observed) : null;
+        using var w = new StreamWriter(path);
+        w.WriteLine("step,date,forecast,lower,upper");
+        for (int h = 0; h < f.Forecast.Length; h++)
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{h + 1},{dates?[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
+    }
+
+    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast forecast, long observed)
+    {
+        // The base alone (too short a series for the networks) has no training run to draw.
+        var written = model.Diagnostics.Count > 0 ? TrainingPlots.WriteAll(model.Diagnostics, dir, $"{model.InputColumnName}").ToList() : [];
+        Directory.CreateDirectory(dir);
+        if (series is not null)
+        {
+            string png = Path.Combine(dir, ForecastPlots.FileName);
+            ForecastPlots.Forecast(ForecastPicture(series, forecast, observed), png);
+            written.Insert(0, png);
+        }
+        console.MarkupLine($"Plots written: {string.Join(", ", written.Select(p => Markup.Escape(Path.GetFileName(p))))} in [bold]{Markup.Escape(dir)}[/].");
+        if (series is null) console.MarkupLine("[yellow]note:[/] no forecast picture without the series; give it with --data.");
+    }
+
+    /// <summary>The series as far as the model has seen it, and the forecast that follows.</summary>
+    private static ForecastPlotData ForecastPicture(CsvSeries series, RnnForecast f, long observed)
+    {
+        int n = (int)Math.Min(observed, series.Values.Length);
+        return new ForecastPlotData(series.Values[..n], [new ForecastPath(n - 1, f.Forecast, f.LowerBound, f.UpperBound)], series.Dates?[..n], series.ValueColumn, f.ConfidenceLevel);
+    }
+
+    private static void WriteDiagnostics(IAnsiConsole console, string dir, RnnForecastingTransformer model)
+    {
+        for (int k = 0; k < model.Diagnostics.Count; k++)
+        {
+            string member = Path.Combine(dir, $"member{k + 1}");
+            model.Diagnostics[k].WriteCsv(member);
+            using var json = File.Create(Path.Combine(member, "diagnostics.json"));
+            model.Diagnostics[k].WriteJson(json);
+        }
+        console.MarkupLine($"Diagnostics (CSV, JSON) written to [bold]{Markup.Escape(dir)}[/].");
+    }
+
+    private static (RnnForecastingTransformer Forecaster, RnnForecastingEngine Engine) LoadEngine(MLContext ml, string path)
+    {
+        if (!File.Exists(path)) throw new CliException($"Model file '{path}' was not found; fit one with `mlnetrnn fit`.");
+        var loaded = ml.Model.LoadValidated(path, out _);
+        var forecaster = loaded as RnnForecastingTransformer
+            ?? (loaded as IEnumerable<ITransformer>)?.OfType<RnnForecastingTransformer>().FirstOrDefault()
+            ?? throw new CliException($"'{path}' holds no MLNetRnn forecaster.");
+        return (forecaster, loaded.CreateForecastingEngine());
+    }
+
+    private static CsvSeries LoadLike(MLContext ml, string path, string value, string? date, RnnForecastingTransformer forecaster)
+    {
+        if (date is null && File.Exists(path) && File.ReadLines(path).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
+            date = "date";
+        return CsvSeries.Load(ml, path, value, date, forecaster.CovariateColumnNames.ToArray());
+    }
+
+    private static void Add(Command command, Symbol symbol)
+    {
+        if (symbol is Argument a) command.Arguments.Add(a);
+        else command.Options.Add((Option)symbol);
+    }
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    private static string F(double v) => double.IsFinite(v) ? v.ToString(Math.Abs(v) >= 100 ? "F1" : "G4", CultureInfo.InvariantCulture) : "–";
+
+    private static string G(double v) => double.IsFinite(v) ? v.ToString("G2", CultureInfo.InvariantCulture) : "–";
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetRnn.Cli;
+
+/// <summary>
+/// A series read from a CSV file with a header row, columns chosen by name: the values, optional dates (for tables and
+/// plots) and optional covariates. <see cref="View"/> is the ML.NET data view of the same file (ML.NET's text loader, the
+/// value and covariate columns as Single), so a saved model's input schema is the file's.
+/// </summary>
+internal sealed class CsvSeries
+{
+    private CsvSeries(string path, string valueColumn, string[] covariateColumns, float[] values, DateTime[]? dates, IDataView view)
+    {
+        Path = path; ValueColumn = valueColumn; CovariateColumns = covariateColumns; Values = values; Dates = dates; View = view;
+    }
+
+    public string Path { get; }
+    public string ValueColumn { get; }
+    public string[] CovariateColumns { get; }
+    public float[] Values { get; }
+    public DateTime[]? Dates { get; }
+    public IDataView View { get; }
+
+    /// <summary>Reads <paramref name="path"/>. Every error names the file and the column.</summary>
+    /// <exception cref="CliException">The file is missing or empty, a column is missing, or a value is not a number or date.</exception>
+    public static CsvSeries Load(MLContext ml, string path, string valueColumn, string? dateColumn, string[] covariateColumns)
+    {
+        if (!File.Exists(path)) throw new CliException($"Data file '{path}' was not found.");
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        if (lines.Length < 2) throw new CliException($"Data file '{path}' has no rows under its header.");
+        var header = Split(lines[0]);
+        int Index(string name, string role)
+        {
+            int i = Array.FindIndex(header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+            return i >= 0 ? i : throw new CliException($"Could not find {role} column '{name}' in '{path}'. Columns present: {string.Join(", ", header)}.");
+        }
+        int valueIndex = Index(valueColumn, "value");
+        int? dateIndex = dateColumn is null ? null : Index(dateColumn, "date");
+        var covariateIndex = covariateColumns.Select(c => Index(c, "covariate")).ToArray();
+
+        var values = new float[lines.Length - 1];
+        var dates = dateIndex is null ? null : new DateTime[lines.Length - 1];
+        for (int r = 1; r < lines.Length; r++)
+        {
+            var fields = Split(lines[r]);
+            values[r - 1] = Number(fields, valueIndex, header, r, path);
+            foreach (int c in covariateIndex) Number(fields, c, header, r, path);
+            if (dates is not null)
+            {
+                string raw = Field(fields, dateIndex!.Value, header, r, path);
+                if (!DateTime.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out dates[r - 1])
+                    && !(double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double year) && TryYear(year, out dates[r - 1])))
+                    throw new CliException($"Row {r + 1} of '{path}': date column '{header[dateIndex.Value]}' holds '{raw}', which is not a date (yyyy-MM-dd) or a year.");
+            }
+        }
+
+        var loaderColumns = new[] { new TextLoader.Column(header[valueIndex], DataKind.Single, valueIndex) }
+            .Concat(covariateIndex.Select(c => new TextLoader.Column(header[c], DataKind.Single, c))).ToArray();
+        var loader = ml.Data.CreateTextLoader(new TextLoader.Options { HasHeader = true, Separators = [','], Columns = loaderColumns, AllowQuoting = true });
+        return new CsvSeries(path, header[valueIndex], covariateIndex.Select(c => header[c]).ToArray(), values, dates, loader.Load(path));
+    }
+
+    /// <summary>Dates after the last one, continuing the series' spacing: whole months when every step is a whole
+    /// number of months (monthly and quarterly data), else the median spacing.</summary>
+    public DateTime[] FutureDates(int count, long observed)
+    {
+        var d = Dates!;
+        int last = (int)Math.Min(observed, d.Length) - 1;
+        if (d.Length < 2) return Enumerable.Range(1, count).Select(k => d[^1].AddDays(k)).ToArray();
+        var months = d.Zip(d.Skip(1), (a, b) => (b.Year - a.Year) * 12 + b.Month - a.Month).ToArray();
+        bool monthly = d.Zip(d.Skip(1), (a, b) => a.Day == b.Day).All(x => x) && months.All(m => m == months[0] && m > 0);
+        if (monthly) return Enumerable.Range(1, count).Select(k => d[last].AddMonths(k * months[0])).ToArray();
+        var steps = d.Zip(d.Skip(1), (a, b) => (b - a).Ticks).Order().ToArray();
+        long step = steps[steps.Length / 2];
+        return Enumerable.Range(1, count).Select(k => d[last].AddTicks(k * step)).ToArray();
+    }
+
+    private static bool TryYear(double year, out DateTime date)
+    {
+        date = default;
+        if (!(year >= 1 && year < 10000)) return false;
+        int y = (int)Math.Floor(year);
+        date = new DateTime(y, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddDays((year - y) * (DateTime.IsLeapYear(y) ? 366 : 365));
+        return true;
+    }
+
+    private static string[] Split(string line) => line.Split(',').Select(f => f.Trim().Trim('"')).ToArray();
+
+    private static string Field(string[] fields, int index, string[] header, int row, string path)
+        => index < fields.Length ? fields[index] : throw new CliException($"Row {row + 1} of '{path}' has {fields.Length} fields; column '{header[index]}' is field {index + 1}.");
+
+    private static float Number(string[] fields, int index, string[] header, int row, string path)
+    {
+        string raw = Field(fields, index, header, row, path);
+        if (!float.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
+            throw new CliException($"Row {row + 1} of '{path}': column '{header[index]}' holds '{raw}', which is not a finite number.");
+        return v;
+    }
+}
+
+/// <summary>A user error: the message says what is wrong; the tool prints it and exits with code 2.</summary>
+internal sealed class CliException(string message) : Exception(message);

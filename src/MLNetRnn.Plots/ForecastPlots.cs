@@ -1,0 +1,90 @@
+using System.Globalization;
+using ScottPlot;
+
+namespace MLNetRnn.Plots;
+
+/// <summary>One forecast drawn from an origin: the values after position <see cref="Origin"/> of the series.</summary>
+/// <param name="Origin">0-based index of the last observed value the forecast was made from.</param>
+/// <param name="Forecast">Point forecast for positions Origin+1 .. Origin+H.</param>
+/// <param name="Lower">Lower bound per step, or null.</param>
+/// <param name="Upper">Upper bound per step, or null.</param>
+public sealed record ForecastPath(int Origin, float[] Forecast, float[]? Lower = null, float[]? Upper = null);
+
+/// <summary>What <see cref="ForecastPlots.Forecast"/> draws: a series, forecasts from one or more origins (a backtest's
+/// and/or the one past the end), and optionally the dates of the series' values.</summary>
+/// <param name="Actual">The observed series.</param>
+/// <param name="Paths">Forecasts to draw, each from its origin; origins inside the series are drawn as backtest origins.</param>
+/// <param name="Dates">Date of each value of <paramref name="Actual"/> (evenly spaced), or null for positions 0..n−1.</param>
+/// <param name="ValueName">Name of the series, for the axis label.</param>
+/// <param name="ConfidenceLevel">Level of the bounds, e.g. 0.9, for the legend; NaN if unknown.</param>
+public sealed record ForecastPlotData(float[] Actual, IReadOnlyList<ForecastPath> Paths, DateTime[]? Dates = null, string ValueName = "value",
+    float ConfidenceLevel = float.NaN);
+
+/// <summary>Forecast against actual, as a PNG.</summary>
+public static class ForecastPlots
+{
+    /// <summary>File name used by callers that write it beside the training plots.</summary>
+    public const string FileName = "forecast.png";
+
+    /// <summary>
+    /// The series (black), each forecast path (coloured line) with its interval as a band, and a dotted vertical line
+    /// at each backtest origin (an origin before the series' end). With dates, the x axis is dates, and paths past the
+    /// end continue the series' spacing.
+    /// </summary>
+    /// <param name="data">What to draw.</param>
+    /// <param name="path">PNG file to write.</param>
+    /// <param name="title">Title; a default names the series.</param>
+    /// <exception cref="ArgumentException">A path's bounds do not match its forecast's length, or dates do not match the series.</exception>
+    public static void Forecast(ForecastPlotData data, string path, string? title = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        int n = data.Actual.Length;
+        if (data.Dates is not null && data.Dates.Length != n)
+            throw new ArgumentException($"Dates has {data.Dates.Length} entries; the series has {n}.", nameof(data));
+        foreach (var p in data.Paths)
+            if ((p.Lower is not null && p.Lower.Length != p.Forecast.Length) || (p.Upper is not null && p.Upper.Length != p.Forecast.Length))
+                throw new ArgumentException($"The forecast from origin {p.Origin} has {p.Forecast.Length} steps but bounds of another length.", nameof(data));
+
+        var plot = TrainingPlots.NewPlot(title ?? $"{data.ValueName}: forecast against actual", data.Dates is null ? "position in the series" : "date", data.ValueName,
+            legendOutside: false);
+        double step = data.Dates is { Length: > 1 } d ? (d[^1] - d[0]).TotalDays / (n - 1) : 1;
+        double X(int i) => data.Dates is null ? i : (i < n ? data.Dates[i].ToOADate() : data.Dates[^1].ToOADate() + (i - n + 1) * step);
+
+        string level = float.IsNaN(data.ConfidenceLevel) ? "interval" : string.Format(CultureInfo.InvariantCulture, "{0:P0} interval", data.ConfidenceLevel);
+        bool bandLabelled = false, originLabelled = false;
+        for (int k = 0; k < data.Paths.Count; k++)
+        {
+            var p = data.Paths[k];
+            var color = TrainingPlots.Palette(k);
+            double[] x = Enumerable.Range(p.Origin + 1, p.Forecast.Length).Select(X).ToArray();
+            if (p.Lower is not null && p.Upper is not null)
+            {
+                var band = plot.Add.FillY(x, p.Lower.Select(v => (double)v).ToArray(), p.Upper.Select(v => (double)v).ToArray());
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineColor = Colors.Transparent;
+                band.LegendText = bandLabelled ? "" : level;
+                bandLabelled = true;
+            }
+            // Join the path to the last observed value so each forecast reads as a continuation.
+            bool joined = p.Origin >= 0 && p.Origin < n;
+            double[] lx = joined ? [X(p.Origin), .. x] : x;
+            double[] ly = joined ? [data.Actual[p.Origin], .. p.Forecast.Select(v => (double)v)] : p.Forecast.Select(v => (double)v).ToArray();
+            var line = plot.Add.ScatterLine(lx, ly);
+            bool backtest = p.Origin < n - 1;
+            TrainingPlots.Style(line, color, backtest ? $"forecast from origin {OriginLabel(data, p.Origin)}" : "forecast past the end", LinePattern.Solid, 2.5f);
+            if (backtest)
+            {
+                var origin = plot.Add.VerticalLine(X(p.Origin), 1.5f, Colors.Gray, LinePattern.Dotted);
+                origin.LegendText = originLabelled ? "" : "backtest origin";
+                originLabelled = true;
+            }
+        }
+        var actual = plot.Add.ScatterLine(Enumerable.Range(0, n).Select(X).ToArray(), data.Actual.Select(v => (double)v).ToArray());
+        TrainingPlots.Style(actual, Colors.Black, "actual", LinePattern.Solid, 1.8f);
+        if (data.Dates is not null) plot.Axes.DateTimeTicksBottom();
+        TrainingPlots.Save(plot, path);
+    }
+
+    private static string OriginLabel(ForecastPlotData data, int origin)
+        => data.Dates is not null && origin >= 0 && origin < data.Dates.Length ? data.Dates[origin].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : origin.ToString(CultureInfo.InvariantCulture);
+}
