@@ -3,6 +3,7 @@ using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Initialization;
 using MLNetRnn.Core.Losses;
 using MLNetRnn.Core.Network;
+using MLNetRnn.Core.Optimizers;
 using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
 
@@ -40,6 +41,14 @@ public static class ForecastingDefaults
 
     /// <summary>Ceiling on optimiser steps per network: the training budget that keeps a fit's time bounded.</summary>
     public const int MaximumSteps = 2000;
+
+    /// <summary>The optimiser: Adam with decoupled weight decay.</summary>
+    public const OptimizerKind Optimizer = OptimizerKind.AdamW;
+
+    /// <summary>Decoupled weight decay of the forecaster's networks. Their heads start at zero (the base itself), so
+    /// decay pulls the correction back towards the base unless the data keep pushing it away: a prior that the base
+    /// is right. (Window mode, which has no base, keeps plain Adam.)</summary>
+    public const float WeightDecay = 0.5f;
 
     /// <summary>Adam's learning rate.</summary>
     public const float LearningRate = 3e-3f;

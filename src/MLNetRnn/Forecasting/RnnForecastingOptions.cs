@@ -58,6 +58,12 @@ public sealed class RnnForecastingOptions
         /// <summary>Optimiser steps per network, at most.</summary>
         public const int MaximumSteps = ForecastingDefaults.MaximumSteps;
 
+        /// <summary>Optimiser.</summary>
+        public const OptimizerKind Optimizer = ForecastingDefaults.Optimizer;
+
+        /// <summary>Weight decay.</summary>
+        public const float WeightDecay = ForecastingDefaults.WeightDecay;
+
         /// <summary>Adam's learning rate.</summary>
         public const float LearningRate = ForecastingDefaults.LearningRate;
 
@@ -228,12 +234,12 @@ public sealed class RnnForecastingOptions
     /// typical step of the series).</summary>
     public LossKind Loss { get; set; } = Defaults.Loss;
 
-    /// <summary>Optimiser. Default: Adam.</summary>
-    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+    /// <summary>Optimiser. Default: <see cref="OptimizerKind.AdamW"/> (Adam with decoupled weight decay).</summary>
+    public OptimizerKind Optimizer { get; set; } = Defaults.Optimizer;
 
     /// <summary>Weight decay, ≥ 0 (decoupled with <see cref="OptimizerKind.AdamW"/>, an L2 penalty otherwise). With the
-    /// head starting at zero, decay pulls the networks' correction towards the base. Default: 0.</summary>
-    public float WeightDecay { get; set; }
+    /// head starting at zero, decay pulls the networks' correction towards the base. Default: 0.5.</summary>
+    public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
     /// <summary>Learning rate, positive. Default: 3e-3.</summary>
     public float LearningRate { get; set; } = Defaults.LearningRate;
