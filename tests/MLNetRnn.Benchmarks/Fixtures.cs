@@ -26,6 +26,7 @@ internal static class Fixtures
             Console.Error.WriteLine($"{zip} exists; fixtures of a released format are never rewritten.");
             return 1;
         }
+        if (RnnForecastingTransformer.Format.CurrentVersion >= 4) return Panel(zip);
         var ml = new MLContext(seed: 0);
         var series = Enumerable.Range(0, 72).Select(t => new Row { Value = (float)(50 + 0.3 * t + 8 * Math.Sin(2 * Math.PI * t / 12)) }).ToArray();
         var data = ml.Data.LoadFromEnumerable(series);
@@ -37,6 +38,36 @@ internal static class Fixtures
         ml.Model.SaveAtomically(model, data.Schema, zip);
         var f = model.CreateForecastingEngine().Predict();
         File.WriteAllText(Path.ChangeExtension(zip, ".json"), JsonSerializer.Serialize(new { Forecast = f.Forecast, Lower = f.LowerBound, Upper = f.UpperBound }));
+        Console.WriteLine($"wrote {zip}");
+        return 0;
+    }
+
+    /// <summary>Version 4 stores a panel: a model of three series with a date column (calendar features), promotions known in
+    /// advance, a static category, the series' scale, and quantile heads. The expectation holds, per series, the
+    /// promotions given for the forecast and what the engine forecast with them.</summary>
+    private static int Panel(string zip)
+    {
+        var ml = new MLContext(seed: 0);
+        var rows = Samples.RetailPanel.Generate(3, 90, seed: 5);
+        var train = rows.Where(r => (r.Date - rows[0].Date).Days < 80).ToArray();
+        var data = ml.Data.LoadFromEnumerable(train);
+        var model = ml.Forecasting.ForecastByRnn(new RnnForecastingOptions
+        {
+            OutputColumnName = "Forecast", InputColumnName = "Sales", SeriesIdColumnName = "Product", DateColumnName = "Date",
+            KnownFutureColumnNames = ["Promo"], StaticFeatureColumnNames = ["Category"], SeriesScaleFeature = true,
+            Quantiles = [0.1f, 0.9f], QuantilesColumnName = "Quantiles", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7,
+            ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", EnsembleSize = 2, Epochs = 10, MaximumSteps = 100, HiddenSizes = [8], Seed = 1,
+        }).Fit(data);
+        ml.Model.SaveAtomically(model, data.Schema, zip);
+        var engine = model.CreateForecastingEngine();
+        var expected = new Dictionary<string, object>();
+        foreach (string id in model.SeriesIds)
+        {
+            var promo = rows.Where(r => r.Product == id).Skip(80).Take(7).Select(r => r.Promo).ToArray();
+            var f = engine.Predict(id, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = promo });
+            expected[id] = new { Promo = promo, Forecast = f.Forecast, Lower = f.LowerBound, Upper = f.UpperBound, f.Quantiles };
+        }
+        File.WriteAllText(Path.ChangeExtension(zip, ".json"), JsonSerializer.Serialize(expected));
         Console.WriteLine($"wrote {zip}");
         return 0;
     }

@@ -10,6 +10,7 @@ using MLNetRnn.Benchmarks;
 //   profile         where a training step's time goes: GEMM, cells, the rest (1 thread, CPU time)
 //   fit-time        seconds per ForecastByRnn fit at defaults: AirPassengers, 8,760 and 10,000 values
 //   inference       single-forecast latency and batch-256 throughput of the small LSTM (tests/reference/infer)
+//   global          many series, one model: the retail panel, the protocol's monthly series together, 10,000 series (docs/design/global-models.md)
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
 return args.Length > 0 ? args[0] switch
 {
@@ -21,6 +22,7 @@ return args.Length > 0 ? args[0] switch
     "profile" => Profile.Run(args[1..]),
     "inference" => Inference.Run(args[1..]),
     "fit-time" => FitTime.Run(args[1..]),
+    "global" => GlobalModels.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);
 

@@ -40,6 +40,29 @@ internal sealed class FeatureStandardizer
         return new FeatureStandardizer(mean, scale);
     }
 
+    /// <summary>Fits μ and σ per feature to the rows of several parts (the series of a panel), as if concatenated:
+    /// one part gives exactly <see cref="Fit(ReadOnlySpan{float}, int)"/>.</summary>
+    public static FeatureStandardizer Fit(IReadOnlyList<float[]> parts, int features)
+    {
+        int F = features;
+        long rows = F == 0 ? 0 : parts.Sum(p => (long)(p.Length / F));
+        var mean = new float[F];
+        var scale = new float[F];
+        for (int f = 0; f < F; f++)
+        {
+            double sum = 0, sumSq = 0;
+            foreach (var values in parts)
+                for (int k = f; k < values.Length / F * F; k += F) sum += values[k];
+            double mu = rows == 0 ? 0 : sum / rows;
+            foreach (var values in parts)
+                for (int k = f; k < values.Length / F * F; k += F) sumSq += (values[k] - mu) * (values[k] - mu);
+            double sd = rows == 0 ? 0 : Math.Sqrt(sumSq / rows);
+            mean[f] = (float)mu;
+            scale[f] = sd > 1e-30 && double.IsFinite(sd) ? (float)sd : 1f;
+        }
+        return new FeatureStandardizer(mean, scale);
+    }
+
     /// <summary>Feature f's value x in network units.</summary>
     public float Apply(float x, int f) => (x - Mean[f]) / Scale[f];
 }

@@ -21,22 +21,28 @@ internal sealed class ForecastState
     public double[] BaseState { get; }      // (S) the base's smoothing state after Count values
     public long Count { get; private set; } // values observed so far
 
-    /// <summary>An empty series for <paramref name="model"/>: nothing observed yet.</summary>
-    public static ForecastState Empty(ForecastModel model)
+    /// <summary>An empty series fitted as <paramref name="series"/>: nothing observed yet.</summary>
+    public static ForecastState Empty(ForecasterSettings s, SeriesFit series)
     {
-        var s = model.Settings;
         var state = new ForecastState(new float[s.HistoryLength], new float[s.WindowSize], new float[s.WindowSize * s.CovariateCount],
-            new double[model.Baseline?.StateSize ?? 0], 0);
-        model.Baseline?.Reset(state.BaseState);
+            new double[series.Baseline?.StateSize ?? 0], 0);
+        series.Baseline?.Reset(state.BaseState);
         return state;
     }
 
-    /// <summary>The state after observing every value (and covariate row) of a series.</summary>
+    /// <summary>An empty series of a single-series model.</summary>
+    public static ForecastState Empty(ForecastModel model) => Empty(model.Settings, model.Single);
+
+    /// <summary>The state of a single-series model's series after observing every value (and covariate row) of it.</summary>
     public static ForecastState AfterSeries(ForecastModel model, ReadOnlySpan<float> values, ReadOnlySpan<float> covariates)
+        => AfterSeries(model.Settings, model.Single, values, covariates);
+
+    /// <summary>The state after observing every value (and covariate row) of a series.</summary>
+    public static ForecastState AfterSeries(ForecasterSettings s, SeriesFit series, ReadOnlySpan<float> values, ReadOnlySpan<float> covariates)
     {
-        var state = Empty(model);
-        int C = model.Settings.CovariateCount;
-        for (int t = 0; t < values.Length; t++) state.Push(model.Baseline, values[t], covariates.Slice(t * C, C));
+        var state = Empty(s, series);
+        int C = s.CovariateCount;
+        for (int t = 0; t < values.Length; t++) state.Push(series.Baseline, values[t], covariates.Slice(t * C, C));
         return state;
     }
 
@@ -93,11 +99,11 @@ internal sealed class ForecastState
         foreach (double v in BaseState) w.Write(v);
     }
 
-    public static ForecastState Read(BinaryReader r, ForecastModel model)
+    public static ForecastState Read(BinaryReader r, ForecasterSettings settings, SeriesFit series)
     {
         long count = r.ReadInt64();
         if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
-        var empty = Empty(model);
+        var empty = Empty(settings, series);
         ReadInto(r, empty.History, "history");
         ReadInto(r, empty.BaseOneStep, "base forecast");
         ReadInto(r, empty.Covariates, "covariate");
@@ -108,11 +114,11 @@ internal sealed class ForecastState
     }
 
     /// <summary>Reads the series state of payload version 1 (count, the W-value window, its covariates).</summary>
-    public static ForecastState ReadVersion1(BinaryReader r, ForecastModel model)
+    public static ForecastState ReadVersion1(BinaryReader r, ForecasterSettings settings, SeriesFit series)
     {
         long count = r.ReadInt64();
         if (count < 0) throw new InvalidDataException($"Series length {count} is out of range.");
-        var s = Empty(model);
+        var s = Empty(settings, series);
         // Version 1 windows always covered a season, so the history is the window.
         for (int i = 0; i < s.History.Length; i++) s.History[i] = r.ReadSingle();
         for (int i = 0; i < s.Covariates.Length; i++) s.Covariates[i] = r.ReadSingle();

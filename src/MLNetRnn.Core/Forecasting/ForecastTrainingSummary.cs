@@ -45,6 +45,15 @@ public sealed record MemberTrainingSummary(int Seed, int BestEpoch, double BestV
     }
 }
 
+/// <summary>What a forecaster fitted to one series of its training data.</summary>
+/// <param name="SeriesId">The series' id ("" when the model was fitted on one series without an id).</param>
+/// <param name="Base">Its base, as a description ("Theta on multiplicative seasonal adjustment (m = 12)"), or "none".</param>
+/// <param name="SeasonalAdjustment">Its seasonal adjustment (Auto resolved).</param>
+/// <param name="Scaling">The scaling of its windows (Auto resolved).</param>
+/// <param name="Windows">Windows it gave (each a window and the horizon after it).</param>
+/// <param name="Constant">Whether its training values are all equal (forecast: that constant, zero-width bounds).</param>
+public sealed record SeriesTrainingSummary(string SeriesId, string Base, SeasonalAdjustment SeasonalAdjustment, SeriesScaling Scaling, int Windows, bool Constant);
+
 /// <summary>
 /// How a forecaster was fitted and what it ended up doing: the base it chose and why, the seasonal adjustment,
 /// how much the networks moved the forecast away from the base (and whether they were kept at all), each
@@ -102,6 +111,33 @@ public sealed record ForecastTrainingSummary
 
     /// <summary>Plain-language notes on the fit: base-only fallbacks, a constant series, extrapolated bounds.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
+
+    /// <summary>One entry per series the model was fitted on, in the order of the training data. For a panel, the
+    /// fields above that describe a series (<see cref="Base"/>, <see cref="Scaling"/>, <see cref="SeasonalAdjustment"/>)
+    /// summarise these: the bases with their counts, the most common scaling and adjustment.</summary>
+    public IReadOnlyList<SeriesTrainingSummary> Series { get; init; } = [];
+
+    // *** Binary format, payload version 3 (after the version-2 fields) *** int32 S; per series: string id, string
+    // base, adjustment, scaling, int32 windows, bool constant
+    internal void WriteExtension(BinaryWriter w)
+    {
+        w.Write(Series.Count);
+        foreach (var x in Series)
+        {
+            w.Write(x.SeriesId); w.Write(x.Base);
+            Persisted.WriteEnum(w, x.SeasonalAdjustment); Persisted.WriteEnum(w, x.Scaling);
+            w.Write(x.Windows); w.Write(x.Constant);
+        }
+    }
+
+    internal static ForecastTrainingSummary ReadExtension(BinaryReader r, ForecastTrainingSummary summary)
+    {
+        var series = new SeriesTrainingSummary[Count(r, 1 << 26, "series")];
+        for (int i = 0; i < series.Length; i++)
+            series[i] = new SeriesTrainingSummary(r.ReadString(), r.ReadString(), Persisted.ReadEnum<SeasonalAdjustment>(r), Persisted.ReadEnum<SeriesScaling>(r),
+                r.ReadInt32(), r.ReadBoolean());
+        return summary with { Series = series };
+    }
 
     internal void Write(BinaryWriter w)
     {

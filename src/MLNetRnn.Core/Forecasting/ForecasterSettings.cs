@@ -90,9 +90,41 @@ internal sealed record ForecasterSettings
     public TrainingOptions Training { get; init; } = new();
     public float? ConfidenceLevel { get; init; }             // the level the caller will ask for, to say in the summary if it is extrapolated; not persisted
 
-    /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, and two
-    /// seasonal features when enabled.</summary>
-    public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0);
+    // Many series, known-future covariates, quantiles (payload version 3; all off in a version-2 model).
+    public IReadOnlyList<int> KnownFutureCovariates { get; init; } = [];   // (Cf) indices into the C covariates, ascending
+    public int StaticFeatureCount { get; init; }             // Z: encoded static features per series (one-hot, numeric)
+    public bool ScaleFeature { get; init; }                  // append the series' standardised log scale to every step
+    public IReadOnlyList<float> Quantiles { get; init; } = []; // (Q) levels of the quantile heads, ascending, 0.5 among them; empty = none
+
+    /// <summary>Cf: covariates whose values for the H forecast steps are known and fed to the networks.</summary>
+    public int FutureCovariateCount => KnownFutureCovariates.Count;
+
+    /// <summary>Q: quantile heads per step ahead (0 without them).</summary>
+    public int QuantileCount => Quantiles.Count;
+
+    /// <summary>The position of level 0.5 among <see cref="Quantiles"/>: the median head gives the point forecast.</summary>
+    public int MedianIndex => Quantiles.Count == 0 ? 0 : Quantiles.ToList().IndexOf(0.5f);
+
+    /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, two
+    /// seasonal features when enabled, then (for many series) the Z static features and the series' scale, and with a
+    /// decoder a flag that is 1 on the H future steps.</summary>
+    public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
+        + StaticFeatureCount + (ScaleFeature ? 1 : 0) + (Decoder ? 1 : 0);
+
+    /// <summary>
+    /// With known-future covariates the networks read a window of W past steps followed by H future steps (a
+    /// decoder): a future step carries the base's forecast for it in place of the value, that step's known-future
+    /// covariates (the others at their mean), its seasonal position, and a flag; the head is read at each future step,
+    /// so the forecast of step k sees step k's covariates directly (as DeepAR's and seq2seq forecasters' decoders do).
+    /// </summary>
+    public bool Decoder => FutureCovariateCount > 0 && !Recursive;
+
+    /// <summary>Steps the networks read: W, and H more with a decoder.</summary>
+    public int Steps => WindowSize + (Decoder ? Horizon : 0);
+
+    /// <summary>Outputs of the networks' head per step it is read at: all of <see cref="OutputSize"/> at the last step,
+    /// or with a decoder max(1, Q) at each of the H future steps.</summary>
+    public int HeadSize => Decoder ? Math.Max(1, QuantileCount) : OutputSize;
 
     /// <summary>Each step also carries the base's one-step error at that step, so the networks see how the base
     /// has been missing lately (what they are asked to correct). Version-1 models have no such input.</summary>
@@ -103,12 +135,17 @@ internal sealed record ForecasterSettings
 
     public bool UsesSeasonalFeatures => SeasonalFeatures && SeasonalPeriod > 1;
 
-    /// <summary>Outputs of the head: H for the direct strategy, 1 for the recursive one.</summary>
-    public int OutputSize => Recursive ? 1 : Horizon;
+    /// <summary>Outputs of the head: H for the direct strategy (H·Q with quantile heads, laid out (H, Q)), 1 for
+    /// the recursive one.</summary>
+    public int OutputSize => Recursive ? 1 : Horizon * Math.Max(1, QuantileCount);
+
+    /// <summary>The training options of one member: the user's, with the pinball loss on the quantile levels when
+    /// the networks have quantile heads.</summary>
+    public TrainingOptions MemberTraining => QuantileCount == 0 ? Training : Training with { Loss = Losses.LossKind.Pinball, Quantiles = Quantiles.ToArray() };
 
     public RecurrentNetworkSpec NetworkSpec => new()
     {
-        Cell = Cell, InputSize = InputSize, HiddenSizes = HiddenSizes.ToArray(), OutputSize = OutputSize,
+        Cell = Cell, InputSize = InputSize, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
         Activation = Activation, LayerNormalization = LayerNormalization,
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
@@ -137,6 +174,16 @@ internal sealed record ForecasterSettings
     /// <summary>Training windows below which the networks are not trained (the base alone is kept).</summary>
     public const int MinimumNetworkWindows = 8;
 
+    /// <summary>Held-out windows at most that λ and the bounds are fitted on. Beyond, whole series are taken evenly
+    /// across the panel until this many are reached (a single series is always taken whole), so fitting many
+    /// series does not predict every held-out window twice.</summary>
+    public const int MaximumEvaluationWindows = 20_000;
+
+    /// <summary>Validation windows at most that a member's early stopping is judged on in a panel, taken evenly across
+    /// the series' blocks (each already at most <see cref="MaximumEarlyStoppingWindows"/>), so an epoch's validation
+    /// stays cheap however many series there are.</summary>
+    public const int MaximumPanelEarlyStoppingWindows = 2048;
+
     /// <summary>Values of raw history a forecast reads: the window, and one season for seasonal naive.</summary>
     public int HistoryLength => Math.Max(WindowSize, SeasonalPeriod);
 
@@ -153,6 +200,40 @@ internal sealed record ForecasterSettings
         foreach (int h in HiddenSizes) w.Write(h);
         Persisted.WriteEnum(w, Activation);
         w.Write(LayerNormalization); w.Write(EnsembleSize); w.Write(ValidationFraction);
+    }
+
+    // *** Binary format, payload version 3 (after the version-2 fields) ***
+    // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels
+    public void WriteExtension(BinaryWriter w)
+    {
+        w.Write(KnownFutureCovariates.Count);
+        foreach (int c in KnownFutureCovariates) w.Write(c);
+        w.Write(StaticFeatureCount);
+        w.Write(ScaleFeature);
+        Persisted.WriteArray(w, Quantiles.ToArray());
+    }
+
+    /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings.</summary>
+    public static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s)
+    {
+        int cf = r.ReadInt32();
+        if (cf < 0 || cf > s.CovariateCount) throw new InvalidDataException($"Known-future covariate count {cf} is out of range (0 to {s.CovariateCount}).");
+        var future = new int[cf];
+        for (int i = 0; i < cf; i++)
+        {
+            future[i] = r.ReadInt32();
+            if (future[i] < 0 || future[i] >= s.CovariateCount || (i > 0 && future[i] <= future[i - 1]))
+                throw new InvalidDataException($"Known-future covariate index {future[i]} is out of range or out of order.");
+        }
+        int z = r.ReadInt32();
+        if (z < 0 || z > 1 << 16) throw new InvalidDataException($"Static feature count {z} is out of range.");
+        bool scale = r.ReadBoolean();
+        var quantiles = Persisted.ReadArray(r, 256);
+        for (int q = 0; q < quantiles.Length; q++)
+            if (!(quantiles[q] > 0f && quantiles[q] < 1f) || (q > 0 && !(quantiles[q] > quantiles[q - 1])))
+                throw new InvalidDataException($"Saved quantile levels are out of range or out of order: {string.Join(", ", quantiles)}.");
+        if (quantiles.Length > 0 && Array.IndexOf(quantiles, 0.5f) < 0) throw new InvalidDataException("Saved quantile levels lack the median, 0.5.");
+        return Checked(s with { KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles });
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote. Training options are not persisted: a loaded model

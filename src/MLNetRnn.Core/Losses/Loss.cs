@@ -11,6 +11,12 @@ public enum LossKind
 
     /// <summary>mean of ½d² for |d| ≤ δ, δ(|d| − ½δ) otherwise, d = y − t (PyTorch's huber_loss).</summary>
     Huber,
+
+    /// <summary>Pinball (quantile) loss: mean of max(τ·(t − y), (τ − 1)·(t − y)) with τ the quantile level of the
+    /// output (the levels cycle over the outputs, innermost: output o has level τ[o mod Q]). Its minimiser is the
+    /// τ-quantile of the target, so Q outputs per value learn Q quantiles of its distribution (Koenker &amp; Bassett
+    /// 1978). The gradient at y = t is taken as 0, as for the absolute error (τ = ½ gives half of it).</summary>
+    Pinball,
 }
 
 /// <summary>Which steps of a window the loss is taken at.</summary>
@@ -31,6 +37,14 @@ internal static class Loss
 {
     /// <summary>Mean loss over <paramref name="y"/>; writes (=) dL/dy into <paramref name="dy"/> when it is not empty.</summary>
     public static double Compute(LossKind kind, float huberDelta, ReadOnlySpan<float> y, ReadOnlySpan<float> target, Span<float> dy)
+        => Compute(kind, huberDelta, ReadOnlySpan<float>.Empty, y, target, dy);
+
+    /// <summary>
+    /// Mean loss over <paramref name="y"/>; writes (=) dL/dy into <paramref name="dy"/> when it is not empty.
+    /// <paramref name="quantiles"/> (Q) are the levels of <see cref="LossKind.Pinball"/>: element e has level
+    /// τ[e mod Q], so with outputs laid out (…, Q) innermost every value's Q outputs are its Q quantiles.
+    /// </summary>
+    public static double Compute(LossKind kind, float huberDelta, ReadOnlySpan<float> quantiles, ReadOnlySpan<float> y, ReadOnlySpan<float> target, Span<float> dy)
     {
         int n = y.Length;
         double sum = 0;
@@ -70,6 +84,19 @@ internal static class Loss
                     }
                 }
                 break;
+            case LossKind.Pinball:
+            {
+                int Q = quantiles.Length;
+                if (Q == 0) throw new ArgumentException("The pinball loss needs at least one quantile level.", nameof(quantiles));
+                for (int k = 0, q = 0; k < n; k++, q = q + 1 == Q ? 0 : q + 1)
+                {
+                    // d = t − y: under-forecasting (d > 0) costs τ·d, over-forecasting (1 − τ)·(−d).
+                    float d = target[k] - y[k], tau = quantiles[q];
+                    sum += d > 0 ? tau * d : (tau - 1f) * d;
+                    if (grad) dy[k] = d > 0 ? -tau * inv : d < 0 ? (1f - tau) * inv : 0f;
+                }
+                break;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown loss.");
         }

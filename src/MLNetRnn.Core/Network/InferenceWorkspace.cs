@@ -32,7 +32,23 @@ public sealed class InferenceWorkspace
     /// Default: the machine's logical cores.</param>
     /// <exception cref="ArgumentOutOfRangeException">A size is below 1.</exception>
     public InferenceWorkspace(RecurrentNetworkSpec spec, int maxSteps, int blockRows = 32, int? threads = null)
+        : this(spec, maxSteps, blockRows, threads, maxOutputSteps: 1)
     {
+    }
+
+    /// <summary>Allocates the buffers for windows of at most <paramref name="maxSteps"/> steps, with the head applied to
+    /// up to <paramref name="maxOutputSteps"/> last steps.</summary>
+    /// <param name="spec">The network's architecture.</param>
+    /// <param name="maxSteps">Largest window T, at least 1.</param>
+    /// <param name="blockRows">Sequences per block (Bc), at least 1.</param>
+    /// <param name="threads">Threads a call may use, at least 1; null = the machine's logical cores.</param>
+    /// <param name="maxOutputSteps">Largest P, in [1, maxSteps].</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is out of range.</exception>
+    public InferenceWorkspace(RecurrentNetworkSpec spec, int maxSteps, int blockRows, int? threads, int maxOutputSteps)
+    {
+        if (maxOutputSteps < 1 || maxOutputSteps > Math.Max(1, maxSteps))
+            throw new ArgumentOutOfRangeException(nameof(maxOutputSteps), maxOutputSteps, $"maxOutputSteps must be between 1 and maxSteps ({maxSteps}).");
+        MaxOutputSteps = maxOutputSteps;
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         if (maxSteps < 1) throw new ArgumentOutOfRangeException(nameof(maxSteps), maxSteps, "maxSteps must be at least 1.");
@@ -47,11 +63,14 @@ public sealed class InferenceWorkspace
         Weights = new LayerWeights[spec.Layers];
         for (int l = 0; l < spec.Layers; l++) Weights[l] = new LayerWeights(spec.LayerInputSize(l), spec.HiddenSizes[l], G, backward: false);
         Blocks = new Block[parts];
-        for (int p = 0; p < parts; p++) Blocks[p] = new Block(spec, maxSteps, blockRows);
+        for (int p = 0; p < parts; p++) Blocks[p] = new Block(spec, maxSteps, blockRows, maxOutputSteps);
     }
 
     /// <summary>Largest window length T.</summary>
     public int MaxSteps { get; }
+
+    /// <summary>Largest number of last steps the head is applied to (P).</summary>
+    public int MaxOutputSteps { get; }
 
     /// <summary>Sequences processed together per thread (Bc).</summary>
     public int BlockRows { get; }
@@ -73,9 +92,9 @@ public sealed class InferenceWorkspace
         public readonly float[] LnXhat;     // (Bc, G·H_max) layer norm, not kept
         public readonly float[] LnRstd;     // (Bc, G) layer norm, not kept
         public readonly float[] HeadWeightT; // (H_top, O)
-        public readonly float[] Output;     // (Bc, O)
+        public readonly float[] Output;     // (P_max, Bc, O)
 
-        public Block(RecurrentNetworkSpec spec, int T, int Bc)
+        public Block(RecurrentNetworkSpec spec, int T, int Bc, int P)
         {
             int G = spec.GateCount, Hmax = spec.HiddenSizes.Max(), O = spec.OutputSize;
             X = new float[T * Bc * spec.InputSize];
@@ -91,7 +110,7 @@ public sealed class InferenceWorkspace
             LnXhat = spec.LayerNormalization ? new float[Bc * G * Hmax] : [];
             LnRstd = spec.LayerNormalization ? new float[Bc * G] : [];
             HeadWeightT = new float[spec.HiddenSizes[^1] * O];
-            Output = new float[Bc * O];
+            Output = new float[P * Bc * O];
         }
     }
 }

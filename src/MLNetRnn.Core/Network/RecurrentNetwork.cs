@@ -138,10 +138,14 @@ public sealed class RecurrentNetwork
 
     /// <summary>Mean loss of the last Forward against <see cref="Workspace.Targets"/> (P, B, O); writes
     /// <see cref="Workspace.OutputGradient"/> for <see cref="Backward"/>.</summary>
-    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta = 1f)
+    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta = 1f) => Loss(ws, B, P, kind, huberDelta, ReadOnlySpan<float>.Empty);
+
+    /// <summary>As <see cref="Loss(Workspace, int, int, LossKind, float)"/>, with the quantile levels (Q) of
+    /// <see cref="LossKind.Pinball"/>: output o has level <paramref name="quantiles"/>[o mod Q] (O a multiple of Q).</summary>
+    public double Loss(Workspace ws, int B, int P, LossKind kind, float huberDelta, ReadOnlySpan<float> quantiles)
     {
         int n = P * B * Spec.OutputSize;
-        return Losses.Loss.Compute(kind, huberDelta, ws.Output.AsSpan(0, n), ws.Targets.AsSpan(0, n), ws.OutputGradient.AsSpan(0, n));
+        return Losses.Loss.Compute(kind, huberDelta, quantiles, ws.Output.AsSpan(0, n), ws.Targets.AsSpan(0, n), ws.OutputGradient.AsSpan(0, n));
     }
 
     /// <summary>
@@ -212,21 +216,43 @@ public sealed class RecurrentNetwork
     public InferenceWorkspace CreateInferenceWorkspace(int maxSteps, int blockRows = 32, int? threads = null)
         => new(Spec, maxSteps, blockRows, threads);
 
+    /// <summary>As <see cref="CreateInferenceWorkspace(int, int, int?)"/>, for outputs at up to
+    /// <paramref name="maxOutputSteps"/> last steps (a decoder's).</summary>
+    public InferenceWorkspace CreateInferenceWorkspace(int maxSteps, int blockRows, int? threads, int maxOutputSteps)
+        => new(Spec, maxSteps, blockRows, threads, maxOutputSteps);
+
     /// <summary>
     /// Output of the head at the last step of each of <paramref name="count"/> sequences, from a zero
     /// initial state, through a forward-only path: writes <paramref name="outputs"/>; no allocation. The
     /// weights are packed into <paramref name="ws"/> on the first call and again only after the parameters
     /// change. The values are those of <see cref="Forward"/> with P = 1, bit for bit, for any thread count.
     /// </summary>
-    /// <param name="ws">From <see cref="CreateInferenceWorkspace"/> for this network's spec; one caller at a time.</param>
+    /// <param name="ws">From <see cref="CreateInferenceWorkspace(int, int, int?)"/> for this network's spec; one caller at a time.</param>
     /// <param name="inputs">(N, T, I) batch-first, N = <paramref name="count"/>.</param>
     /// <param name="count">Number of sequences N, at least 1 (any number: they are taken in blocks).</param>
     /// <param name="steps">Steps per sequence T, in [1, ws.MaxSteps].</param>
     /// <param name="outputs">(N, O) written.</param>
     /// <exception cref="ArgumentException">The workspace is for another spec, or a size does not fit (the message says which).</exception>
-    public unsafe void Predict(InferenceWorkspace ws, ReadOnlySpan<float> inputs, int count, int steps, Span<float> outputs)
+    public void Predict(InferenceWorkspace ws, ReadOnlySpan<float> inputs, int count, int steps, Span<float> outputs)
+        => Predict(ws, inputs, count, steps, outputs, outputSteps: 1);
+
+    /// <summary>
+    /// As <see cref="Predict(InferenceWorkspace, ReadOnlySpan{float}, int, int, Span{float})"/>, with the head applied
+    /// to each of the last <paramref name="outputSteps"/> steps (a decoder's outputs): writes <paramref name="outputs"/>
+    /// (N, P, O), P = <paramref name="outputSteps"/>, the values of <see cref="Forward"/> with that P, bit for bit.
+    /// No allocation.
+    /// </summary>
+    /// <param name="ws">From <see cref="CreateInferenceWorkspace(int, int, int?)"/> with maxOutputSteps ≥ P.</param>
+    /// <param name="inputs">(N, T, I) batch-first.</param>
+    /// <param name="count">N, at least 1.</param>
+    /// <param name="steps">T, in [1, ws.MaxSteps].</param>
+    /// <param name="outputs">(N, P, O) written.</param>
+    /// <param name="outputSteps">P, in [1, min(T, ws.MaxOutputSteps)].</param>
+    public unsafe void Predict(InferenceWorkspace ws, ReadOnlySpan<float> inputs, int count, int steps, Span<float> outputs, int outputSteps)
     {
         ArgumentNullException.ThrowIfNull(ws);
+        if (outputSteps < 1 || outputSteps > steps || outputSteps > ws.MaxOutputSteps)
+            throw new ArgumentOutOfRangeException(nameof(outputSteps), outputSteps, $"outputSteps must be between 1 and min(steps ({steps}), the workspace's MaxOutputSteps ({ws.MaxOutputSteps})).");
         if (!ReferenceEquals(ws.Spec, Spec) && !ws.Spec.Equals(Spec))
             throw new ArgumentException("The inference workspace was created for a different network spec.", nameof(ws));
         int I = Spec.InputSize, O = Spec.OutputSize;
@@ -235,13 +261,13 @@ public sealed class RecurrentNetwork
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"steps must be between 1 and the workspace's MaxSteps ({ws.MaxSteps}).");
         if (inputs.Length != (long)count * steps * I)
             throw new ArgumentException($"inputs must hold count·steps·InputSize = {count}·{steps}·{I} = {(long)count * steps * I} values; got {inputs.Length}.", nameof(inputs));
-        if (outputs.Length < (long)count * O)
-            throw new ArgumentException($"outputs must hold count·OutputSize = {count}·{O} = {(long)count * O} values; got {outputs.Length}.", nameof(outputs));
+        if (outputs.Length < (long)count * outputSteps * O)
+            throw new ArgumentException($"outputs must hold count·outputSteps·OutputSize = {count}·{outputSteps}·{O} = {(long)count * outputSteps * O} values; got {outputs.Length}.", nameof(outputs));
         for (int l = 0; l < Layers.Length; l++) Layers[l].Prepare(Parameters, ws.Weights[l], forBackward: false);
         int parts = Math.Min(ws.Threads, (count + MinSequencesPerPart - 1) / MinSequencesPerPart);
         fixed (float* x = inputs, y = outputs)
         {
-            ws.Job.Set(this, ws, x, y, count, steps);
+            ws.Job.Set(this, ws, x, y, count, steps, outputSteps);
             Kernels.WorkerPool.Shared.Run(ws.Job, Math.Max(1, parts));
             ws.Job.Clear();
         }
@@ -273,11 +299,11 @@ public sealed class RecurrentNetwork
         private RecurrentNetwork? _net;
         private InferenceWorkspace? _ws;
         private float* _x, _y;
-        private int _count, _T;
+        private int _count, _T, _P;
 
-        public void Set(RecurrentNetwork net, InferenceWorkspace ws, float* x, float* y, int count, int T)
+        public void Set(RecurrentNetwork net, InferenceWorkspace ws, float* x, float* y, int count, int T, int P)
         {
-            _net = net; _ws = ws; _x = x; _y = y; _count = count; _T = T;
+            _net = net; _ws = ws; _x = x; _y = y; _count = count; _T = T; _P = P;
         }
 
         public void Clear() { _net = null; _ws = null; _x = _y = null; }
@@ -306,9 +332,22 @@ public sealed class RecurrentNetwork
                     net.Layers[l].Infer(net.Parameters, ws.Weights[l], blk, layerInput, hs, T, bc);
                     layerInput = hs.Slice(bc * H, T * bc * H);
                 }
-                Span<float> y = blk.Output.AsSpan(0, bc * O);
-                net.Head.Forward(net.Parameters, blk.HeadWeightT, blk.Hs[L - 1].AsSpan(T * bc * Htop, bc * Htop), y, bc);
-                y.CopyTo(new Span<float>(_y + (long)b0 * O, bc * O));
+                int P = _P;
+                if (P == 1)
+                {
+                    Span<float> y = blk.Output.AsSpan(0, bc * O);
+                    net.Head.Forward(net.Parameters, blk.HeadWeightT, blk.Hs[L - 1].AsSpan(T * bc * Htop, bc * Htop), y, bc);
+                    y.CopyTo(new Span<float>(_y + (long)b0 * O, bc * O));
+                }
+                else
+                {
+                    // The head on the last P steps at once, (P, bc, O) time-major, then (bc, P, O) batch-first.
+                    Span<float> y = blk.Output.AsSpan(0, P * bc * O);
+                    net.Head.Forward(net.Parameters, blk.HeadWeightT, blk.Hs[L - 1].AsSpan((T - P + 1) * bc * Htop, P * bc * Htop), y, P * bc);
+                    for (int p = 0; p < P; p++)
+                        for (int b = 0; b < bc; b++)
+                            y.Slice((p * bc + b) * O, O).CopyTo(new Span<float>(_y + ((long)(b0 + b) * P + p) * O, O));
+                }
             }
         }
     }

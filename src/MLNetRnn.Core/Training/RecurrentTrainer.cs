@@ -97,6 +97,16 @@ public sealed class RecurrentTrainer
         return session;
     }
 
+    /// <summary>
+    /// Windowed regime on windows that a <see cref="WindowSource"/> hands over batch by batch (built on demand, for
+    /// example), validating on <paramref name="validation"/> when given.
+    /// </summary>
+    internal TrainingReport FitWindows(WindowSource train, WindowSource? validation, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        return Attach(new WindowedSession(Network, Options, train, validation)).Run(progress, cancellationToken);
+    }
+
     internal WindowedSession CreateWindowedSession(SequenceDataset train, SequenceDataset? validation)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -109,7 +119,7 @@ public sealed class RecurrentTrainer
             validation = train.Slice(train.Count - nVal, nVal);
             train = train.Slice(0, train.Count - nVal);
         }
-        return new WindowedSession(Network, Options, train, validation);
+        return new WindowedSession(Network, Options, new DatasetWindows(train), validation is null ? null : new DatasetWindows(validation));
     }
 }
 
@@ -121,6 +131,7 @@ internal abstract class TrainingSession
     protected readonly Workspace Ws;
     protected readonly Random ActivationRng;
     private readonly Optimizer _optimizer;
+    protected readonly float[] Quantiles;       // (Q) levels of the pinball loss; empty for the other losses
     private readonly float[] _bestParameters;   // (Count) weights of the best validation epoch
     private readonly Stopwatch _clock = new();
     private int _consecutiveNonFinite;
@@ -133,6 +144,7 @@ internal abstract class TrainingSession
         Net = net; Options = options; Ws = ws;
         ActivationRng = new Random(unchecked(options.Seed * 31 + 17));
         _optimizer = Optimizer.Create(options.Optimizer, net.Parameters.Count);
+        Quantiles = options.Quantiles.ToArray();
         _bestParameters = hasValidation ? new float[net.Parameters.Count] : [];
         HasValidation = hasValidation;
         if (options.EarlyStoppingPatience is not null && !hasValidation)
@@ -257,7 +269,7 @@ internal abstract class TrainingSession
         var p = Net.Parameters;
         float alpha = Options.VanishingRegularizerWeight;
         Net.Forward(Ws, T, B, P, training: true, ActivationRng);
-        double loss = Net.Loss(Ws, B, P, Options.Loss, Options.HuberDelta);
+        double loss = Net.Loss(Ws, B, P, Options.Loss, Options.HuberDelta, Quantiles);
         p.ZeroGradients();
         double omega = Net.Backward(Ws, T, B, P, truncation, alpha);
         _epoch.Steps++;
@@ -325,9 +337,10 @@ internal abstract class TrainingSession
 /// <summary>Windowed regime: independent windows, shuffled into mini-batches.</summary>
 internal sealed class WindowedSession : TrainingSession
 {
-    private readonly SequenceDataset _train;
-    private readonly SequenceDataset? _validation;
+    private readonly WindowSource _train;
+    private readonly WindowSource? _validation;
     private readonly int[] _order;             // (N) permutation of the training windows
+    private readonly int[] _range;             // (B) consecutive validation rows of one batch
     private readonly Random _shuffleRng;
     private readonly int _T, _P, _B;
     private readonly int _samples;             // windows per epoch
@@ -339,7 +352,7 @@ internal sealed class WindowedSession : TrainingSession
         return (samples + B - 1) / B;
     }
 
-    public WindowedSession(RecurrentNetwork net, TrainingOptions o, SequenceDataset train, SequenceDataset? validation)
+    public WindowedSession(RecurrentNetwork net, TrainingOptions o, WindowSource train, WindowSource? validation)
         : base(net, o, CreateWorkspace(net, o, train, validation), StepsPerEpoch(o, train.Count), validation is not null)
     {
         _train = train; _validation = validation;
@@ -347,10 +360,11 @@ internal sealed class WindowedSession : TrainingSession
         _samples = Math.Min(o.SamplesPerEpoch ?? train.Count, train.Count);
         _order = new int[train.Count];
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        _range = new int[Ws.MaxBatch];
         _shuffleRng = new Random(o.Seed);
     }
 
-    private static Workspace CreateWorkspace(RecurrentNetwork net, TrainingOptions o, SequenceDataset train, SequenceDataset? validation)
+    private static Workspace CreateWorkspace(RecurrentNetwork net, TrainingOptions o, WindowSource train, WindowSource? validation)
     {
         CheckShapes(net, train, nameof(train));
         if (validation is not null)
@@ -366,7 +380,7 @@ internal sealed class WindowedSession : TrainingSession
         return net.CreateWorkspace(train.Steps, B, train.TargetSteps, o.VanishingRegularizerWeight > 0f);
     }
 
-    private static void CheckShapes(RecurrentNetwork net, SequenceDataset d, string name) => CheckSizes(net, d.InputSize, d.OutputSize, name);
+    private static void CheckShapes(RecurrentNetwork net, WindowSource d, string name) => CheckSizes(net, d.InputSize, d.OutputSize, name);
 
     protected override void RunEpochSteps(float lr, CancellationToken ct)
     {
@@ -395,31 +409,18 @@ internal sealed class WindowedSession : TrainingSession
         for (int start = 0; start < v.Count; start += Ws.MaxBatch)
         {
             int B = Math.Min(Ws.MaxBatch, v.Count - start);
-            GatherRange(v, start, B);
+            for (int b = 0; b < B; b++) _range[b] = start + b;
+            Gather(v, _range.AsSpan(0, B), B);
             Net.Forward(Ws, _T, B, _P);
-            sum += Net.Loss(Ws, B, _P, Options.Loss, Options.HuberDelta) * B;
+            sum += Net.Loss(Ws, B, _P, Options.Loss, Options.HuberDelta, Quantiles) * B;
         }
         return sum / v.Count;
     }
 
-    /// <summary>Copies the windows <paramref name="rows"/> into the time-major workspace and zeroes the state.</summary>
-    private void Gather(SequenceDataset d, ReadOnlySpan<int> rows, int B)
+    /// <summary>Has the source write the windows <paramref name="rows"/> into the time-major workspace and zeroes the state.</summary>
+    private void Gather(WindowSource d, ReadOnlySpan<int> rows, int B)
     {
-        int T = d.Steps, I = d.InputSize, P = d.TargetSteps, O = d.OutputSize;
-        for (int b = 0; b < B; b++)
-        {
-            int n = rows[b];
-            for (int t = 0; t < T; t++) d.Inputs.AsSpan((n * T + t) * I, I).CopyTo(Ws.Input.AsSpan((t * B + b) * I, I));
-            for (int q = 0; q < P; q++) d.Targets.AsSpan((n * P + q) * O, O).CopyTo(Ws.Targets.AsSpan((q * B + b) * O, O));
-        }
-        Ws.ResetState(B);
-    }
-
-    private void GatherRange(SequenceDataset d, int start, int B)
-    {
-        int T = d.Steps, I = d.InputSize, P = d.TargetSteps, O = d.OutputSize;
-        Batching.ToTimeMajor(d.Inputs.AsSpan(start * T * I, B * T * I), Ws.Input, B, T, I);
-        Batching.ToTimeMajor(d.Targets.AsSpan(start * P * O, B * P * O), Ws.Targets, B, P, O);
+        d.Gather(rows, Ws.Input.AsSpan(0, d.Steps * B * d.InputSize), Ws.Targets.AsSpan(0, d.TargetSteps * B * d.OutputSize));
         Ws.ResetState(B);
     }
 }
@@ -502,7 +503,7 @@ internal sealed class StreamingSession : TrainingSession
             v.X.AsSpan(start * B * I, T * B * I).CopyTo(ws.Input);
             v.Y.AsSpan(start * B * O, T * B * O).CopyTo(ws.Targets);
             Net.Forward(ws, T, B, T);
-            sum += Net.Loss(ws, B, T, Options.Loss, Options.HuberDelta) * T;
+            sum += Net.Loss(ws, B, T, Options.Loss, Options.HuberDelta, Quantiles) * T;
             Net.CarryState(ws, T, B);
         }
         return sum / S;

@@ -71,6 +71,11 @@ public sealed record TrainingOptions
     /// <summary>δ of the Huber loss, positive. Default: 1.</summary>
     public float HuberDelta { get; init; } = Defaults.HuberDelta;
 
+    /// <summary>Quantile levels τ of the <see cref="LossKind.Pinball"/> loss, each in (0, 1), strictly increasing;
+    /// the network's outputs cycle through them (output o learns level τ[o mod Q]), so OutputSize must be a
+    /// multiple of their count. Ignored by the other losses. Default: none.</summary>
+    public IReadOnlyList<float> Quantiles { get; init; } = [];
+
     /// <summary>Windowed regime, when no validation set is given: the fraction of examples, taken from the
     /// end (the most recent windows for a time series), held out for validation, in [0, 1). Default: 0.</summary>
     public float ValidationFraction { get; init; }
@@ -138,6 +143,15 @@ public sealed record TrainingOptions
                 nameof(VanishingRegularizerWeight));
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss.");
         if (!(HuberDelta > 0f && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be positive.");
+        if (Loss == LossKind.Pinball)
+        {
+            if (Quantiles is null || Quantiles.Count == 0) throw new ArgumentException("The pinball loss needs Quantiles: at least one level in (0, 1).", nameof(Quantiles));
+            for (int q = 0; q < Quantiles.Count; q++)
+                if (!(Quantiles[q] > 0f && Quantiles[q] < 1f) || (q > 0 && !(Quantiles[q] > Quantiles[q - 1])))
+                    throw new ArgumentOutOfRangeException(nameof(Quantiles), Quantiles[q], $"Quantiles must be in (0, 1) and strictly increasing; got {string.Join(", ", Quantiles)}.");
+            if (spec.OutputSize % Quantiles.Count != 0)
+                throw new ArgumentException($"The pinball loss with {Quantiles.Count} quantile levels needs OutputSize to be a multiple of {Quantiles.Count}; it is {spec.OutputSize}.", nameof(Quantiles));
+        }
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
         if (EarlyStoppingPatience is < 1)

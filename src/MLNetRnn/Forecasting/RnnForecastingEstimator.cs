@@ -65,27 +65,47 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     /// <summary>Cancels <see cref="Fit"/> when signalled.</summary>
     public CancellationToken CancellationToken { get; set; }
 
-    /// <summary>Trains on the series in <paramref name="input"/>, in row order.</summary>
+    /// <summary>Trains on the series in <paramref name="input"/>: one series in row order, or, with a series id
+    /// column, every series of the panel (rows grouped by id, in row order within each) with one shared ensemble.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (the message names it).</exception>
-    /// <exception cref="InvalidOperationException">The data view is empty, a value is NaN or infinite, or the series
-    /// is shorter than window + horizon + validation (the message names the column and the numbers).</exception>
+    /// <exception cref="InvalidOperationException">The data view is empty; a value is NaN or infinite; a series id or a
+    /// static feature is missing or a static feature changes within a series; dates go backwards or skip steps; a
+    /// series is too short; or the panel gives more than 2³¹ − 1 windows (each message names the column, the series and
+    /// the row).</exception>
     public RnnForecastingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var columns = SeriesColumns.Bind(input.Schema, _options.InputColumnName, _options.CovariateColumnNames);
-        var (values, covariates) = columns.ReadAll(input);
-        var settings = _options.ToSettings();
-        if (values.Length == 0)
+        var draft = _options.Columns();
+        // A static column is categorical (text, key) or numeric (Single, Boolean) by its type; PanelReader checks the type.
+        draft = new ForecastColumns
+        {
+            Input = draft.Input, Covariates = draft.Covariates, KnownFuture = draft.KnownFuture, Holiday = draft.Holiday, SeriesId = draft.SeriesId,
+            Date = draft.Date, Calendar = draft.Calendar, Step = draft.Step, Gaps = draft.Gaps,
+            Static = draft.Static.Select(e => new StaticEncoder
+            {
+                Column = e.Column, Categorical = input.Schema.GetColumnOrNull(e.Column) is { } c && PanelReader.IsCategorical(c.Type),
+            }).ToArray(),
+        };
+        var (rows, step) = PanelReader.Bind(draft, input.Schema).Read(input, TimeStep.Unknown);
+        if (rows.RowCount == 0)
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
-        if (values.Length < settings.MinimumLength)
-            throw new InvalidOperationException(
-                $"Input column '{_options.InputColumnName}' has {values.Length} rows; WindowSize {_options.WindowSize} + Horizon {_options.Horizon} needs at least {settings.MinimumLength}.");
+        var columns = new ForecastColumns
+        {
+            Input = draft.Input, Covariates = draft.Covariates, KnownFuture = draft.KnownFuture, Holiday = draft.Holiday, SeriesId = draft.SeriesId,
+            Date = draft.Date, Step = step, Gaps = draft.Gaps,
+            Calendar = _options.CalendarFeatures ?? (draft.Date is null ? CalendarFeatures.None : Calendar.For(step)),
+            Static = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToArray(),
+        };
+        var settings = _options.ToSettings(columns);
+        CheckLengths(rows, columns, settings);
+        var panel = Panel(rows, columns);
+
         ForecastModel model;
         using (var ch = _host.Start("Training"))
         {
-            ch.Info(MessageSensitivity.None, Describe(values.Length));
+            ch.Info(MessageSensitivity.None, Describe(rows));
             var progress = new ChannelProgress(ch, Progress);
-            model = ForecastModel.Train(settings, values, covariates, progress, CancellationToken);
+            model = ForecastModel.Train(settings, panel, progress, CancellationToken);
             var summary = model.Summary;
             ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
@@ -94,16 +114,86 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             // What a user should know about the fit (a fallback to the base, extrapolated bounds): warnings, as ML.NET's are.
             foreach (string note in summary.Notes) ch.Warning(MessageSensitivity.None, note);
         }
-        var state = ForecastState.AfterSeries(model, values, covariates);
-        return new RnnForecastingTransformer(_options, model, state);
+        var states = new ForecastState[rows.Count];
+        for (int i = 0; i < rows.Count; i++) states[i] = ForecastState.AfterSeries(settings, model.Series[i], panel.Values[i], panel.Covariates[i]);
+        var dates = rows.Dates.Select(d => d.Count > 0 ? d[^1] : default).ToArray();
+        return new RnnForecastingTransformer(_options, columns, model, new SeriesSet(rows.Ids.ToArray(), states, dates));
     }
 
-    private string Describe(int rows)
+    /// <summary>Every series must hold what a forecast reads (a single series: a window and a horizon, as before), and
+    /// the panel's windows must be countable.</summary>
+    private void CheckLengths(PanelRows rows, ForecastColumns columns, ForecasterSettings settings)
+    {
+        int W = _options.WindowSize, H = _options.Horizon;
+        if (columns.SeriesId is null)
+        {
+            int n = rows.Values[0].Count;
+            if (n < settings.MinimumLength)
+                throw new InvalidOperationException(
+                    $"Input column '{_options.InputColumnName}' has {n} rows; WindowSize {W} + Horizon {H} needs at least {settings.MinimumLength}.");
+            return;
+        }
+        int minimum = Math.Max(W, 2);
+        for (int s = 0; s < rows.Count; s++)
+        {
+            int n = rows.Values[s].Count;
+            if (n < minimum)
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"Series id column '{columns.SeriesId}': series '{rows.Ids[s]}' (first at row {rows.Rows[s].First(r => r >= 0)}) has {n} rows; a forecast reads at least {minimum} (WindowSize {W}). Remove it, or fit with a smaller WindowSize."));
+        }
+        CheckWindowCount(columns.SeriesId, Enumerable.Range(0, rows.Count).Select(s => (rows.Ids[s], (long)rows.Values[s].Count, rows.Rows[s][^1])), W, H);
+    }
+
+    /// <summary>The windows of every series (at most n − max(W, 2) − H + 1 each) must be countable by one model: more than
+    /// 2³¹ − 1 is refused before anything is fitted, naming the series (and its last row) where the count passes it.</summary>
+    internal static void CheckWindowCount(string idColumn, IEnumerable<(string Id, long Rows, long LastRow)> series, int windowSize, int horizon)
+    {
+        int minimum = Math.Max(windowSize, 2);
+        long windows = 0;
+        foreach (var (id, n, lastRow) in series)
+        {
+            windows += Math.Max(0, n - minimum - horizon + 1);
+            if (windows > int.MaxValue)
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"Series id column '{idColumn}': the series up to '{id}' (its last row {lastRow}) give {windows} windows of {windowSize} + {horizon} rows, more than one model can index ({int.MaxValue}, 2³¹ − 1). Fit the panel in parts (by a hash of the series id, say) or with fewer rows per series."));
+        }
+    }
+
+    /// <summary>The forecaster's view of the rows: per series the values, the covariates (observed, then calendar) and
+    /// the encoded static features.</summary>
+    private static SeriesPanel Panel(PanelRows rows, ForecastColumns columns)
+    {
+        int S = rows.Count, Cu = columns.Observed.Length, C = columns.CovariateCount;
+        var values = new float[S][];
+        var covariates = new float[S][];
+        var features = new float[S][];
+        for (int s = 0; s < S; s++)
+        {
+            values[s] = rows.Values[s].ToArray();
+            int n = values[s].Length;
+            var observed = rows.Observed[s];
+            var c = new float[n * C];
+            var one = new float[Cu];
+            for (int t = 0; t < n; t++)
+            {
+                observed.CopyTo(t * Cu, one, 0, Cu);
+                columns.WriteCovariates(one, rows.Dates[s].Count > 0 ? rows.Dates[s][t] : default, c.AsSpan(t * C, C));
+            }
+            covariates[s] = c;
+            features[s] = columns.EncodeStatic(rows.Static[s]);
+        }
+        return new SeriesPanel(rows.Ids.ToArray(), values, covariates, features);
+    }
+
+    private string Describe(PanelRows rows)
     {
         var o = _options;
+        string series = o.SeriesIdColumnName is null ? $"{rows.RowCount} rows of '{o.InputColumnName}'"
+            : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows";
+        var covariates = o.CovariateColumnNames.Concat(o.KnownFutureColumnNames.Select(c => c + " (known in advance)")).ToArray();
         return string.Create(CultureInfo.InvariantCulture,
-            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {rows} rows of '{o.InputColumnName}'" +
-            $"{(o.CovariateColumnNames.Length > 0 ? $" with covariates {string.Join(", ", o.CovariateColumnNames.Select(c => $"'{c}'"))}" : "")}: " +
+            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +
+            $"{(covariates.Length > 0 ? $" with covariates {string.Join(", ", covariates.Select(c => $"'{c}'"))}" : "")}: " +
             $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {o.SeasonalPeriod}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }
 
@@ -112,72 +202,31 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        foreach (string name in _options.CovariateColumnNames.Prepend(_options.InputColumnName))
+        var o = _options;
+        var floats = o.CovariateColumnNames.Prepend(o.InputColumnName).Concat(o.KnownFutureColumnNames);
+        foreach (string name in floats)
         {
             if (!inputSchema.TryFindColumn(name, out var column))
                 throw SeriesColumns.Missing(name, inputSchema.Select(c => c.Name));
             if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.ItemType != NumberDataViewType.Single)
                 throw SeriesColumns.Mismatch(name, column.ItemType?.ToString() + (column.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector"));
         }
+        var others = new[] { o.SeriesIdColumnName, o.DateColumnName, o.HolidayColumnName }.OfType<string>().Concat(o.StaticFeatureColumnNames);
+        foreach (string name in others)
+            if (!inputSchema.TryFindColumn(name, out _)) throw SeriesColumns.Missing(name, inputSchema.Select(c => c.Name));
         var result = inputSchema.ToDictionary(c => c.Name);
-        foreach (string name in RnnForecastingTransformer.OutputNames(_options))
+        foreach (string name in RnnForecastingTransformer.OutputNames(o))
             result[name] = new SchemaShape.Column(name, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false);
         return new SchemaShape(result.Values);
     }
 }
 
-/// <summary>The series column and covariate columns of a schema, checked once.</summary>
-internal sealed class SeriesColumns
+/// <summary>The messages of a missing or mistyped input column, as ML.NET words them.</summary>
+internal static class SeriesColumns
 {
-    public required DataViewSchema.Column Value;
-    public required DataViewSchema.Column[] Covariates;
-
-    public static SeriesColumns Bind(DataViewSchema schema, string valueName, string[] covariateNames) => new()
-    {
-        Value = Find(schema, valueName),
-        Covariates = covariateNames.Select(n => Find(schema, n)).ToArray(),
-    };
-
-    private static DataViewSchema.Column Find(DataViewSchema schema, string name)
-    {
-        var column = schema.GetColumnOrNull(name) ?? throw Missing(name, schema.Where(c => !c.IsHidden).Select(c => c.Name));
-        if (column.Type != NumberDataViewType.Single) throw Mismatch(name, column.Type.ToString() ?? "unknown");
-        return column;
-    }
-
     public static ArgumentOutOfRangeException Missing(string name, IEnumerable<string> present) =>
         new("inputSchema", $"Could not find input column '{name}'. Columns present: {string.Join(", ", present)}.");
 
     public static ArgumentOutOfRangeException Mismatch(string name, string actual) =>
         new("inputSchema", $"Schema mismatch for input column '{name}': expected Single, got {actual}.");
-
-    /// <summary>Reads every row, checking that each value is finite. Allocates the arrays.</summary>
-    public (float[] Values, float[] Covariates) ReadAll(IDataView data)
-    {
-        var values = new List<float>();
-        var covariates = new List<float>();
-        using var cursor = data.GetRowCursor(Covariates.Prepend(Value));
-        var getValue = cursor.GetGetter<float>(Value);
-        var getCovariates = Covariates.Select(c => cursor.GetGetter<float>(c)).ToArray();
-        float v = 0;
-        while (cursor.MoveNext())
-        {
-            getValue(ref v);
-            Finite(Value.Name, v, values.Count);
-            values.Add(v);
-            for (int c = 0; c < getCovariates.Length; c++)
-            {
-                getCovariates[c](ref v);
-                Finite(Covariates[c].Name, v, values.Count - 1);
-                covariates.Add(v);
-            }
-        }
-        return (values.ToArray(), covariates.ToArray());
-    }
-
-    private static void Finite(string column, float v, int row)
-    {
-        if (!float.IsFinite(v))
-            throw new InvalidOperationException($"Input column '{column}' has {v} at row {row}; the series and its covariates must be finite.");
-    }
 }

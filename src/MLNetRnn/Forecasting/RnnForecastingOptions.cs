@@ -14,7 +14,7 @@ public enum ForecastingStrategy
     Direct,
 
     /// <summary>A one-step head applied horizon times, each forecast fed back as the newest value.
-    /// Cannot be combined with covariates, whose future values are unknown.</summary>
+    /// Cannot be combined with covariates, whose future values are unknown, nor with quantile heads.</summary>
     Recursive,
 }
 
@@ -94,6 +94,63 @@ public sealed class RnnForecastingOptions
     /// <summary>Names of covariate columns: known numeric features per row (<see cref="float"/>), fed to the
     /// network beside the series at each step of the window. Default: none.</summary>
     public string[] CovariateColumnNames { get; set; } = [];
+
+    /// <summary>Name of the series id column (text, or a key type), or <see langword="null"/> when the data is one
+    /// series. With an id, rows are grouped by it (in row order within each id; ids may interleave), series may have
+    /// different lengths and start dates, and one ensemble is trained on the windows of all of them, each series keeping
+    /// its own season, base, scaling and state. Default: null.</summary>
+    public string? SeriesIdColumnName { get; set; }
+
+    /// <summary>Name of a <see cref="DateTime"/> column, or <see langword="null"/> for none. With a date column every
+    /// series must advance one time step per row (the step is inferred from the training data: a duration, or whole
+    /// calendar months); a gap is an error unless <see cref="GapFilling"/> fills it; and the calendar features of
+    /// <see cref="CalendarFeatures"/> are fed to the networks. Default: null.</summary>
+    public string? DateColumnName { get; set; }
+
+    /// <summary>Calendar features derived from <see cref="DateColumnName"/>, each as a sine/cosine pair, fed to the
+    /// networks at every step of the window (the horizon's calendar follows from the window's, so it needs no input of
+    /// its own). <see langword="null"/> chooses by the time step: hour and day of week for hourly data; day of week,
+    /// day of month and month for daily data; month for weekly to quarterly data; none for yearly data. Default: null.</summary>
+    public CalendarFeatures? CalendarFeatures { get; set; }
+
+    /// <summary>What to do when a series skips time steps (needs <see cref="DateColumnName"/>). Default:
+    /// <see cref="MLNetRnn.GapFilling.None"/>: the data is refused with an error that names the series and the row.</summary>
+    public GapFilling GapFilling { get; set; }
+
+    /// <summary>Names of covariate columns (<see cref="float"/>) whose values are known in advance (promotions,
+    /// prices, planned events): fed to the networks for the window like any covariate, and also for the H forecast
+    /// steps, which the forecast then needs (the engine's <c>Predict</c> takes them; <c>Transform</c> reads them from the
+    /// next rows). List a column here or in <see cref="CovariateColumnNames"/>, not both. Default: none.</summary>
+    public string[] KnownFutureColumnNames { get; set; } = [];
+
+    /// <summary>Name of a holiday flag column (<see cref="float"/> or <see cref="bool"/>), or <see langword="null"/>:
+    /// a known-future covariate like those of <see cref="KnownFutureColumnNames"/>. Default: null.</summary>
+    public string? HolidayColumnName { get; set; }
+
+    /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
+    /// A text or key column is one-hot encoded over the categories seen in training (which amounts to a learned
+    /// embedding in the networks' input weights); a <see cref="float"/> or <see cref="bool"/> column is standardised
+    /// over the series. Default: none.</summary>
+    public string[] StaticFeatureColumnNames { get; set; } = [];
+
+    /// <summary>Feed the networks each series' size, ln(1 + mean |x|) standardised over the series, at every step.
+    /// Windows are scaled by their own level, so without it the networks cannot tell a series of 10 from one of 10⁶.
+    /// Default: false.</summary>
+    public bool SeriesScaleFeature { get; set; }
+
+    /// <summary>Quantile levels, each in (0, 1), for quantile heads trained with the pinball loss (replacing
+    /// <see cref="Loss"/>); 0.5 is always added, and the median head gives the forecast. Empty: no quantile heads.
+    /// Default: none.</summary>
+    public float[] Quantiles { get; set; } = [];
+
+    /// <summary>Name of an output column with the quantiles of every step (a vector of Horizon × Q values, step-major,
+    /// levels ascending), or <see langword="null"/> for none. Needs <see cref="Quantiles"/>. Default: null.</summary>
+    public string? QuantilesColumnName { get; set; }
+
+    /// <summary>Where the bound columns and the engine's bounds come from: split-conformal on held-out windows, or the
+    /// quantile heads (needs <see cref="Quantiles"/>; a level between two trained levels is interpolated, one beyond them
+    /// extrapolated with a normal tail). Default: <see cref="ForecastIntervalMethod.Conformal"/>.</summary>
+    public ForecastIntervalMethod IntervalMethod { get; set; } = ForecastIntervalMethod.Conformal;
 
     /// <summary>Name of the lower-bound vector column, or <see langword="null"/> for none. Default: null.</summary>
     public string? ConfidenceLowerBoundColumn { get; set; }
@@ -227,8 +284,38 @@ public sealed class RnnForecastingOptions
         if (!(ConfidenceLevel > 0f && ConfidenceLevel < 1f))
             throw new ArgumentOutOfRangeException(nameof(ConfidenceLevel), ConfidenceLevel, $"ConfidenceLevel must be in (0, 1); got {ConfidenceLevel}.");
         if (CovariateColumnNames is null) throw new ArgumentNullException(nameof(CovariateColumnNames));
-        if (Strategy == ForecastingStrategy.Recursive && CovariateColumnNames.Length > 0)
-            throw new ArgumentException("The recursive strategy cannot use covariates: their future values are unknown. Use ForecastingStrategy.Direct.", nameof(Strategy));
+        if (KnownFutureColumnNames is null) throw new ArgumentNullException(nameof(KnownFutureColumnNames));
+        if (StaticFeatureColumnNames is null) throw new ArgumentNullException(nameof(StaticFeatureColumnNames));
+        if (Quantiles is null) throw new ArgumentNullException(nameof(Quantiles));
+        if (Strategy == ForecastingStrategy.Recursive && (CovariateColumnNames.Length > 0 || KnownFutureColumnNames.Length > 0 || HolidayColumnName is not null || DateColumnName is not null))
+            throw new ArgumentException("The recursive strategy cannot use covariates (nor calendar features): their future values are unknown. Use ForecastingStrategy.Direct.", nameof(Strategy));
+        if (Strategy == ForecastingStrategy.Recursive && Quantiles.Length > 0)
+            throw new ArgumentException("The recursive strategy cannot train quantile heads. Use ForecastingStrategy.Direct.", nameof(Quantiles));
+        foreach (float q in Quantiles)
+            if (!(q > 0f && q < 1f)) throw new ArgumentOutOfRangeException(nameof(Quantiles), q, $"Quantiles must be in (0, 1); got {q}.");
+        if (Quantiles.Distinct().Count() != Quantiles.Length) throw new ArgumentException($"Quantiles must be distinct; got {string.Join(", ", Quantiles)}.", nameof(Quantiles));
+        if (QuantilesColumnName is not null && Quantiles.Length == 0)
+            throw new ArgumentException("QuantilesColumnName needs Quantiles: the levels of the quantile heads to train.", nameof(QuantilesColumnName));
+        if (!Enum.IsDefined(IntervalMethod)) throw new ArgumentOutOfRangeException(nameof(IntervalMethod), IntervalMethod, "Unknown interval method.");
+        if (IntervalMethod == ForecastIntervalMethod.Quantiles && Quantiles.Length == 0)
+            throw new ArgumentException("IntervalMethod Quantiles needs Quantiles: the levels of the quantile heads to train.", nameof(IntervalMethod));
+        if (!Enum.IsDefined(GapFilling)) throw new ArgumentOutOfRangeException(nameof(GapFilling), GapFilling, "Unknown gap filling.");
+        if (GapFilling != GapFilling.None && DateColumnName is null)
+            throw new ArgumentException("GapFilling needs DateColumnName: gaps are found from the dates.", nameof(GapFilling));
+        if (CalendarFeatures is CalendarFeatures calendar)
+        {
+            if ((calendar & ~(MLNetRnn.CalendarFeatures.DayOfWeek | MLNetRnn.CalendarFeatures.DayOfMonth | MLNetRnn.CalendarFeatures.Month | MLNetRnn.CalendarFeatures.Hour)) != 0)
+                throw new ArgumentOutOfRangeException(nameof(CalendarFeatures), calendar, "Unknown calendar feature.");
+            if (calendar != MLNetRnn.CalendarFeatures.None && DateColumnName is null)
+                throw new ArgumentException("CalendarFeatures needs DateColumnName: the features are computed from the dates.", nameof(CalendarFeatures));
+        }
+        if (StaticFeatureColumnNames.Length > 0 && SeriesIdColumnName is null)
+            throw new ArgumentException("StaticFeatureColumnNames needs SeriesIdColumnName: static features describe each series of a panel.", nameof(StaticFeatureColumnNames));
+        var roles = new[] { InputColumnName }.Concat(CovariateColumnNames).Concat(KnownFutureColumnNames).Concat(StaticFeatureColumnNames)
+            .Concat(new[] { HolidayColumnName, SeriesIdColumnName, DateColumnName }.OfType<string>()).ToArray();
+        var twice = roles.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new ArgumentException($"Column '{twice.Key}' is given more than one role (input, covariate, known-future, holiday, static feature, series id, date); list it once (known-future columns are covariates too).", nameof(KnownFutureColumnNames));
         if (!Enum.IsDefined(Strategy)) throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy.");
         if (!Enum.IsDefined(Scaling)) throw new ArgumentOutOfRangeException(nameof(Scaling), Scaling, "Unknown scaling.");
         if (!Enum.IsDefined(SeasonalAdjustment)) throw new ArgumentOutOfRangeException(nameof(SeasonalAdjustment), SeasonalAdjustment, "Unknown seasonal adjustment.");
@@ -244,21 +331,40 @@ public sealed class RnnForecastingOptions
             throw new ArgumentOutOfRangeException(nameof(TruncationLength), k, $"TruncationLength must be between 1 and WindowSize ({WindowSize}); got {k}.");
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, $"ValidationFraction must be in [0, 1); got {ValidationFraction}.");
-        var names = new[] { OutputColumnName, ConfidenceLowerBoundColumn, ConfidenceUpperBoundColumn }.Where(n => n is not null).ToArray();
+        var names = new[] { OutputColumnName, ConfidenceLowerBoundColumn, ConfidenceUpperBoundColumn, QuantilesColumnName }.Where(n => n is not null).ToArray();
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
-            throw new ArgumentException($"The output, lower-bound and upper-bound columns need distinct names; got {string.Join(", ", names.Select(n => $"'{n}'"))}.", nameof(ConfidenceLowerBoundColumn));
+            throw new ArgumentException($"The output, lower-bound, upper-bound and quantiles columns need distinct names; got {string.Join(", ", names.Select(n => $"'{n}'"))}.", nameof(ConfidenceLowerBoundColumn));
         // The rest (network sizes, optimiser values, epochs…) is checked by the core with the option's name.
         var settings = ToSettings();
         settings.NetworkSpec.Validate();
         settings.Training.Validate(settings.NetworkSpec);
     }
 
-    internal ForecasterSettings ToSettings() => new()
+    /// <summary>The columns the forecaster will read, before the data has resolved the calendar, time step and
+    /// static encodings.</summary>
+    internal ForecastColumns Columns() => new()
+    {
+        Input = InputColumnName, Covariates = CovariateColumnNames.ToArray(), KnownFuture = KnownFutureColumnNames.ToArray(), Holiday = HolidayColumnName,
+        SeriesId = SeriesIdColumnName, Date = DateColumnName, Calendar = CalendarFeatures ?? MLNetRnn.CalendarFeatures.None, Step = TimeStep.Unknown,
+        Gaps = GapFilling,
+        Static = StaticFeatureColumnNames.Select(n => new StaticEncoder { Column = n, Categorical = false }).ToArray(),
+    };
+
+    /// <summary>The quantile levels of the heads: the user's, sorted, with the median added.</summary>
+    internal float[] QuantileLevels() => Quantiles.Length == 0 ? [] : Quantiles.Append(0.5f).Distinct().Order().ToArray();
+
+    internal ForecasterSettings ToSettings() => ToSettings(Columns());
+
+    internal ForecasterSettings ToSettings(ForecastColumns columns) => new()
     {
         WindowSize = WindowSize,
         Horizon = Horizon,
         SeasonalPeriod = SeasonalPeriod,
-        CovariateCount = CovariateColumnNames.Length,
+        CovariateCount = columns.CovariateCount,
+        KnownFutureCovariates = columns.KnownFutureIndices,
+        StaticFeatureCount = columns.StaticWidth,
+        ScaleFeature = SeriesScaleFeature,
+        Quantiles = QuantileLevels(),
         Scaling = Scaling,
         SeasonalAdjustment = SeasonalAdjustment,
         Base = Base,
@@ -296,6 +402,9 @@ public sealed class RnnForecastingOptions
     {
         var copy = (RnnForecastingOptions)MemberwiseClone();
         copy.CovariateColumnNames = CovariateColumnNames?.ToArray()!;
+        copy.KnownFutureColumnNames = KnownFutureColumnNames?.ToArray()!;
+        copy.StaticFeatureColumnNames = StaticFeatureColumnNames?.ToArray()!;
+        copy.Quantiles = Quantiles?.ToArray()!;
         copy.HiddenSizes = HiddenSizes?.ToArray()!;
         return copy;
     }

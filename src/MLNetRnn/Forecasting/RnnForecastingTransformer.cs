@@ -12,11 +12,12 @@ using MLNetRnn.Persistence;
 namespace MLNetRnn;
 
 /// <summary>
-/// A fitted recurrent forecaster (from <see cref="RnnForecastingEstimator"/>). Transforming a data view adds,
-/// for each row, the forecast of the next <see cref="Horizon"/> values made from the rows up to and including
-/// it (NaN until <see cref="WindowSize"/> rows have been seen), and the bounds if configured. The transformer
-/// also remembers the last window of its training series (or of the checkpoint it was saved from), so that
-/// <see cref="CreateForecastingEngine"/> forecasts what comes next.
+/// A fitted recurrent forecaster (from <see cref="RnnForecastingEstimator"/>) of one series or of every series of a
+/// panel. Transforming a data view adds, for each row, the forecast of the next <see cref="Horizon"/> values of its
+/// series made from that series' rows up to and including it (NaN until <see cref="WindowSize"/> rows have been
+/// seen), and the bounds and quantiles if configured. The transformer also remembers where each series it was fitted
+/// on ended (or where the checkpoint it was saved from stood), so that <see cref="CreateForecastingEngine"/> forecasts
+/// what comes next.
 /// </summary>
 /// <remarks>
 /// Rows depend on the rows before them, so this is not a row-to-row mapper: a <c>PredictionEngine</c> cannot
@@ -29,39 +30,57 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 3: column names, confidence level, the forecast model (with its base), the series
-    /// state; enums by name; then each member's training diagnostics. Version 2 lacked the diagnostics (version 2
-    /// readers skip them; reading version 2 rebuilds them from the training summary); version 1 (a seasonal-naive
-    /// base only, enums as integers) is still read.</summary>
+    /// <summary>Format version 4: version 2's column names and confidence level, then the panel's columns (series id,
+    /// date, known-future, static features), the quantile column and interval method, the forecast model with one
+    /// fitted part per series, one state per series, and each member's training diagnostics. Still read: version 3
+    /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only).</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 3,
-        readableByVersion: 2,
+        currentVersion: 4,
+        readableByVersion: 4,
         oldestReadableVersion: 1);
 
-    internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastModel model, ForecastState state)
-        : this(options.OutputColumnName, options.InputColumnName, options.CovariateColumnNames, options.ConfidenceLowerBoundColumn,
-            options.ConfidenceUpperBoundColumn, options.ConfidenceLevel, model, state)
+    internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
+        : this(options.OutputColumnName, columns, options.ConfidenceLowerBoundColumn, options.ConfidenceUpperBoundColumn, options.QuantilesColumnName,
+            options.ConfidenceLevel, options.IntervalMethod, model, series)
     {
     }
 
-    private RnnForecastingTransformer(string output, string input, string[] covariates, string? lower, string? upper, float level,
-        ForecastModel model, ForecastState state)
+    private RnnForecastingTransformer(string output, ForecastColumns columns, string? lower, string? upper, string? quantiles, float level,
+        ForecastIntervalMethod method, ForecastModel model, SeriesSet series)
     {
-        OutputColumnName = output; InputColumnName = input; CovariateColumnNames = covariates;
-        LowerBoundColumnName = lower; UpperBoundColumnName = upper; ConfidenceLevel = level;
-        Model = model; State = state;
+        OutputColumnName = output; Columns = columns;
+        LowerBoundColumnName = lower; UpperBoundColumnName = upper; QuantilesColumnName = quantiles; ConfidenceLevel = level; IntervalMethod = method;
+        Model = model; Series = series;
     }
 
     /// <summary>Name of the forecast vector column.</summary>
     public string OutputColumnName { get; }
 
     /// <summary>Name of the series column.</summary>
-    public string InputColumnName { get; }
+    public string InputColumnName => Columns.Input;
 
-    /// <summary>Names of the covariate columns.</summary>
-    public IReadOnlyList<string> CovariateColumnNames { get; }
+    /// <summary>Names of the past-only covariate columns.</summary>
+    public IReadOnlyList<string> CovariateColumnNames => Columns.Covariates;
+
+    /// <summary>Names of the covariate columns whose values for the forecast steps are given with each forecast.</summary>
+    public IReadOnlyList<string> KnownFutureColumnNames => Columns.KnownFuture;
+
+    /// <summary>Name of the holiday flag column (a known-future covariate), or null.</summary>
+    public string? HolidayColumnName => Columns.Holiday;
+
+    /// <summary>Name of the series id column, or null for a model of one series.</summary>
+    public string? SeriesIdColumnName => Columns.SeriesId;
+
+    /// <summary>Name of the date column, or null.</summary>
+    public string? DateColumnName => Columns.Date;
+
+    /// <summary>The calendar features fed to the networks (resolved from the time step when the options left them open).</summary>
+    public CalendarFeatures CalendarFeatures => Columns.Calendar;
+
+    /// <summary>Names of the static feature columns.</summary>
+    public IReadOnlyList<string> StaticFeatureColumnNames => Columns.Static.Select(e => e.Column).ToArray();
 
     /// <summary>Name of the lower-bound column, or null.</summary>
     public string? LowerBoundColumnName { get; }
@@ -69,8 +88,17 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>Name of the upper-bound column, or null.</summary>
     public string? UpperBoundColumnName { get; }
 
+    /// <summary>Name of the quantiles column, or null.</summary>
+    public string? QuantilesColumnName { get; }
+
     /// <summary>Confidence level of the bound columns.</summary>
     public float ConfidenceLevel { get; }
+
+    /// <summary>Where the bounds come from: conformal calibration or the quantile heads.</summary>
+    public ForecastIntervalMethod IntervalMethod { get; }
+
+    /// <summary>Levels of the quantile heads, ascending (the median among them); empty without quantile heads.</summary>
+    public IReadOnlyList<float> Quantiles => Model.Settings.Quantiles;
 
     /// <summary>Values each forecast is made from (W).</summary>
     public int WindowSize => Model.Settings.WindowSize;
@@ -78,7 +106,11 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>Steps forecast (H).</summary>
     public int Horizon => Model.Settings.Horizon;
 
-    /// <summary>How the model was trained: scaling, windows, each ensemble member's loss and gradient-norm curves.</summary>
+    /// <summary>The ids of the series the model knows, in the order of its training data ("" for a model of one series).</summary>
+    public IReadOnlyList<string> SeriesIds => Series.Ids;
+
+    /// <summary>How the model was trained: per series the base and scaling; the ensemble members' loss and gradient-norm
+    /// curves; λ and the calibration.</summary>
     public ForecastTrainingSummary TrainingSummary => Model.Summary;
 
     /// <summary>Each ensemble member's training diagnostics (empty when the forecast is the base alone): loss and ‖g‖
@@ -88,9 +120,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// training summary: curves and the final spectrum, without the backward signal or the initial spectrum.</summary>
     public IReadOnlyList<TrainingDiagnostics> Diagnostics => Model.Diagnostics;
 
+    internal ForecastColumns Columns { get; }
+
     internal ForecastModel Model { get; }
 
-    internal ForecastState State { get; }
+    internal SeriesSet Series { get; }
+
+    /// <summary>The state of a single-series model's series.</summary>
+    internal ForecastState State => Series.States[0];
 
     /// <summary>Test seam: the format Save writes, to produce models "from another version".</summary>
     internal ModelFormat WriteFormat { get; init; } = Format;
@@ -111,27 +148,28 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         "model.CreateForecastingEngine<TSrc, TDst>(mlContext) (observe and forecast in one call, like CreateTimeSeriesEngine) or " +
         "model.CreateForecastingEngine(); for a whole series use Transform.");
 
-    /// <summary>The input schema plus the forecast and bound vector columns.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The series or a covariate column is missing or not <see cref="float"/>.</exception>
+    /// <summary>The input schema plus the forecast, bound and quantile vector columns.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or has the wrong type.</exception>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SeriesColumns.Bind(inputSchema, InputColumnName, CovariateColumnNames.ToArray());
+        PanelReader.Bind(Columns, inputSchema);
         return ForecastDataView.OutputSchema(inputSchema, this);
     }
 
-    /// <summary>Adds the forecast (and bound) columns. Lazy, as every ML.NET transform: rows are forecast as a
-    /// cursor reaches them, each from the window of rows ending at it.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The series or a covariate column is missing or not <see cref="float"/>.</exception>
+    /// <summary>Adds the forecast (and bound, quantile) columns. Lazy, as every ML.NET transform: rows are forecast as
+    /// a cursor reaches them, each from the window of its series' rows ending at it. A series the model was not trained
+    /// on is fitted on its rows in this data view first (a cold start); with known-future covariates, each row's
+    /// forecast reads them from its series' next H rows (NaN where the data ends sooner).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An input column is missing or has the wrong type.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var columns = SeriesColumns.Bind(input.Schema, InputColumnName, CovariateColumnNames.ToArray());
-        return new ForecastDataView(input, this, columns);
+        return new ForecastDataView(input, this, PanelReader.Bind(Columns, input.Schema));
     }
 
     /// <summary>A stateful engine that starts from the end of the training series (or of the checkpoint this
-    /// transformer was loaded from): <c>Predict()</c> forecasts, <c>Observe(value)</c> moves the state on.</summary>
+    /// transformer was loaded from): <c>Predict</c> forecasts a series, <c>Observe</c> moves it on.</summary>
     public RnnForecastingEngine CreateForecastingEngine() => new(this, null);
 
     /// <summary>
@@ -147,13 +185,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// The statistical base's smoothing state stays outside the graph: it runs over the whole history, which is what the
     /// engine keeps. Inputs and outputs are named in <see cref="RnnForecastingOnnxNames"/>; the graph also says them in
     /// its documentation strings and metadata. Stages of a pipeline before the forecaster are not in the graph. The model
-    /// is built in memory and written in one piece: when it cannot be exported, nothing reaches the stream.
+    /// is built in memory and written in one piece: when it cannot be exported, nothing reaches the stream. A model of
+    /// one series without known-future covariates, calendar, static or scale features, or quantile heads.
     /// </remarks>
     /// <param name="stream">A writable stream; the model is written from its current position and the stream is left open.</param>
     /// <param name="confidenceLevel">Coverage of the bounds the graph computes, in (0, 1), fixed in the graph; null =
     /// <see cref="ConfidenceLevel"/>.</param>
     /// <exception cref="NotSupportedException">The model has a part the export cannot express, named in the message:
-    /// the recursive strategy, or layer normalisation.</exception>
+    /// many series, a decoder, static or scale features, quantile heads, the recursive strategy, or layer normalisation.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="confidenceLevel"/> is not in (0, 1).</exception>
     public void ExportToOnnx(Stream stream, float? confidenceLevel = null)
     {
@@ -165,14 +204,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         stream.Write(Onnx.ForecastModelOnnx.Export(Model, level));
     }
 
-    internal RnnForecastingTransformer WithState(ForecastState state) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
-        LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, state);
+    internal RnnForecastingTransformer WithSeries(ForecastModel model, SeriesSet series)
+        => new(OutputColumnName, Columns, LowerBoundColumnName, UpperBoundColumnName, QuantilesColumnName, ConfidenceLevel, IntervalMethod, model, series);
 
-    internal RnnForecastingTransformer WithWriteFormat(ModelFormat format) => new(OutputColumnName, InputColumnName, CovariateColumnNames.ToArray(),
-        LowerBoundColumnName, UpperBoundColumnName, ConfidenceLevel, Model, State) { WriteFormat = format };
+    internal RnnForecastingTransformer WithWriteFormat(ModelFormat format)
+        => new(OutputColumnName, Columns, LowerBoundColumnName, UpperBoundColumnName, QuantilesColumnName, ConfidenceLevel, IntervalMethod, Model, Series) { WriteFormat = format };
 
     internal static IEnumerable<string> OutputNames(RnnForecastingOptions o)
-        => new[] { o.OutputColumnName, o.ConfidenceLowerBoundColumn, o.ConfidenceUpperBoundColumn }.Where(n => n is not null)!;
+        => new[] { o.OutputColumnName, o.ConfidenceLowerBoundColumn, o.ConfidenceUpperBoundColumn, o.QuantilesColumnName }.Where(n => n is not null)!;
 
     // ------------------------------------------------------------------ persistence
 
@@ -181,26 +220,31 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 2 (version 1: the same fields, model and state in their version-1 layouts) ***
-            // string: output column, input column; int32 + strings: covariate columns
+            // *** Binary format, version 4 ***
+            // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
-            // ForecastModel (ForecastModel.Write), ForecastState (ForecastState.Write)
+            // ForecastColumns.WriteExtension (known-future, holiday, series id, date, calendar, time step, gaps, static encoders)
+            // bool + string: quantiles column; string: interval method
+            // ForecastModel (ForecastModel.Write: settings, one fitted part per series, networks, calibration, summary)
+            // int32 S; per series: string id, int64 last date (ticks), ForecastState (ForecastState.Write)
+            // int32 K, then each member's TrainingDiagnostics.Write
+            // (Version 3: version 2's layout, then the diagnostics. Version 2: the same up to the confidence level, then
+            // the version-2 model and one state. Version 1: likewise, model and state in their version-1 layouts.)
             w.Write(OutputColumnName);
             w.Write(InputColumnName);
             w.Write(CovariateColumnNames.Count);
             foreach (string c in CovariateColumnNames) w.Write(c);
-            WriteOptional(w, LowerBoundColumnName);
-            WriteOptional(w, UpperBoundColumnName);
+            ForecastColumns.WriteOptional(w, LowerBoundColumnName);
+            ForecastColumns.WriteOptional(w, UpperBoundColumnName);
             w.Write(ConfidenceLevel);
+            Columns.WriteExtension(w);
+            ForecastColumns.WriteOptional(w, QuantilesColumnName);
+            Core.Serialization.Persisted.WriteEnum(w, IntervalMethod);
             Model.Write(w);
-            State.Write(w);
-            // Version 3: int32 K, then each member's TrainingDiagnostics.Write.
-            if (WriteFormat.CurrentVersion >= 3)
-            {
-                w.Write(Model.Diagnostics.Length);
-                foreach (var d in Model.Diagnostics) d.Write(w);
-            }
+            Series.Write(w);
+            w.Write(Model.Diagnostics.Length);
+            foreach (var d in Model.Diagnostics) d.Write(w);
         });
     }
 
@@ -212,16 +256,26 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         return Format.Load(ctx, static (r, version) =>
         {
             string output = r.ReadString(), input = r.ReadString();
-            int count = r.ReadInt32();
-            if (count < 0 || count > 4096) throw new InvalidDataException($"Covariate count {count} is out of range.");
-            var covariates = new string[count];
-            for (int i = 0; i < count; i++) covariates[i] = r.ReadString();
-            string? lower = ReadOptional(r), upper = ReadOptional(r);
+            var covariates = ForecastColumns.ReadNames(r, "covariate");
+            string? lower = ForecastColumns.ReadOptional(r), upper = ForecastColumns.ReadOptional(r);
             float level = r.ReadSingle();
-            var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.Read(r);
-            var state = version == 1 ? ForecastState.ReadVersion1(r, model) : ForecastState.Read(r, model);
-            model.Diagnostics = version >= 3 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
-            return new RnnForecastingTransformer(output, input, covariates, lower, upper, level, model, state);
+            if (version < 4)
+            {
+                var columns = new ForecastColumns { Input = input, Covariates = covariates, KnownFuture = [] };
+                var model = version == 1 ? ForecastModel.ReadVersion1(r) : ForecastModel.ReadVersion2(r);
+                var state = version == 1 ? ForecastState.ReadVersion1(r, model.Settings, model.Single) : ForecastState.Read(r, model.Settings, model.Single);
+                model.Diagnostics = version == 3 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
+                return new RnnForecastingTransformer(output, columns, lower, upper, null, level, ForecastIntervalMethod.Conformal, model, SeriesSet.One(state));
+            }
+            var panel = ForecastColumns.ReadExtension(r, input, covariates);
+            string? quantiles = ForecastColumns.ReadOptional(r);
+            var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
+            var forecaster = ForecastModel.Read(r);
+            if (panel.CovariateCount != forecaster.Settings.CovariateCount)
+                throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
+            var series = SeriesSet.Read(r, forecaster);
+            forecaster.Diagnostics = ReadDiagnostics(r);
+            return new RnnForecastingTransformer(output, panel, lower, upper, quantiles, level, method, forecaster, series);
         });
     }
 
@@ -239,12 +293,54 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         => model.Summary.Members.Take(model.Members.Length).Select((m, k) => TrainingDiagnostics.FromCurves(model.Members[k], model.Settings.Training,
             m.GradientNormBefore, m.GradientNormAfter, m.TrainingLoss.Select(v => (double)v).ToArray(), m.ValidationLoss.Select(v => (double)v).ToArray(),
             m.BestEpoch, m.StoppedBy == Core.Training.TrainingStop.EarlyStopping, restoredBestWeights: m.BestEpoch >= 0)).ToArray();
+}
 
-    private static void WriteOptional(BinaryWriter w, string? s)
+/// <summary>The series a forecaster knows: their ids (aligned with the model's fitted parts), where each stands, and
+/// the date of each one's last row.</summary>
+internal sealed class SeriesSet
+{
+    public SeriesSet(IReadOnlyList<string> ids, IReadOnlyList<ForecastState> states, IReadOnlyList<DateTime> lastDates)
     {
-        w.Write(s is not null);
-        if (s is not null) w.Write(s);
+        Ids = ids; States = states; LastDates = lastDates;
+        var index = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
+        for (int i = 0; i < ids.Count; i++)
+            if (!index.TryAdd(ids[i], i)) throw new InvalidDataException($"Series id '{ids[i]}' appears twice.");
+        Index = index;
     }
 
-    private static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+    public static SeriesSet One(ForecastState state) => new([""], [state], [default]);
+
+    public IReadOnlyList<string> Ids { get; }               // (S)
+    public IReadOnlyList<ForecastState> States { get; }     // (S)
+    public IReadOnlyList<DateTime> LastDates { get; }       // (S) default without a date column
+    public IReadOnlyDictionary<string, int> Index { get; }
+
+    public void Write(BinaryWriter w)
+    {
+        w.Write(Ids.Count);
+        for (int i = 0; i < Ids.Count; i++)
+        {
+            w.Write(Ids[i]);
+            w.Write(LastDates[i].Ticks);
+            States[i].Write(w);
+        }
+    }
+
+    public static SeriesSet Read(BinaryReader r, ForecastModel model)
+    {
+        int S = r.ReadInt32();
+        if (S != model.Series.Count) throw new InvalidDataException($"The saved model has {model.Series.Count} series but {S} states.");
+        var ids = new string[S];
+        var states = new ForecastState[S];
+        var dates = new DateTime[S];
+        for (int i = 0; i < S; i++)
+        {
+            ids[i] = r.ReadString();
+            long ticks = r.ReadInt64();
+            if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) throw new InvalidDataException($"The saved date of series '{ids[i]}' is out of range.");
+            dates[i] = new DateTime(ticks);
+            states[i] = ForecastState.Read(r, model.Settings, model.Series[i]);
+        }
+        return new SeriesSet(ids, states, dates);
+    }
 }

@@ -28,11 +28,17 @@ internal static class ForecastModelOnnx
     internal readonly record struct InputSpec(string Name, long[] Dims, string Doc);
 
     /// <summary>Throws if the model has a part the graph cannot express, naming the option.</summary>
-    /// <exception cref="NotSupportedException">The recursive strategy, or layer normalisation.</exception>
+    /// <exception cref="NotSupportedException">Many series, a decoder, static or scale features, quantile heads, the
+    /// recursive strategy, or layer normalisation.</exception>
     public static void CheckExportable(ForecastModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         var s = model.Settings;
+        // The graph carries one series' seasonal indices and scaling, and the direct head read at the last step.
+        if (model.Series.Count != 1)
+            throw new NotSupportedException($"This forecaster holds {model.Series.Count} series (SeriesIdColumnName); the ONNX export writes the graph of one series' forecaster. Fit one series per model to export it.");
+        if (s.Decoder || s.QuantileCount > 0 || s.StaticFeatureCount > 0 || s.ScaleFeature)
+            throw new NotSupportedException("This forecaster reads known-future covariates or calendar features (a decoder), static features, the series' scale, or has quantile heads; the ONNX export covers the direct forecaster without them.");
         if (s.Recursive)
             throw new NotSupportedException(
                 "This forecaster uses the recursive strategy (Strategy = ForecastingStrategy.Recursive): each step's forecast is " +

@@ -36,6 +36,7 @@ public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper out
             d.Add(new GradientCase($"{n}-l2-layernorm-all", Spec(cell, [3, 4], layerNorm: true), T: 4, B: 2, P: 4));
             d.Add(new GradientCase($"{n}-l1-huber", Spec(cell, [3]), T: 5, B: 3, P: 2, Loss: LossKind.Huber));
             d.Add(new GradientCase($"{n}-l1-mae", Spec(cell, [3]), T: 5, B: 3, P: 2, Loss: LossKind.MeanAbsoluteError));
+            d.Add(new GradientCase($"{n}-l1-pinball", Spec(cell, [3], outputs: 3), T: 5, B: 3, P: 2, Loss: LossKind.Pinball, Quantiles: [0.1f, 0.5f, 0.9f]));
         }
         d.Add(new GradientCase("elman-relu-l2-layernorm", Spec(RecurrentCellKind.Elman, [4, 3], ElmanActivation.Relu, layerNorm: true), T: 5, B: 2, P: 5));
         d.Add(new GradientCase("elman-elu-l2-all", Spec(RecurrentCellKind.Elman, [3, 3], ElmanActivation.Elu), T: 5, B: 2, P: 5));

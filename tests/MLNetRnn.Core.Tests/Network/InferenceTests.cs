@@ -37,6 +37,32 @@ public sealed class InferenceTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Specs))]
+    public void PredictAtTheLastStepsEqualsForwardBitForBit(string name, RecurrentNetworkSpec spec)
+    {
+        // A decoder reads the head at each of the last P steps: the same values as Forward with that P, (N, P, O).
+        var net = new RecurrentNetwork(spec, seed: 5);
+        const int T = 9, P = 4;
+        foreach (int count in new[] { 1, 37 })
+        {
+            var inputs = Inputs(count, T, spec.InputSize, seed: count + 1);
+            var ws = net.CreateWorkspace(T, count, P);
+            MLNetRnn.Core.Network.Batching.ToTimeMajor(inputs, ws.Input, count, T, spec.InputSize);
+            ws.ResetState(count);
+            net.Forward(ws, T, count, P);
+            int O = spec.OutputSize;
+            var expected = new float[count * P * O];
+            MLNetRnn.Core.Network.Batching.ToBatchMajor(ws.Output.AsSpan(0, P * count * O), expected, count, P, O);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                var actual = new float[count * P * O];
+                net.Predict(net.CreateInferenceWorkspace(T, blockRows: 8, threads, maxOutputSteps: P), inputs, count, T, actual, outputSteps: P);
+                Assert.True(expected.AsSpan().SequenceEqual(actual), $"{name}, N={count}, threads={threads}: Predict at the last {P} steps differs from Forward.");
+            }
+        }
+    }
+
     [Fact]
     public void PredictRepacksWhenParametersChange()
     {

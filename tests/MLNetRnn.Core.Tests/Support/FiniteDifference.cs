@@ -8,7 +8,7 @@ namespace MLNetRnn.Core.Tests;
 
 /// <summary>A gradient-check case: a tiny network, window and loss.</summary>
 public sealed record GradientCase(string Name, RecurrentNetworkSpec Spec, int T, int B, int P,
-    int? Truncation = null, LossKind Loss = LossKind.MeanSquaredError, int Seed = 1)
+    int? Truncation = null, LossKind Loss = LossKind.MeanSquaredError, int Seed = 1, float[]? Quantiles = null)
 {
     public override string ToString() => Name;
 }
@@ -161,7 +161,7 @@ internal static class FiniteDifference
             int T = c.T, B = c.B, P = c.P, I = c.Spec.InputSize;
             LoadFull(Ws);
             Net.Forward(Ws, T, B, P, training: true, new Random(ActivationSeed));
-            Net.Loss(Ws, B, P, c.Loss);
+            Net.Loss(Ws, B, P, c.Loss, 1f, c.Quantiles ?? []);
             Net.Parameters.ZeroGradients();
             Net.Backward(Ws, T, B, P, c.Truncation, inputGradient: true);
             AnalyticInput = Ws.InputGradient.AsSpan(0, T * B * I).ToArray();
@@ -206,7 +206,7 @@ internal static class FiniteDifference
                 FdC0[l].CopyTo(ws.InitialCell(l, B));
             }
             Net.Forward(ws, T, B, P, training: true, new Random(ActivationSeed));
-            return Net.Loss(ws, B, P, c.Loss) * P / c.P;
+            return Net.Loss(ws, B, P, c.Loss, 1f, c.Quantiles ?? []) * P / c.P;
         }
     }
 }

@@ -123,6 +123,56 @@ public sealed class ForecastingPersistenceTests : IDisposable
     }
 
     [Fact]
+    public void VersionTwoFixtureKeepsLoading()
+    {
+        // Written by `dotnet run --project tests/MLNetRnn.Benchmarks -- fixtures` with format version 2 (one series per
+        // model); later versions store per-series parts and must still read it, forecasting what version 2 forecast.
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v2.zip"), out _);
+        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v2.json")))!;
+        var forecast = loaded.CreateForecastingEngine().Predict();
+        Close.AssertTensor("forecast", expected.Forecast, forecast.Forecast, 1e-5);
+        Close.AssertTensor("lower", expected.Lower, forecast.LowerBound, 1e-5);
+        Close.AssertTensor("upper", expected.Upper, forecast.UpperBound, 1e-5);
+    }
+
+    [Fact]
+    public void VersionThreeFixtureKeepsLoading()
+    {
+        // Written by the fixtures command of the release whose format version 3 was version 2 plus each member's
+        // training diagnostics (one series per model).
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v3.zip"), out _);
+        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v3.json")))!;
+        var forecast = loaded.CreateForecastingEngine().Predict();
+        Close.AssertTensor("forecast", expected.Forecast, forecast.Forecast, 1e-5);
+        Close.AssertTensor("lower", expected.Lower, forecast.LowerBound, 1e-5);
+        Close.AssertTensor("upper", expected.Upper, forecast.UpperBound, 1e-5);
+        Assert.Single(((RnnForecastingTransformer)loaded).Diagnostics);
+    }
+
+    [Fact]
+    public void VersionFourFixtureKeepsLoading()
+    {
+        // Written by the fixtures command with format version 4: a panel of three series with a date column, promotions
+        // known in advance, a static category, the series' scale and quantile heads.
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v4.zip"), out _);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v4.json")))!;        var engine = loaded.CreateForecastingEngine();
+        Assert.Equal(expected.Keys, engine.SeriesIds);
+        foreach (var (id, e) in expected)
+        {
+            var f = engine.Predict(id, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = e.Promo });
+            Close.AssertTensor($"{id} forecast", e.Forecast, f.Forecast, 1e-5);
+            Close.AssertTensor($"{id} lower", e.Lower, f.LowerBound, 1e-5);
+            Close.AssertTensor($"{id} upper", e.Upper, f.UpperBound, 1e-5);
+            Close.AssertTensor($"{id} quantiles", e.Quantiles, f.Quantiles, 1e-5);
+        }
+    }
+
+    internal sealed record PanelExpectation(float[] Promo, float[] Forecast, float[] Lower, float[] Upper, float[] Quantiles);
+
+    [Fact]
     public void NewerFormatVersionGivesClearException()
     {
         var model = _ml.Forecasting.ForecastByRnn(Fast()).Fit(View(_ml, Seasonal(80, seed: 5)));

@@ -25,6 +25,20 @@ public sealed class SamplesRunTests
     }
 
     [Fact]
+    public void ManySeriesSampleFitsThePanelAndTheMonthlySeriesTogether()
+    {
+        // A small panel, so CI stays quick; the sample's own size is 300 products × 730 days.
+        var output = new StringWriter();
+        int code = ForecastManySeries.Run(output, new ForecastManySeries.Size(Products: 24, Days: 150, Horizon: 14, Alone: 2, Steps: 300));
+        string text = output.ToString();
+        Assert.True(code == 0, text);
+        Assert.Contains("promotions known in advance", text);
+        Assert.Contains("one model per product", text);
+        Assert.Contains("a new product", text);
+        Assert.Contains("sunspot_month", text);
+    }
+
+    [Fact]
     public void AddingProblemSampleSolvesTheTaskAndReportsDiagnostics()
     {
         var output = new StringWriter();

@@ -1,0 +1,114 @@
+using MLNetRnn.Core.Forecasting.Baselines;
+using MLNetRnn.Core.Serialization;
+
+namespace MLNetRnn.Core.Forecasting;
+
+// W = window, H = horizon, m = seasonal period, Z = static features.
+
+/// <summary>
+/// What a forecaster fits to one series on its own, whether the series is fitted alone or as one of a panel that
+/// shares the networks: its season, its statistical base, the scaling of its windows, and its static features.
+/// The networks see every series through these, in the series' own units, so series of very different size and
+/// shape train together.
+/// </summary>
+internal sealed class SeriesFit
+{
+    public SeriesFit(SeasonalDecomposition season, Baseline? baseline, WindowScaler scaler, float[] staticFeatures, float logScale,
+        IReadOnlyList<BaselineCandidate> candidates, bool constant)
+    {
+        Season = season; Baseline = baseline; Scaler = scaler; StaticFeatures = staticFeatures; LogScale = logScale;
+        Candidates = candidates; Constant = constant;
+    }
+
+    public SeasonalDecomposition Season { get; }            // removed before the networks see a window
+    public Baseline? Baseline { get; }                      // null: no base (ForecastBase.None)
+    public WindowScaler Scaler { get; }
+    public float[] StaticFeatures { get; }                  // (Z) encoded: one-hot blocks, standardised numbers
+    public float LogScale { get; }                          // ln(1 + mean |x|) of the training values, before standardising
+    public IReadOnlyList<BaselineCandidate> Candidates { get; }   // the base selection's ranking; empty when fixed by the options
+    public bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
+
+    /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
+    /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
+    public int FirstOrigin(ForecasterSettings s) => Math.Max(Math.Max(s.WindowSize, 2), Baseline?.HistoryLength ?? 1);
+
+    /// <summary>Fits the season, the base and the scaling to <paramref name="values"/>: the base chosen by a
+    /// rolling-origin evaluation when <see cref="ForecasterSettings.Base"/> is Auto.</summary>
+    /// <exception cref="ArgumentException">The values do not suit an explicit option (a multiplicative season or a
+    /// log-ratio scaling of a series that is not positive; a season longer than half the series).</exception>
+    public static SeriesFit Fit(ForecasterSettings s, float[] values, float[] staticFeatures)
+    {
+        int n = values.Length, W = s.WindowSize, H = s.Horizon, m = s.SeasonalPeriod;
+        bool constant = values.AsSpan().IndexOfAnyExcept(values[0]) < 0;
+        // The season is resolved once (Auto: tested) and shared by the networks' inputs and the base's smoothing.
+        var season = SeasonalDecomposition.Fit(values, m, s.SeasonalAdjustment);
+        IReadOnlyList<BaselineCandidate> candidates = [];
+        BaselineMethod[]? methods = s.Base.Methods();
+        if (s.Base == ForecastBase.Auto)
+        {
+            candidates = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
+            methods = candidates[0].Methods.ToArray();
+        }
+        if (methods is not null && methods.Contains(BaselineMethod.SeasonalNaive) && n < m)
+            methods = [BaselineMethod.Naive];
+        var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, methods);
+
+        var adjusted = new float[n];
+        for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
+        var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
+        return new SeriesFit(season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant);
+    }
+
+    /// <summary>ln(1 + mean |x|): the size of a series, on a scale where series of 10 and 10⁶ differ by a few units.</summary>
+    public static float RawLogScale(ReadOnlySpan<float> values)
+    {
+        double sum = 0;
+        foreach (float v in values) sum += Math.Abs(v);
+        return (float)Math.Log(1 + sum / Math.Max(1, values.Length));
+    }
+
+    // *** Binary format (payload version 3) ***
+    // seasonal decomposition; bool has base, base; scaler; float[] static features; float log scale; bool constant;
+    // int32 candidate count, per candidate int32 count + method names, double score
+    public void Write(BinaryWriter w)
+    {
+        Season.Write(w);
+        w.Write(Baseline is not null);
+        Baseline?.Write(w);
+        Scaler.Write(w);
+        Persisted.WriteArray(w, StaticFeatures);
+        w.Write(LogScale);
+        w.Write(Constant);
+        w.Write(Candidates.Count);
+        foreach (var c in Candidates)
+        {
+            w.Write(c.Methods.Count);
+            foreach (var m in c.Methods) Persisted.WriteEnum(w, m);
+            w.Write(c.Score);
+        }
+    }
+
+    public static SeriesFit Read(BinaryReader r, ForecasterSettings s)
+    {
+        var season = SeasonalDecomposition.Read(r);
+        var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r) : null;
+        var scaler = WindowScaler.Read(r);
+        var features = Persisted.ReadArray(r, 1 << 16);
+        if (features.Length != s.StaticFeatureCount)
+            throw new InvalidDataException($"A saved series has {features.Length} static features; the model reads {s.StaticFeatureCount}.");
+        float logScale = r.ReadSingle();
+        bool constant = r.ReadBoolean();
+        int count = r.ReadInt32();
+        if (count < 0 || count > 64) throw new InvalidDataException($"The saved candidate count {count} is out of range (0 to 64).");
+        var candidates = new BaselineCandidate[count];
+        for (int i = 0; i < count; i++)
+        {
+            int k = r.ReadInt32();
+            if (k < 1 || k > 16) throw new InvalidDataException($"The saved method count {k} is out of range (1 to 16).");
+            var methods = new BaselineMethod[k];
+            for (int j = 0; j < k; j++) methods[j] = Persisted.ReadEnum<BaselineMethod>(r);
+            candidates[i] = new BaselineCandidate(methods, r.ReadDouble());
+        }
+        return new SeriesFit(season, baseline, scaler, features, logScale, candidates, constant);
+    }
+}

@@ -1,0 +1,275 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetRnn.Core.Forecasting;
+using MLNetRnn.Persistence;
+using MLNetRnn.Samples;
+using MLNetRnn.Tests.Persistence;
+using static MLNetRnn.Tests.Forecasting.PanelTestData;
+
+namespace MLNetRnn.Tests.Forecasting;
+
+/// <summary>Many series, one model: grouping by series id, one ensemble with each series' own base and scaling,
+/// known-future covariates, quantile heads, the engine and backtest per series, cold starts, persistence.</summary>
+public sealed class GlobalForecastingTests : IDisposable
+{
+    private readonly MLContext _ml = new(seed: 0);
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void PanelTrainsOneEnsembleAndForecastsEverySeriesInItsOwnUnits()
+    {
+        var rows = Retail(8, 120);
+        var model = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, rows));
+        var ids = rows.Select(r => r.Product).Distinct().ToArray();
+        Assert.Equal(ids, model.SeriesIds);
+        Assert.Equal(8, model.TrainingSummary.Series.Count);
+        Assert.Single(model.TrainingSummary.Members);
+        Assert.Equal(rows.Length - 8 * (14 + 7 - 1), model.TrainingSummary.TotalWindows);
+        var engine = model.CreateForecastingEngine();
+        foreach (string id in ids)
+        {
+            // Sizes differ by two orders of magnitude across the panel; each forecast is in its series' own units.
+            double recent = rows.Where(r => r.Product == id).TakeLast(14).Average(r => r.Sales);
+            double forecast = engine.Predict(id).Forecast.Average();
+            Assert.InRange(forecast / recent, 0.5, 2.0);
+            Assert.Equal(120, engine.GetObservationCount(id));
+        }
+        var ex = Assert.Throws<InvalidOperationException>(() => engine.Predict());
+        Assert.Contains("name one", ex.Message);
+    }
+
+    [Fact]
+    public void InterleavedRowsGiveTheSameModelAsGroupedRows()
+    {
+        var rows = Retail(5, 90);
+        var grouped = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, rows)).CreateForecastingEngine().PredictAll();
+        // Day by day, products interleaved; series are numbered in order of first appearance, as in the grouped rows.
+        var interleaved = rows.OrderBy(r => r.Date).ThenBy(r => r.Product).ToArray();
+        var model = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, interleaved));
+        var again = model.CreateForecastingEngine().PredictAll();
+        foreach (var (id, f) in grouped)
+            Assert.True(SameBits(f.Forecast, again[id].Forecast) && SameBits(f.UpperBound, again[id].UpperBound), $"series {id} differs");
+    }
+
+    [Fact]
+    public void APanelOfOneSeriesIsTheSingleSeriesModel()
+    {
+        var rows = Retail(1, 150);
+        var panel = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, rows)).CreateForecastingEngine().Predict("P00000");
+        var o = FastPanel();
+        o.SeriesIdColumnName = null;
+        var single = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows)).CreateForecastingEngine().Predict();
+        Assert.True(SameBits(single.Forecast, panel.Forecast) && SameBits(single.LowerBound, panel.LowerBound));
+    }
+
+    [Fact]
+    public void KnownFuturePromotionsImproveTheForecast()
+    {
+        // Promotions lift sales by 60–180%; planned in advance, they are known for the forecast's days.
+        var rows = Retail(12, 200, seed: 3);
+        var with = FastPanel();
+        with.KnownFutureColumnNames = ["Promo"];
+        with.MaximumSteps = 800;
+        var without = FastPanel();
+        without.MaximumSteps = 800;
+        double a = _ml.Forecasting.Backtest(_ml.Forecasting.ForecastByRnn(with), View(_ml, rows), origins: 2).Mase;
+        double b = _ml.Forecasting.Backtest(_ml.Forecasting.ForecastByRnn(without), View(_ml, rows), origins: 2).Mase;
+        Assert.True(a < 0.75 * b, $"MASE with the promotions known {a:F3}, without them {b:F3}");
+    }
+
+    [Fact]
+    public void TransformReadsKnownFutureCovariatesFromTheRowsAhead()
+    {
+        var rows = Retail(3, 200);
+        var o = FastPanel();
+        o.KnownFutureColumnNames = ["Promo"];
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows.Where(r => (r.Date - rows[0].Date).Days < 150)));
+        var transformed = model.Transform(View(_ml, rows));
+        var forecasts = transformed.GetColumn<float[]>("Forecast").ToArray();
+        var product = transformed.GetColumn<string>("Product").ToArray();
+        var engine = model.CreateForecastingEngine();
+        string id = "P00001";
+        var own = rows.Where(r => r.Product == id).ToArray();
+        for (int t = 150; t < 160; t++) engine.Observe(id, own[t].Sales, [own[t].Promo]);
+        // Transform's row 159 of the series saw rows 0..159 and reads the promotions of its next 7 rows.
+        int row = Enumerable.Range(0, product.Length).Where(i => product[i] == id).ElementAt(159);
+        var expected = engine.Predict(id, futureCovariates: Promotions(rows, id, 160, 7)).Forecast;
+        Assert.True(SameBits(expected, forecasts[row]), "Transform's forecast differs from the engine's with the same promotions");
+        // The last rows have no 7 rows ahead: their forecast is NaN, not made up.
+        int last = Enumerable.Range(0, product.Length).Last(i => product[i] == id);
+        Assert.All(forecasts[last], v => Assert.True(float.IsNaN(v)));
+    }
+
+    [Fact]
+    public void PredictAllEqualsPredictingEachSeries()
+    {
+        var rows = Retail(6, 100);
+        var o = FastPanel();
+        o.KnownFutureColumnNames = ["Promo"];
+        o.Quantiles = [0.1f, 0.9f];
+        var engine = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows)).CreateForecastingEngine();
+        var ids = engine.SeriesIds;
+        var futures = ids.ToDictionary(id => id, id => (IReadOnlyDictionary<string, float[]>)new Dictionary<string, float[]> { ["Promo"] = Enumerable.Range(0, 7).Select(k => k % 3 == 0 ? 1f : 0f).ToArray() });
+        var all = engine.PredictAll(futureCovariates: futures);
+        Assert.Equal(ids.Count, all.Count);
+        foreach (string id in ids)
+        {
+            var one = engine.Predict(id, futureCovariates: futures[id].ToDictionary(p => p.Key, p => p.Value));
+            Assert.True(SameBits(one.Forecast, all[id].Forecast) && SameBits(one.LowerBound, all[id].LowerBound) && SameBits(one.Quantiles, all[id].Quantiles), $"series {id}");
+        }
+    }
+
+    [Fact]
+    public void EngineStartsAnUnseenSeriesColdAndCheckpointsIt()
+    {
+        var rows = Retail(7, 100);
+        var model = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, rows.Where(r => r.Product != "P00006")));
+        var engine = model.CreateForecastingEngine();
+        Assert.Contains("unknown", Assert.Throws<InvalidOperationException>(() => engine.Predict("P00006")).Message);
+        var fresh = rows.Where(r => r.Product == "P00006").ToArray();
+        foreach (var r in fresh.Take(10)) engine.Observe("P00006", r.Sales);
+        Assert.Contains("at least 14", Assert.Throws<InvalidOperationException>(() => engine.Predict("P00006")).Message);
+        foreach (var r in fresh.Skip(10)) engine.Observe("P00006", r.Sales);
+        var cold = engine.Predict("P00006");
+        Assert.InRange(cold.Forecast.Average() / fresh.TakeLast(14).Average(r => r.Sales), 0.5, 2.0);
+        Assert.Contains("P00006", engine.SeriesIds);
+
+        string path = _dir.File("checkpoint.zip");
+        engine.CheckPoint(_ml, path);
+        var restarted = _ml.Model.Load(path, out _).CreateForecastingEngine();
+        Assert.Equal(100, restarted.GetObservationCount("P00006"));
+        Assert.True(SameBits(cold.Forecast, restarted.Predict("P00006").Forecast));
+        // The original model did not learn of the new series.
+        Assert.DoesNotContain("P00006", model.SeriesIds);
+    }
+
+    [Fact]
+    public void PanelSaveLoadRoundTripGivesIdenticalForecasts()
+    {
+        var rows = Retail(5, 120);
+        var o = FastPanel();
+        o.DateColumnName = "Date";
+        o.KnownFutureColumnNames = ["Promo"];
+        o.StaticFeatureColumnNames = ["Category"];
+        o.SeriesScaleFeature = true;
+        o.Quantiles = [0.1f, 0.9f];
+        o.QuantilesColumnName = "Quantiles";
+        var trainRows = rows.Where(r => (r.Date - rows[0].Date).Days < 106).ToArray();
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, trainRows));
+        string path = _dir.File("panel.zip");
+        _ml.Model.SaveAtomically(model, View(_ml, rows).Schema, path);
+        var loaded = (RnnForecastingTransformer)_ml.Model.Load(path, out _);
+        Assert.Equal(model.SeriesIds, loaded.SeriesIds);
+        Assert.Equal(CalendarFeatures.DayOfWeek | CalendarFeatures.DayOfMonth | CalendarFeatures.Month, loaded.CalendarFeatures);
+        var futures = model.SeriesIds.ToDictionary(id => id, id => (IReadOnlyDictionary<string, float[]>)Promotions(rows, id, 106, 7));
+        var a = model.CreateForecastingEngine().PredictAll(futureCovariates: futures);
+        var b = loaded.CreateForecastingEngine().PredictAll(futureCovariates: futures);
+        foreach (var (id, f) in a)
+            Assert.True(SameBits(f.Forecast, b[id].Forecast) && SameBits(f.Quantiles, b[id].Quantiles) && SameBits(f.UpperBound, b[id].UpperBound), $"series {id}");
+        foreach (string column in new[] { "Forecast", "Quantiles" })
+            Assert.Equal(Probe.Bits(model.Transform(View(_ml, rows)), column), Probe.Bits(loaded.Transform(View(_ml, rows)), column));
+    }
+
+    [Fact]
+    public void QuantileHeadsGiveOrderedQuantilesAndBoundsForAnyLevel()
+    {
+        var rows = Retail(6, 150);
+        var o = FastPanel();
+        o.Quantiles = [0.1f, 0.9f];
+        o.IntervalMethod = ForecastIntervalMethod.Quantiles;
+        var engine = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows)).CreateForecastingEngine();
+        var f = engine.Predict("P00002", confidenceLevel: 0.8f);
+        Assert.Equal([0.1f, 0.5f, 0.9f], f.QuantileLevels);
+        for (int k = 0; k < 7; k++)
+        {
+            float q10 = f.Quantiles[k * 3], q50 = f.Quantiles[k * 3 + 1], q90 = f.Quantiles[k * 3 + 2];
+            Assert.True(q10 <= q50 && q50 <= q90, $"step {k}: quantiles {q10}, {q50}, {q90} are not ordered");
+            Assert.True(q10 < q90, $"step {k}: the quantile heads give no spread");
+            Assert.Equal(q50, f.Forecast[k]);                           // the median head gives the forecast
+            Assert.Equal(q10, f.LowerBound[k], q10 * 1e-4f);            // 80% bounds: the 10% and 90% quantiles
+            Assert.Equal(q90, f.UpperBound[k], q90 * 1e-4f);
+        }
+        var narrow = engine.Predict("P00002", confidenceLevel: 0.5f);
+        var wide = engine.Predict("P00002", confidenceLevel: 0.98f);
+        for (int k = 0; k < 7; k++)
+        {
+            Assert.InRange(narrow.LowerBound[k], f.LowerBound[k], f.Forecast[k]);   // interpolated between the heads
+            Assert.True(wide.LowerBound[k] < f.LowerBound[k] && wide.UpperBound[k] > f.UpperBound[k], $"step {k}: 98% bounds do not widen beyond the 10–90% heads");
+        }
+    }
+
+    [Fact]
+    public void BacktestReportsEachSeriesAndPoolsEveryStep()
+    {
+        var rows = Retail(4, 100);
+        var result = _ml.Forecasting.Backtest(_ml.Forecasting.ForecastByRnn(FastPanel()), View(_ml, rows), origins: 2);
+        Assert.Equal(4, result.Series.Count);
+        Assert.Equal(8, result.Origins.Count);
+        foreach (var s in result.Series)
+        {
+            Assert.Equal([86, 93], s.Origins.Select(x => x.Origin));
+            Assert.All(s.Origins, x => Assert.Equal(s.SeriesId, x.SeriesId));
+            Assert.Equal(s.Origins.Average(x => x.Mase), s.Mase, 12);
+        }
+        Assert.Equal(result.Series.Average(s => s.Mase), result.Mase, 12);
+        // ML.NET's metrics per step ahead pool every series' origins.
+        Assert.Equal(result.Origins.Average(x => Math.Abs(x.Actual[0] - x.Forecast[0])), result.ByHorizon[0].Metrics.MeanAbsoluteError, 3);
+    }
+
+    private sealed class SaleExample
+    {
+        public string Product { get; set; } = "";
+
+        public float Sales { get; set; }
+    }
+
+    private sealed class SaleForecast
+    {
+        public float[] Forecast { get; set; } = [];
+    }
+
+    [Fact]
+    public void TypedEngineForecastsTheSeriesOfEachExample()
+    {
+        var rows = Retail(3, 100);
+        var model = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, rows.Where(r => (r.Date - rows[0].Date).Days < 90)));
+        using var typed = model.CreateForecastingEngine<SaleExample, SaleForecast>(_ml);
+        var untyped = model.CreateForecastingEngine();
+        foreach (var r in rows.Where(r => (r.Date - rows[0].Date).Days >= 90 && r.Product == "P00001"))
+        {
+            var f = typed.Predict(new SaleExample { Product = r.Product, Sales = r.Sales });
+            untyped.Observe(r.Product, r.Sales);
+            Assert.True(SameBits(untyped.Predict(r.Product).Forecast, f.Forecast));
+        }
+        Assert.Equal(100, untyped.GetObservationCount("P00001"));
+        Assert.Equal(90, untyped.GetObservationCount("P00000"));
+    }
+
+    [Fact]
+    public void CalendarFeaturesFollowTheTimeStep()
+    {
+        var daily = new[] { new DateTime(2024, 1, 1), new DateTime(2024, 1, 2), new DateTime(2024, 1, 3) };
+        var monthEnds = new[] { new DateTime(2024, 1, 31), new DateTime(2024, 2, 29), new DateTime(2024, 3, 31), new DateTime(2024, 4, 30) };
+        var hourly = Enumerable.Range(0, 5).Select(h => new DateTime(2024, 1, 1).AddHours(h)).ToArray();
+        Assert.Equal(new TimeStep(0, TimeSpan.TicksPerDay), TimeStep.Infer([daily]));
+        Assert.Equal(new TimeStep(1, 0), TimeStep.Infer([monthEnds]));
+        Assert.Equal(new DateTime(2024, 5, 31), new TimeStep(1, 0).Add(monthEnds[^1], 1));
+        Assert.Equal(CalendarFeatures.DayOfWeek | CalendarFeatures.DayOfMonth | CalendarFeatures.Month, Calendar.For(TimeStep.Infer([daily])));
+        Assert.Equal(CalendarFeatures.Hour | CalendarFeatures.DayOfWeek, Calendar.For(TimeStep.Infer([hourly])));
+        Assert.Equal(CalendarFeatures.Month, Calendar.For(TimeStep.Infer([monthEnds])));
+        var f = new float[4];
+        Calendar.Write(CalendarFeatures.DayOfWeek | CalendarFeatures.Month, new DateTime(2024, 4, 3), f);   // a Wednesday in April
+        Assert.Equal((float)Math.Sin(2 * Math.PI * 3 / 7), f[0], 6);
+        Assert.Equal((float)Math.Cos(2 * Math.PI * 3 / 12), f[3], 6);
+
+        // A daily panel with a date column: the calendar's six features are known for the horizon (a decoder).
+        var o = FastPanel();
+        o.DateColumnName = "Date";
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Retail(3, 80)));
+        Assert.Equal(CalendarFeatures.DayOfWeek | CalendarFeatures.DayOfMonth | CalendarFeatures.Month, model.CalendarFeatures);
+        Assert.Equal(6, model.Model.Settings.CovariateCount);
+        Assert.True(model.Model.Settings.Decoder);
+    }
+}
