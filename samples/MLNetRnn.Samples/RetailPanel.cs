@@ -25,6 +25,11 @@ public static class RetailPanel
 
         /// <summary>1 on a promotion day, planned in advance (a known-future covariate), else 0.</summary>
         public float Promo { get; set; }
+
+        /// <summary>The median of the day's sales as generated (level, trend, weekday and promotion, without the
+        /// noise): the forecast of someone who knows how the panel was made. Its MASE is the floor that no forecaster
+        /// reaches on average, so it shows how much any model could still gain. Not an input.</summary>
+        public float Median { get; set; }
     }
 
     private static readonly string[] Categories = ["Fresh", "Grocery", "Household"];
@@ -72,6 +77,7 @@ public static class RetailPanel
                 {
                     Product = $"P{p:D5}", Category = Categories[category], Date = date, Promo = promo ? 1f : 0f,
                     Sales = (float)(mean * Math.Exp(noise * Normal(rng) - noise * noise / 2)),
+                    Median = (float)(mean * Math.Exp(-noise * noise / 2)),
                 };
             }
         }

@@ -115,6 +115,12 @@ internal static class GlobalModels
         }
         Console.WriteLine(string.Format(Inv, "known-future promotions: mean MASE {0:F3} with, {1:F3} without: {2:P1} lower",
             withPromo.Mase.Values.Average(), without.Mase.Values.Average(), 1 - withPromo.Mase.Values.Average() / without.Mase.Values.Average()));
+
+        // The floor: the generator's own median of every held-out day. What separates a model from it is all that any
+        // model, global or not, could still gain on this panel.
+        var oracle = ids.ToDictionary(id => id, id => Mase(byProduct[id], byProduct[id][(days - H)..].Select(x => x.Median).ToArray(), days, H));
+        Console.WriteLine(string.Format(Inv, "the generator's median (the floor): mean MASE {0:F3} over all products{1}",
+            oracle.Values.Average(), picked.Length > 0 ? string.Format(Inv, ", {0:F3} on the per-series sample", picked.Average(id => oracle[id])) : ""));
         return 0;
     }
 
