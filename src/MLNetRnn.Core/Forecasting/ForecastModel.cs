@@ -221,6 +221,12 @@ internal sealed class ForecastModel
             {
                 model.CorrectionWeight = FitCorrectionWeight(heldOut, model.EvaluationForecasts(heldOut, tracks, 1f, scratch), s.Recursive ? 1 : H, H);
                 corrected = model.CorrectionWeight > 0f;
+                if (corrected && !single)
+                {
+                    // Every series' held-out windows, not the sample λ was fitted on: each series needs its own.
+                    var everySeries = heldOut.CoversEverySeries(folds) ? heldOut : model.Evaluate(tracks, folds, held: true, scratch, ct, maximumWindows: int.MaxValue);
+                    notes.Add(model.FitSeriesWeights(everySeries, model.EvaluationForecasts(everySeries, tracks, 1f, scratch), s.Recursive ? 1 : H, H));
+                }
                 if (!corrected)
                     notes.Add(single
                         ? "λ = 0: the networks' correction did not improve the base on the held-out windows, so the forecast is the base alone."
@@ -437,6 +443,17 @@ internal sealed class ForecastModel
 
         public int Count => SeriesOf.Length;
 
+        /// <summary>Whether every series with a held-out window is among these windows (false when a large panel's
+        /// evaluation took whole series evenly across it).</summary>
+        public bool CoversEverySeries(SeriesFolds[] folds)
+        {
+            var seen = new bool[folds.Length];
+            foreach (int series in SeriesOf) seen[series] = true;
+            for (int i = 0; i < folds.Length; i++)
+                if (!seen[i] && folds[i].HeldOut > 0) return false;
+            return true;
+        }
+
         public (int Series, long Origin) Window(int j) => (SeriesOf[j], IndexOf[j] + FirstOrigin[SeriesOf[j]]);
     }
 
@@ -446,7 +463,8 @@ internal sealed class ForecastModel
     /// <see cref="ForecasterSettings.MaximumEvaluationWindows"/> such windows, whole series are taken evenly (so the
     /// overlap structure within a series, which λ's standard error accounts for, is kept).
     /// </summary>
-    private Evaluation Evaluate(SeriesTrack[] tracks, SeriesFolds[] folds, bool held, Scratch scratch, CancellationToken ct)
+    private Evaluation Evaluate(SeriesTrack[] tracks, SeriesFolds[] folds, bool held, Scratch scratch, CancellationToken ct,
+        int maximumWindows = ForecasterSettings.MaximumEvaluationWindows)
     {
         var s = Settings;
         int S = tracks.Length, H = s.Horizon, W = s.Steps, F = s.InputSize, O = s.OutputSize, K = Members.Length;
@@ -456,7 +474,7 @@ internal sealed class ForecastModel
         for (int i = 0; i < S; i++) counts[i] = skipConstant && Series[i].Constant ? 0 : held ? folds[i].HeldOut : tracks[i].Windows;
         var candidates = Enumerable.Range(0, S).Where(i => counts[i] > 0).ToArray();
         long total = candidates.Sum(i => counts[i]);
-        int every = candidates.Length <= 1 ? 1 : (int)Math.Max(1, (total + ForecasterSettings.MaximumEvaluationWindows - 1) / ForecasterSettings.MaximumEvaluationWindows);
+        int every = candidates.Length <= 1 ? 1 : (int)Math.Max(1, (total + maximumWindows - 1) / maximumWindows);
         var chosen = candidates.Where((_, j) => j % every == 0).ToArray();
 
         var seriesOf = new List<int>();
@@ -531,7 +549,8 @@ internal sealed class ForecastModel
     }
 
     /// <summary>The forecast y (E·H) in network units of every evaluation window at correction weight
-    /// <paramref name="lambda"/>: r + λ·ĉ for the direct strategy; the recursive one runs each window again.</summary>
+    /// <paramref name="lambda"/> (or a series' own, once <see cref="FitSeriesWeights"/> has set it): r + λ·ĉ for the
+    /// direct strategy; the recursive one runs each window again.</summary>
     private float[] EvaluationForecasts(Evaluation ev, SeriesTrack[] tracks, float lambda, Scratch scratch)
     {
         int H = Settings.Horizon, E = ev.Count;
@@ -541,8 +560,9 @@ internal sealed class ForecastModel
             for (int e = 0; e < E; e++)
             {
                 bool networks = ev.Members[e].Length > 0;
+                float weight = networks ? Series[ev.SeriesOf[e]].CorrectionWeight ?? lambda : 0f;
                 for (int k = 0; k < H; k++)
-                    y[e * H + k] = ev.Reference[e * H + k] + (networks ? lambda : 0f) * ev.Correction[e * H + k];
+                    y[e * H + k] = ev.Reference[e * H + k] + weight * ev.Correction[e * H + k];
             }
             return y;
         }
@@ -601,10 +621,22 @@ internal sealed class ForecastModel
 
     private static float FitCorrectionWeight(Evaluation ev, float[] heldOut, int steps, int H)
     {
+        var (lambda, se) = CorrectionEstimate(ev, heldOut, steps, H, 0, ev.Count);
+        if (!(lambda > 0)) return 0f;
+        double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
+        return (float)Math.Clamp(lambda * shrink, 0, 1);
+    }
+
+    /// <summary>
+    /// The least-squares λ* = Σ e·ĉ / Σ ĉ² over the evaluation windows [<paramref name="from"/>, <paramref name="to"/>)
+    /// and its Newey–West standard error (see <see cref="FitCorrectionWeight(float[], float[], float[], int[][], int, int)"/>);
+    /// NaN when the correction is zero there. The windows are in series order.
+    /// </summary>
+    private static (double Lambda, double Se) CorrectionEstimate(Evaluation ev, float[] heldOut, int steps, int H, int from, int to)
+    {
         float[] targets = ev.Target, reference = ev.Reference;
-        int E = ev.Count;
         double num = 0, den = 0;
-        for (int i = 0; i < E; i++)
+        for (int i = from; i < to; i++)
         {
             for (int k = 0; k < steps; k++)
             {
@@ -612,18 +644,17 @@ internal sealed class ForecastModel
                 num += e * c; den += c * c;
             }
         }
-        if (!(den > 0)) return 0f;
+        if (!(den > 0)) return (double.NaN, double.NaN);
         double lambda = num / den;
-        if (!(lambda > 0)) return 0f;
         // Per-window scores S_i = Σ_k ĉ·(e − λ*ĉ), laid out per series by window index (0 where not held out);
         // Var(Σ S) with Bartlett weights over lags < H, between held-out windows of the same series only.
         var segments = new List<(double[] Score, bool[] Held)>();
-        for (int i = 0; i < E; )
+        for (int i = from; i < to; )
         {
             int series = ev.SeriesOf[i], N = ev.WindowCount[series];
             var score = new double[N];
             var held = new bool[N];
-            for (; i < E && ev.SeriesOf[i] == series; i++)
+            for (; i < to && ev.SeriesOf[i] == series; i++)
             {
                 int w = ev.IndexOf[i];
                 held[w] = true;
@@ -645,9 +676,61 @@ internal sealed class ForecastModel
                     if (held[i] && held[i - lag]) gamma += score[i] * score[i - lag];
             variance += (lag == 0 ? 1 : 2 * (1 - lag / (double)H)) * gamma;
         }
-        double se = Math.Sqrt(Math.Max(variance, 0)) / den;
-        double shrink = se > 0 ? Math.Max(0, 1 - (se * se) / (lambda * lambda)) : 1;
-        return (float)Math.Clamp(lambda * shrink, 0, 1);
+        return (lambda, Math.Sqrt(Math.Max(variance, 0)) / den);
+    }
+
+    /// <summary>
+    /// Gives each series of a panel its own λ: its least-squares λ*_s from its own held-out windows (ĉ in
+    /// <paramref name="heldOut"/> at λ = 1), pulled towards the panel's λ as a random-effects estimate does,
+    /// λ_s = λ + τ²/(τ² + se_s²)·(λ*_s − λ), clamped to [0, 1], where τ² is the spread of the true per-series weights
+    /// (DerSimonian–Laird: what the spread of the λ*_s leaves once their own standard errors are accounted for).
+    /// Returns the note for the summary.
+    /// </summary>
+    /// <remarks>
+    /// One λ for a panel assumes the networks' correction is as good for every series. It is not: a shared network
+    /// can fit some series' corrections well and hurt others' (on the accuracy protocol's nine monthly series fitted
+    /// together, one λ left several series worse than their bases). When the series agree (τ² ≈ 0) every series keeps
+    /// the panel's λ; when they differ, a series with strong evidence of its own moves to it. A series with fewer than
+    /// 2H held-out windows keeps the panel's λ: its Newey–West error has too few windows to mean anything (with one
+    /// window the score sums to zero by construction), so it would look certain.
+    /// </remarks>
+    private string FitSeriesWeights(Evaluation ev, float[] heldOut, int steps, int H)
+    {
+        var estimates = new List<(int Series, double Lambda, double Variance)>();
+        for (int i = 0; i < ev.Count; )
+        {
+            int series = ev.SeriesOf[i], from = i;
+            while (i < ev.Count && ev.SeriesOf[i] == series) i++;
+            if (i - from < 2 * H || Series[series].Constant) continue;
+            var (lambda, se) = CorrectionEstimate(ev, heldOut, steps, H, from, i);
+            if (double.IsFinite(lambda) && se > 0 && double.IsFinite(se)) estimates.Add((series, lambda, se * se));
+        }
+        if (estimates.Count < 2)
+            return string.Create(CultureInfo.InvariantCulture, $"One λ for the panel ({CorrectionWeight:F2}): fewer than two series have the {2 * H} held-out windows a series' own λ needs.");
+        var (own, tau2) = ShrinkSeriesWeights(estimates.Select(e => e.Lambda).ToArray(), estimates.Select(e => e.Variance).ToArray(), CorrectionWeight);
+        for (int j = 0; j < estimates.Count; j++) Series[estimates[j].Series].CorrectionWeight = own[j];
+        Array.Sort(own);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"λ per series: {estimates.Count} of {Series.Count} series have their own (median {own[own.Length / 2]:F2}, from {own[0]:F2} to {own[^1]:F2}; spread between series τ = {Math.Sqrt(tau2):F2}), the others keep the panel's {CorrectionWeight:F2}.");
+    }
+
+    /// <summary>
+    /// The random-effects step of <see cref="FitSeriesWeights"/>: estimates λ*_s with sampling variances v_s are pulled
+    /// towards <paramref name="panel"/> by τ²/(τ² + v_s), τ² the DerSimonian–Laird estimate of the spread between the
+    /// true weights (0 when the λ*_s differ no more than their errors explain), and clamped to [0, 1].
+    /// </summary>
+    internal static (float[] Weights, double Tau2) ShrinkSeriesWeights(double[] lambda, double[] variance, float panel)
+    {
+        int n = lambda.Length;
+        double sw = 0, sw2 = 0, swx = 0;
+        for (int j = 0; j < n; j++) { sw += 1 / variance[j]; sw2 += 1 / (variance[j] * variance[j]); swx += lambda[j] / variance[j]; }
+        double mean = swx / sw, q = 0;
+        for (int j = 0; j < n; j++) q += (lambda[j] - mean) * (lambda[j] - mean) / variance[j];
+        double c = sw - sw2 / sw;
+        double tau2 = c > 0 ? Math.Max(0, (q - (n - 1)) / c) : 0;
+        var weights = new float[n];
+        for (int j = 0; j < n; j++) weights[j] = (float)Math.Clamp(panel + tau2 / (tau2 + variance[j]) * (lambda[j] - panel), 0, 1);
+        return (weights, tau2);
     }
 
     /// <summary>Mean and standard deviation of the series' log scales (1 when they do not vary).</summary>
@@ -856,7 +939,7 @@ internal sealed class ForecastModel
         for (int b = 0; b < count; b++)
         {
             bool corrected = networks && !fits[b].Constant;
-            float lambda = fits[b].Constant ? 0f : CorrectionWeight;
+            float lambda = fits[b].Constant ? 0f : fits[b].CorrectionWeight ?? CorrectionWeight;
             for (int k = 0; k < H; k++)
             {
                 float point = scratch.BaseForecast[b * H + k] + lambda * scratch.Sum[b * O + PointOutput(k)];
@@ -888,8 +971,10 @@ internal sealed class ForecastModel
             float stepLevel = Prepare(fit, rolling.History, rolling.BaseOneStep, rolling.Covariates, rolling.BaseState, rolling.Count, ReadOnlySpan<float>.Empty,
                 scratch.Input.AsSpan(0, W * F), scratch.Adjusted, scratch.Step, scratch.BaseForecast.AsSpan(0, 1), scratch.BaseScratch, steps: 1);
             if (k == 0) origin = stepLevel;
-            if (CorrectionWeight > 0f) MeanOfMembers(scratch, 1, members);
-            float adjusted = fit.Scaler.Inverse(scratch.Step[0] + CorrectionWeight * scratch.Sum[0], stepLevel);
+            float lambda = fit.CorrectionWeight ?? CorrectionWeight;
+            if (lambda > 0f) MeanOfMembers(scratch, 1, members);
+            else scratch.Sum[0] = 0f;
+            float adjusted = fit.Scaler.Inverse(scratch.Step[0] + lambda * scratch.Sum[0], stepLevel);
             y[k] = fit.Scaler.Forward(adjusted, origin);
             rolling.Push(fit.Baseline, fit.Season.Reseasonalize(adjusted, rolling.Count), ReadOnlySpan<float>.Empty);
         }
@@ -1046,6 +1131,27 @@ internal sealed class ForecastModel
         model.Calibration = ForecastCalibration.Read(r, s.Horizon);
         model.Summary = ForecastTrainingSummary.ReadExtension(r, ForecastTrainingSummary.Read(r));
         return model;
+    }
+
+    // *** Binary format of the per-series weights (transformer format 5, after the diagnostics) ***
+    // int32 S; float[S] each series' own λ, NaN where the series takes the model's
+    public void WriteSeriesWeights(BinaryWriter w)
+    {
+        w.Write(Series.Count);
+        foreach (var fit in Series) w.Write(fit.CorrectionWeight ?? float.NaN);
+    }
+
+    /// <summary>Reads what <see cref="WriteSeriesWeights"/> wrote onto this model's series.</summary>
+    public void ReadSeriesWeights(BinaryReader r)
+    {
+        int count = r.ReadInt32();
+        if (count != Series.Count) throw new InvalidDataException($"The saved model has {Series.Count} series but {count} per-series correction weights.");
+        foreach (var fit in Series)
+        {
+            float v = r.ReadSingle();
+            if (!float.IsNaN(v) && !(v >= 0f && v <= 1f)) throw new InvalidDataException($"A saved per-series correction weight is {v}; expected a value in [0, 1] or NaN.");
+            fit.CorrectionWeight = float.IsNaN(v) ? null : v;
+        }
     }
 
     /// <summary>Reads payload version 2: one series (settings; seasonal decomposition; base; scaler; covariate

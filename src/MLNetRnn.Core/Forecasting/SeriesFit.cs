@@ -28,6 +28,11 @@ internal sealed class SeriesFit
     public IReadOnlyList<BaselineCandidate> Candidates { get; }   // the base selection's ranking; empty when fixed by the options
     public bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
 
+    /// <summary>This series' own weight λ of the networks' correction in a panel: estimated from its held-out
+    /// windows and shrunk towards the panel's λ (ForecastModel.FitSeriesWeights). Null: the model's λ
+    /// (a single series, a series started cold, a model saved before transformer format 5).</summary>
+    public float? CorrectionWeight { get; set; }
+
     /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
     /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
     public int FirstOrigin(ForecasterSettings s) => Math.Max(Math.Max(s.WindowSize, 2), Baseline?.HistoryLength ?? 1);

@@ -30,15 +30,17 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 4: version 2's column names and confidence level, then the panel's columns (series id,
+    /// <summary>Format version 5: version 2's column names and confidence level, then the panel's columns (series id,
     /// date, known-future, static features), the quantile column and interval method, the forecast model with one
-    /// fitted part per series, one state per series, and each member's training diagnostics. Still read: version 3
-    /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only).</summary>
+    /// fitted part per series, one state per series, each member's training diagnostics, and each series' own
+    /// correction weight λ. Still read: version 4 (the same without per-series λ: every series takes the panel's),
+    /// 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only). A
+    /// version-4 reader refuses version 5, since it would forecast a panel with the wrong weights.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 4,
-        readableByVersion: 4,
+        currentVersion: 5,
+        readableByVersion: 5,
         oldestReadableVersion: 1);
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
@@ -245,6 +247,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             Series.Write(w);
             w.Write(Model.Diagnostics.Length);
             foreach (var d in Model.Diagnostics) d.Write(w);
+            Model.WriteSeriesWeights(w);
         });
     }
 
@@ -275,6 +278,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);
             forecaster.Diagnostics = ReadDiagnostics(r);
+            if (version >= 5) forecaster.ReadSeriesWeights(r);
             return new RnnForecastingTransformer(output, panel, lower, upper, quantiles, level, method, forecaster, series);
         });
     }

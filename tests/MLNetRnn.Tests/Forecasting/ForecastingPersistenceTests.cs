@@ -158,7 +158,29 @@ public sealed class ForecastingPersistenceTests : IDisposable
         // known in advance, a static category, the series' scale and quantile heads.
         string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
         var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v4.zip"), out _);
-        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v4.json")))!;        var engine = loaded.CreateForecastingEngine();
+        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v4.json")))!;
+        var engine = loaded.CreateForecastingEngine();
+        Assert.Equal(expected.Keys, engine.SeriesIds);
+        foreach (var (id, e) in expected)
+        {
+            var f = engine.Predict(id, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = e.Promo });
+            Close.AssertTensor($"{id} forecast", e.Forecast, f.Forecast, 1e-5);
+            Close.AssertTensor($"{id} lower", e.Lower, f.LowerBound, 1e-5);
+            Close.AssertTensor($"{id} upper", e.Upper, f.UpperBound, 1e-5);
+            Close.AssertTensor($"{id} quantiles", e.Quantiles, f.Quantiles, 1e-5);
+        }
+    }
+
+    [Fact]
+    public void VersionFiveFixtureKeepsLoadingWithItsPerSeriesWeights()
+    {
+        // Written by the fixtures command with format version 5: version 4's panel, four longer series, so that
+        // each has its own correction weight λ_s.
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = (RnnForecastingTransformer)_ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v5.zip"), out _);
+        Assert.Contains(loaded.Model.Series, f => f.CorrectionWeight is not null);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v5.json")))!;
+        var engine = loaded.CreateForecastingEngine();
         Assert.Equal(expected.Keys, engine.SeriesIds);
         foreach (var (id, e) in expected)
         {
