@@ -219,13 +219,23 @@ internal sealed class ForecastModel
             heldOut = model.Evaluate(tracks, folds, held: true, scratch, ct);
             if (s.CorrectionDamping && s.Base != ForecastBase.None)
             {
-                model.CorrectionWeight = FitCorrectionWeight(heldOut, model.EvaluationForecasts(heldOut, tracks, 1f, scratch), s.Recursive ? 1 : H, H);
+                int steps = s.Recursive ? 1 : H;
+                var full = model.EvaluationForecasts(heldOut, tracks, 1f, scratch);
+                model.CorrectionWeight = FitCorrectionWeight(heldOut, full, steps, H);
                 corrected = model.CorrectionWeight > 0f;
                 if (corrected && !single)
                 {
-                    // Every series' held-out windows, not the sample λ was fitted on: each series needs its own.
-                    var everySeries = heldOut.CoversEverySeries(folds) ? heldOut : model.Evaluate(tracks, folds, held: true, scratch, ct, maximumWindows: int.MaxValue);
-                    notes.Add(model.FitSeriesWeights(everySeries, model.EvaluationForecasts(everySeries, tracks, 1f, scratch), s.Recursive ? 1 : H, H));
+                    // Every series' held-out windows, not only the sample λ was fitted on: each series needs its own.
+                    // Beyond that sample, a group of series at a time, so memory stays that of one evaluation.
+                    var estimates = new List<(int Series, double Lambda, double Variance)>();
+                    if (heldOut.CoversEverySeries(folds)) model.CollectSeriesEstimates(heldOut, full, steps, H, estimates);
+                    else
+                        foreach (var group in SeriesGroups(folds, ForecasterSettings.MaximumEvaluationWindows))
+                        {
+                            var ev = model.Evaluate(tracks, folds, held: true, scratch, ct, only: group);
+                            model.CollectSeriesEstimates(ev, model.EvaluationForecasts(ev, tracks, 1f, scratch), steps, H, estimates);
+                        }
+                    notes.Add(model.FitSeriesWeights(estimates, H));
                 }
                 if (!corrected)
                     notes.Add(single
@@ -464,7 +474,7 @@ internal sealed class ForecastModel
     /// overlap structure within a series, which λ's standard error accounts for, is kept).
     /// </summary>
     private Evaluation Evaluate(SeriesTrack[] tracks, SeriesFolds[] folds, bool held, Scratch scratch, CancellationToken ct,
-        int maximumWindows = ForecasterSettings.MaximumEvaluationWindows)
+        int[]? only = null)
     {
         var s = Settings;
         int S = tracks.Length, H = s.Horizon, W = s.Steps, F = s.InputSize, O = s.OutputSize, K = Members.Length;
@@ -472,9 +482,10 @@ internal sealed class ForecastModel
         bool skipConstant = Series.Any(f => !f.Constant);
         var counts = new long[S];
         for (int i = 0; i < S; i++) counts[i] = skipConstant && Series[i].Constant ? 0 : held ? folds[i].HeldOut : tracks[i].Windows;
-        var candidates = Enumerable.Range(0, S).Where(i => counts[i] > 0).ToArray();
+        var candidates = (only ?? Enumerable.Range(0, S)).Where(i => counts[i] > 0).ToArray();
         long total = candidates.Sum(i => counts[i]);
-        int every = candidates.Length <= 1 ? 1 : (int)Math.Max(1, (total + maximumWindows - 1) / maximumWindows);
+        const int Cap = ForecasterSettings.MaximumEvaluationWindows;
+        int every = candidates.Length <= 1 || only is not null ? 1 : (int)Math.Max(1, (total + Cap - 1) / Cap);
         var chosen = candidates.Where((_, j) => j % every == 0).ToArray();
 
         var seriesOf = new List<int>();
@@ -680,8 +691,9 @@ internal sealed class ForecastModel
     }
 
     /// <summary>
-    /// Gives each series of a panel its own λ: its least-squares λ*_s from its own held-out windows (ĉ in
-    /// <paramref name="heldOut"/> at λ = 1), pulled towards the panel's λ as a random-effects estimate does,
+    /// Gives each series of a panel its own λ: its least-squares λ*_s from its own held-out windows (the
+    /// <paramref name="estimates"/> of <see cref="CollectSeriesEstimates"/>), pulled towards the panel's λ as a
+    /// random-effects estimate does,
     /// λ_s = λ + τ²/(τ² + se_s²)·(λ*_s − λ), clamped to [0, 1], where τ² is the spread of the true per-series weights
     /// (DerSimonian–Laird: what the spread of the λ*_s leaves once their own standard errors are accounted for).
     /// Returns the note for the summary.
@@ -694,9 +706,21 @@ internal sealed class ForecastModel
     /// 2H held-out windows keeps the panel's λ: its Newey–West error has too few windows to mean anything (with one
     /// window the score sums to zero by construction), so it would look certain.
     /// </remarks>
-    private string FitSeriesWeights(Evaluation ev, float[] heldOut, int steps, int H)
+    private string FitSeriesWeights(List<(int Series, double Lambda, double Variance)> estimates, int H)
     {
-        var estimates = new List<(int Series, double Lambda, double Variance)>();
+        if (estimates.Count < 2)
+            return string.Create(CultureInfo.InvariantCulture, $"One λ for the panel ({CorrectionWeight:F2}): fewer than two series have the {2 * H} held-out windows a series' own λ needs.");
+        var (own, tau2) = ShrinkSeriesWeights(estimates.Select(e => e.Lambda).ToArray(), estimates.Select(e => e.Variance).ToArray(), CorrectionWeight);
+        for (int j = 0; j < estimates.Count; j++) Series[estimates[j].Series].CorrectionWeight = own[j];
+        Array.Sort(own);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"λ per series: {estimates.Count} of {Series.Count} series have their own (median {own[own.Length / 2]:F2}, from {own[0]:F2} to {own[^1]:F2}; spread between series τ = {Math.Sqrt(tau2):F2}), the others keep the panel's {CorrectionWeight:F2}.");
+    }
+
+    /// <summary>Adds λ*_s and its sampling variance se_s² for each series of <paramref name="ev"/> with at least 2H
+    /// held-out windows (<paramref name="heldOut"/>: the forecasts at λ = 1).</summary>
+    private void CollectSeriesEstimates(Evaluation ev, float[] heldOut, int steps, int H, List<(int Series, double Lambda, double Variance)> estimates)
+    {
         for (int i = 0; i < ev.Count; )
         {
             int series = ev.SeriesOf[i], from = i;
@@ -705,13 +729,27 @@ internal sealed class ForecastModel
             var (lambda, se) = CorrectionEstimate(ev, heldOut, steps, H, from, i);
             if (double.IsFinite(lambda) && se > 0 && double.IsFinite(se)) estimates.Add((series, lambda, se * se));
         }
-        if (estimates.Count < 2)
-            return string.Create(CultureInfo.InvariantCulture, $"One λ for the panel ({CorrectionWeight:F2}): fewer than two series have the {2 * H} held-out windows a series' own λ needs.");
-        var (own, tau2) = ShrinkSeriesWeights(estimates.Select(e => e.Lambda).ToArray(), estimates.Select(e => e.Variance).ToArray(), CorrectionWeight);
-        for (int j = 0; j < estimates.Count; j++) Series[estimates[j].Series].CorrectionWeight = own[j];
-        Array.Sort(own);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"λ per series: {estimates.Count} of {Series.Count} series have their own (median {own[own.Length / 2]:F2}, from {own[0]:F2} to {own[^1]:F2}; spread between series τ = {Math.Sqrt(tau2):F2}), the others keep the panel's {CorrectionWeight:F2}.");
+    }
+
+    /// <summary>Consecutive groups of series whose held-out windows add up to at most <paramref name="windows"/> (a
+    /// series with more is a group of its own).</summary>
+    private static IEnumerable<int[]> SeriesGroups(SeriesFolds[] folds, int windows)
+    {
+        var group = new List<int>();
+        long count = 0;
+        for (int i = 0; i < folds.Length; i++)
+        {
+            if (folds[i].HeldOut == 0) continue;
+            if (group.Count > 0 && count + folds[i].HeldOut > windows)
+            {
+                yield return group.ToArray();
+                group.Clear();
+                count = 0;
+            }
+            group.Add(i);
+            count += folds[i].HeldOut;
+        }
+        if (group.Count > 0) yield return group.ToArray();
     }
 
     /// <summary>
