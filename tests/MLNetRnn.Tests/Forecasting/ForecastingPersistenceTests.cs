@@ -156,19 +156,8 @@ public sealed class ForecastingPersistenceTests : IDisposable
     {
         // Written by the fixtures command with format version 4: a panel of three series with a date column, promotions
         // known in advance, a static category, the series' scale and quantile heads.
-        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
-        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v4.zip"), out _);
-        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v4.json")))!;
-        var engine = loaded.CreateForecastingEngine();
-        Assert.Equal(expected.Keys, engine.SeriesIds);
-        foreach (var (id, e) in expected)
-        {
-            var f = engine.Predict(id, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = e.Promo });
-            Close.AssertTensor($"{id} forecast", e.Forecast, f.Forecast, 1e-5);
-            Close.AssertTensor($"{id} lower", e.Lower, f.LowerBound, 1e-5);
-            Close.AssertTensor($"{id} upper", e.Upper, f.UpperBound, 1e-5);
-            Close.AssertTensor($"{id} quantiles", e.Quantiles, f.Quantiles, 1e-5);
-        }
+        var loaded = AssertPanelFixtureForecasts("forecaster-v4");
+        Assert.All(loaded.Model.Series, f => Assert.Null(f.CorrectionWeight));
     }
 
     [Fact]
@@ -176,10 +165,16 @@ public sealed class ForecastingPersistenceTests : IDisposable
     {
         // Written by the fixtures command with format version 5: version 4's panel, four longer series, so that
         // each has its own correction weight λ_s.
-        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
-        var loaded = (RnnForecastingTransformer)_ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v5.zip"), out _);
+        var loaded = AssertPanelFixtureForecasts("forecaster-v5");
         Assert.Contains(loaded.Model.Series, f => f.CorrectionWeight is not null);
-        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, "forecaster-v5.json")))!;
+    }
+
+    /// <summary>Loads a panel fixture and checks every series' forecast, bounds and quantiles against its JSON.</summary>
+    private RnnForecastingTransformer AssertPanelFixtureForecasts(string name)
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var loaded = (RnnForecastingTransformer)_ml.Model.LoadValidated(Path.Combine(dir, name + ".zip"), out _);
+        var expected = JsonSerializer.Deserialize<Dictionary<string, PanelExpectation>>(File.ReadAllText(Path.Combine(dir, name + ".json")))!;
         var engine = loaded.CreateForecastingEngine();
         Assert.Equal(expected.Keys, engine.SeriesIds);
         foreach (var (id, e) in expected)
@@ -190,6 +185,7 @@ public sealed class ForecastingPersistenceTests : IDisposable
             Close.AssertTensor($"{id} upper", e.Upper, f.UpperBound, 1e-5);
             Close.AssertTensor($"{id} quantiles", e.Quantiles, f.Quantiles, 1e-5);
         }
+        return loaded;
     }
 
     internal sealed record PanelExpectation(float[] Promo, float[] Forecast, float[] Lower, float[] Upper, float[] Quantiles);
