@@ -128,10 +128,7 @@ internal static class CliApp
 
     private static Command Forecast(IAnsiConsole console)
     {
-        var model = new Option<string>("--model", "-m") { Description = "A model saved by fit.", DefaultValueFactory = _ => "model.zip" };
-        var data = new Option<string?>("--data", "-d") { Description = "The series' CSV: rows after those the model has seen are observed before forecasting; dates label the table." };
-        var value = new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." };
-        var date = new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." };
+        var (model, data, value, date) = SavedModelOptions("The series' CSV: rows after those the model has seen are observed before forecasting; dates label the table.");
         var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper)." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the forecast against the series as a PNG." };
         var command = new Command("forecast", "Forecast the next values with a saved model.") { model, data, value, date, output, plot };
@@ -139,14 +136,9 @@ internal static class CliApp
         {
             var ml = new MLContext();
             var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
-            CsvSeries? series = null;
-            if (r.GetValue(data) is { } path)
-            {
-                series = LoadLike(ml, path, r.GetValue(value) ?? forecaster.InputColumnName, r.GetValue(date), forecaster);
-                for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i]);
-                if (engine.ObservationCount > series.Values.Length)
-                    console.MarkupLine($"[yellow]note:[/] the model has seen {engine.ObservationCount} values, more than the {series.Values.Length} rows of {Markup.Escape(path)}; it forecasts from its own state.");
-            }
+            var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
+            if (series is not null && engine.ObservationCount > series.Values.Length)
+                console.MarkupLine($"[yellow]note:[/] the model has seen {engine.ObservationCount} values, more than the {series.Values.Length} rows of {Markup.Escape(series.Path)}; it forecasts from its own state.");
             var forecast = engine.Predict();
             ShowForecast(console, series, forecast, engine.ObservationCount);
             if (r.GetValue(output) is { } csv) WriteForecastCsv(csv, series, forecast, engine.ObservationCount);
@@ -204,26 +196,37 @@ internal static class CliApp
 
     private static Command Plot(IAnsiConsole console)
     {
-        var model = new Option<string>("--model", "-m") { Description = "A model saved by fit.", DefaultValueFactory = _ => "model.zip" };
-        var data = new Option<string?>("--data", "-d") { Description = "The series' CSV, to draw the forecast against the whole series (else against the model's last window)." };
-        var value = new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." };
-        var date = new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." };
+        var (model, data, value, date) = SavedModelOptions("The series' CSV, to draw the forecast against the whole series (else against the model's last window).");
         var output = new Option<string>("--output", "-o") { Description = "Folder for the PNG files.", DefaultValueFactory = _ => "plots" };
         var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output };
         command.SetAction(r =>
         {
             var ml = new MLContext();
             var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
-            CsvSeries? series = null;
-            if (r.GetValue(data) is { } path)
-            {
-                series = LoadLike(ml, path, r.GetValue(value) ?? forecaster.InputColumnName, r.GetValue(date), forecaster);
-                for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i]);
-            }
+            var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
             WritePlots(console, r.GetValue(output)!, forecaster, series, engine.Predict(), engine.ObservationCount);
             return 0;
         });
         return command;
+    }
+
+    // ------------------------------------------------------------------ a saved model and its series
+
+    /// <summary>The options of the commands that read a saved model and, optionally, its series.</summary>
+    private static (Option<string> Model, Option<string?> Data, Option<string?> Value, Option<string?> Date) SavedModelOptions(string dataDescription) => (
+        new Option<string>("--model", "-m") { Description = "A model saved by fit.", DefaultValueFactory = _ => "model.zip" },
+        new Option<string?>("--data", "-d") { Description = dataDescription },
+        new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." },
+        new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." });
+
+    /// <summary>Reads the series in <paramref name="path"/> (null: none) and has the engine observe the rows after
+    /// those the model has seen.</summary>
+    private static CsvSeries? ObserveNewRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn, string? dateColumn)
+    {
+        if (path is null) return null;
+        var series = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, forecaster);
+        for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i]);
+        return series;
     }
 
     // ------------------------------------------------------------------ shared output
