@@ -127,13 +127,7 @@ public sealed class ForecastingPersistenceTests : IDisposable
     {
         // Written by `dotnet run --project tests/MLNetRnn.Benchmarks -- fixtures` with format version 2 (one series per
         // model); later versions store per-series parts and must still read it, forecasting what version 2 forecast.
-        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
-        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v2.zip"), out _);
-        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v2.json")))!;
-        var forecast = loaded.CreateForecastingEngine().Predict();
-        Close.AssertTensor("forecast", expected.Forecast, forecast.Forecast, 1e-5);
-        Close.AssertTensor("lower", expected.Lower, forecast.LowerBound, 1e-5);
-        Close.AssertTensor("upper", expected.Upper, forecast.UpperBound, 1e-5);
+        AssertSingleSeriesFixtureForecasts("forecaster-v2");
     }
 
     [Fact]
@@ -141,14 +135,21 @@ public sealed class ForecastingPersistenceTests : IDisposable
     {
         // Written by the fixtures command of the release whose format version 3 was version 2 plus each member's
         // training diagnostics (one series per model).
+        var loaded = AssertSingleSeriesFixtureForecasts("forecaster-v3");
+        Assert.Single(loaded.Diagnostics);
+    }
+
+    /// <summary>Loads a one-series fixture and checks its forecast and bounds against its JSON.</summary>
+    private RnnForecastingTransformer AssertSingleSeriesFixtureForecasts(string name)
+    {
         string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
-        var loaded = _ml.Model.LoadValidated(Path.Combine(dir, "forecaster-v3.zip"), out _);
-        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v3.json")))!;
+        var loaded = (RnnForecastingTransformer)_ml.Model.LoadValidated(Path.Combine(dir, name + ".zip"), out _);
+        var expected = JsonSerializer.Deserialize<FixtureExpectation>(File.ReadAllText(Path.Combine(dir, name + ".json")))!;
         var forecast = loaded.CreateForecastingEngine().Predict();
         Close.AssertTensor("forecast", expected.Forecast, forecast.Forecast, 1e-5);
         Close.AssertTensor("lower", expected.Lower, forecast.LowerBound, 1e-5);
         Close.AssertTensor("upper", expected.Upper, forecast.UpperBound, 1e-5);
-        Assert.Single(((RnnForecastingTransformer)loaded).Diagnostics);
+        return loaded;
     }
 
     [Fact]
