@@ -2,7 +2,7 @@ using BenchmarkDotNet.Running;
 using MLNetRnn.Benchmarks;
 
 // Commands (dotnet run -c Release --project tests/MLNetRnn.Benchmarks -- <command>):
-//   throughput      seq/s for the reference configurations (compare with tests/reference/torch_rnn_bench.py)
+//   throughput      seq/s for the reference configurations (compare with tests/reference/torch_rnn_bench.py); [--threads n] [--config name]
 //   accuracy        the forecast-accuracy protocol of the protocol (docs/accuracy-protocol.md) (docs/accuracy.md)
 //   window-scaling  window mode's scalings one step ahead on tests/MLNetRnn.Benchmarks/Accuracy/data (docs/design/window-regression.md)
 //   fixtures        writes the forecaster's model zip that the tests keep loading

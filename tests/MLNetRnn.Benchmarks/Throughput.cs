@@ -29,15 +29,17 @@ internal static class Throughput
     {
         double seconds = 3;
         string? only = null;
+        int? threads = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--seconds" && i + 1 < args.Length) seconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
             else if (args[i] == "--config" && i + 1 < args.Length) only = args[++i];
+            else if (args[i] == "--threads" && i + 1 < args.Length) threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
         }
         Console.WriteLine($"# MLNetRnn training throughput, {Environment.ProcessorCount} logical cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd}");
         foreach (var c in Configs.Where(c => only is null || c.Name == only))
         {
-            var (seqPerSecond, msPerStep) = Measure(c, seconds);
+            var (seqPerSecond, msPerStep) = Measure(c, seconds, threads);
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "{0,-14} cell={1} in={2} hid={3} layers={4} T={5} B={6}: {7,10:F1} seq/s  {8,8:F2} ms/step",
                 c.Name, c.Cell.ToString().ToLowerInvariant(), c.Inputs, c.Hidden, c.Layers, c.Steps, c.Batch, seqPerSecond, msPerStep));
@@ -46,9 +48,9 @@ internal static class Throughput
     }
 
     /// <summary>One configuration: warm-up steps, then as many steps as fit in <paramref name="seconds"/>.</summary>
-    public static (double SeqPerSecond, double MsPerStep) Measure(Config c, double seconds)
+    public static (double SeqPerSecond, double MsPerStep) Measure(Config c, double seconds, int? threads = null)
     {
-        var step = new TrainingStep(c);
+        var step = new TrainingStep(c, threads);
         for (int i = 0; i < 5; i++) step.Run();
         int n = 0;
         var clock = Stopwatch.StartNew();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MLNetRnn.Core.Kernels;
 
@@ -34,6 +35,7 @@ internal static class ElmanCell
     /// <summary>h = σ(pre). With randomised leaky ReLU, uses each element's slope from
     /// <paramref name="slope"/> when training (drawn beforehand by <see cref="DrawSlopes"/>) and writes the
     /// mean slope there otherwise, so Backward reads the slope that was used either way.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(
         ReadOnlySpan<float> pre,   // (B,H)
         Span<float> h,             // (B,H) written
@@ -97,6 +99,7 @@ internal static class ElmanCell
         public static float Apply(float x) => Simd.Sigmoid(x);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Map<TS, TV, TOp>(ReadOnlySpan<float> x, Span<float> y)
         where TS : struct, ISimd<TV> where TV : struct where TOp : struct, IRowOp
     {
@@ -110,6 +113,7 @@ internal static class ElmanCell
 
     /// <summary>dPre = dh ⊙ σ'(pre), with σ' written in terms of the output h (and the kept slope).
     /// Writes (=) <paramref name="dPre"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(
         ReadOnlySpan<float> dh,     // (B,H) total gradient w.r.t. this step's output
         ReadOnlySpan<float> h,      // (B,H) this step's output, from Forward

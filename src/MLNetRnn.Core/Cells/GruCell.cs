@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Layers;
@@ -21,6 +22,7 @@ internal static unsafe class GruCell
     public const int Gates = 3;
 
     /// <summary>Activates the gates in place and writes h.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(
         Span<float> gates,          // (B,3H) ih in; activated r|z|n out
         ReadOnlySpan<float> hh,     // (B,3H) h_prev·W_hhᵀ + b_hh, kept for Backward
@@ -57,6 +59,7 @@ internal static unsafe class GruCell
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow<TS, TV>(float* r, float* hrow, float* hPrev, float* h, int H)
         where TS : struct, ISimd<TV> where TV : struct
     {
@@ -83,6 +86,7 @@ internal static unsafe class GruCell
     /// <summary>Gradients w.r.t. ih and hh of one step, and the part of dL/dh_prev that does not go
     /// through W_hh. Writes (=) <paramref name="dIH"/>, <paramref name="dHH"/> and
     /// <paramref name="dhPrevDirect"/>; accumulates layer-norm dγ, dβ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(
         ReadOnlySpan<float> dh,      // (B,H) total gradient w.r.t. h of this step
         ReadOnlySpan<float> gates,   // (B,3H) activated r|z|n from Forward
@@ -135,6 +139,7 @@ internal static unsafe class GruCell
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRow<TS, TV>(float* dh, float* row, float* hrow, float* hPrev, float* dih, float* dhh, float* direct, int H)
         where TS : struct, ISimd<TV> where TV : struct
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Layers;
@@ -21,6 +22,7 @@ internal static unsafe class LstmCell
     public const int Gates = 4;
 
     /// <summary>Activates the gates in place and advances the cell and hidden state.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(
         Span<float> gates,           // (B,4H) pre-activations in, activated i|f|g|o out
         ReadOnlySpan<float> cPrev,   // (B,H)
@@ -45,6 +47,7 @@ internal static unsafe class LstmCell
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow<TS, TV>(float* row, float* cPrev, float* c, float* tanhC, float* h, int H)
         where TS : struct, ISimd<TV> where TV : struct
     {
@@ -73,6 +76,7 @@ internal static unsafe class LstmCell
     /// <summary>Gradient w.r.t. the gate pre-activations of one step.
     /// Writes (=) <paramref name="dGates"/>; replaces <paramref name="dc"/> (gradient w.r.t. c from
     /// step t+1 on entry) by the gradient w.r.t. c_prev; accumulates layer-norm dγ, dβ.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(
         ReadOnlySpan<float> dh,      // (B,H) total gradient w.r.t. h of this step
         Span<float> dc,              // (B,H) in: dL/dc from step t+1; out: dL/dc_prev
@@ -97,6 +101,7 @@ internal static unsafe class LstmCell
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRow<TS, TV>(float* dh, float* dc, float* row, float* cPrev, float* tanhC, float* drow, int H)
         where TS : struct, ISimd<TV> where TV : struct
     {

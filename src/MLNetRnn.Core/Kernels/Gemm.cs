@@ -131,6 +131,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>dst (C,R) = srcᵀ for src (R,C). No allocation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(ReadOnlySpan<float> src, Span<float> dst, int rows, int cols)
     {
         if (src.Length < rows * cols || dst.Length < rows * cols)
@@ -185,6 +186,7 @@ internal static unsafe class Gemm
     internal static (int Start, int End) Split(int units, int part, int parts)
         => ((int)((long)units * part / parts), (int)((long)units * (part + 1) / parts));
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Solve(int M, int N, int K, float* a, int ars, int aks, float* b, int bks, int bcs,
         PackedMatrix? pre, float* pp, float* c, int crs, int ccs, bool accumulate)
     {
@@ -194,6 +196,7 @@ internal static unsafe class Gemm
 
     /// <summary>Packs B (K,N), given by strides, into <paramref name="dst"/>: for each K block at k0 of
     /// kc rows, panels of NR columns, (kc, NR) each, zero-padded; block k0 starts at k0·Npad.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(int K, int N, float* b, int bks, int bcs, float* dst)
     {
         int KC = KBlock(K), nr = NR, npad = (N + nr - 1) / nr * nr;
@@ -201,6 +204,7 @@ internal static unsafe class Gemm
             PackBBlock(Math.Min(KC, K - k0), N, b + (long)k0 * bks, bks, bcs, dst + (long)k0 * npad, nr);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackBBlock(int kc, int N, float* b, int bks, int bcs, float* dst, int nr)
     {
         for (int j0 = 0, p = 0; j0 < N; j0 += nr, p++)
@@ -233,6 +237,7 @@ internal static unsafe class Gemm
     /// <summary>Packs rows [0, mc) × columns [0, kc) of A, given by strides, into slivers of MR rows:
     /// sliver s holds (kc, MR), element (k, r) = A(s·MR + r, k). Rows past mc in the last sliver are
     /// left as they are: no kernel reads them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(int mc, int kc, float* a, int ars, int aks, float* dst)
     {
         for (int r0 = 0; r0 < mc; r0 += MR)
@@ -266,6 +271,7 @@ internal static unsafe class Gemm
     /// <summary>The micro-kernels and the blocking loops at one register width.</summary>
     private static class Kernels<TS, TV> where TS : struct, ISimd<TV> where TV : struct
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Solve(int M, int N, int K, float* a, int ars, int aks, float* b, int bks, int bcs,
             PackedMatrix? pre, float* pp, float* c, int crs, int ccs, bool accumulate)
         {
@@ -295,6 +301,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>c (N) [+]= a (K) · B for B packed in one K block: the 1-row kernels over all panels.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Row(int N, int K, float* a, float* bBlock, float* c, bool add)
         {
             int nr = 2 * TS.Count, panels = (N + nr - 1) / nr;
@@ -317,6 +324,7 @@ internal static unsafe class Gemm
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Macro(int mc, int N, int kc, float* aPack, float* bBlock, float* c, int crs, int ccs, bool add)
         {
             int nr = 2 * TS.Count, panels = (N + nr - 1) / nr;
@@ -364,6 +372,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>8 rows × one panel: 16 accumulators.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Kernel8(int kc, float* a, float* b, float* t)
         {
             int W = TS.Count;
@@ -391,6 +400,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>4 rows (of an 8-row sliver) × one panel.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Kernel4(int kc, float* a, float* b, float* t)
         {
             int W = TS.Count;
@@ -410,6 +420,7 @@ internal static unsafe class Gemm
 
         /// <summary>1 row × four consecutive panels: 8 accumulators, enough independent chains to hide
         /// the FMA latency in a matrix–vector product.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Kernel1x4(int kc, float* a, int aStep, float* b, long panelStride, float* t)
         {
             int W = TS.Count, nr = 2 * W;
@@ -429,6 +440,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>1 row × one panel.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Kernel1(int kc, float* a, int aStep, float* b, float* t)
         {
             int W = TS.Count;
@@ -443,7 +455,7 @@ internal static unsafe class Gemm
 
         /// <summary>Writes (=) or adds (+=) the first <paramref name="cols"/> columns of a tile staged on
         /// the stack, (rows, width), into C.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
+        [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
         private static void Flush(float* t, int rows, int width, float* c, long crs, int ccs, int cols, bool add)
         {
             int W = TS.Count;

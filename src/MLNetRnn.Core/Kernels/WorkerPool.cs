@@ -82,7 +82,7 @@ internal sealed class WorkerPool
             for (int i = 0; i < Math.Min(parts - 1, _workers.Length); i++) _workers[i].Wake();
             RunParts(epoch);
             var spin = new SpinWait();
-            while (Volatile.Read(ref _completed) != parts) spin.SpinOnce();
+            while (Volatile.Read(ref _completed) != parts) spin.SpinOnce(sleep1Threshold: -1);
             _job = null;
             _failure?.Throw();
         }

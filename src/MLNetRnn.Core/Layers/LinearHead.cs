@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Memory;
 
@@ -23,6 +24,7 @@ internal sealed class LinearHead
     }
 
     /// <summary>y = h · Wᵀ + b. Writes (=) <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Forward(ParameterBuffer p, float[] weightT,
         ReadOnlySpan<float> h,    // (P·B, H) the top layer's last P states
         Span<float> y,            // (P·B, O)
@@ -34,6 +36,7 @@ internal sealed class LinearHead
     }
 
     /// <summary>Accumulates (+=) dW, db; writes (=) <paramref name="dh"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ParameterBuffer p,
         ReadOnlySpan<float> h,    // (P·B, H) as given to Forward
         ReadOnlySpan<float> dy,   // (P·B, O)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Kernels;
@@ -120,6 +121,7 @@ internal sealed class RecurrentLayer
     }
 
     /// <summary>Steps 0..T−1 for batch rows [b0, b1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ForwardRows(ParameterBuffer p, LayerWorkspace ws, int T, int B, int b0, int b1, bool training)
     {
         int GH = G * H, rows = b1 - b0;
@@ -159,6 +161,7 @@ internal sealed class RecurrentLayer
     /// kept that only Backward reads. Call <see cref="Prepare"/> first. Writes
     /// <paramref name="hs"/> (T+1, Bc, H); no allocation.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Infer(ParameterBuffer p, LayerWeights w, Network.InferenceWorkspace.Block blk,
         ReadOnlySpan<float> x,     // (T, Bc, I) this layer's input
         Span<float> hs,            // (T+1, Bc, H) written: hs[0] = 0, hs[t+1] = h_t
@@ -265,6 +268,7 @@ internal sealed class RecurrentLayer
     }
 
     /// <summary>Steps T−1..tStart for batch rows [b0, b1). Returns Ω of these rows (one part only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BackwardRows(ParameterBuffer p, LayerWorkspace ws, int T, int B, int tStart, int b0, int b1, float regularizerWeight)
     {
         int GH = G * H, rows = b1 - b0;
@@ -382,6 +386,7 @@ internal sealed class RecurrentLayer
     private static Span<float> SliceOrEmpty(float[] a, int start, int length) => a.Length == 0 ? Span<float>.Empty : a.AsSpan(start, length);
 
     /// <summary>m (rows, n) = v broadcast over rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void FillRows(Span<float> m, ReadOnlySpan<float> v, int rows)
     {
         int n = v.Length;
@@ -389,6 +394,7 @@ internal sealed class RecurrentLayer
     }
 
     /// <summary>m (rows, n) += v broadcast over rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void AddRows(Span<float> m, ReadOnlySpan<float> v, int rows)
     {
         int n = v.Length;
@@ -396,6 +402,7 @@ internal sealed class RecurrentLayer
     }
 
     /// <summary>acc (n) += Σ_r m (rows, n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SumRows(ReadOnlySpan<float> m, Span<float> acc, int rows)
     {
         int n = acc.Length;

@@ -308,6 +308,7 @@ public sealed class RecurrentNetwork
 
         public void Clear() { _net = null; _ws = null; _x = _y = null; }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         public override void Run(int part, int parts)
         {
             var net = _net!;

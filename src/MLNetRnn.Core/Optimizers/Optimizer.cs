@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace MLNetRnn.Core.Optimizers;
 
 /// <summary>The update rule applied after the gradient is complete and clipped.</summary>
@@ -101,6 +102,7 @@ internal sealed class Sgd : Optimizer
         _buffer = o.Momentum > 0f ? new float[n] : [];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(Span<float> p, ReadOnlySpan<float> grad, float lr)
     {
         for (int k = 0; k < p.Length; k++)
@@ -133,6 +135,7 @@ internal sealed class Adam : Optimizer
         _m = new float[n]; _v = new float[n];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(Span<float> p, ReadOnlySpan<float> grad, float lr)
     {
         _t++;
@@ -164,6 +167,7 @@ internal sealed class RmsProp : Optimizer
         _buffer = o.Momentum > 0f ? new float[n] : [];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(Span<float> p, ReadOnlySpan<float> grad, float lr)
     {
         for (int k = 0; k < p.Length; k++)

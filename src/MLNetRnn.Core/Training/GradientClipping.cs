@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MLNetRnn.Core.Memory;
 
 namespace MLNetRnn.Core.Training;
@@ -29,6 +30,7 @@ public static class GradientClipping
 {
     /// <summary>‖g‖₂ over all of <paramref name="gradient"/>, accumulated in double so that large
     /// networks do not lose the small terms.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double Norm(ReadOnlySpan<float> gradient)
     {
         double s = 0;
