@@ -692,29 +692,37 @@ internal sealed class ForecastModel
 
     /// <summary>
     /// Gives each series of a panel its own λ: its least-squares λ*_s from its own held-out windows (the
-    /// <paramref name="estimates"/> of <see cref="CollectSeriesEstimates"/>), pulled towards the panel's λ as a
+    /// <paramref name="estimates"/> of <see cref="CollectSeriesEstimates"/>), pulled towards the panel's mean λ as a
     /// random-effects estimate does,
-    /// λ_s = λ + τ²/(τ² + se_s²)·(λ*_s − λ), clamped to [0, 1], where τ² is the spread of the true per-series weights
-    /// (DerSimonian–Laird: what the spread of the λ*_s leaves once their own standard errors are accounted for).
-    /// Returns the note for the summary.
+    /// λ_s = μ̂ + τ²/(τ² + se_s²)·(λ*_s − μ̂), clamped to [0, 1], where τ² is the spread of the true per-series weights
+    /// (DerSimonian–Laird: what the spread of the λ*_s leaves once their own standard errors are accounted for) and
+    /// μ̂ their random-effects mean. μ̂ also becomes the panel's λ, the weight of every series without an estimate of
+    /// its own and of series first seen after training. Returns the note for the summary.
     /// </summary>
     /// <remarks>
     /// One λ for a panel assumes the networks' correction is as good for every series. It is not: a shared network
     /// can fit some series' corrections well and hurt others' (on the accuracy protocol's nine monthly series fitted
-    /// together, one λ left several series worse than their bases). When the series agree (τ² ≈ 0) every series keeps
-    /// the panel's λ; when they differ, a series with strong evidence of its own moves to it. A series with fewer than
-    /// 2H held-out windows keeps the panel's λ: its Newey–West error has too few windows to mean anything (with one
-    /// window the score sums to zero by construction), so it would look certain.
+    /// together, one λ left several series worse than their bases). When the series agree (τ² ≈ 0) every series gets
+    /// the same λ; when they differ, a series with strong evidence of its own moves to it. A series with fewer than
+    /// 2H held-out windows takes μ̂: its Newey–West error has too few windows to mean anything (with one window the
+    /// score sums to zero by construction), so it would look certain.
+    ///
+    /// The target is μ̂ rather than the λ fitted on all held-out windows pooled: pooling weighs each series by its
+    /// number of windows and the size of its errors, so a few long or hard series set it, and it says how much
+    /// correction the pooled windows want, not how much a typical series does. (On the monthly series the pooled λ
+    /// was 1.00 at every origin while μ̂ was about 0.6, and the short series that fell back to it lost the most.)
     /// </remarks>
     private string FitSeriesWeights(List<(int Series, double Lambda, double Variance)> estimates, int H)
     {
         if (estimates.Count < 2)
             return string.Create(CultureInfo.InvariantCulture, $"One λ for the panel ({CorrectionWeight:F2}): fewer than two series have the {2 * H} held-out windows a series' own λ needs.");
-        var (own, tau2) = ShrinkSeriesWeights(estimates.Select(e => e.Lambda).ToArray(), estimates.Select(e => e.Variance).ToArray(), CorrectionWeight);
+        var (own, tau2, mean) = ShrinkSeriesWeights(estimates.Select(e => e.Lambda).ToArray(), estimates.Select(e => e.Variance).ToArray());
         for (int j = 0; j < estimates.Count; j++) Series[estimates[j].Series].CorrectionWeight = own[j];
+        float pooled = CorrectionWeight;
+        CorrectionWeight = mean;       // for the series without their own, and for series first seen after training
         Array.Sort(own);
         return string.Create(CultureInfo.InvariantCulture,
-            $"λ per series: {estimates.Count} of {Series.Count} series have their own (median {own[own.Length / 2]:F2}, from {own[0]:F2} to {own[^1]:F2}; spread between series τ = {Math.Sqrt(tau2):F2}), the others keep the panel's {CorrectionWeight:F2}.");
+            $"λ per series: {estimates.Count} of {Series.Count} series have their own (median {own[own.Length / 2]:F2}, from {own[0]:F2} to {own[^1]:F2}; spread between series τ = {Math.Sqrt(tau2):F2}); the others take the panel's mean λ {mean:F2} (λ fitted on all windows pooled: {pooled:F2}).");
     }
 
     /// <summary>Adds λ*_s and its sampling variance se_s² for each series of <paramref name="ev"/> with at least 2H
@@ -753,22 +761,29 @@ internal sealed class ForecastModel
     }
 
     /// <summary>
-    /// The random-effects step of <see cref="FitSeriesWeights"/>: estimates λ*_s with sampling variances v_s are pulled
-    /// towards <paramref name="panel"/> by τ²/(τ² + v_s), τ² the DerSimonian–Laird estimate of the spread between the
-    /// true weights (0 when the λ*_s differ no more than their errors explain), and clamped to [0, 1].
+    /// The random-effects step of <see cref="FitSeriesWeights"/>. Estimates λ*_s with sampling variances v_s are
+    /// treated as draws around a panel mean μ with spread τ² between the true weights: τ² is DerSimonian–Laird's
+    /// estimate (0 when the λ*_s differ no more than their errors explain), μ̂ their mean weighted by 1/(v_s + τ²),
+    /// and each weight is the best linear predictor μ̂ + τ²/(τ² + v_s)·(λ*_s − μ̂), clamped to [0, 1]. Returns
+    /// the weights, τ² and μ̂ clamped to [0, 1] (the weight of a series with no estimate of its own).
     /// </summary>
-    internal static (float[] Weights, double Tau2) ShrinkSeriesWeights(double[] lambda, double[] variance, float panel)
+    internal static (float[] Weights, double Tau2, float Mean) ShrinkSeriesWeights(double[] lambda, double[] variance)
     {
         int n = lambda.Length;
         double sw = 0, sw2 = 0, swx = 0;
         for (int j = 0; j < n; j++) { sw += 1 / variance[j]; sw2 += 1 / (variance[j] * variance[j]); swx += lambda[j] / variance[j]; }
-        double mean = swx / sw, q = 0;
-        for (int j = 0; j < n; j++) q += (lambda[j] - mean) * (lambda[j] - mean) / variance[j];
+        double fixedMean = swx / sw, q = 0;
+        for (int j = 0; j < n; j++) q += (lambda[j] - fixedMean) * (lambda[j] - fixedMean) / variance[j];
         double c = sw - sw2 / sw;
         double tau2 = c > 0 ? Math.Max(0, (q - (n - 1)) / c) : 0;
+        // The mean of the true weights: each series counts by its precision as a draw from the panel, 1/(v_s + τ²),
+        // so with a real spread between series no single precise series decides it.
+        double rw = 0, rwx = 0;
+        for (int j = 0; j < n; j++) { double w = 1 / (variance[j] + tau2); rw += w; rwx += w * lambda[j]; }
+        double mean = rwx / rw;
         var weights = new float[n];
-        for (int j = 0; j < n; j++) weights[j] = (float)Math.Clamp(panel + tau2 / (tau2 + variance[j]) * (lambda[j] - panel), 0, 1);
-        return (weights, tau2);
+        for (int j = 0; j < n; j++) weights[j] = (float)Math.Clamp(mean + tau2 / (tau2 + variance[j]) * (lambda[j] - mean), 0, 1);
+        return (weights, tau2, (float)Math.Clamp(mean, 0, 1));
     }
 
     /// <summary>Mean and standard deviation of the series' log scales (1 when they do not vary).</summary>
@@ -972,6 +987,7 @@ internal sealed class ForecastModel
         }
         // λ = 0 without quantile heads leaves only the base: the networks' output would be multiplied away.
         bool networks = Members.Length > 0 && (CorrectionWeight > 0f || Q > 0);
+        for (int b = 0; b < count && !networks; b++) networks = Members.Length > 0 && fits[b].CorrectionWeight > 0f;
         if (networks) MeanOfMembers(scratch, count, null);
         else scratch.Sum.AsSpan(0, count * O).Clear();
         for (int b = 0; b < count; b++)
