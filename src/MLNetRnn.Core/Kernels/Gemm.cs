@@ -34,6 +34,9 @@ namespace MLNetRnn.Core.Kernels;
 // one per part, run on the WorkerPool; each part packs what it needs into its own thread's scratch.
 //
 // Shapes are checked in every build before any pointer is formed (ArgumentException).
+//
+// The loops are marked AggressiveOptimization, as are the cells and step loops: compiled optimised from the first
+// call, instead of running at tier 0 until the runtime sees 100 ms without new methods (docs/design/numeric-core.md).
 
 /// <summary>
 /// The one seam through which every matrix product in the numeric core goes: a packed, cache-blocked

@@ -82,6 +82,7 @@ internal sealed class WorkerPool
             for (int i = 0; i < Math.Min(parts - 1, _workers.Length); i++) _workers[i].Wake();
             RunParts(epoch);
             var spin = new SpinWait();
+            // Never Thread.Sleep(1): a scheduler tick (1–2 ms) is longer than a small model's whole training step.
             while (Volatile.Read(ref _completed) != parts) spin.SpinOnce(sleep1Threshold: -1);
             _job = null;
             _failure?.Throw();
