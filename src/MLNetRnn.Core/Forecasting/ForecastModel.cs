@@ -20,7 +20,8 @@ public enum ForecastIntervalMethod
     /// <summary>Split-conformal: a quantile of the shipped model's errors on held-out windows, scaled per step ahead.</summary>
     Conformal = 0,
 
-    /// <summary>Read off the quantile heads (trained with the pinball loss), interpolated between their levels.</summary>
+    /// <summary>Read off the quantile heads (trained with the pinball loss), interpolated between their levels. A model
+    /// that is the base alone (a series too short for networks) has no heads, and gives conformal bounds instead.</summary>
     Quantiles = 1,
 }
 
@@ -875,7 +876,8 @@ internal sealed class ForecastModel
     /// <param name="state">The series so far.</param>
     /// <param name="future">(H·Cf) the known-future covariates of the H steps, raw, step-major; empty without them.</param>
     /// <param name="confidenceLevel">In (0, 1).</param>
-    /// <param name="method">Where the bounds come from (<see cref="ForecastIntervalMethod.Quantiles"/> needs quantile heads).</param>
+    /// <param name="method">Where the bounds come from (<see cref="ForecastIntervalMethod.Quantiles"/> needs quantile heads;
+    /// a model that is the base alone has none, and gives its conformal bounds).</param>
     /// <param name="scratch">From <see cref="CreateScratch"/>; not shared between threads.</param>
     /// <param name="forecast">(H) written.</param>
     /// <param name="lower">(H) written; NaN when the model has no calibration errors.</param>
@@ -905,6 +907,9 @@ internal sealed class ForecastModel
         for (int b = 0; b < count; b++)
         {
             var fit = fits[b];
+            // A model that is the base alone (too few windows for networks) has no heads to read the bounds off: its
+            // quantile curve is the point forecast at every level. Its conformal bounds were calibrated on every window.
+            bool heads = method == ForecastIntervalMethod.Quantiles && Q > 0 && Members.Length > 0 && !fit.Constant;
             float level = scratch.Levels[b];
             long origin = states[b].Count;
             for (int k = 0; k < H; k++)
@@ -913,7 +918,7 @@ internal sealed class ForecastModel
                 float v = y[at];
                 long t = origin + k;
                 float lo, hi;
-                if (method == ForecastIntervalMethod.Quantiles && Q > 0)
+                if (heads)
                 {
                     var curve = yq.Slice(at * Q, Q);
                     lo = QuantileAt(curve, tauLow);

@@ -149,7 +149,9 @@ public sealed class RnnForecastingOptions
 
     /// <summary>Where the bound columns and the engine's bounds come from: split-conformal on held-out windows, or the
     /// quantile heads (needs <see cref="Quantiles"/>; a level between two trained levels is interpolated, one beyond them
-    /// extrapolated with a normal tail). Default: <see cref="ForecastIntervalMethod.Conformal"/>.</summary>
+    /// extrapolated with a normal tail). A series too short for the networks is forecast by its base alone, which has no
+    /// heads: its bounds are conformal either way, and the training summary says it is the base alone.
+    /// Default: <see cref="ForecastIntervalMethod.Conformal"/>.</summary>
     public ForecastIntervalMethod IntervalMethod { get; set; } = ForecastIntervalMethod.Conformal;
 
     /// <summary>Name of the lower-bound vector column, or <see langword="null"/> for none. Default: null.</summary>

@@ -201,6 +201,27 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
+    public void ABaseAloneModelAskedForQuantileBoundsGivesItsConformalBounds()
+    {
+        // 30 days per product: too few windows for the networks, so the model is the bases alone and has no heads.
+        var rows = Retail(2, 30);
+        var o = FastPanel();
+        o.Quantiles = [0.1f, 0.9f];
+        var conformal = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows));
+        Assert.Contains(conformal.TrainingSummary.Notes, n => n.Contains("base alone", StringComparison.Ordinal));
+        o.IntervalMethod = ForecastIntervalMethod.Quantiles;
+        var quantile = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows));
+        var expected = conformal.CreateForecastingEngine().Predict("P00001", confidenceLevel: 0.8f);
+        var f = quantile.CreateForecastingEngine().Predict("P00001", confidenceLevel: 0.8f);
+        for (int k = 0; k < 7; k++)
+        {
+            Assert.True(f.UpperBound[k] > f.LowerBound[k], $"step {k}: zero-width bounds [{f.LowerBound[k]}, {f.UpperBound[k]}]");
+            Assert.Equal(expected.LowerBound[k], f.LowerBound[k]);
+            Assert.Equal(expected.UpperBound[k], f.UpperBound[k]);
+        }
+    }
+
+    [Fact]
     public void BacktestReportsEachSeriesAndPoolsEveryStep()
     {
         var rows = Retail(4, 100);
