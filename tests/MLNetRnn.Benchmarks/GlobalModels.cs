@@ -221,6 +221,7 @@ internal static class GlobalModels
                 if (flags.TryGet("scale-feature") == "true") o.SeriesScaleFeature = true;
                 if (flags.TryGet("id-feature") == "true") o.StaticFeatureColumnNames = [nameof(MonthRow.Key)];
                 if (flags.TryGet("hidden") is string hidden) o.HiddenSizes = [int.Parse(hidden, Inv)];
+                if (flags.TryGet("max-steps") is string steps) o.MaximumSteps = int.Parse(steps, Inv);
                 var ml = new MLContext(seed: seed);
                 clock.Start();
                 var engine = ml.Forecasting.ForecastByRnn(o).Fit(ml.Data.LoadFromEnumerable(train)).CreateForecastingEngine();
