@@ -97,6 +97,8 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             Static = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToArray(),
         };
         var settings = _options.ToSettings(columns);
+        // One series' scale, standardised over the series, is a constant input: a panel of one is the single-series model.
+        if (rows.Count == 1 && settings.ScaleFeature) settings = settings with { ScaleFeature = false };
         CheckLengths(rows, columns, settings);
         var panel = Panel(rows, columns);
 

@@ -201,6 +201,29 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
+    public void APanelFeedsItsNetworksEachSeriesScaleByDefaultAndASingleSeriesIsUnchanged()
+    {
+        var rows = Retail(3, 80);
+        float[] Forecast(RnnForecastingOptions o, IEnumerable<RetailPanel.Sale> data, string? id)
+        {
+            var engine = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, data)).CreateForecastingEngine();
+            return (id is null ? engine.Predict() : engine.Predict(id)).Forecast;
+        }
+        RnnForecastingOptions With(bool? scale, bool panel)
+        {
+            var o = FastPanel();
+            if (!panel) o.SeriesIdColumnName = null;
+            if (scale is bool b) o.SeriesScaleFeature = b;
+            return o;
+        }
+        var byDefault = Forecast(With(null, panel: true), rows, "P00001");
+        Assert.True(SameBits(byDefault, Forecast(With(true, panel: true), rows, "P00001")), "the default is not the scale feature on");
+        Assert.False(SameBits(byDefault, Forecast(With(false, panel: true), rows, "P00001")), "the scale feature changes nothing");
+        var one = rows.Where(r => r.Product == "P00001").ToArray();
+        Assert.True(SameBits(Forecast(With(null, panel: false), one, null), Forecast(With(false, panel: false), one, null)), "a single series' forecast changed");
+    }
+
+    [Fact]
     public void ABaseAloneModelAskedForQuantileBoundsGivesItsConformalBounds()
     {
         // 30 days per product: too few windows for the networks, so the model is the bases alone and has no heads.

@@ -23,8 +23,9 @@ public sealed class SeriesWeightTests : IDisposable
     }
 
     /// <summary>Half the products triple their sales on a promotion day; for the other half the same column means
-    /// nothing. With a window of 3 days (rarely a past promotion in it) and no static feature, the network cannot tell
-    /// them apart, so it learns an average lift: right in direction for the first half, a pure error for the second.</summary>
+    /// nothing. With a window of 3 days (rarely a past promotion in it), no static feature and no scale feature (the
+    /// lifting products are larger on average, so their scale would tell them apart), the network cannot tell them
+    /// apart, so it learns an average lift: right in direction for the first half, a pure error for the second.</summary>
     private static Row[] Panel(int products, int days, int seed)
     {
         var rng = new Random(seed);
@@ -51,7 +52,7 @@ public sealed class SeriesWeightTests : IDisposable
         {
             OutputColumnName = "Forecast", InputColumnName = nameof(Row.Sales), SeriesIdColumnName = nameof(Row.Product),
             KnownFutureColumnNames = [nameof(Row.Promo)], WindowSize = 3, Horizon = 7, SeasonalPeriod = 7,
-            EnsembleSize = 2, HiddenSizes = [16], MaximumSteps = 600, Seed = 1,
+            EnsembleSize = 2, HiddenSizes = [16], MaximumSteps = 600, Seed = 1, SeriesScaleFeature = false,
         };
         var data = _ml.Data.LoadFromEnumerable(rows);
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(data);
