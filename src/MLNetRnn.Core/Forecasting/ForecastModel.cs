@@ -247,6 +247,9 @@ internal sealed class ForecastModel
         }
         else model.CorrectionWeight = 0f;
 
+        if (networks && s.QuantileCount > 0 && !s.Recursive)
+            notes.Add(model.CalibrateQuantileHeads(heldOut!, model.EvaluationForecasts(heldOut!, tracks, model.CorrectionWeight, scratch)));
+
         // Calibrate on windows the shipped model did not train on: the held-out windows with the members that held
         // them out, or every window when the shipped model is the base alone (the base is not trained on windows).
         var calibration = corrected ? heldOut! : model.Evaluate(tracks, folds, held: false, scratch, ct);
@@ -449,6 +452,7 @@ internal sealed class ForecastModel
         public required float[] Target;        // (E·H) t
         public required float[] Level;         // (E)
         public required float[] Correction;    // (E·H) ĉ at the point head; zeros for the base alone or the recursive strategy
+        public float[] Spread = [];             // (E·H·2) with quantile heads: the lowest and highest head's offset from the median head
         public required int[][] Members;       // (E) the members that held window j out; empty: the base alone
         public required double[] ShiftScale;   // (S) the series' mean absolute seasonal difference (MASE scale)
 
@@ -507,6 +511,7 @@ internal sealed class ForecastModel
             WindowCount = tracks.Select(t => t.Windows).ToArray(), Reference = new float[E * H], Target = new float[E * H], Level = new float[E],
             Correction = new float[E * H], Members = members.ToArray(), ShiftScale = new double[S],
         };
+        int Q = s.QuantileCount;
         foreach (int i in chosen)
         {
             int m = s.SeasonalPeriod;
@@ -519,6 +524,7 @@ internal sealed class ForecastModel
         const int Chunk = 512;
         var builder = new WindowBuilder(this, tracks);
         bool predict = held && !s.Recursive && K > 0;
+        if (predict && Q > 0) ev.Spread = new float[E * H * 2];
         var inputs = new float[Math.Min(Chunk, Math.Max(E, 1)) * W * F];
         var batch = predict ? new float[inputs.Length] : [];
         var output = predict ? new float[Math.Min(Chunk, Math.Max(E, 1)) * O] : [];
@@ -555,6 +561,19 @@ internal sealed class ForecastModel
                 int e = from + j, n = ev.Members[e].Length;
                 for (int o = 0; o < O; o++) sum[j * O + o] /= n;
                 for (int k = 0; k < H; k++) ev.Correction[e * H + k] = sum[j * O + PointOutput(k)];
+                if (Q == 0) continue;
+                for (int k = 0; k < H; k++)
+                {
+                    float median = sum[j * O + PointOutput(k)], low = 0f, high = 0f;
+                    for (int q = 0; q < Q; q++)
+                    {
+                        float offset = sum[j * O + k * Q + q] - median;
+                        low = Math.Min(low, offset);
+                        high = Math.Max(high, offset);
+                    }
+                    ev.Spread[(e * H + k) * 2] = low;
+                    ev.Spread[(e * H + k) * 2 + 1] = high;
+                }
             }
         }
         return ev;
@@ -759,6 +778,80 @@ internal sealed class ForecastModel
             count += folds[i].HeldOut;
         }
         if (group.Count > 0) yield return group.ToArray();
+    }
+
+    /// <summary>
+    /// Scales the quantile heads' spread around the median head so that, on the held-out windows, the lowest and the
+    /// highest head cover what their levels say: factors f_lo, f_hi per step ahead (one per side with a decoder, whose
+    /// head is shared by the steps), applied to every member's head rows, q ← median + f·(q − median). The offsets are
+    /// linear in those rows, so the members' mean offset scales by f too, and the levels between keep their order.
+    /// Returns the note for the summary.
+    /// </summary>
+    /// <remarks>
+    /// The heads are fitted by the pinball loss to windows the networks trained on, which they fit more closely than
+    /// new ones: on the accuracy protocol's single series their 10–90% bounds covered 65.5% before this step. The
+    /// held-out windows are the conformal bounds' calibration set, and the factors are split-conformal quantiles of
+    /// the normalised errors there (Lei et al. 2018's locally weighted conformal, with the heads as the local scale).
+    /// The point forecast (the median head) does not change.
+    /// </remarks>
+    private string CalibrateQuantileHeads(Evaluation ev, float[] point)
+    {
+        var s = Settings;
+        int H = s.Horizon, Q = s.QuantileCount, med = s.MedianIndex, E = ev.Count;
+        float low = s.Quantiles[0], high = s.Quantiles[Q - 1];
+        int groups = s.Decoder ? 1 : H;
+        var factors = new (float Low, float High)[groups];
+        var lowScores = new List<float>();
+        var highScores = new List<float>();
+        for (int g = 0; g < groups; g++)
+        {
+            lowScores.Clear();
+            highScores.Clear();
+            for (int e = 0; e < E; e++)
+            {
+                if (Series[ev.SeriesOf[e]].Constant) continue;
+                for (int k = s.Decoder ? 0 : g; k < (s.Decoder ? H : g + 1); k++)
+                {
+                    int at = e * H + k;
+                    float error = ev.Target[at] - point[at], below = -ev.Spread[at * 2], above = ev.Spread[at * 2 + 1];
+                    if (below > 0f) lowScores.Add(-error / below);
+                    if (above > 0f) highScores.Add(error / above);
+                }
+            }
+            factors[g] = (SpreadFactor(lowScores, 1f - low), SpreadFactor(highScores, high));
+        }
+        int Htop = s.HiddenSizes[^1];
+        foreach (var member in Members)
+        {
+            var weight = member.Parameters.Value(member.Head.Weight);   // (O, H_top)
+            var bias = member.Parameters.Value(member.Head.Bias);       // (O)
+            for (int g = 0; g < groups; g++)
+            {
+                int row0 = s.Decoder ? 0 : g * Q;
+                for (int q = 0; q < Q; q++)
+                {
+                    if (q == med) continue;
+                    float f = s.Quantiles[q] < 0.5f ? factors[g].Low : factors[g].High;
+                    int r = row0 + q, m = row0 + med;
+                    for (int i = 0; i < Htop; i++) weight[r * Htop + i] = weight[m * Htop + i] + f * (weight[r * Htop + i] - weight[m * Htop + i]);
+                    bias[r] = bias[m] + f * (bias[r] - bias[m]);
+                }
+            }
+        }
+        float lo = factors.Min(x => Math.Min(x.Low, x.High)), hi = factors.Max(x => Math.Max(x.Low, x.High));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Quantile heads calibrated on {E} held-out windows: their spread around the median scaled by {lo:F2}–{hi:F2} so that the {low:0.##} and {high:0.##} heads cover their levels there.");
+    }
+
+    /// <summary>The split-conformal factor for one side: the ⌈(n+1)·level⌉-th smallest normalised error, at least 0
+    /// (a head already wide enough is narrowed, never flipped across the median); 1 (the heads as trained) with too
+    /// few errors to read that level from.</summary>
+    internal static float SpreadFactor(List<float> scores, float level)
+    {
+        int n = scores.Count, rank = (int)Math.Ceiling((n + 1) * (double)level);
+        if (rank > n || n == 0) return 1f;
+        scores.Sort();
+        return Math.Max(0f, scores[rank - 1]);
     }
 
     /// <summary>
