@@ -20,8 +20,9 @@ public enum ForecastIntervalMethod
     /// <summary>Split-conformal: a quantile of the shipped model's errors on held-out windows, scaled per step ahead.</summary>
     Conformal = 0,
 
-    /// <summary>Read off the quantile heads (trained with the pinball loss), interpolated between their levels. A model
-    /// that is the base alone (a series too short for networks) has no heads, and gives conformal bounds instead.</summary>
+    /// <summary>Read off the quantile heads (trained with the pinball loss, then calibrated on the held-out windows),
+    /// interpolated between their levels. A model that is the base alone (a series too short for networks) has no
+    /// heads, and gives conformal bounds instead.</summary>
     Quantiles = 1,
 }
 

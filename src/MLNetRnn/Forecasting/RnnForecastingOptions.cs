@@ -146,8 +146,9 @@ public sealed class RnnForecastingOptions
     public bool SeriesScaleFeature { get; set; } = Defaults.SeriesScaleFeature;
 
     /// <summary>Quantile levels, each in (0, 1), for quantile heads trained with the pinball loss (replacing
-    /// <see cref="Loss"/>); 0.5 is always added, and the median head gives the forecast. Empty: no quantile heads.
-    /// Default: none.</summary>
+    /// <see cref="Loss"/>); 0.5 is always added, and the median head gives the forecast. After training, the heads'
+    /// spread around the median is calibrated on the held-out windows so that the lowest and highest cover their
+    /// levels there. Empty: no quantile heads. Default: none.</summary>
     public float[] Quantiles { get; set; } = [];
 
     /// <summary>Name of an output column with the quantiles of every step (a vector of Horizon × Q values, step-major,
