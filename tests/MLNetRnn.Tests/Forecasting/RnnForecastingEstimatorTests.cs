@@ -51,15 +51,21 @@ public sealed class RnnForecastingEstimatorTests
         options.ValidationFraction = 0.3f;
         options.Scaling = scaling;
         var model = _ml.Forecasting.ForecastByRnn(options).Fit(View(_ml, series[..400]));
+        Assert.InRange(CoverageAfter(model, series, 400, 3), 0.84, 0.96);
+    }
+
+    /// <summary>The share of the values after row <paramref name="from"/> that fall inside the bounds forecast from
+    /// each earlier row, over all <paramref name="horizon"/> steps ahead.</summary>
+    private double CoverageAfter(RnnForecastingTransformer model, float[] series, int from, int horizon)
+    {
         var output = model.Transform(View(_ml, series));
         var lower = output.GetColumn<float[]>("Lower").ToArray();
         var upper = output.GetColumn<float[]>("Upper").ToArray();
         int inside = 0, total = 0;
-        for (int t = 400; t + 3 < series.Length; t++)
-            for (int h = 0; h < 3; h++, total++)
+        for (int t = from; t + horizon < series.Length; t++)
+            for (int h = 0; h < horizon; h++, total++)
                 if (series[t + 1 + h] >= lower[t][h] && series[t + 1 + h] <= upper[t][h]) inside++;
-        double coverage = (double)inside / total;
-        Assert.InRange(coverage, 0.84, 0.96);
+        return (double)inside / total;
     }
 
     [Fact]
@@ -78,14 +84,7 @@ public sealed class RnnForecastingEstimatorTests
             options.Quantiles = [0.05f, 0.95f];
             options.IntervalMethod = method;
             model = _ml.Forecasting.ForecastByRnn(options).Fit(View(_ml, series[..150]));
-            var output = model.Transform(View(_ml, series));
-            var lower = output.GetColumn<float[]>("Lower").ToArray();
-            var upper = output.GetColumn<float[]>("Upper").ToArray();
-            int inside = 0, total = 0;
-            for (int t = 150; t + 3 < series.Length; t++)
-                for (int h = 0; h < 3; h++, total++)
-                    if (series[t + 1 + h] >= lower[t][h] && series[t + 1 + h] <= upper[t][h]) inside++;
-            return (double)inside / total;
+            return CoverageAfter(model, series, 150, 3);
         }
         double heads = Coverage(ForecastIntervalMethod.Quantiles, out var model), conformal = Coverage(ForecastIntervalMethod.Conformal, out _);
         Assert.Contains(model.TrainingSummary.Notes, n => n.StartsWith("Quantile heads calibrated", StringComparison.Ordinal));
