@@ -219,6 +219,7 @@ internal static class GlobalModels
                     SeriesIdColumnName = nameof(MonthRow.Series), DateColumnName = dates ? nameof(MonthRow.Date) : null,
                 };
                 if (flags.TryGet("scale-feature") is string scaleFeature) o.SeriesScaleFeature = scaleFeature == "true";
+                if (flags.TryGet("weighting") is string weighting) o.SeriesWeighting = Enum.Parse<SeriesWeighting>(weighting, ignoreCase: true);
                 if (flags.TryGet("id-feature") == "true") o.StaticFeatureColumnNames = [nameof(MonthRow.Key)];
                 if (flags.TryGet("hidden") is string hidden) o.HiddenSizes = [int.Parse(hidden, Inv)];
                 if (flags.TryGet("max-steps") is string steps) o.MaximumSteps = int.Parse(steps, Inv);

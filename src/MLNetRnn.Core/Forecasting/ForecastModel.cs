@@ -206,8 +206,8 @@ internal sealed class ForecastModel
         {
             var sources = new (WindowSource Train, WindowSource Validation)[K];
             for (int k = 0; k < K; k++)
-                sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k]),
-                    new PanelWindowSource(model, tracks, start, EarlyStoppingWindows(folds, start, k)));
+                sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
+                    new PanelWindowSource(model, tracks, start, EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
             (model.Members, summaries, model.Diagnostics) = TrainMembers(s, sources, progress, ct);
         }
 
@@ -327,9 +327,10 @@ internal sealed class ForecastModel
     /// Member k's early-stopping windows. Within each series' block at most <see cref="ForecasterSettings.MaximumEarlyStoppingWindows"/>,
     /// evenly spaced: consecutive windows overlap in all but one value, so a long block says little more than its
     /// sample, and validating every window after every epoch would cost more than the training on a long series. On a
-    /// panel, at most <see cref="ForecasterSettings.MaximumPanelEarlyStoppingWindows"/> of those, taken evenly across the series.
+    /// panel, each series' share reweighted as training draws the series (<see cref="SeriesWeighting"/>), then at most
+    /// <see cref="ForecasterSettings.MaximumPanelEarlyStoppingWindows"/> of those, taken evenly across the series.
     /// </summary>
-    private static int[] EarlyStoppingWindows(SeriesFolds[] folds, int[] start, int k)
+    private static int[] EarlyStoppingWindows(SeriesFolds[] folds, int[] start, int k, double exponent = 1)
     {
         var rows = new List<int>();
         for (int i = 0; i < folds.Length; i++)
@@ -340,9 +341,25 @@ internal sealed class ForecastModel
             for (int w = folds[i].BlockStart[k]; w < folds[i].BlockStart[k] + Vb; w++)
                 if ((w - folds[i].BlockStart[k]) % stride == 0) rows.Add(start[i] + w);
         }
+        if (folds.Length > 1 && exponent != 1) rows = Reweighted(rows, start, exponent);
         if (folds.Length == 1 || rows.Count <= ForecasterSettings.MaximumPanelEarlyStoppingWindows) return rows.ToArray();
         int every = (rows.Count + ForecasterSettings.MaximumPanelEarlyStoppingWindows - 1) / ForecasterSettings.MaximumPanelEarlyStoppingWindows;
         return rows.Where((_, j) => j % every == 0).ToArray();
+    }
+
+    /// <summary>The same number of rows, each series' share now ∝ (its rows)^α: a series short of its share repeats
+    /// its windows in turn, a long one gives evenly spaced ones. So early stopping weighs the series as training does.</summary>
+    private static List<int> Reweighted(List<int> rows, int[] start, double exponent)
+    {
+        var runs = rows.GroupBy(g => PanelWindowSource.Locate(start, g).Series).Select(g => g.ToArray()).ToArray();
+        double total = runs.Sum(r => Math.Pow(r.Length, exponent));
+        var result = new List<int>(rows.Count);
+        foreach (var run in runs)
+        {
+            int share = Math.Max(1, (int)Math.Round(Math.Pow(run.Length, exponent) / total * rows.Count));
+            for (int j = 0; j < share; j++) result.Add(run[(int)((long)j * run.Length / share)]);
+        }
+        return result;
     }
 
     /// <summary>Trains member k on its training and validation windows, in parallel where cores allow. Each member

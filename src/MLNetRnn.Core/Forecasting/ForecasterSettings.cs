@@ -59,6 +59,12 @@ public static class ForecastingDefaults
     /// <summary>Fraction of windows (series mode) or rows (window mode), from the end, held out for validation.</summary>
     public const float ValidationFraction = 0.2f;
 
+    /// <summary>How often a panel's training and early stopping draw each series: every series alike, as GluonTS's
+    /// default sampler (an expected one window per series) and N-BEATS do. Chosen on the accuracy protocol's nine
+    /// monthly series fitted together, the one panel of unequal lengths we have (docs/benchmarks.md); series of equal
+    /// length are drawn alike either way.</summary>
+    public const SeriesWeighting SeriesWeighting = Forecasting.SeriesWeighting.Series;
+
     /// <summary>Epochs without a better validation loss before training stops.</summary>
     public const int EarlyStoppingPatience = 20;
 }
@@ -86,6 +92,10 @@ internal sealed record ForecasterSettings
     public int WindowsPerEpoch { get; init; } = ForecastingDefaults.WindowsPerEpoch;
     public int MaximumSteps { get; init; } = ForecastingDefaults.MaximumSteps;
     public TimeSpan? TimeLimit { get; init; }                 // wall clock per network; null = none (results then depend only on the seed)
+    public SeriesWeighting SeriesWeighting { get; init; } = ForecastingDefaults.SeriesWeighting;   // a panel's training draws; not persisted
+
+    /// <summary>α: a panel's training draws series s with probability ∝ N_s^α.</summary>
+    public double SeriesWeightExponent => SeriesWeighting switch { SeriesWeighting.Series => 0, SeriesWeighting.SquareRoot => 0.5, _ => 1 };
     public int MaximumDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
     public TrainingOptions Training { get; init; } = new();
     public float? ConfidenceLevel { get; init; }             // the level the caller will ask for, to say in the summary if it is extrapolated; not persisted

@@ -142,7 +142,14 @@ internal sealed class PanelWindowSource : WindowSource
     private readonly float[] _target;      // (H)
     private readonly int _T, _F, _O, _Q, _H, _P;     // _O: head outputs per step read; _P: steps read (1, or H with a decoder)
 
-    public PanelWindowSource(ForecastModel model, SeriesTrack[] tracks, int[] start, int[] windows)
+    // Series-weighted draws (exponent α ≠ 1): row r of the Count rows is a slot of one series, series s holding a share
+    // ∝ N_s^α of the slots, and each slot draws one of the series' windows at random. The trainer's shuffle then spreads
+    // the series over the batches in those shares, whatever their lengths.
+    private readonly int[]? _slotStart;    // (S'+1) first slot of each series with training windows
+    private readonly int[]? _rangeStart;   // (S'+1) where each such series' windows start in _windows
+    private readonly Random? _draw;
+
+    public PanelWindowSource(ForecastModel model, SeriesTrack[] tracks, int[] start, int[] windows, double exponent = 1, int seed = 0)
     {
         var s = model.Settings;
         _builder = new WindowBuilder(model, tracks);
@@ -151,9 +158,38 @@ internal sealed class PanelWindowSource : WindowSource
         _input = new float[_T * _F];
         _reference = new float[_H];
         _target = new float[_H];
+        if (exponent != 1 && windows.Length > 0)
+        {
+            // windows are ascending global ids, so each series' windows are one run of them.
+            var ranges = new List<int> { 0 };
+            for (int j = 1; j < windows.Length; j++)
+                if (Locate(start, windows[j]).Series != Locate(start, windows[j - 1]).Series) ranges.Add(j);
+            ranges.Add(windows.Length);
+            int R = ranges.Count - 1;
+            double total = 0;
+            for (int r = 0; r < R; r++) total += Math.Pow(ranges[r + 1] - ranges[r], exponent);
+            _rangeStart = ranges.ToArray();
+            _slotStart = new int[R + 1];
+            double cumulative = 0;
+            for (int r = 0; r < R; r++)
+            {
+                cumulative += Math.Pow(ranges[r + 1] - ranges[r], exponent);
+                _slotStart[r + 1] = Math.Max(_slotStart[r] + 1, (int)Math.Round(cumulative / total * windows.Length));
+            }
+            _draw = new Random(seed);
+        }
     }
 
-    public override int Count => _windows.Length;
+    public override int Count => _slotStart?[^1] ?? _windows.Length;
+
+    /// <summary>The global window id behind trainer row <paramref name="row"/> (a fresh draw each time under series weighting).</summary>
+    internal int Window(int row)
+    {
+        if (_slotStart is null) return _windows[row];
+        int r = Array.BinarySearch(_slotStart, row);
+        if (r < 0) r = ~r - 1;
+        return _windows[_rangeStart![r] + _draw!.Next(_rangeStart[r + 1] - _rangeStart[r])];
+    }
     public override int Steps => _T;
     public override int InputSize => _F;
     public override int TargetSteps => _P;
@@ -173,7 +209,7 @@ internal sealed class PanelWindowSource : WindowSource
         int B = rows.Length, T = _T, F = _F, O = _O, Q = _Q;
         for (int b = 0; b < B; b++)
         {
-            var (s, i) = Locate(_start, _windows[rows[b]]);
+            var (s, i) = Locate(_start, Window(rows[b]));
             _builder.Build(s, i, _input, _reference, _target);
             for (int t = 0; t < T; t++) _input.AsSpan(t * F, F).CopyTo(input.Slice((t * B + b) * F, F));
             if (_P == 1)

@@ -48,6 +48,9 @@ public sealed class RnnForecastingOptions
         /// together (9.9% → 7.7% worse than fitting them alone, docs/benchmarks.md). No effect on a single series.</summary>
         public const bool SeriesScaleFeature = true;
 
+        /// <summary>How often a panel's training draws each series.</summary>
+        public const SeriesWeighting SeriesWeighting = ForecastingDefaults.SeriesWeighting;
+
         /// <summary>Training loss.</summary>
         public const LossKind Loss = ForecastingDefaults.Loss;
 
@@ -144,6 +147,11 @@ public sealed class RnnForecastingOptions
     /// a constant input.
     /// Default: <see cref="Defaults.SeriesScaleFeature"/> (true).</summary>
     public bool SeriesScaleFeature { get; set; } = Defaults.SeriesScaleFeature;
+
+    /// <summary>How often a panel's training draws each series: in proportion to its windows, to their square root,
+    /// or every series alike (<see cref="MLNetRnn.Core.Forecasting.SeriesWeighting"/>). No effect on a single series.
+    /// Default: <see cref="Defaults.SeriesWeighting"/>.</summary>
+    public SeriesWeighting SeriesWeighting { get; set; } = Defaults.SeriesWeighting;
 
     /// <summary>Quantile levels, each in (0, 1), for quantile heads trained with the pinball loss (replacing
     /// <see cref="Loss"/>); 0.5 is always added, and the median head gives the forecast. After training, the heads'
@@ -374,6 +382,7 @@ public sealed class RnnForecastingOptions
         KnownFutureCovariates = columns.KnownFutureIndices,
         StaticFeatureCount = columns.StaticWidth,
         ScaleFeature = SeriesScaleFeature && SeriesIdColumnName is not null,
+        SeriesWeighting = SeriesWeighting,
         Quantiles = QuantileLevels(),
         Scaling = Scaling,
         SeasonalAdjustment = SeasonalAdjustment,

@@ -96,6 +96,44 @@ public sealed class PanelWindowsTests
         }
     }
 
+    [Theory]
+    [InlineData(SeriesWeighting.Windows)]
+    [InlineData(SeriesWeighting.SquareRoot)]
+    [InlineData(SeriesWeighting.Series)]
+    public void TrainingDrawsEverySeriesInItsShareAndOnlyFromItsTrainingWindows(SeriesWeighting weighting)
+    {
+        var (s, panel) = Panel(decoder: false);   // 150, 203 and 90 values: windows in proportion about 5 : 7 : 3
+        s = s with { SeriesWeighting = weighting };
+        var model = ForecastModel.Train(s, panel);
+        var tracks = Enumerable.Range(0, panel.Count).Select(i => SeriesTrack.Build(s, model.Series[i], panel.Values[i], panel.Covariates[i])).ToArray();
+        var start = new int[panel.Count + 1];
+        for (int i = 0; i < panel.Count; i++) start[i + 1] = start[i] + tracks[i].Windows;
+        // A member's training windows: every window but every fifth.
+        var windows = Enumerable.Range(0, start[^1]).Where(g => g % 5 != 0).ToArray();
+        var own = Enumerable.Range(0, panel.Count).Select(i => windows.Where(g => PanelWindowSource.Locate(start, g).Series == i).ToArray()).ToArray();
+        var source = new PanelWindowSource(model, tracks, start, windows, s.SeriesWeightExponent, seed: 1);
+        Assert.InRange(source.Count, windows.Length - 1, windows.Length + 2);
+
+        const int passes = 20;
+        var draws = new int[panel.Count];
+        var drawn = new HashSet<int>();
+        for (int pass = 0; pass < passes; pass++)
+            for (int r = 0; r < source.Count; r++)
+            {
+                int g = source.Window(r);
+                int series = PanelWindowSource.Locate(start, g).Series;
+                Assert.Contains(g, own[series]);
+                draws[series]++;
+                drawn.Add(g);
+            }
+        double alpha = weighting switch { SeriesWeighting.Series => 0, SeriesWeighting.SquareRoot => 0.5, _ => 1 };
+        double total = own.Sum(w => Math.Pow(w.Length, alpha));
+        for (int i = 0; i < panel.Count; i++)
+            Assert.InRange(draws[i] / (double)passes, Math.Pow(own[i].Length, alpha) / total * windows.Length - 1, Math.Pow(own[i].Length, alpha) / total * windows.Length + 1);
+        // Over the passes every training window is drawn: a long series is sampled, not cut short.
+        Assert.Equal(windows.Length, drawn.Count);
+    }
+
     [Fact]
     public void EachMemberHoldsOutTheSameFractionOfEverySeries()
     {
