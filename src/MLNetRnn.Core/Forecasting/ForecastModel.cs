@@ -330,7 +330,7 @@ internal sealed class ForecastModel
     /// panel, each series' share reweighted as training draws the series (<see cref="SeriesWeighting"/>), then at most
     /// <see cref="ForecasterSettings.MaximumPanelEarlyStoppingWindows"/> of those, taken evenly across the series.
     /// </summary>
-    private static int[] EarlyStoppingWindows(SeriesFolds[] folds, int[] start, int k, double exponent = 1)
+    internal static int[] EarlyStoppingWindows(SeriesFolds[] folds, int[] start, int k, double exponent = 1)
     {
         var rows = new List<int>();
         for (int i = 0; i < folds.Length; i++)

@@ -138,7 +138,9 @@ public sealed class RnnForecastingOptions
     /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
     /// A text or key column is one-hot encoded over the categories seen in training (which amounts to a learned
     /// embedding in the networks' input weights); a <see cref="float"/> or <see cref="bool"/> column is standardised
-    /// over the series. Default: none.</summary>
+    /// over the series. The series id column itself may be one: each series then gets its own learned input offset, which
+    /// helps a small panel of unrelated series (docs/benchmarks.md) and costs one input per series at every step, so it
+    /// suits tens or hundreds of series, not thousands. Default: none.</summary>
     public string[] StaticFeatureColumnNames { get; set; } = [];
 
     /// <summary>Feed the networks each series' size, ln(1 + mean |x|) standardised over the series, at every step.
@@ -329,7 +331,9 @@ public sealed class RnnForecastingOptions
         }
         if (StaticFeatureColumnNames.Length > 0 && SeriesIdColumnName is null)
             throw new ArgumentException("StaticFeatureColumnNames needs SeriesIdColumnName: static features describe each series of a panel.", nameof(StaticFeatureColumnNames));
-        var roles = new[] { InputColumnName }.Concat(CovariateColumnNames).Concat(KnownFutureColumnNames).Concat(StaticFeatureColumnNames)
+        // The series id may also be a static feature (a learned embedding per series); no other column takes two roles.
+        var roles = new[] { InputColumnName }.Concat(CovariateColumnNames).Concat(KnownFutureColumnNames)
+            .Concat(StaticFeatureColumnNames.Where(n => !string.Equals(n, SeriesIdColumnName, StringComparison.Ordinal)))
             .Concat(new[] { HolidayColumnName, SeriesIdColumnName, DateColumnName }.OfType<string>()).ToArray();
         var twice = roles.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (twice is not null)

@@ -135,6 +135,32 @@ public sealed class PanelWindowsTests
     }
 
     [Fact]
+    public void EarlyStoppingWeighsTheSeriesAsTrainingDraws()
+    {
+        var s = new ForecasterSettings { WindowSize = 10, Horizon = 4, EnsembleSize = 3, ValidationFraction = 0.2f };
+        int[] windows = [1000, 60];   // held-out blocks of 200 and 12 windows
+        var folds = windows.Select(n => ForecastModel.SeriesFolds.Of(s, n, constant: false)).ToArray();
+        int[] start = [0, windows[0], windows[0] + windows[1]];
+        int Series(int g) => PanelWindowSource.Locate(start, g).Series;
+        for (int k = 0; k < 3; k++)
+        {
+            var alike = ForecastModel.EarlyStoppingWindows(folds, start, k, exponent: 0);
+            var byWindows = ForecastModel.EarlyStoppingWindows(folds, start, k, exponent: 1);
+            Assert.Equal(byWindows.Length, alike.Length);
+            Assert.Equal(200, byWindows.Count(g => Series(g) == 0));
+            Assert.Equal(106, alike.Count(g => Series(g) == 0));
+            Assert.Equal(106, alike.Count(g => Series(g) == 1));
+            // Only the member's own block, every window of the short series' block, repeated in turn.
+            for (int i = 0; i < 2; i++)
+            {
+                var block = Enumerable.Range(start[i] + folds[i].BlockStart[k], folds[i].Block).ToHashSet();
+                Assert.All(alike.Where(g => Series(g) == i), g => Assert.Contains(g, block));
+            }
+            Assert.Equal(12, alike.Where(g => Series(g) == 1).Distinct().Count());
+        }
+    }
+
+    [Fact]
     public void EachMemberHoldsOutTheSameFractionOfEverySeries()
     {
         var s = new ForecasterSettings { WindowSize = 10, Horizon = 4, EnsembleSize = 3, ValidationFraction = 0.2f };

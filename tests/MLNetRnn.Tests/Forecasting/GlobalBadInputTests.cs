@@ -27,6 +27,19 @@ public sealed class GlobalBadInputTests
     }
 
     [Fact]
+    public void AColumnInTwoRolesIsRefusedNamingIt()
+    {
+        var o = FastPanel();
+        o.DateColumnName = "Date";
+        o.StaticFeatureColumnNames = ["Date"];
+        Names<ArgumentException>(() => Fit(o, Retail(3, 60)), "'Date'", "more than one role");
+        o = FastPanel();
+        o.CovariateColumnNames = ["Promo"];
+        o.KnownFutureColumnNames = ["Promo"];
+        Names<ArgumentException>(() => Fit(o, Retail(3, 60)), "'Promo'", "more than one role");
+    }
+
+    [Fact]
     public void NonFiniteValueNamesTheColumnTheSeriesAndTheRow()
     {
         var rows = Retail(3, 60);

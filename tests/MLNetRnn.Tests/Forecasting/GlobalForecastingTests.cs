@@ -173,6 +173,29 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
+    public void TheSeriesIdCanAlsoBeAStaticFeatureAndSurvivesSaveLoadAndColdStarts()
+    {
+        var rows = Retail(4, 100);
+        var o = FastPanel();
+        o.StaticFeatureColumnNames = [o.SeriesIdColumnName!];
+        var train = rows.Where(r => r.Product != "P00003").ToArray();
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, train));
+        Assert.Equal(["Product"], model.StaticFeatureColumnNames);
+        var plain = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, train)).CreateForecastingEngine().Predict("P00001");
+        var engine = model.CreateForecastingEngine();
+        Assert.False(SameBits(plain.Forecast, engine.Predict("P00001").Forecast), "the id feature changes nothing");
+
+        string path = _dir.File("id-feature.zip");
+        _ml.Model.SaveAtomically(model, View(_ml, rows).Schema, path);
+        var loaded = ((RnnForecastingTransformer)_ml.Model.Load(path, out _)).CreateForecastingEngine();
+        foreach (string id in model.SeriesIds)
+            Assert.True(SameBits(engine.Predict(id).Forecast, loaded.Predict(id).Forecast), $"series {id}");
+        // A series first seen after training has no category of its own: it is forecast with the id feature at zero.
+        foreach (var r in rows.Where(r => r.Product == "P00003")) engine.Observe("P00003", r.Sales);
+        Assert.All(engine.Predict("P00003").Forecast, v => Assert.True(float.IsFinite(v) && v > 0));
+    }
+
+    [Fact]
     public void QuantileHeadsGiveOrderedQuantilesAndBoundsForAnyLevel()
     {
         var rows = Retail(6, 150);
