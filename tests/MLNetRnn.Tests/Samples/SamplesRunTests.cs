@@ -36,6 +36,7 @@ public sealed class SamplesRunTests
         Assert.Contains("one model per product", text);
         Assert.Contains("a new product", text);
         Assert.Contains("sunspot_month", text);
+        Assert.Contains("id as a feature", text);
     }
 
     [Fact]
