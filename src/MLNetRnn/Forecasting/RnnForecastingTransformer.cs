@@ -111,6 +111,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>The ids of the series the model knows, in the order of its training data ("" for a model of one series).</summary>
     public IReadOnlyList<string> SeriesIds => Series.Ids;
 
+    /// <summary>Each series' weight λ_s on the networks' correction, by series id: 0 forecasts with the series' base
+    /// alone, 1 with the full correction. In a panel each series with enough held-out windows has its own, pulled towards
+    /// the panel's mean; the others, and series first seen after training, take the panel's λ
+    /// (<see cref="ForecastTrainingSummary.CorrectionWeight"/>). A model of one series has one entry, "".</summary>
+    public IReadOnlyDictionary<string, float> CorrectionWeights =>
+        Series.Ids.Select((id, i) => (id, i)).ToDictionary(x => x.id,
+            x => (x.i < Model.Series.Count ? Model.Series[x.i].CorrectionWeight : null) ?? Model.CorrectionWeight, StringComparer.Ordinal);
+
     /// <summary>How the model was trained: per series the base and scaling; the ensemble members' loss and gradient-norm
     /// curves; λ and the calibration.</summary>
     public ForecastTrainingSummary TrainingSummary => Model.Summary;

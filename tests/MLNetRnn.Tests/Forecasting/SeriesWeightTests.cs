@@ -59,8 +59,10 @@ public sealed class SeriesWeightTests : IDisposable
 
         float?[] weights = model.Model.Series.Select(f => f.CorrectionWeight).ToArray();
         Assert.All(weights, w => Assert.NotNull(w));
-        double helped = Enumerable.Range(0, 8).Where(p => p % 2 == 0).Average(p => weights[p]!.Value);
-        double misled = Enumerable.Range(0, 8).Where(p => p % 2 == 1).Average(p => weights[p]!.Value);
+        // What users see: every series' weight by its id.
+        Assert.Equal(Enumerable.Range(0, 8).Select(p => weights[p]!.Value), Enumerable.Range(0, 8).Select(p => model.CorrectionWeights[$"P{p}"]));
+        double helped = Enumerable.Range(0, 8).Where(p => p % 2 == 0).Average(p => model.CorrectionWeights[$"P{p}"]);
+        double misled = Enumerable.Range(0, 8).Where(p => p % 2 == 1).Average(p => model.CorrectionWeights[$"P{p}"]);
         Assert.True(misled < helped - 0.2, $"mean λ_s where promotions lift sales {helped:F2}, where they mean nothing {misled:F2}; panel λ {model.Model.CorrectionWeight:F2}");
         Assert.Contains(model.TrainingSummary.Notes, n => n.StartsWith("λ per series: 8 of 8 series", StringComparison.Ordinal));
 
