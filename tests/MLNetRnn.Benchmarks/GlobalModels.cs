@@ -246,6 +246,10 @@ internal static class GlobalModels
         foreach (var (name, _) in series)
             Console.WriteLine(string.Format(Inv, "{0,-15} {1,10:F3} {2,10:F3}", name, single[name].Average(), global[name].Average()));
         double a = single.Values.Average(v => v.Average()), b = global.Values.Average(v => v.Average());
+        // Paired over the 27 series × origin cells (each averaged over the seeds): is together distinguishable from alone?
+        var d = series.SelectMany(x => Enumerable.Range(0, 3).Select(k => global[x.Name][k] - single[x.Name][k])).ToArray();
+        double dm = d.Average(), se = Math.Sqrt(d.Sum(x => (x - dm) * (x - dm)) / (d.Length - 1) / d.Length);
+        Console.WriteLine(string.Format(Inv, "together − per-series, per series and origin: mean {0:+0.000;-0.000}, standard error {1:0.000} over {2} cells", dm, se, d.Length));
         Console.WriteLine(string.Format(Inv, "mean rolling3 MASE over the {0} monthly series: per-series defaults {1:F3}, fitted together {2:F3} ({3:+0.0%;-0.0%} ); {4:F1} s per joint fit, {5:F1} s per single fit",
             series.Length, a, b, b / a - 1, clock.Elapsed.TotalSeconds / (3 * seeds.Length), singleSeconds / (3 * seeds.Length * series.Length)));
         return 0;
