@@ -21,8 +21,8 @@ namespace MLNetRnn.Benchmarks;
 /// Flags: --series N, --days N (retail) / --points N (scale), --horizon H, --window W, --sample N (per-series models),
 /// --seed S, --seeds 0,1,2 (monthly), --dates true (monthly: a monthly date column, so calendar months; the files' own time columns differ), --shared PATH, --hidden N, --windows-per-epoch N, --max-steps N, --ensemble K,
 /// --quantiles 0.1,0.9, --without false (retail: skip the model without promotions), --per-series false (retail: skip the
-/// per-series fits, report the global model on their sample only), --scale-feature true|false, --id-feature true (monthly:
-/// the series id as a static feature too), --weighting windows|squareroot|series (monthly: how training draws the series).
+/// per-series fits, report the global model on their sample only), --scale-feature true|false, --id-feature true|false (the
+/// series id as a static feature; by default on for panels of up to 100 series), --weighting windows|squareroot|series (monthly: how training draws the series).
 /// </summary>
 internal static class GlobalModels
 {
@@ -79,6 +79,7 @@ internal static class GlobalModels
         global.SeriesIdColumnName = nameof(RetailPanel.Sale.Product);
         global.DateColumnName = nameof(RetailPanel.Sale.Date);
         global.StaticFeatureColumnNames = [nameof(RetailPanel.Sale.Category)];
+        if (flags.TryGet("id-feature") is string idFeature) global.SeriesIdFeature = idFeature == "true";
         global.SeriesScaleFeature = true;
         global.KnownFutureColumnNames = [nameof(RetailPanel.Sale.Promo)];
         global.Quantiles = quantiles;
@@ -219,7 +220,7 @@ internal static class GlobalModels
                 };
                 if (flags.TryGet("scale-feature") is string scaleFeature) o.SeriesScaleFeature = scaleFeature == "true";
                 if (flags.TryGet("weighting") is string weighting) o.SeriesWeighting = Enum.Parse<SeriesWeighting>(weighting, ignoreCase: true);
-                if (flags.TryGet("id-feature") == "true") o.StaticFeatureColumnNames = [nameof(MonthRow.Series)];   // the id itself: a learned offset per series
+                if (flags.TryGet("id-feature") is string idFeature) o.SeriesIdFeature = idFeature == "true";
                 if (flags.TryGet("hidden") is string hidden) o.HiddenSizes = [int.Parse(hidden, Inv)];
                 if (flags.TryGet("max-steps") is string steps) o.MaximumSteps = int.Parse(steps, Inv);
                 var ml = new MLContext(seed: seed);

@@ -153,11 +153,20 @@ internal sealed class StaticEncoder
 
     public int Width => Categorical ? Categories.Length : 1;
 
+    /// <summary>Categories at most in one column, as the saved format reads them.</summary>
+    public const int MaximumCategories = 1 << 16;
+
     /// <summary>Fits the encoding to the series' values (strings for a categorical column, floats for a numeric one).</summary>
     public static StaticEncoder Fit(string column, bool categorical, IReadOnlyList<object?> values)
     {
         if (categorical)
-            return new StaticEncoder { Column = column, Categorical = true, Categories = values.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray() };
+        {
+            var categories = values.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            if (categories.Length > MaximumCategories)
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"Static feature column '{column}' has {categories.Length} categories; at most {MaximumCategories} can be one-hot encoded (each is an input at every step). Leave it out of the static features (for the series id: SeriesIdFeature = false)."));
+            return new StaticEncoder { Column = column, Categorical = true, Categories = categories };
+        }
         var numbers = values.OfType<float>().Select(v => (double)v).ToArray();
         double mean = numbers.Length == 0 ? 0 : numbers.Average();
         double sd = numbers.Length < 2 ? 0 : Math.Sqrt(numbers.Sum(v => (v - mean) * (v - mean)) / (numbers.Length - 1));
@@ -188,7 +197,7 @@ internal sealed class StaticEncoder
         string column = r.ReadString();
         bool categorical = r.ReadBoolean();
         int count = r.ReadInt32();
-        if (count < 0 || count > 1 << 16) throw new InvalidDataException($"Static column '{column}' has {count} categories; out of range.");
+        if (count < 0 || count > MaximumCategories) throw new InvalidDataException($"Static column '{column}' has {count} categories; out of range.");
         var categories = new string[count];
         for (int i = 0; i < count; i++) categories[i] = r.ReadString();
         float mean = r.ReadSingle(), scale = r.ReadSingle();

@@ -165,6 +165,7 @@ internal static class RnnBacktest
         if (columns.Date is not null) builder.AddColumn(columns.Date, DateTimeDataViewType.Instance, order.Select(x => data.Dates[x.s][x.t]).ToArray());
         for (int i = 0; i < staticColumns.Length; i++)
         {
+            if (staticColumns[i].Name == columns.SeriesId) continue;   // the id as a static feature: the id column is there
             if (PanelReader.IsCategorical(staticColumns[i].Type)) builder.AddColumn(staticColumns[i].Name, order.Select(x => (string)data.Static[x.s][i]!).ToArray());
             else builder.AddColumn(staticColumns[i].Name, NumberDataViewType.Single, order.Select(x => (float)data.Static[x.s][i]!).ToArray());
         }

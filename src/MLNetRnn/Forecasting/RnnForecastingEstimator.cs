@@ -89,12 +89,19 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         var (rows, step) = PanelReader.Bind(draft, input.Schema).Read(input, TimeStep.Unknown);
         if (rows.RowCount == 0)
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
+        var encoders = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToList();
+        if (UsesIdFeature(rows.Count, draft))
+        {
+            // The id as one more categorical static column, read from the id column like any other.
+            encoders.Add(StaticEncoder.Fit(draft.SeriesId!, categorical: true, rows.Ids.ToArray()));
+            for (int s = 0; s < rows.Count; s++) rows.Static[s] = [.. rows.Static[s], rows.Ids[s]];
+        }
         var columns = new ForecastColumns
         {
             Input = draft.Input, Covariates = draft.Covariates, KnownFuture = draft.KnownFuture, Holiday = draft.Holiday, SeriesId = draft.SeriesId,
             Date = draft.Date, Step = step, Gaps = draft.Gaps,
             Calendar = _options.CalendarFeatures ?? (draft.Date is null ? CalendarFeatures.None : Calendar.For(step)),
-            Static = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToArray(),
+            Static = encoders.ToArray(),
         };
         var settings = _options.ToSettings(columns);
         // One series' scale, standardised over the series, is a constant input: a panel of one is the single-series model.
@@ -121,6 +128,13 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         var dates = rows.Dates.Select(d => d.Count > 0 ? d[^1] : default).ToArray();
         return new RnnForecastingTransformer(_options, columns, model, new SeriesSet(rows.Ids.ToArray(), states, dates));
     }
+
+    /// <summary>Whether the series ids become a static feature (<see cref="RnnForecastingOptions.SeriesIdFeature"/>):
+    /// as asked, or by default for a panel of 2 to <see cref="RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries"/>
+    /// series; never twice when the id column is already among the static columns.</summary>
+    private bool UsesIdFeature(int series, ForecastColumns draft) =>
+        draft.SeriesId is not null && series >= 2 && !draft.Static.Any(e => e.Column == draft.SeriesId)
+        && (_options.SeriesIdFeature ?? series <= RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries);
 
     /// <summary>Every series must hold what a forecast reads (a single series: a window and a horizon, as before), and
     /// the panel's windows must be countable.</summary>

@@ -40,6 +40,22 @@ public sealed class GlobalBadInputTests
     }
 
     [Fact]
+    public void SeriesIdFeatureWithoutASeriesIdIsRefused()
+    {
+        var o = FastPanel();
+        o.SeriesIdColumnName = null;
+        o.SeriesIdFeature = true;
+        Names<ArgumentException>(() => Fit(o, Retail(1, 60)), "SeriesIdFeature", "SeriesIdColumnName");
+    }
+
+    [Fact]
+    public void AStaticColumnWithMoreCategoriesThanTheFormatHoldsIsRefusedNamingIt()
+    {
+        var ids = Enumerable.Range(0, StaticEncoder.MaximumCategories + 1).Select(i => (object?)$"S{i}").ToArray();
+        Names<InvalidOperationException>(() => StaticEncoder.Fit("Product", categorical: true, ids), "'Product'", "65537 categories", "SeriesIdFeature = false");
+    }
+
+    [Fact]
     public void NonFiniteValueNamesTheColumnTheSeriesAndTheRow()
     {
         var rows = Retail(3, 60);

@@ -181,9 +181,15 @@ public sealed class GlobalForecastingTests : IDisposable
         var train = rows.Where(r => r.Product != "P00003").ToArray();
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, train));
         Assert.Equal(["Product"], model.StaticFeatureColumnNames);
-        var plain = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, train)).CreateForecastingEngine().Predict("P00001");
+        var without = FastPanel();
+        without.SeriesIdFeature = false;
+        var plain = _ml.Forecasting.ForecastByRnn(without).Fit(View(_ml, train)).CreateForecastingEngine().Predict("P00001");
         var engine = model.CreateForecastingEngine();
         Assert.False(SameBits(plain.Forecast, engine.Predict("P00001").Forecast), "the id feature changes nothing");
+        // A small panel gets the same feature by default (SeriesIdFeature null), once.
+        var byDefault = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, train));
+        Assert.Equal(["Product"], byDefault.StaticFeatureColumnNames);
+        Assert.True(SameBits(engine.Predict("P00001").Forecast, byDefault.CreateForecastingEngine().Predict("P00001").Forecast));
 
         string path = _dir.File("id-feature.zip");
         _ml.Model.SaveAtomically(model, View(_ml, rows).Schema, path);
@@ -193,6 +199,24 @@ public sealed class GlobalForecastingTests : IDisposable
         // A series first seen after training has no category of its own: it is forecast with the id feature at zero.
         foreach (var r in rows.Where(r => r.Product == "P00003")) engine.Observe("P00003", r.Sales);
         Assert.All(engine.Predict("P00003").Forecast, v => Assert.True(float.IsFinite(v) && v > 0));
+    }
+
+    [Fact]
+    public void IdsBecomeAStaticFeatureByDefaultOnlyInPanelsOfAtMostAHundredSeries()
+    {
+        RnnForecastingTransformer Fit(int products, bool? idFeature)
+        {
+            var o = FastPanel();
+            o.EnsembleSize = 0;   // the bases alone: what is checked is the columns, not the networks
+            o.SeriesIdFeature = idFeature;
+            return _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Retail(products, 30)));
+        }
+        Assert.Equal(RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries, 100);
+        Assert.Equal(["Product"], Fit(100, null).StaticFeatureColumnNames);
+        Assert.Empty(Fit(101, null).StaticFeatureColumnNames);
+        Assert.Equal(["Product"], Fit(101, true).StaticFeatureColumnNames);
+        Assert.Empty(Fit(5, false).StaticFeatureColumnNames);
+        Assert.Empty(Fit(1, true).StaticFeatureColumnNames);   // a panel of one is the single-series model
     }
 
     [Fact]

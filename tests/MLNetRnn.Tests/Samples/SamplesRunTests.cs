@@ -36,7 +36,7 @@ public sealed class SamplesRunTests
         Assert.Contains("one model per product", text);
         Assert.Contains("a new product", text);
         Assert.Contains("sunspot_month", text);
-        Assert.Contains("id as a feature", text);
+        Assert.Contains("no id feature", text);
     }
 
     [Fact]
