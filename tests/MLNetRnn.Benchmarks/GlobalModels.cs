@@ -85,6 +85,8 @@ internal static class GlobalModels
         global.Quantiles = quantiles;
         global.QuantilesColumnName = "Quantiles";
 
+        if (flags.TryGet("cold") is string coldFlag) return ColdStarts(ml, global, train, byProduct, ids, int.Parse(coldFlag, Inv), H, days);
+
         var withPromo = Evaluate("global, promotions known in advance", ml, global, train, byProduct, ids, H, days);
         var noPromo = global.Clone();
         noPromo.KnownFutureColumnNames = [];
@@ -173,6 +175,31 @@ internal static class GlobalModels
             fit, ids.Length, predict, summary.CorrectionWeight, summary.TotalWindows,
             string.Join(" ", summary.Members.Select(m => $"{m.Steps}s/{m.StoppedBy}"))));
         return new Evaluation(mase, (double)inside / total, quantiles ? (double)insideQ / total : double.NaN, fit);
+    }
+
+    /// <summary>--cold N: the last N products are left out of training and started cold by the engine from their
+    /// history (their season, base and scale fitted on it, the networks shared); mean MASE of those and of the rest.</summary>
+    private static int ColdStarts(MLContext ml, RnnForecastingOptions options, RetailPanel.Sale[] train,
+        Dictionary<string, RetailPanel.Sale[]> byProduct, string[] ids, int cold, int H, int days)
+    {
+        var unseen = ids[^cold..].ToHashSet(StringComparer.Ordinal);
+        var clock = Stopwatch.StartNew();
+        var model = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(train.Where(x => !unseen.Contains(x.Product))));
+        double fit = clock.Elapsed.TotalSeconds;
+        var engine = model.CreateForecastingEngine();
+        double Score(string id)
+        {
+            var all = byProduct[id];
+            var future = new Dictionary<string, float[]> { ["Promo"] = all[(days - H)..].Select(x => x.Promo).ToArray() };
+            return Mase(all, engine.Predict(id, futureCovariates: options.KnownFutureColumnNames.Length > 0 ? future : null).Forecast, days, H);
+        }
+        var warm = ids.Where(id => !unseen.Contains(id)).Select(Score).ToArray();
+        foreach (string id in unseen)
+            foreach (var x in byProduct[id][..(days - H)]) engine.Observe(id, x.Sales, options.KnownFutureColumnNames.Length > 0 ? [x.Promo] : [], x.Date);
+        var started = unseen.Select(Score).ToArray();
+        Console.WriteLine(string.Format(Inv, "trained on {0} products in {1:F1} s (static features: {2}): mean MASE {3:F3}; {4} products started cold: {5:F3}",
+            warm.Length, fit, string.Join(", ", model.StaticFeatureColumnNames), warm.Average(), started.Length, started.Average()));
+        return 0;
     }
 
     // ------------------------------------------------------------------ monthly
