@@ -205,6 +205,7 @@ internal sealed class ForecastModel
         if (networks)
         {
             var sources = new (WindowSource Train, WindowSource Validation)[K];
+            // The draws within a series take their own stream, apart from the trainer's shuffle of the member's seed.
             for (int k = 0; k < K; k++)
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
                     new PanelWindowSource(model, tracks, start, EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));

@@ -162,8 +162,13 @@ internal sealed class PanelWindowSource : WindowSource
         {
             // windows are ascending global ids, so each series' windows are one run of them.
             var ranges = new List<int> { 0 };
+            int previous = Locate(start, windows[0]).Series;
             for (int j = 1; j < windows.Length; j++)
-                if (Locate(start, windows[j]).Series != Locate(start, windows[j - 1]).Series) ranges.Add(j);
+            {
+                int series = Locate(start, windows[j]).Series;
+                if (series != previous) ranges.Add(j);
+                previous = series;
+            }
             ranges.Add(windows.Length);
             int R = ranges.Count - 1;
             double total = 0;

@@ -143,9 +143,8 @@ public sealed class RnnForecastingOptions
     /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
     /// A text or key column is one-hot encoded over the categories seen in training (which amounts to a learned
     /// embedding in the networks' input weights); a <see cref="float"/> or <see cref="bool"/> column is standardised
-    /// over the series. The series id column itself may be one: each series then gets its own learned input offset, which
-    /// helps a small panel of unrelated series (docs/benchmarks.md) and costs one input per series at every step, so it
-    /// suits tens or hundreds of series, not thousands. Default: none.</summary>
+    /// over the series. The series id column itself may be one, which is what <see cref="SeriesIdFeature"/> does by
+    /// default for panels of up to 100 series. Default: none.</summary>
     public string[] StaticFeatureColumnNames { get; set; } = [];
 
     /// <summary>Feed the networks each series' size, ln(1 + mean |x|) standardised over the series, at every step.
