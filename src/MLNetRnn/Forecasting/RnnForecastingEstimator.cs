@@ -112,7 +112,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         ForecastModel model;
         using (var ch = _host.Start("Training"))
         {
-            ch.Info(MessageSensitivity.None, Describe(rows));
+            ch.Info(MessageSensitivity.None, Describe(rows, idFeature: columns.Static.Any(e => e.Column == columns.SeriesId)));
             var progress = new ChannelProgress(ch, Progress);
             model = ForecastModel.Train(settings, panel, progress, CancellationToken);
             var summary = model.Summary;
@@ -201,11 +201,11 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         return new SeriesPanel(rows.Ids.ToArray(), values, covariates, features);
     }
 
-    private string Describe(PanelRows rows)
+    private string Describe(PanelRows rows, bool idFeature)
     {
         var o = _options;
         string series = o.SeriesIdColumnName is null ? $"{rows.RowCount} rows of '{o.InputColumnName}'"
-            : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows";
+            : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows" + (idFeature ? ", the ids as a static feature" : "");
         var covariates = o.CovariateColumnNames.Concat(o.KnownFutureColumnNames.Select(c => c + " (known in advance)")).ToArray();
         return string.Create(CultureInfo.InvariantCulture,
             $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +

@@ -204,6 +204,8 @@ public sealed class GlobalForecastingTests : IDisposable
     [Fact]
     public void IdsBecomeAStaticFeatureByDefaultOnlyInPanelsOfAtMostAHundredSeries()
     {
+        var said = new List<string>();
+        _ml.Log += (_, e) => { if (e.RawMessage.StartsWith("Training ", StringComparison.Ordinal)) lock (said) said.Add(e.RawMessage); };
         RnnForecastingTransformer Fit(int products, bool? idFeature)
         {
             var o = FastPanel();
@@ -213,7 +215,9 @@ public sealed class GlobalForecastingTests : IDisposable
         }
         Assert.Equal(RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries, 100);
         Assert.Equal(["Product"], Fit(100, null).StaticFeatureColumnNames);
+        Assert.Contains("100 series ('Product') of 'Sales', 3000 rows, the ids as a static feature", said.Single());
         Assert.Empty(Fit(101, null).StaticFeatureColumnNames);
+        Assert.DoesNotContain("static feature", said[1]);
         Assert.Equal(["Product"], Fit(101, true).StaticFeatureColumnNames);
         Assert.Empty(Fit(5, false).StaticFeatureColumnNames);
         Assert.Empty(Fit(1, true).StaticFeatureColumnNames);   // a panel of one is the single-series model
