@@ -354,6 +354,7 @@ public sealed class RnnForecastingOptions
         if (twice is not null)
             throw new ArgumentException($"Column '{twice.Key}' is given more than one role (input, covariate, known-future, holiday, static feature, series id, date); list it once (known-future columns are covariates too).", nameof(KnownFutureColumnNames));
         if (!Enum.IsDefined(Strategy)) throw new ArgumentOutOfRangeException(nameof(Strategy), Strategy, "Unknown strategy.");
+        if (!Enum.IsDefined(SeriesWeighting)) throw new ArgumentOutOfRangeException(nameof(SeriesWeighting), SeriesWeighting, "Unknown series weighting: Windows, SquareRoot or Series.");
         if (!Enum.IsDefined(Scaling)) throw new ArgumentOutOfRangeException(nameof(Scaling), Scaling, "Unknown scaling.");
         if (!Enum.IsDefined(SeasonalAdjustment)) throw new ArgumentOutOfRangeException(nameof(SeasonalAdjustment), SeasonalAdjustment, "Unknown seasonal adjustment.");
         if (!Enum.IsDefined(Base)) throw new ArgumentOutOfRangeException(nameof(Base), Base, "Unknown base.");

@@ -49,6 +49,15 @@ public sealed class GlobalBadInputTests
     }
 
     [Fact]
+    public void AnUnknownSeriesWeightingIsRefusedNamingTheOption()
+    {
+        var o = FastPanel();
+        o.SeriesWeighting = (SeriesWeighting)7;
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Fit(o, Retail(3, 60)));
+        Assert.Equal(nameof(RnnForecastingOptions.SeriesWeighting), ex.ParamName);
+    }
+
+    [Fact]
     public void AStaticColumnWithMoreCategoriesThanTheFormatHoldsIsRefusedNamingIt()
     {
         var ids = Enumerable.Range(0, StaticEncoder.MaximumCategories + 1).Select(i => (object?)$"S{i}").ToArray();
