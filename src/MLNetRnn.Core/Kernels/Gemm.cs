@@ -122,6 +122,26 @@ internal static unsafe class Gemm
         }
     }
 
+    /// <summary>C (M,N) = [C +] Aᵀ · B with A stored (K,M) at leading dimension <paramref name="lda"/>, B (K,N) at
+    /// <paramref name="ldb"/> and C at <paramref name="ldc"/>: the columns of a wider buffer, used in place.</summary>
+    /// <exception cref="ArgumentException">A span is shorter than its shape needs, or a leading dimension is too small.</exception>
+    public static void TN(int M, int N, int K, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, int threads = 1)
+    {
+        if (M < 0 || N < 0 || K < 0 || lda < M || ldb < N || ldc < N)
+            throw new ArgumentException($"Strided GEMM: M={M}, N={N}, K={K}, lda={lda}, ldb={ldb}, ldc={ldc} do not fit.");
+        if (M == 0 || N == 0) return;
+        if (K > 0 && ((long)(K - 1) * lda + M > a.Length || (long)(K - 1) * ldb + N > b.Length))
+            throw new ArgumentException($"Strided GEMM: A or B is shorter than K={K} rows at lda={lda}, ldb={ldb}.");
+        if ((long)(M - 1) * ldc + N > c.Length) throw new ArgumentException($"Strided GEMM: C needs {(long)(M - 1) * ldc + N} floats; got {c.Length}.", nameof(c));
+        if (K == 0)
+        {
+            if (!accumulate) for (int i = 0; i < M; i++) c.Slice(i * ldc, N).Clear();
+            return;
+        }
+        fixed (float* pa = a, pb = b, pc = c)
+            Run(M, N, K, pa, 1, lda, pb, ldb, 1, null, null, pc, ldc, 1, accumulate, threads);
+    }
+
     /// <summary>Test hook: <see cref="Multiply"/> on the 256-bit kernels whatever the machine, on one
     /// thread, so both widths are checked where AVX-512 is present.</summary>
     internal static void MultiplyNarrow(bool transA, bool transB, int M, int N, int K,
@@ -571,5 +591,16 @@ internal sealed unsafe class PackedMatrix
         if (K == 0 || N == 0) return;
         fixed (float* s = src, d = Data)
             Gemm.PackB(K, N, s, transposed ? 1 : N, transposed ? K : 1, d);
+    }
+
+    /// <summary>Packs B = the first K columns of src (N, ld), transposed: B(k, n) = src[n·ld + k]. No allocation.</summary>
+    /// <exception cref="ArgumentException"><paramref name="src"/> is too short, or <paramref name="ld"/> &lt; K.</exception>
+    public void PackTransposed(ReadOnlySpan<float> src, int ld)
+    {
+        if (ld < K || (N > 0 && src.Length < (long)(N - 1) * ld + K))
+            throw new ArgumentException($"Packing the first {K} columns of ({N},{ld}) needs ld ≥ {K} and {(long)(N - 1) * ld + K} floats; got ld {ld}, {src.Length}.", nameof(src));
+        if (K == 0 || N == 0) return;
+        fixed (float* s = src, d = Data)
+            Gemm.PackB(K, N, s, 1, ld, d);
     }
 }

@@ -16,6 +16,11 @@ namespace MLNetRnn.Core.Layers;
 //   Backward: for t descending: cell backward → dGates_t; dh_{t-1} = dGates_t · W_hh
 //             then dW_ih += dGatesᵀ X, dW_hh += dGatesᵀ H_prev, dX = dGates · W_ih   one GEMM each
 // This is the layout cuDNN uses: the step-by-step part is only the B×H×GH recurrent product.
+//
+// A one-hot category given by index (spec.InputCategories = C, first layer only): X's rows are (I_d + 1) wide, the
+// last feature an index k (negative: none), and W_ih is (GH, I_d + C), the category's columns last, as if X held the
+// one-hot vector. The GEMM multiplies the I_d dense columns in place (leading dimension I_d + 1), and each row adds
+// the one column W_ih[:, I_d + k]; backward adds that row of dGates into the same column of dW_ih.
 
 /// <summary>A recurrent layer: its parameter views and its Forward/Backward over a window.</summary>
 internal sealed class RecurrentLayer
@@ -24,6 +29,9 @@ internal sealed class RecurrentLayer
     private readonly Activation _activation;
     private readonly bool _layerNorm;
     public readonly int Index, I, H, G;
+    public readonly int Categories;   // C of a one-hot category given by index (first layer), 0 without
+    public readonly int DenseI;       // I_d: inputs multiplied by the GEMM (I without a category, I − C with one)
+    public readonly int Stride;       // width of an input row: I_d + 1 with a category (its index last), I without
     public readonly ParameterTensor WeightIH;   // (G·H, I)
     public readonly ParameterTensor WeightHH;   // (G·H, H)
     public readonly ParameterTensor BiasIH;     // (G·H)
@@ -38,6 +46,9 @@ internal sealed class RecurrentLayer
         _activation = spec.ResolveActivation();
         _layerNorm = spec.LayerNormalization;
         I = spec.LayerInputSize(index); H = spec.HiddenSizes[index]; G = spec.GateCount;
+        DenseI = spec.LayerDenseInputSize(index);
+        Categories = index == 0 ? spec.InputCategories : 0;
+        Stride = Categories > 0 ? DenseI + 1 : I;
         WeightIH = p[Names.WeightIH(index)];
         WeightHH = p[Names.WeightHH(index)];
         BiasIH = p[Names.BiasIH(index)];
@@ -75,7 +86,8 @@ internal sealed class RecurrentLayer
         {
             ReadOnlySpan<float> wih = current.Slice(0, GH * I), whh = current.Slice(GH * I, GH * H);
             ReadOnlySpan<float> bih = current.Slice(GH * I + GH * H, GH), bhh = current.Slice(GH * I + GH * H + GH, GH);
-            w.PackedWeightIHT.Pack(wih, transposed: true);
+            if (Categories > 0) w.PackedWeightIHT.PackTransposed(wih, I);
+            else w.PackedWeightIHT.Pack(wih, transposed: true);
             w.PackedWeightHHT.Pack(whh, transposed: true);
             if (weightHHT is { Length: > 0 }) Gemm.Transpose(whh, weightHHT, GH, H);
             if (_cell == RecurrentCellKind.Gru) bih.CopyTo(w.Bias);
@@ -101,7 +113,7 @@ internal sealed class RecurrentLayer
 
     /// <summary>Runs T steps from the initial state in ws.Hs[0] (and ws.Cs[0]); fills every cache.</summary>
     public void Forward(ParameterBuffer p, LayerWorkspace ws,
-        ReadOnlySpan<float> x,     // (T, B, I) this layer's input
+        ReadOnlySpan<float> x,     // (T, B, Stride) this layer's input
         int T, int B, bool training, Random rng, int threads)
     {
         int GH = G * H;
@@ -110,7 +122,8 @@ internal sealed class RecurrentLayer
         // Gates (T·B, GH) = bias + X · W_ihᵀ for every step at once.
         Span<float> gatesAll = ws.Gates.AsSpan(0, T * B * GH);
         FillRows(gatesAll, ws.Weights.Bias, T * B);
-        Gemm.Packed(T * B, x, I, ws.Weights.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
+        Gemm.Packed(T * B, x, Stride, ws.Weights.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
+        if (Categories > 0) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * B);
         if (_activation.IsRandomized && _cell == RecurrentCellKind.Elman && training)
             ElmanCell.DrawSlopes(ws.Slopes.AsSpan(0, T * B * H), _activation, rng);
 
@@ -163,14 +176,15 @@ internal sealed class RecurrentLayer
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Infer(ParameterBuffer p, LayerWeights w, Network.InferenceWorkspace.Block blk,
-        ReadOnlySpan<float> x,     // (T, Bc, I) this layer's input
+        ReadOnlySpan<float> x,     // (T, Bc, Stride) this layer's input
         Span<float> hs,            // (T+1, Bc, H) written: hs[0] = 0, hs[t+1] = h_t
         int T, int Bc)
     {
         int GH = G * H;
         Span<float> gatesAll = blk.Gates.AsSpan(0, T * Bc * GH);
         FillRows(gatesAll, w.Bias, T * Bc);
-        Gemm.Packed(T * Bc, x, I, w.PackedWeightIHT, gatesAll, GH, accumulate: true);
+        Gemm.Packed(T * Bc, x, Stride, w.PackedWeightIHT, gatesAll, GH, accumulate: true);
+        if (Categories > 0) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * Bc);
         hs.Slice(0, Bc * H).Clear();
         Span<float> cPrev = Span<float>.Empty, c = Span<float>.Empty;
         if (_cell == RecurrentCellKind.Lstm)
@@ -219,8 +233,8 @@ internal sealed class RecurrentLayer
     /// Pascanu's Ω (Elman only; 0 turns it off). Returns Ω over the window, before weighting by α.
     /// </summary>
     public double Backward(ParameterBuffer p, LayerWorkspace ws,
-        ReadOnlySpan<float> x,       // (T, B, I) this layer's input, as given to Forward
-        Span<float> dX,              // (T, B, I) written, or empty
+        ReadOnlySpan<float> x,       // (T, B, Stride) this layer's input, as given to Forward
+        Span<float> dX,              // (T, B, I) written, or empty (always empty with a category)
         int T, int B, int tStart,
         float[]? hiddenGradientNorms, // (T) ‖dL/dh_t‖ written when not null
         float regularizerWeight,
@@ -249,9 +263,10 @@ internal sealed class RecurrentLayer
         int rows = (T - tStart) * B;
         int r0 = tStart * B;
         Span<float> dGatesWin = ws.DGates.AsSpan(r0 * GH, rows * GH);
-        ReadOnlySpan<float> xWin = x.Slice(r0 * I, rows * I);
+        ReadOnlySpan<float> xWin = x.Slice(r0 * Stride, rows * Stride);
         if (!dX.IsEmpty)
         {
+            if (Categories > 0) throw new InvalidOperationException("A category index has no input gradient.");
             dX.Slice(0, r0 * I).Clear();
             // Gates = X · W_ihᵀ   (Ω's own term is excluded: it holds the input constant)
             Gemm.NN(rows, I, GH, dGatesWin, values.Slice(WeightIH.Offset, WeightIH.Length), dX.Slice(r0 * I, rows * I), accumulate: false, threads);
@@ -260,7 +275,12 @@ internal sealed class RecurrentLayer
 
         ReadOnlySpan<float> dRecWin = _cell == RecurrentCellKind.Gru ? ws.DHH.AsSpan(r0 * GH, rows * GH) : dGatesWin;
         ReadOnlySpan<float> hPrevWin = ws.Hs.AsSpan(r0 * H, rows * H);
-        Gemm.TN(GH, I, rows, dGatesWin, xWin, p.Gradient(WeightIH), accumulate: true, threads);
+        if (Categories > 0)
+        {
+            Gemm.TN(GH, DenseI, rows, dGatesWin, GH, xWin, Stride, p.Gradient(WeightIH), I, accumulate: true, threads);
+            AddCategoryGradients(p.Gradient(WeightIH), xWin, dGatesWin, rows);
+        }
+        else Gemm.TN(GH, I, rows, dGatesWin, xWin, p.Gradient(WeightIH), accumulate: true, threads);
         Gemm.TN(GH, H, rows, dRecWin, hPrevWin, p.Gradient(WeightHH), accumulate: true, threads);
         ws.BiasJob.Run(ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasIH.Offset, threads);
         ws.BiasJob.Run(_cell == RecurrentCellKind.Gru ? ws.DHH : ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasHH.Offset, threads);
@@ -373,6 +393,48 @@ internal sealed class RecurrentLayer
             for (int r = 0; r < _rows; r++)
                 System.Numerics.Tensors.TensorPrimitives.Add(acc, _m.AsSpan(_mOffset + r * _n + j0, j1 - j0), acc);
         }
+    }
+
+    /// <summary>gates (rows, GH) += W_ih[:, I_d + k] for each row's category k (none for a negative index).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddCategoryColumns(ReadOnlySpan<float> wih, ReadOnlySpan<float> x, Span<float> gates, int rows)
+    {
+        int GH = G * H;
+        for (int r = 0; r < rows; r++)
+        {
+            int k = CategoryAt(x, r);
+            if (k < 0) continue;
+            Span<float> g = gates.Slice(r * GH, GH);
+            ReadOnlySpan<float> column = wih.Slice(DenseI + k);
+            for (int j = 0; j < GH; j++) g[j] += column[j * I];
+        }
+    }
+
+    /// <summary>dW_ih[:, I_d + k] += dGates[r] for each row's category k: the one-hot block of dGatesᵀ X.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddCategoryGradients(Span<float> dWih, ReadOnlySpan<float> x, ReadOnlySpan<float> dGates, int rows)
+    {
+        int GH = G * H;
+        for (int r = 0; r < rows; r++)
+        {
+            int k = CategoryAt(x, r);
+            if (k < 0) continue;
+            ReadOnlySpan<float> d = dGates.Slice(r * GH, GH);
+            Span<float> column = dWih.Slice(DenseI + k);
+            for (int j = 0; j < GH; j++) column[j * I] += d[j];
+        }
+    }
+
+    /// <summary>The category of input row <paramref name="r"/>: its last feature, an integer in [0, C), or −1 for a
+    /// negative one.</summary>
+    private int CategoryAt(ReadOnlySpan<float> x, int r)
+    {
+        float v = x[r * Stride + DenseI];
+        if (v < 0f) return -1;
+        if (!(v < Categories) || v != MathF.Floor(v))
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"Input feature {DenseI} is a category index (InputCategories = {Categories}); row {r} holds {v}. Expected an integer from 0 to {Categories - 1}, or a negative value for none."), nameof(x));
+        return (int)v;
     }
 
     private LayerNormStep LayerNormAt(ParameterBuffer p, LayerWorkspace ws, int t, int B)

@@ -18,7 +18,7 @@ namespace MLNetRnn.Core.Memory;
 /// </summary>
 internal sealed class LayerWeights
 {
-    public readonly PackedMatrix PackedWeightIHT;   // B = W_ihᵀ (I, G·H): input projection
+    public readonly PackedMatrix PackedWeightIHT;   // B = W_ihᵀ (I_dense, G·H): input projection, all but a one-hot category's columns
     public readonly PackedMatrix PackedWeightHHT;   // B = W_hhᵀ (H, G·H): forward recurrent product
     public readonly PackedMatrix PackedWeightHH;    // B = W_hh (G·H, H): backward recurrent product (training only)
     public readonly float[] Bias;                   // (G·H) b_ih + b_hh (Elman, LSTM: added once, up front); GRU: b_ih
@@ -26,10 +26,10 @@ internal sealed class LayerWeights
     public bool Packed;                             // PackedFrom holds the values the forward packing came from
     public bool BackwardPacked;                     // PackedWeightHH is packed from PackedFrom too
 
-    public LayerWeights(int I, int H, int G, bool backward)
+    public LayerWeights(int I, int denseI, int H, int G, bool backward)
     {
         int GH = G * H;
-        PackedWeightIHT = new PackedMatrix(I, GH);
+        PackedWeightIHT = new PackedMatrix(denseI, GH);
         PackedWeightHHT = new PackedMatrix(H, GH);
         PackedWeightHH = backward ? new PackedMatrix(GH, H) : new PackedMatrix(0, 0);
         Bias = new float[GH];
@@ -70,7 +70,7 @@ internal sealed class LayerWorkspace
         bool lstm = spec.Cell == RecurrentCellKind.Lstm, gru = spec.Cell == RecurrentCellKind.Gru;
         bool randomized = spec.Cell == RecurrentCellKind.Elman && spec.Activation == ElmanActivation.RandomizedLeakyRelu;
         int GH = G * H;
-        Weights = new LayerWeights(I, H, G, backward: true);
+        Weights = new LayerWeights(I, spec.LayerDenseInputSize(layer), H, G, backward: true);
         WeightHHT = omega ? new float[H * GH] : [];
         Gates = new float[T * B * GH];
         HH = gru ? new float[T * B * GH] : [];

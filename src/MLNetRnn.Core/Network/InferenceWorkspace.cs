@@ -61,7 +61,7 @@ public sealed class InferenceWorkspace
         Threads = parts;
         int G = spec.GateCount;
         Weights = new LayerWeights[spec.Layers];
-        for (int l = 0; l < spec.Layers; l++) Weights[l] = new LayerWeights(spec.LayerInputSize(l), spec.HiddenSizes[l], G, backward: false);
+        for (int l = 0; l < spec.Layers; l++) Weights[l] = new LayerWeights(spec.LayerInputSize(l), spec.LayerDenseInputSize(l), spec.HiddenSizes[l], G, backward: false);
         Blocks = new Block[parts];
         for (int p = 0; p < parts; p++) Blocks[p] = new Block(spec, maxSteps, blockRows, maxOutputSteps);
     }

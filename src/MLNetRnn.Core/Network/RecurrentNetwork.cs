@@ -161,7 +161,8 @@ public sealed class RecurrentNetwork
     /// by any parameter (the head included): the gradient is that of the loss of the last k steps with the
     /// state entering them held constant.</param>
     /// <param name="regularizerWeight">α of Pascanu's Ω (Elman cells without layer norm); 0 = off.</param>
-    /// <param name="inputGradient">Also write dL/d input into <see cref="Workspace.InputGradient"/>.</param>
+    /// <param name="inputGradient">Also write dL/d input into <see cref="Workspace.InputGradient"/> (not with
+    /// <see cref="RecurrentNetworkSpec.InputCategories"/>: an index has no gradient).</param>
     /// <returns>Ω over the backward window (0 when α = 0), before weighting by α.</returns>
     public double Backward(Workspace ws, int T, int B, int P, int? truncation = null, float regularizerWeight = 0f, bool inputGradient = false)
     {
@@ -175,6 +176,8 @@ public sealed class RecurrentNetwork
             if (!ws.HasRegularizerBuffers)
                 throw new InvalidOperationException("The workspace has no regulariser buffers: create it with regularizer: true.");
         }
+        if (inputGradient && Spec.InputCategories > 0)
+            throw new InvalidOperationException("This network's last input is a category index (InputCategories), which has no input gradient.");
         int tStart = T - k;
         var top = ws.Layers[^1];
         int Htop = top.H, O = Spec.OutputSize;

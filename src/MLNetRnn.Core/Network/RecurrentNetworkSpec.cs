@@ -15,6 +15,16 @@ public sealed record RecurrentNetworkSpec
     /// <summary>Input features per step (I), at least 1.</summary>
     public int InputSize { get; init; } = 1;
 
+    /// <summary>
+    /// Categories of a one-hot input given by index (C), 0 for none. When positive, the last of the
+    /// <see cref="InputSize"/> features is not a number but a category, 0 to C − 1 (negative: none): it stands for
+    /// C one-hot inputs after the other features, so the first layer reads InputSize − 1 + C inputs and its
+    /// weight_ih has that many columns, as the same network fed the one-hot vector would. The product reads the one
+    /// column of weight_ih the index names instead of multiplying C − 1 zeros: a series id among thousands of series
+    /// costs one column per step, not thousands. Default: 0.
+    /// </summary>
+    public int InputCategories { get; init; }
+
     /// <summary>Hidden size of each layer, bottom first; 1..N layers, each size at least 1. Default: [32].</summary>
     public IReadOnlyList<int> HiddenSizes { get; init; } = [32];
 
@@ -58,9 +68,15 @@ public sealed record RecurrentNetworkSpec
         _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell kind."),
     };
 
-    /// <summary>Input size of layer <paramref name="layer"/>: I for the first, the hidden size of the
-    /// layer below otherwise.</summary>
-    public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSizes[layer - 1];
+    /// <summary>Input size of layer <paramref name="layer"/>: I for the first (I − 1 + C with
+    /// <see cref="InputCategories"/>), the hidden size of the layer below otherwise.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize + (InputCategories > 0 ? InputCategories - 1 : 0) : HiddenSizes[layer - 1];
+
+    /// <summary>Inputs of layer <paramref name="layer"/> that are multiplied (all but the one-hot category's).</summary>
+    internal int LayerDenseInputSize(int layer) => layer == 0 && InputCategories > 0 ? InputSize - 1 : LayerInputSize(layer);
+
+    /// <summary>Most categories an index input may have: every index up to it is exact as a float.</summary>
+    public const int MaximumInputCategories = 1 << 24;
 
     /// <summary>Checks every value and throws, naming the property, if one is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size or activation parameter is out of range.</exception>
@@ -69,6 +85,8 @@ public sealed record RecurrentNetworkSpec
     {
         if (!Enum.IsDefined(Cell)) throw new ArgumentOutOfRangeException(nameof(Cell), Cell, "Cell must be Elman, Lstm or Gru.");
         if (InputSize < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, "InputSize must be at least 1.");
+        if (InputCategories < 0 || InputCategories > MaximumInputCategories)
+            throw new ArgumentOutOfRangeException(nameof(InputCategories), InputCategories, $"InputCategories must be between 0 (none) and {MaximumInputCategories}.");
         if (OutputSize < 1) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "OutputSize must be at least 1.");
         if (HiddenSizes is null || HiddenSizes.Count == 0)
             throw new ArgumentException("HiddenSizes must list at least one layer's hidden size.", nameof(HiddenSizes));
@@ -90,11 +108,11 @@ public sealed record RecurrentNetworkSpec
 
     /// <summary>Value equality over the hidden sizes' contents, not the list reference.</summary>
     public bool Equals(RecurrentNetworkSpec? other) =>
-        other is not null && Cell == other.Cell && InputSize == other.InputSize && OutputSize == other.OutputSize
+        other is not null && Cell == other.Cell && InputSize == other.InputSize && InputCategories == other.InputCategories && OutputSize == other.OutputSize
         && HiddenSizes.SequenceEqual(other.HiddenSizes) && Activation == other.Activation && LeakySlope == other.LeakySlope
         && RandomizedLeakyLower == other.RandomizedLeakyLower && RandomizedLeakyUpper == other.RandomizedLeakyUpper
         && EluAlpha == other.EluAlpha && LayerNormalization == other.LayerNormalization && Initialization == other.Initialization;
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, OutputSize, HiddenSizes.Count, Activation, LayerNormalization);
+    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, InputCategories, OutputSize, HiddenSizes.Count, Activation, LayerNormalization);
 }

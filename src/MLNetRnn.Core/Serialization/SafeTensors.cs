@@ -224,6 +224,7 @@ public static class SafeTensors
     {
         ["cell"] = s.Cell.ToString(),
         ["input_size"] = s.InputSize,
+        ["input_categories"] = s.InputCategories,
         ["hidden_sizes"] = new JsonArray(s.HiddenSizes.Select(h => (JsonNode)h).ToArray()),
         ["output_size"] = s.OutputSize,
         ["activation"] = s.Activation.ToString(),
@@ -243,6 +244,7 @@ public static class SafeTensors
             {
                 Cell = Enum.Parse<RecurrentCellKind>(o["cell"]!.GetValue<string>()),
                 InputSize = o["input_size"]!.GetValue<int>(),
+                InputCategories = o["input_categories"]?.GetValue<int>() ?? 0,   // absent before the index input
                 HiddenSizes = o["hidden_sizes"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray(),
                 OutputSize = o["output_size"]!.GetValue<int>(),
                 Activation = Enum.Parse<ElmanActivation>(o["activation"]!.GetValue<string>()),

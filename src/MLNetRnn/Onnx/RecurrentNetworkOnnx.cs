@@ -25,10 +25,15 @@ internal static class RecurrentNetworkOnnx
     public const int MinimumOpSet = 9;
 
     /// <summary>Throws if <paramref name="spec"/> has a part the standard operators cannot express.</summary>
-    /// <exception cref="NotSupportedException">Layer normalisation is on (names the option and what to do).</exception>
+    /// <exception cref="NotSupportedException">Layer normalisation is on (names the option and what to do), or the last
+    /// input is a category index.</exception>
     public static void CheckExportable(RecurrentNetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        if (spec.InputCategories > 0)
+            throw new NotSupportedException(
+                $"This {spec.Cell} network reads its last input as a category index (InputCategories = {spec.InputCategories}), " +
+                "which the graph's RNN, LSTM and GRU operators do not read; it cannot be exported to ONNX.");
         if (spec.LayerNormalization)
             throw new NotSupportedException(
                 $"This {spec.Cell} network normalises its gate pre-activations (LayerNormalization = true), which ONNX's " +
