@@ -136,6 +136,8 @@ internal sealed class ForecastModel
                     ? $"The series has {n} values; window {W} + horizon {H} needs at least {s.MinimumLength}."
                     : $"{panel.Name(i)} has {n} values; a forecast reads at least {minimum} (the window).", "values");
         }
+        if (s.SeriesCategories != 0 && s.SeriesCategories != S)
+            throw new ArgumentException($"SeriesCategories is {s.SeriesCategories}; the networks read the index of each of the panel's {S} series, or none (0).", nameof(s));
         var notes = new List<string>();
 
         // Per series, on its own: the season (Auto: tested), the base (Auto: chosen on the series) and the scaling.
@@ -145,6 +147,7 @@ internal sealed class ForecastModel
             try
             {
                 fits[i] = SeriesFit.Fit(s, panel.Values[i], panel.StaticFeatures[i]);
+                if (s.SeriesCategories > 0) fits[i].Category = i;
             }
             catch (ArgumentException ex) when (!single)
             {
@@ -1201,6 +1204,7 @@ internal sealed class ForecastModel
             for (int z = 0; z < Z; z++) row[p++] = fit.StaticFeatures[z];
             if (s.ScaleFeature) row[p++] = logScale;
             if (s.Decoder) row[p] = 0f;
+            if (s.SeriesCategories > 0) row[F - 1] = fit.Category;
         }
         var r = reference[..steps];
         if (fit.Baseline is null) r.Clear();
@@ -1233,6 +1237,7 @@ internal sealed class ForecastModel
             for (int z = 0; z < Z; z++) row[p++] = fit.StaticFeatures[z];
             if (s.ScaleFeature) row[p++] = logScale;
             row[p] = 1f;
+            if (s.SeriesCategories > 0) row[F - 1] = fit.Category;
         }
         return level;
     }
@@ -1285,10 +1290,11 @@ internal sealed class ForecastModel
         Summary.WriteExtension(w);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote (payload version 3).</summary>
-    public static ForecastModel Read(BinaryReader r)
+    /// <summary>Reads what <see cref="Write"/> wrote (payload version 3; <paramref name="seriesCategories"/>: with the
+    /// settings of transformer format 6).</summary>
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories)
     {
-        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r));
+        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories);
         var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
         float scaleMean = r.ReadSingle(), scaleDeviation = r.ReadSingle();
         if (!float.IsFinite(scaleMean) || !(scaleDeviation > 0) || !float.IsFinite(scaleDeviation))
@@ -1297,6 +1303,9 @@ internal sealed class ForecastModel
         if (S < 1 || S > 1 << 26) throw new InvalidDataException($"Series count {S} is out of range (1 to {1 << 26}).");
         var series = new SeriesFit[S];
         for (int i = 0; i < S; i++) series[i] = SeriesFit.Read(r, s);
+        if (s.SeriesCategories > S) throw new InvalidDataException($"The saved model reads {s.SeriesCategories} series by index but holds {S}.");
+        // The training series come first, in the order that gave them their index.
+        for (int i = 0; i < s.SeriesCategories; i++) series[i].Category = i;
         var model = new ForecastModel(s, series, mean, scale, scaleMean, scaleDeviation) { Members = ReadMembers(r, s, allowEmpty: true) };
         model.CorrectionWeight = ReadWeight(r);
         model.Calibration = ForecastCalibration.Read(r, s.Horizon);

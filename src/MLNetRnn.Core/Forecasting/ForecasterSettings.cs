@@ -106,6 +106,14 @@ internal sealed record ForecasterSettings
     public bool ScaleFeature { get; init; }                  // append the series' standardised log scale to every step
     public IReadOnlyList<float> Quantiles { get; init; } = []; // (Q) levels of the quantile heads, ascending, 0.5 among them; empty = none
 
+    /// <summary>
+    /// S: the networks read which of the model's S training series a window is from, as a one-hot input given by index
+    /// (the last input, <see cref="RecurrentNetworkSpec.InputCategories"/>), so each series learns its own input
+    /// offset; 0: they do not. A series started cold has no index (−1) and reads zeros there, as a one-hot vector of a
+    /// category never seen would. Read by index, the ids cost one weight column per step however many series there are.
+    /// </summary>
+    public int SeriesCategories { get; init; }
+
     /// <summary>Cf: covariates whose values for the H forecast steps are known and fed to the networks.</summary>
     public int FutureCovariateCount => KnownFutureCovariates.Count;
 
@@ -117,9 +125,9 @@ internal sealed record ForecasterSettings
 
     /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, two
     /// seasonal features when enabled, then (for many series) the Z static features and the series' scale, and with a
-    /// decoder a flag that is 1 on the H future steps.</summary>
+    /// decoder a flag that is 1 on the H future steps; last, with <see cref="SeriesCategories"/>, the series' index.</summary>
     public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
-        + StaticFeatureCount + (ScaleFeature ? 1 : 0) + (Decoder ? 1 : 0);
+        + StaticFeatureCount + (ScaleFeature ? 1 : 0) + (Decoder ? 1 : 0) + (SeriesCategories > 0 ? 1 : 0);
 
     /// <summary>
     /// With known-future covariates the networks read a window of W past steps followed by H future steps (a
@@ -155,7 +163,7 @@ internal sealed record ForecasterSettings
 
     public RecurrentNetworkSpec NetworkSpec => new()
     {
-        Cell = Cell, InputSize = InputSize, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
+        Cell = Cell, InputSize = InputSize, InputCategories = SeriesCategories, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
         Activation = Activation, LayerNormalization = LayerNormalization,
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
@@ -213,7 +221,8 @@ internal sealed record ForecasterSettings
     }
 
     // *** Binary format, payload version 3 (after the version-2 fields) ***
-    // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels
+    // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels;
+    // from transformer format 6: int32 S, the series the networks read by index (0: none)
     public void WriteExtension(BinaryWriter w)
     {
         w.Write(KnownFutureCovariates.Count);
@@ -221,10 +230,12 @@ internal sealed record ForecasterSettings
         w.Write(StaticFeatureCount);
         w.Write(ScaleFeature);
         Persisted.WriteArray(w, Quantiles.ToArray());
+        w.Write(SeriesCategories);
     }
 
-    /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings.</summary>
-    public static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s)
+    /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings; <paramref name="seriesCategories"/>:
+    /// the series count is there (transformer format 6 on).</summary>
+    public static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories)
     {
         int cf = r.ReadInt32();
         if (cf < 0 || cf > s.CovariateCount) throw new InvalidDataException($"Known-future covariate count {cf} is out of range (0 to {s.CovariateCount}).");
@@ -243,7 +254,10 @@ internal sealed record ForecasterSettings
             if (!(quantiles[q] > 0f && quantiles[q] < 1f) || (q > 0 && !(quantiles[q] > quantiles[q - 1])))
                 throw new InvalidDataException($"Saved quantile levels are out of range or out of order: {string.Join(", ", quantiles)}.");
         if (quantiles.Length > 0 && Array.IndexOf(quantiles, 0.5f) < 0) throw new InvalidDataException("Saved quantile levels lack the median, 0.5.");
-        return Checked(s with { KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles });
+        int categories = seriesCategories ? r.ReadInt32() : 0;
+        if (categories < 0 || categories > RecurrentNetworkSpec.MaximumInputCategories)
+            throw new InvalidDataException($"The saved count of series read by index, {categories}, is out of range.");
+        return Checked(s with { KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles, SeriesCategories = categories });
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote. Training options are not persisted: a loaded model

@@ -33,6 +33,11 @@ internal sealed class SeriesFit
     /// (a single series, a series started cold, a model saved before transformer format 5).</summary>
     public float? CorrectionWeight { get; set; }
 
+    /// <summary>This series' index among the model's training series, which the networks read with
+    /// <see cref="ForecasterSettings.SeriesCategories"/>: its position in the model. −1: none (no such input, or a
+    /// series started cold).</summary>
+    public int Category { get; set; } = -1;
+
     /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
     /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
     public int FirstOrigin(ForecasterSettings s) => Math.Max(Math.Max(s.WindowSize, 2), Baseline?.HistoryLength ?? 1);

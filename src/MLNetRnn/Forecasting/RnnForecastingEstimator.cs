@@ -90,12 +90,6 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         if (rows.RowCount == 0)
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
         var encoders = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToList();
-        if (UsesIdFeature(rows.Count, draft))
-        {
-            // The id as one more categorical static column, read from the id column like any other.
-            encoders.Add(StaticEncoder.Fit(draft.SeriesId!, categorical: true, rows.Ids.ToArray()));
-            for (int s = 0; s < rows.Count; s++) rows.Static[s] = [.. rows.Static[s], rows.Ids[s]];
-        }
         var columns = new ForecastColumns
         {
             Input = draft.Input, Covariates = draft.Covariates, KnownFuture = draft.KnownFuture, Holiday = draft.Holiday, SeriesId = draft.SeriesId,
@@ -104,6 +98,8 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             Static = encoders.ToArray(),
         };
         var settings = _options.ToSettings(columns);
+        // The ids as a one-hot input given by index: each series' position, which the model keeps in order.
+        if (UsesIdFeature(rows.Count, draft)) settings = settings with { SeriesCategories = rows.Count };
         // One series' scale, standardised over the series, is a constant input: a panel of one is the single-series model.
         if (rows.Count == 1 && settings.ScaleFeature) settings = settings with { ScaleFeature = false };
         CheckLengths(rows, columns, settings);
@@ -112,7 +108,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         ForecastModel model;
         using (var ch = _host.Start("Training"))
         {
-            ch.Info(MessageSensitivity.None, Describe(rows, idFeature: columns.Static.Any(e => e.Column == columns.SeriesId)));
+            ch.Info(MessageSensitivity.None, Describe(rows, idFeature: settings.SeriesCategories > 0 || columns.Static.Any(e => e.Column == columns.SeriesId)));
             var progress = new ChannelProgress(ch, Progress);
             model = ForecastModel.Train(settings, panel, progress, CancellationToken);
             var summary = model.Summary;
@@ -129,12 +125,18 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         return new RnnForecastingTransformer(_options, columns, model, new SeriesSet(rows.Ids.ToArray(), states, dates));
     }
 
-    /// <summary>Whether the series ids become a static feature (<see cref="RnnForecastingOptions.SeriesIdFeature"/>):
-    /// as asked, or by default for a panel of 2 to <see cref="RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries"/>
+    /// <summary>Whether the networks read the series ids (<see cref="RnnForecastingOptions.SeriesIdFeature"/>): as asked,
+    /// or by default for a panel of 2 to <see cref="RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries"/>
     /// series; never twice when the id column is already among the static columns.</summary>
-    private bool UsesIdFeature(int series, ForecastColumns draft) =>
-        draft.SeriesId is not null && series >= 2 && !draft.Static.Any(e => e.Column == draft.SeriesId)
-        && (_options.SeriesIdFeature ?? series <= RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries);
+    private bool UsesIdFeature(int series, ForecastColumns draft)
+    {
+        bool uses = draft.SeriesId is not null && series >= 2 && !draft.Static.Any(e => e.Column == draft.SeriesId)
+            && (_options.SeriesIdFeature ?? series <= RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries);
+        if (uses && series > Core.Network.RecurrentNetworkSpec.MaximumInputCategories)
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Series id column '{draft.SeriesId}' gives {series} series; SeriesIdFeature reads at most {Core.Network.RecurrentNetworkSpec.MaximumInputCategories} ids. Set SeriesIdFeature = false."));
+        return uses;
+    }
 
     /// <summary>Every series must hold what a forecast reads (a single series: a window and a horizon, as before), and
     /// the panel's windows must be countable.</summary>
@@ -205,7 +207,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     {
         var o = _options;
         string series = o.SeriesIdColumnName is null ? $"{rows.RowCount} rows of '{o.InputColumnName}'"
-            : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows" + (idFeature ? ", the ids as a static feature" : "");
+            : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows" + (idFeature ? ", the ids as an input" : "");
         var covariates = o.CovariateColumnNames.Concat(o.KnownFutureColumnNames.Select(c => c + " (known in advance)")).ToArray();
         return string.Create(CultureInfo.InvariantCulture,
             $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +

@@ -48,10 +48,11 @@ public sealed class RnnForecastingOptions
         /// together (9.9% → 7.7% worse than fitting them alone, docs/benchmarks.md). No effect on a single series.</summary>
         public const bool SeriesScaleFeature = true;
 
-        /// <summary>The largest panel whose series ids become a static feature when <see cref="SeriesIdFeature"/> is
-        /// null: one input per series at every step doubled the fit time of a 100-product panel (31 s → 64 s) and would
-        /// cost far more than it gives on thousands of series.</summary>
-        public const int SeriesIdFeatureMaximumSeries = 100;
+        /// <summary>The largest panel whose networks read the series ids when <see cref="SeriesIdFeature"/> is null. Chosen
+        /// on the synthetic retail panel (docs/benchmarks.md): on 1,000 products the ids lowered mean MASE by 3.2% for a
+        /// fit 25% longer (82 → 103 s). Each step's optimiser still updates every series' weights, so the cost grows with
+        /// the panel (10,000 series: 108 → 197 s), and no accuracy was measured beyond 1,000.</summary>
+        public const int SeriesIdFeatureMaximumSeries = 1000;
 
         /// <summary>How often a panel's training draws each series.</summary>
         public const SeriesWeighting SeriesWeighting = ForecastingDefaults.SeriesWeighting;
@@ -143,8 +144,8 @@ public sealed class RnnForecastingOptions
     /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
     /// A text or key column is one-hot encoded over the categories seen in training (which amounts to a learned
     /// embedding in the networks' input weights); a <see cref="float"/> or <see cref="bool"/> column is standardised
-    /// over the series. The series id column itself may be one, which is what <see cref="SeriesIdFeature"/> does by
-    /// default for panels of up to 100 series. Default: none.</summary>
+    /// over the series. The series id column itself may be one (one-hot as a static column; <see cref="SeriesIdFeature"/>
+    /// gives the networks the same ids, read by index). Default: none.</summary>
     public string[] StaticFeatureColumnNames { get; set; } = [];
 
     /// <summary>Feed the networks each series' size, ln(1 + mean |x|) standardised over the series, at every step.
@@ -154,13 +155,13 @@ public sealed class RnnForecastingOptions
     /// Default: <see cref="Defaults.SeriesScaleFeature"/> (true).</summary>
     public bool SeriesScaleFeature { get; set; } = Defaults.SeriesScaleFeature;
 
-    /// <summary>Give the networks each series' id as a static feature: one-hot over the ids seen in training, which is a
-    /// learned input offset per series, so the shared networks can learn what sets each series apart (a series first
-    /// seen after training gets none). <see langword="null"/> (the default): on for panels of 2 to
-    /// <see cref="Defaults.SeriesIdFeatureMaximumSeries"/> series, off for larger ones, where its cost (one input per
-    /// series at every step) grows with the panel. On the panels measured (the accuracy protocol's nine monthly series,
-    /// synthetic retail panels of 30 and 100 products) it lowered mean MASE by 3–6% (docs/benchmarks.md). Needs
-    /// <see cref="SeriesIdColumnName"/>. Listing the id column in <see cref="StaticFeatureColumnNames"/> does the same.</summary>
+    /// <summary>Give the networks each series' id: one-hot over the ids seen in training, which is a learned input offset
+    /// per series, so the shared networks can learn what sets each series apart (a series first seen after training
+    /// gets none). The networks read it by index (<see cref="MLNetRnn.Core.Network.RecurrentNetworkSpec.InputCategories"/>):
+    /// one weight column per step, however many series. <see langword="null"/> (the default): on for panels of 2 to
+    /// <see cref="Defaults.SeriesIdFeatureMaximumSeries"/> (1,000) series. On the panels measured (the accuracy protocol's nine
+    /// monthly series, synthetic retail panels of 30 to 1,000 products) it lowered mean MASE by 3–6%
+    /// (docs/benchmarks.md). Needs <see cref="SeriesIdColumnName"/>.</summary>
     public bool? SeriesIdFeature { get; set; }
 
     /// <summary>How often a panel's training draws each series: in proportion to its windows, to their square root,

@@ -30,17 +30,18 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 5: version 2's column names and confidence level, then the panel's columns (series id,
+    /// <summary>Format version 6: version 2's column names and confidence level, then the panel's columns (series id,
     /// date, known-future, static features), the quantile column and interval method, the forecast model with one
-    /// fitted part per series, one state per series, each member's training diagnostics, and each series' own
-    /// correction weight λ. Still read: version 4 (the same without per-series λ: every series takes the panel's),
-    /// 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only). A
-    /// version-4 reader refuses version 5, since it would forecast a panel with the wrong weights.</summary>
+    /// fitted part per series (its settings end with the count of series the networks read by index), one state per
+    /// series, each member's training diagnostics, and each series' own correction weight λ. Still read: version 5
+    /// (the same without the series count: no ids read by index), 4 (without per-series λ either: every series takes
+    /// the panel's), 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base
+    /// only). A version-5 reader refuses version 6, whose settings it would misread.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 5,
-        readableByVersion: 5,
+        currentVersion: 6,
+        readableByVersion: 6,
         oldestReadableVersion: 1);
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
@@ -230,7 +231,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 4 ***
+            // *** Binary format, version 6 ***
             // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
@@ -238,7 +239,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             // bool + string: quantiles column; string: interval method
             // ForecastModel (ForecastModel.Write: settings, one fitted part per series, networks, calibration, summary)
             // int32 S; per series: string id, int64 last date (ticks), ForecastState (ForecastState.Write)
-            // int32 K, then each member's TrainingDiagnostics.Write
+            // int32 K, then each member's TrainingDiagnostics.Write; per-series λ (ForecastModel.WriteSeriesWeights)
+            // (Version 5: the settings without the series read by index. Version 4: also without per-series λ.)
             // (Version 3: version 2's layout, then the diagnostics. Version 2: the same up to the confidence level, then
             // the version-2 model and one state. Version 1: likewise, model and state in their version-1 layouts.)
             w.Write(OutputColumnName);
@@ -281,7 +283,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var panel = ForecastColumns.ReadExtension(r, input, covariates);
             string? quantiles = ForecastColumns.ReadOptional(r);
             var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
-            var forecaster = ForecastModel.Read(r);
+            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6);
             if (panel.CovariateCount != forecaster.Settings.CovariateCount)
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);

@@ -173,54 +173,67 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
-    public void TheSeriesIdCanAlsoBeAStaticFeatureAndSurvivesSaveLoadAndColdStarts()
+    public void TheNetworksReadTheSeriesIdsByIndexThroughSaveLoadAndColdStarts()
     {
         var rows = Retail(4, 100);
-        var o = FastPanel();
-        o.StaticFeatureColumnNames = [o.SeriesIdColumnName!];
         var train = rows.Where(r => r.Product != "P00003").ToArray();
-        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, train));
-        Assert.Equal(["Product"], model.StaticFeatureColumnNames);
+        var model = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, train));
+        // A small panel gets the ids by default (SeriesIdFeature null): each series' position, read as a one-hot input by index.
+        var s = model.Model.Settings;
+        Assert.Equal(3, s.SeriesCategories);
+        Assert.Equal(3, s.NetworkSpec.InputCategories);
+        Assert.Equal([0, 1, 2], model.Model.Series.Select(f => f.Category));
+        Assert.Empty(model.StaticFeatureColumnNames);
         var without = FastPanel();
         without.SeriesIdFeature = false;
-        var plain = _ml.Forecasting.ForecastByRnn(without).Fit(View(_ml, train)).CreateForecastingEngine().Predict("P00001");
+        var plainModel = _ml.Forecasting.ForecastByRnn(without).Fit(View(_ml, train));
+        Assert.Equal(0, plainModel.Model.Settings.SeriesCategories);
         var engine = model.CreateForecastingEngine();
-        Assert.False(SameBits(plain.Forecast, engine.Predict("P00001").Forecast), "the id feature changes nothing");
-        // A small panel gets the same feature by default (SeriesIdFeature null), once.
-        var byDefault = _ml.Forecasting.ForecastByRnn(FastPanel()).Fit(View(_ml, train));
-        Assert.Equal(["Product"], byDefault.StaticFeatureColumnNames);
-        Assert.True(SameBits(engine.Predict("P00001").Forecast, byDefault.CreateForecastingEngine().Predict("P00001").Forecast));
+        Assert.False(SameBits(plainModel.CreateForecastingEngine().Predict("P00001").Forecast, engine.Predict("P00001").Forecast), "the ids change nothing");
 
         string path = _dir.File("id-feature.zip");
         _ml.Model.SaveAtomically(model, View(_ml, rows).Schema, path);
-        var loaded = ((RnnForecastingTransformer)_ml.Model.Load(path, out _)).CreateForecastingEngine();
+        var reloaded = (RnnForecastingTransformer)_ml.Model.Load(path, out _);
+        Assert.Equal([0, 1, 2], reloaded.Model.Series.Select(f => f.Category));
+        var loaded = reloaded.CreateForecastingEngine();
         foreach (string id in model.SeriesIds)
             Assert.True(SameBits(engine.Predict(id).Forecast, loaded.Predict(id).Forecast), $"series {id}");
-        // A series first seen after training has no category of its own: it is forecast with the id feature at zero.
+        // A series first seen after training has no index of its own: it is forecast with the ids' one-hot input at zero.
         foreach (var r in rows.Where(r => r.Product == "P00003")) engine.Observe("P00003", r.Sales);
         Assert.All(engine.Predict("P00003").Forecast, v => Assert.True(float.IsFinite(v) && v > 0));
     }
 
     [Fact]
-    public void IdsBecomeAStaticFeatureByDefaultOnlyInPanelsOfAtMostAHundredSeries()
+    public void TheSeriesIdCanStillBeAOneHotStaticColumnAndIsThenNotReadTwice()
+    {
+        var o = FastPanel();
+        o.StaticFeatureColumnNames = [o.SeriesIdColumnName!];
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Retail(3, 100)));
+        Assert.Equal(["Product"], model.StaticFeatureColumnNames);
+        Assert.Equal(3, model.Model.Settings.StaticFeatureCount);
+        Assert.Equal(0, model.Model.Settings.SeriesCategories);
+    }
+
+    [Fact]
+    public void TheNetworksReadTheIdsByDefaultOnlyInPanelsUpToTheDefaultsLimit()
     {
         var said = new List<string>();
         _ml.Log += (_, e) => { if (e.RawMessage.StartsWith("Training ", StringComparison.Ordinal)) lock (said) said.Add(e.RawMessage); };
-        RnnForecastingTransformer Fit(int products, bool? idFeature)
+        int limit = RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries;
+        int Categories(int products, bool? idFeature)
         {
             var o = FastPanel();
-            o.EnsembleSize = 0;   // the bases alone: what is checked is the columns, not the networks
+            o.EnsembleSize = 0;   // the bases alone: what is checked is the networks' inputs, not their training
             o.SeriesIdFeature = idFeature;
-            return _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Retail(products, 30)));
+            return _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Retail(products, 30))).Model.Settings.SeriesCategories;
         }
-        Assert.Equal(RnnForecastingOptions.Defaults.SeriesIdFeatureMaximumSeries, 100);
-        Assert.Equal(["Product"], Fit(100, null).StaticFeatureColumnNames);
-        Assert.Contains("100 series ('Product') of 'Sales', 3000 rows, the ids as a static feature", said.Single());
-        Assert.Empty(Fit(101, null).StaticFeatureColumnNames);
-        Assert.DoesNotContain("static feature", said[1]);
-        Assert.Equal(["Product"], Fit(101, true).StaticFeatureColumnNames);
-        Assert.Empty(Fit(5, false).StaticFeatureColumnNames);
-        Assert.Empty(Fit(1, true).StaticFeatureColumnNames);   // a panel of one is the single-series model
+        Assert.Equal(limit, Categories(limit, null));
+        Assert.Contains($"{limit} series ('Product') of 'Sales', {30 * limit} rows, the ids as an input", said.Single());
+        Assert.Equal(0, Categories(limit + 1, null));
+        Assert.DoesNotContain("the ids", said[1]);
+        Assert.Equal(limit + 1, Categories(limit + 1, true));
+        Assert.Equal(0, Categories(5, false));
+        Assert.Equal(0, Categories(1, true));   // a panel of one is the single-series model
     }
 
     [Fact]
