@@ -12,8 +12,8 @@ using Spectre.Console;
 namespace MLNetRnn.Cli;
 
 /// <summary>
-/// The <c>mlnetrnn</c> commands: <c>fit</c>, <c>forecast</c>, <c>backtest</c> and <c>plot</c> on a CSV file, and the
-/// <c>study</c> behind docs/diagnostics.md. Output goes to an <see cref="IAnsiConsole"/> so tests can read it.
+/// The <c>mlnetrnn</c> commands: <c>fit</c>, <c>forecast</c>, <c>backtest</c> and <c>plot</c> on a CSV file of one series
+/// or, with <c>--series-id</c>, of many (one model for all), and the <c>study</c> behind docs/diagnostics.md. Output goes to an <see cref="IAnsiConsole"/> so tests can read it.
 /// </summary>
 internal static class CliApp
 {
@@ -23,7 +23,7 @@ internal static class CliApp
     /// <param name="text">Where System.CommandLine writes help and parse errors; the process's console when null.</param>
     public static int Run(string[] args, IAnsiConsole console, TextWriter? text = null)
     {
-        var root = new RootCommand("Recurrent forecasting (Elman RNN, LSTM, GRU) on a CSV series with MLNetRnn: fit, forecast, backtest, plot.")
+        var root = new RootCommand("Recurrent forecasting (Elman RNN, LSTM, GRU) on a CSV series, or many series in one file, with MLNetRnn: fit, forecast, backtest, plot.")
         {
             Fit(console), Forecast(console), Backtest(console), Plot(console), StudyCommand.Create(),
         };
@@ -59,8 +59,9 @@ internal static class CliApp
         public readonly Option<string> Clip = new("--clip") { Description = "Gradient clipping: a threshold τ (global norm), 'auto' (AutoClip: each step at the 10th percentile of the norms so far) or 'none'.", DefaultValueFactory = _ => "1" };
         public readonly Option<float> Confidence = new("--confidence") { Description = "Level of the forecast intervals.", DefaultValueFactory = _ => 0.9f };
         public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation and shuffling.", DefaultValueFactory = _ => 0 };
+        public readonly Option<string?> SeriesId = new("--series-id") { Description = "Column naming each row's series: the file holds many series (rows grouped by id, in time order within each), fitted as one model." };
 
-        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed];
+        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed, SeriesId];
 
         public CsvSeries Load(MLContext ml, ParseResult r)
         {
@@ -68,7 +69,7 @@ internal static class CliApp
             string? date = r.GetValue(Date);
             if (date is null && File.Exists(data) && File.ReadLines(data).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
                 date = "date";
-            return CsvSeries.Load(ml, data, r.GetValue(Value)!, date, r.GetValue(Covariates) ?? []);
+            return CsvSeries.Load(ml, data, r.GetValue(Value)!, date, r.GetValue(Covariates) ?? [], r.GetValue(SeriesId));
         }
 
         public RnnForecastingOptions Options(ParseResult r, CsvSeries series)
@@ -76,7 +77,7 @@ internal static class CliApp
             string clip = r.GetValue(Clip)!.Trim();
             var o = new RnnForecastingOptions
             {
-                OutputColumnName = "Forecast", InputColumnName = series.ValueColumn, CovariateColumnNames = series.CovariateColumns,
+                OutputColumnName = "Forecast", InputColumnName = series.ValueColumn, CovariateColumnNames = series.CovariateColumns, SeriesIdColumnName = series.IdColumn,
                 ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", ConfidenceLevel = r.GetValue(Confidence),
                 WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season),
                 Cell = r.GetValue(Cell), HiddenSizes = [r.GetValue(Hidden)], EnsembleSize = r.GetValue(Ensemble), Epochs = r.GetValue(Epochs),
@@ -109,13 +110,25 @@ internal static class CliApp
             var series = s.Load(ml, r);
             var options = s.Options(r, series);
             var estimator = ml.Forecasting.ForecastByRnn(options);
-            console.MarkupLine($"Fitting {options.EnsembleSize} × {options.Cell}({options.HiddenSizes[0]}) on [bold]{series.Values.Length}[/] values of '{Markup.Escape(series.ValueColumn)}' from {Markup.Escape(series.Path)}: window {options.WindowSize}, horizon {options.Horizon}, season {options.SeasonalPeriod}.");
+            string what = series.IdColumn is null ? $"[bold]{series.Values.Length}[/] values"
+                : $"[bold]{series.SeriesIds.Length}[/] series ('{Markup.Escape(series.IdColumn)}'), {series.Values.Length} rows";
+            console.MarkupLine($"Fitting {options.EnsembleSize} × {options.Cell}({options.HiddenSizes[0]}) on {what} of '{Markup.Escape(series.ValueColumn)}' from {Markup.Escape(series.Path)}: window {options.WindowSize}, horizon {options.Horizon}, season {options.SeasonalPeriod}.");
             var fitted = TrainingDisplay.Fit(console, estimator, series.View);
             ShowSummary(console, fitted);
             string path = r.GetValue(model)!;
             ml.Model.SaveAtomically(fitted, series.View.Schema, path);
             console.MarkupLine($"Model saved to [bold]{Markup.Escape(path)}[/].");
-            var forecast = fitted.CreateForecastingEngine().Predict();
+            var engine = fitted.CreateForecastingEngine();
+            if (series.IdColumn is not null)
+            {
+                var all = engine.PredictAll();
+                ShowPanelForecast(console, series, all, engine.GetObservationCount);
+                string first = series.SeriesIds[0];
+                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first));
+                if (r.GetValue(diagnostics) is { } panelDiagnostics) WriteDiagnostics(console, panelDiagnostics, fitted);
+                return 0;
+            }
+            var forecast = engine.Predict();
             ShowForecast(console, series, forecast, series.Values.Length);
             if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length);
             if (r.GetValue(diagnostics) is { } ddir) WriteDiagnostics(console, ddir, fitted);
@@ -129,13 +142,30 @@ internal static class CliApp
     private static Command Forecast(IAnsiConsole console)
     {
         var (model, data, value, date) = SavedModelOptions("The series' CSV: rows after those the model has seen are observed before forecasting; dates label the table.");
-        var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper; with many series, the series first)." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the forecast against the series as a PNG." };
-        var command = new Command("forecast", "Forecast the next values with a saved model.") { model, data, value, date, output, plot };
+        var pick = PickedSeries("The series to draw, for a model of many series. Default: the first in --data.");
+        var command = new Command("forecast", "Forecast the next values with a saved model (every series of a model of many).") { model, data, value, date, output, plot, pick };
         command.SetAction(r =>
         {
             var ml = new MLContext();
             var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
+            if (forecaster.SeriesIdColumnName is not null)
+            {
+                var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
+                var all = engine.PredictAll();
+                ShowPanelForecast(console, panel, all, engine.GetObservationCount);
+                if (r.GetValue(output) is { } panelCsv) WritePanelForecastCsv(panelCsv, panel, all, engine.GetObservationCount);
+                if (r.GetValue(plot) is { } panelPng)
+                {
+                    if (panel is null) throw new CliException("--plot draws the forecast against the series: give the series with --data.");
+                    string id = r.GetValue(pick) ?? panel.SeriesIds[0];
+                    var part = panel.Part(id);
+                    ForecastPlots.Forecast(ForecastPicture(part, all[id], engine.GetObservationCount(id)), panelPng);
+                    console.MarkupLine($"Plot of series '{Markup.Escape(id)}' written to [bold]{Markup.Escape(panelPng)}[/].");
+                }
+                return 0;
+            }
             var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
             if (series is not null && engine.ObservationCount > series.Values.Length)
                 console.MarkupLine($"[yellow]note:[/] the model has seen {engine.ObservationCount} values, more than the {series.Values.Length} rows of {Markup.Escape(series.Path)}; it forecasts from its own state.");
@@ -161,11 +191,13 @@ internal static class CliApp
         var origins = new Option<int>("--origins") { Description = "Forecast origins, each a horizon apart, over the end of the series.", DefaultValueFactory = _ => 3 };
         var noRefit = new Option<bool>("--no-refit") { Description = "Fit once at the first origin and observe the rest (faster) instead of refitting at each." };
         var plot = new Option<string?>("--plot") { Description = "Draw the forecasts from every origin against the series as a PNG." };
+        var pick = PickedSeries("The series to draw with --series-id. Default: the first.");
         var command = new Command("backtest", "Rolling-origin evaluation: fit, forecast from several origins near the end, score against what followed.");
         foreach (var o in s.All) Add(command, o);
         command.Options.Add(origins);
         command.Options.Add(noRefit);
         command.Options.Add(plot);
+        command.Options.Add(pick);
         command.SetAction(r =>
         {
             var ml = new MLContext(seed: r.GetValue(s.Seed));
@@ -179,12 +211,23 @@ internal static class CliApp
             foreach (var h in result.ByHorizon)
                 table.AddRow(I(h.Step), F(h.Metrics.MeanAbsoluteError), F(h.Metrics.RootMeanSquaredError), F(h.Smape), F(h.Mase), double.IsNaN(h.Coverage) ? "–" : h.Coverage.ToString("P0", CultureInfo.InvariantCulture));
             console.Write(table);
-            console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Over {result.Origins.Count} origins: sMAPE [bold]{result.Smape:F2}%[/], MASE [bold]{result.Mase:F3}[/], RMSE {result.RootMeanSquaredError:F3}."));
+            if (series.IdColumn is not null)
+            {
+                var bySeries = new Table().Title("Accuracy per series").AddColumns("series", "origins", "sMAPE %", "MASE", "RMSE");
+                foreach (var b in result.Series.Take(ShownSeries)) bySeries.AddRow(Markup.Escape(b.SeriesId), I(b.Origins.Count), F(b.Smape), F(b.Mase), F(b.RootMeanSquaredError));
+                console.Write(bySeries);
+                if (result.Series.Count > ShownSeries) console.MarkupLine($"… and {result.Series.Count - ShownSeries} more series.");
+            }
+            string over = series.IdColumn is null ? $"{result.Origins.Count} origins" : $"{result.Series.Count} series, {result.Origins.Count} origins (means over series)";
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Over {over}: sMAPE [bold]{result.Smape:F2}%[/], MASE [bold]{result.Mase:F3}[/], RMSE {result.RootMeanSquaredError:F3}."));
             if (r.GetValue(plot) is { } png)
             {
-                var paths = result.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
-                ForecastPlots.Forecast(new ForecastPlotData(series.Values, paths, series.Dates, series.ValueColumn, options.ConfidenceLevel), png,
-                    $"{series.ValueColumn}: backtest from {result.Origins.Count} origins (sMAPE {result.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {result.Mase.ToString("F2", CultureInfo.InvariantCulture)})");
+                string id = r.GetValue(pick) ?? series.SeriesIds.FirstOrDefault() ?? "";
+                var drawn = series.Part(id);
+                var mine = result.Series.FirstOrDefault(b => b.SeriesId == id) ?? result.Series[0];
+                var paths = mine.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
+                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel), png,
+                    $"{drawn.ValueColumn}: backtest from {mine.Origins.Count} origins (sMAPE {mine.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {mine.Mase.ToString("F2", CultureInfo.InvariantCulture)})");
                 console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
             }
             return 0;
@@ -198,11 +241,19 @@ internal static class CliApp
     {
         var (model, data, value, date) = SavedModelOptions("The series' CSV, to draw the forecast against the whole series (else against the model's last window).");
         var output = new Option<string>("--output", "-o") { Description = "Folder for the PNG files.", DefaultValueFactory = _ => "plots" };
-        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output };
+        var pick = PickedSeries("The series to draw, for a model of many series. Default: the first in --data (or the model's first).");
+        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output, pick };
         command.SetAction(r =>
         {
             var ml = new MLContext();
             var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
+            if (forecaster.SeriesIdColumnName is not null)
+            {
+                var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
+                string id = r.GetValue(pick) ?? panel?.SeriesIds[0] ?? engine.SeriesIds[0];
+                WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id), engine.GetObservationCount(id));
+                return 0;
+            }
             var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
             WritePlots(console, r.GetValue(output)!, forecaster, series, engine.Predict(), engine.ObservationCount);
             return 0;
@@ -218,6 +269,25 @@ internal static class CliApp
         new Option<string?>("--data", "-d") { Description = dataDescription },
         new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." },
         new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." });
+
+    private static Option<string?> PickedSeries(string description) => new("--series") { Description = description };
+
+    /// <summary>Series listed in full in a table; the CSV output holds them all.</summary>
+    private const int ShownSeries = 20;
+
+    /// <summary>Reads the panel in <paramref name="path"/> (null: none), the series by the model's id column, and has the
+    /// engine observe each series' rows after those it has seen (a series new to the model is started cold from them).</summary>
+    private static CsvSeries? ObserveNewPanelRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn, string? dateColumn)
+    {
+        if (path is null) return null;
+        var panel = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, forecaster, forecaster.SeriesIdColumnName);
+        foreach (string id in panel.SeriesIds)
+        {
+            var part = panel.Part(id);
+            for (long i = engine.GetObservationCount(id); i < part.Values.Length; i++) engine.Observe(id, part.Values[i]);
+        }
+        return panel;
+    }
 
     /// <summary>Reads the series in <paramref name="path"/> (null: none) and has the engine observe the rows after
     /// those the model has seen.</summary>
@@ -258,6 +328,38 @@ internal static class CliApp
         for (int h = 0; h < f.Forecast.Length; h++)
             table.AddRow(I(h + 1), dates is null ? "–" : dates[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), F(f.Forecast[h]), F(f.LowerBound[h]), F(f.UpperBound[h]));
         console.Write(table);
+    }
+
+    /// <summary>The forecasts of every series, the first <see cref="ShownSeries"/> in a table: the first step's date, the
+    /// first and last steps, and the last step's interval (the widest).</summary>
+    private static void ShowPanelForecast(IAnsiConsole console, CsvSeries? panel, IReadOnlyDictionary<string, RnnForecast> all, Func<string, long> observed)
+    {
+        var any = all.Values.First();
+        int H = any.Forecast.Length;
+        var table = new Table().Title($"Forecast of {all.Count} series")
+            .AddColumns("series", "from", "step 1", $"step {H}", $"step {H}, {any.ConfidenceLevel.ToString("P0", CultureInfo.InvariantCulture)} interval");
+        foreach (var (id, f) in all.Take(ShownSeries))
+        {
+            var dates = panel?.Dates is not null && panel.SeriesIds.Contains(id) ? panel.Part(id).FutureDates(H, observed(id)) : null;
+            table.AddRow(Markup.Escape(id), dates is null ? "–" : dates[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                F(f.Forecast[0]), F(f.Forecast[H - 1]), $"{F(f.LowerBound[H - 1])} – {F(f.UpperBound[H - 1])}");
+        }
+        console.Write(table);
+        if (all.Count > ShownSeries) console.MarkupLine($"… and {all.Count - ShownSeries} more series; `forecast --output` writes every step of every series.");
+        else console.MarkupLine("`forecast --output` writes every step of every series.");
+    }
+
+    private static void WritePanelForecastCsv(string path, CsvSeries? panel, IReadOnlyDictionary<string, RnnForecast> all, Func<string, long> observed)
+    {
+        using var w = new StreamWriter(path);
+        w.WriteLine("series,step,date,forecast,lower,upper");
+        foreach (var (id, f) in all)
+        {
+            var dates = panel?.Dates is not null && panel.SeriesIds.Contains(id) ? panel.Part(id).FutureDates(f.Forecast.Length, observed(id)) : null;
+            string quoted = id.Contains(',') || id.Contains('"') ? $"\"{id.Replace("\"", "\"\"")}\"" : id;
+            for (int h = 0; h < f.Forecast.Length; h++)
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{quoted},{h + 1},{dates?[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
+        }
     }
 
     private static void WriteForecastCsv(string path, CsvSeries? series, RnnForecast f, long observed)
@@ -313,11 +415,11 @@ internal static class CliApp
         return (forecaster, loaded.CreateForecastingEngine());
     }
 
-    private static CsvSeries LoadLike(MLContext ml, string path, string value, string? date, RnnForecastingTransformer forecaster)
+    private static CsvSeries LoadLike(MLContext ml, string path, string value, string? date, RnnForecastingTransformer forecaster, string? idColumn = null)
     {
         if (date is null && File.Exists(path) && File.ReadLines(path).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
             date = "date";
-        return CsvSeries.Load(ml, path, value, date, forecaster.CovariateColumnNames.ToArray());
+        return CsvSeries.Load(ml, path, value, date, forecaster.CovariateColumnNames.ToArray(), idColumn);
     }
 
     private static void Add(Command command, Symbol symbol)

@@ -6,26 +6,46 @@ namespace MLNetRnn.Cli;
 
 /// <summary>
 /// A series read from a CSV file with a header row, columns chosen by name: the values, optional dates (for tables and
-/// plots) and optional covariates. <see cref="View"/> is the ML.NET data view of the same file (ML.NET's text loader, the
-/// value and covariate columns as Single), so a saved model's input schema is the file's.
+/// plots), optional covariates, and optionally a series id column, which makes the file a panel of many series (rows
+/// grouped by id, in file order within each). <see cref="View"/> is the ML.NET data view of the same file (ML.NET's
+/// text loader, the value and covariate columns as Single, the id as text), so a saved model's input schema is the file's.
 /// </summary>
 internal sealed class CsvSeries
 {
-    private CsvSeries(string path, string valueColumn, string[] covariateColumns, float[] values, DateTime[]? dates, IDataView view)
+    private CsvSeries(string path, string valueColumn, string[] covariateColumns, float[] values, DateTime[]? dates, IDataView view,
+        string? idColumn, string[]? ids)
     {
         Path = path; ValueColumn = valueColumn; CovariateColumns = covariateColumns; Values = values; Dates = dates; View = view;
+        IdColumn = idColumn; Ids = ids;
+        SeriesIds = ids is null ? [] : ids.Distinct(StringComparer.Ordinal).ToArray();
     }
 
     public string Path { get; }
     public string ValueColumn { get; }
     public string[] CovariateColumns { get; }
-    public float[] Values { get; }
+    public float[] Values { get; }                 // every row's value, in file order
     public DateTime[]? Dates { get; }
     public IDataView View { get; }
+    public string? IdColumn { get; }               // null: the file is one series
+    public string[]? Ids { get; }                  // each row's series id, with IdColumn
+    public string[] SeriesIds { get; }             // the panel's series, in order of first appearance; empty for one series
+
+    /// <summary>The rows of series <paramref name="id"/>, as a one-series view for tables and plots (its label names the id).</summary>
+    /// <exception cref="CliException">The file has no such series.</exception>
+    public CsvSeries Part(string id)
+    {
+        if (Ids is null) return this;
+        var rows = Enumerable.Range(0, Ids.Length).Where(r => Ids[r] == id).ToArray();
+        if (rows.Length == 0)
+            throw new CliException($"Series id column '{IdColumn}' of '{Path}' has no series '{id}'; the first are {string.Join(", ", SeriesIds.Take(5).Select(x => $"'{x}'"))}.");
+        return new CsvSeries(Path, $"{ValueColumn} ({id})", CovariateColumns, rows.Select(r => Values[r]).ToArray(), Dates is null ? null : rows.Select(r => Dates[r]).ToArray(),
+            View, null, null);
+    }
 
     /// <summary>Reads <paramref name="path"/>. Every error names the file and the column.</summary>
-    /// <exception cref="CliException">The file is missing or empty, a column is missing, or a value is not a number or date.</exception>
-    public static CsvSeries Load(MLContext ml, string path, string valueColumn, string? dateColumn, string[] covariateColumns)
+    /// <exception cref="CliException">The file is missing or empty, a column is missing, a value is not a number or date, or
+    /// a row has no series id.</exception>
+    public static CsvSeries Load(MLContext ml, string path, string valueColumn, string? dateColumn, string[] covariateColumns, string? idColumn = null)
     {
         if (!File.Exists(path)) throw new CliException($"Data file '{path}' was not found.");
         var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
@@ -39,6 +59,8 @@ internal sealed class CsvSeries
         int valueIndex = Index(valueColumn, "value");
         int? dateIndex = dateColumn is null ? null : Index(dateColumn, "date");
         var covariateIndex = covariateColumns.Select(c => Index(c, "covariate")).ToArray();
+        int? idIndex = idColumn is null ? null : Index(idColumn, "series id");
+        var ids = idIndex is null ? null : new string[lines.Length - 1];
 
         var values = new float[lines.Length - 1];
         var dates = dateIndex is null ? null : new DateTime[lines.Length - 1];
@@ -47,6 +69,11 @@ internal sealed class CsvSeries
             var fields = Split(lines[r]);
             values[r - 1] = Number(fields, valueIndex, header, r, path);
             foreach (int c in covariateIndex) Number(fields, c, header, r, path);
+            if (ids is not null)
+            {
+                ids[r - 1] = Field(fields, idIndex!.Value, header, r, path);
+                if (ids[r - 1].Length == 0) throw new CliException($"Row {r + 1} of '{path}': series id column '{header[idIndex.Value]}' is empty; every row needs its series' id.");
+            }
             if (dates is not null)
             {
                 string raw = Field(fields, dateIndex!.Value, header, r, path);
@@ -57,9 +84,11 @@ internal sealed class CsvSeries
         }
 
         var loaderColumns = new[] { new TextLoader.Column(header[valueIndex], DataKind.Single, valueIndex) }
-            .Concat(covariateIndex.Select(c => new TextLoader.Column(header[c], DataKind.Single, c))).ToArray();
+            .Concat(covariateIndex.Select(c => new TextLoader.Column(header[c], DataKind.Single, c)))
+            .Concat(idIndex is null ? [] : [new TextLoader.Column(header[idIndex.Value], DataKind.String, idIndex.Value)]).ToArray();
         var loader = ml.Data.CreateTextLoader(new TextLoader.Options { HasHeader = true, Separators = [','], Columns = loaderColumns, AllowQuoting = true });
-        return new CsvSeries(path, header[valueIndex], covariateIndex.Select(c => header[c]).ToArray(), values, dates, loader.Load(path));
+        return new CsvSeries(path, header[valueIndex], covariateIndex.Select(c => header[c]).ToArray(), values, dates, loader.Load(path),
+            idIndex is null ? null : header[idIndex.Value], ids);
     }
 
     /// <summary>Dates after the last one, continuing the series' spacing: whole months when every step is a whole

@@ -139,4 +139,95 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("none.zip", output);
     }
+    // ------------------------------------------------------------------ a file of many series
+
+    /// <summary>Writes a panel CSV (product, date, sales): weekly seasonality, a level per product, <paramref name="days"/>
+    /// rows each, products interleaved by date as an export from a database would be.</summary>
+    private string Panel(string name, string[] products, int days)
+    {
+        var lines = new List<string> { "product,date,sales" };
+        var start = new DateTime(2024, 1, 1);
+        for (int t = 0; t < days; t++)
+            for (int p = 0; p < products.Length; p++)
+            {
+                double v = 20 + 10 * p + 5 * Math.Sin(2 * Math.PI * t / 7 + p) + 0.03 * t + (t * 7919 + p * 104729) % 13 / 6.0;
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{products[p]},{start.AddDays(t):yyyy-MM-dd},{v:F3}"));
+            }
+        System.IO.File.WriteAllLines(File(name), lines);
+        return File(name);
+    }
+
+    private static readonly string[] PanelFast = ["--series-id", "product", "--value", "sales", "--window", "14", "--horizon", "7", "--season", "7", .. Fast];
+
+    [Fact]
+    public void FitOnAFileOfManySeriesTrainsOneModelAndForecastsEverySeries()
+    {
+        string data = Panel("panel.csv", ["A", "B", "C"], 80);
+        var (code, output) = Run(["fit", data, "--model", File("panel.zip"), .. PanelFast]);
+        Assert.True(code == 0, output);
+        Assert.Contains("3 series ('product'), 240 rows of 'sales'", output);
+        Assert.Contains("Forecast of 3 series", output);
+        Assert.Contains("2024-03-21", output);         // step 1 follows each series' last date (2024-03-20)
+        var forecaster = Assert.IsType<RnnForecastingTransformer>(new MLContext().Model.LoadValidated(File("panel.zip"), out _));
+        Assert.Equal(["A", "B", "C"], forecaster.SeriesIds);
+        Assert.Equal("product", forecaster.SeriesIdColumnName);
+    }
+
+    [Fact]
+    public void ForecastFromAModelOfManySeriesObservesEachSeriesNewRowsAndWritesEveryStepOfEverySeries()
+    {
+        Assert.Equal(0, Run(["fit", Panel("train.csv", ["A", "B"], 70), "--model", File("panel.zip"), .. PanelFast]).Code);
+        // Ten more days of A and B, and a product the model never saw, started cold from its rows.
+        string data = Panel("all.csv", ["A", "B", "N"], 80);
+        var (code, output) = Run("forecast", "--model", File("panel.zip"), "--data", data, "--output", File("forecast.csv"), "--plot", File("b.png"), "--series", "B");
+        Assert.True(code == 0, output);
+        var rows = System.IO.File.ReadAllLines(File("forecast.csv"));
+        Assert.Equal("series,step,date,forecast,lower,upper", rows[0]);
+        Assert.Equal(1 + 3 * 7, rows.Length);
+        Assert.StartsWith("A,1,2024-03-21,", rows[1]);
+        Assert.Contains(rows, l => l.StartsWith("N,7,2024-03-27,", StringComparison.Ordinal));
+
+        var engine = new MLContext().Model.LoadValidated(File("panel.zip"), out _).CreateForecastingEngine();
+        var all = System.IO.File.ReadAllLines(data).Skip(1).Select(l => l.Split(',')).ToArray();
+        foreach (var id in new[] { "A", "B", "N" })
+        {
+            var values = all.Where(f => f[0] == id).Select(f => float.Parse(f[2], CultureInfo.InvariantCulture)).ToArray();
+            for (long i = engine.GetObservationCount(id); i < values.Length; i++) engine.Observe(id, values[i]);
+        }
+        var expected = engine.PredictAll();
+        foreach (var line in rows.Skip(1))
+        {
+            var f = line.Split(',');
+            Assert.Equal(expected[f[0]].Forecast[int.Parse(f[1], CultureInfo.InvariantCulture) - 1], float.Parse(f[3], CultureInfo.InvariantCulture));
+        }
+        Assert.Contains("series 'B'", output);
+        AssertPng(File("b.png"));
+    }
+
+    [Fact]
+    public void BacktestOnAFileOfManySeriesScoresEachSeries()
+    {
+        string data = Panel("panel.csv", ["A", "B", "C"], 80);
+        var (code, output) = Run(["backtest", data, "--origins", "2", "--no-refit", "--plot", File("c.png"), "--series", "C", .. PanelFast]);
+        Assert.True(code == 0, output);
+        Assert.Contains("Accuracy per series", output);
+        Assert.Contains("Over 3 series, 6 origins", output);
+        AssertPng(File("c.png"));
+    }
+
+    [Fact]
+    public void ARowWithoutASeriesIdIsRefusedNamingTheRowAndColumn()
+    {
+        string data = Panel("panel.csv", ["A", "B"], 40);
+        var lines = System.IO.File.ReadAllLines(data);
+        lines[5] = "," + lines[5].Split(',', 2)[1];
+        System.IO.File.WriteAllLines(data, lines);
+        var (code, output) = Run(["fit", data, "--model", File("x.zip"), .. PanelFast]);
+        Assert.Equal(2, code);
+        Assert.Contains("Row 6", output);
+        Assert.Contains("series id column 'product' is empty", output);
+        (code, output) = Run(["fit", data, "--model", File("x.zip"), .. PanelFast[2..], "--series-id", "store"]);
+        Assert.Equal(2, code);
+        Assert.Contains("series id column 'store'", output);
+    }
 }
