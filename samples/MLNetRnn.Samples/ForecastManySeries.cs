@@ -113,8 +113,7 @@ public static class ForecastManySeries
     }
 
     /// <summary>The accuracy protocol's nine monthly series, the last 12 months held out: fitted together (one model,
-    /// the series name as id, which a panel this small also gets as a static feature; then without that feature) and one
-    /// at a time.</summary>
+    /// the series name as id, which the networks also read by default; then without that) and one at a time.</summary>
     private static int MonthlyTogether(TextWriter output, MLContext ml)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -129,7 +128,7 @@ public static class ForecastManySeries
         };
         var rows = series.SelectMany(s => s.Values[..^h].Select(v => new MonthRow { Series = s.Name, Value = v })).ToArray();
         var engine = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(rows)).CreateForecastingEngine();
-        // A panel this small gets its ids as a static feature by default (a learned offset per series); without it the
+        // The networks read a panel's ids by default (up to 1,000 series: a learned offset per series); without them the
         // shared networks see nine unrelated series through their windows and scales alone.
         options.SeriesIdFeature = false;
         var withoutId = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(rows)).CreateForecastingEngine();
