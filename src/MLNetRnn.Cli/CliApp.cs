@@ -340,7 +340,7 @@ internal static class CliApp
             .AddColumns("series", "from", "step 1", $"step {H}", $"step {H}, {any.ConfidenceLevel.ToString("P0", CultureInfo.InvariantCulture)} interval");
         foreach (var (id, f) in all.Take(ShownSeries))
         {
-            var dates = panel?.Dates is not null && panel.SeriesIds.Contains(id) ? panel.Part(id).FutureDates(H, observed(id)) : null;
+            var dates = panel?.Dates is not null && panel.HasSeries(id) ? panel.Part(id).FutureDates(H, observed(id)) : null;
             table.AddRow(Markup.Escape(id), dates is null ? "–" : dates[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 F(f.Forecast[0]), F(f.Forecast[H - 1]), $"{F(f.LowerBound[H - 1])} – {F(f.UpperBound[H - 1])}");
         }
@@ -355,7 +355,7 @@ internal static class CliApp
         w.WriteLine("series,step,date,forecast,lower,upper");
         foreach (var (id, f) in all)
         {
-            var dates = panel?.Dates is not null && panel.SeriesIds.Contains(id) ? panel.Part(id).FutureDates(f.Forecast.Length, observed(id)) : null;
+            var dates = panel?.Dates is not null && panel.HasSeries(id) ? panel.Part(id).FutureDates(f.Forecast.Length, observed(id)) : null;
             string quoted = id.Contains(',') || id.Contains('"') ? $"\"{id.Replace("\"", "\"\"")}\"" : id;
             for (int h = 0; h < f.Forecast.Length; h++)
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{quoted},{h + 1},{dates?[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));

@@ -17,8 +17,21 @@ internal sealed class CsvSeries
     {
         Path = path; ValueColumn = valueColumn; CovariateColumns = covariateColumns; Values = values; Dates = dates; View = view;
         IdColumn = idColumn; Ids = ids;
-        SeriesIds = ids is null ? [] : ids.Distinct(StringComparer.Ordinal).ToArray();
+        var order = new List<string>();
+        if (ids is not null)
+            for (int r = 0; r < ids.Length; r++)
+            {
+                if (!_rows.TryGetValue(ids[r], out var list))
+                {
+                    _rows[ids[r]] = list = [];
+                    order.Add(ids[r]);
+                }
+                list.Add(r);
+            }
+        SeriesIds = order.ToArray();
     }
+
+    private readonly Dictionary<string, List<int>> _rows = new(StringComparer.Ordinal);   // each series' rows, in file order
 
     public string Path { get; }
     public string ValueColumn { get; }
@@ -30,13 +43,15 @@ internal sealed class CsvSeries
     public string[]? Ids { get; }                  // each row's series id, with IdColumn
     public string[] SeriesIds { get; }             // the panel's series, in order of first appearance; empty for one series
 
+    /// <summary>Whether the file holds series <paramref name="id"/>.</summary>
+    public bool HasSeries(string id) => _rows.ContainsKey(id);
+
     /// <summary>The rows of series <paramref name="id"/>, as a one-series view for tables and plots (its label names the id).</summary>
     /// <exception cref="CliException">The file has no such series.</exception>
     public CsvSeries Part(string id)
     {
         if (Ids is null) return this;
-        var rows = Enumerable.Range(0, Ids.Length).Where(r => Ids[r] == id).ToArray();
-        if (rows.Length == 0)
+        if (!_rows.TryGetValue(id, out var rows))
             throw new CliException($"Series id column '{IdColumn}' of '{Path}' has no series '{id}'; the first are {string.Join(", ", SeriesIds.Take(5).Select(x => $"'{x}'"))}.");
         return new CsvSeries(Path, $"{ValueColumn} ({id})", CovariateColumns, rows.Select(r => Values[r]).ToArray(), Dates is null ? null : rows.Select(r => Dates[r]).ToArray(),
             View, null, null);
