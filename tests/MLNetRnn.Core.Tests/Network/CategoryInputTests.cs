@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Xunit;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Losses;
 using MLNetRnn.Core.Network;
@@ -150,6 +152,61 @@ public sealed class CategoryInputTests
                 checkedElements++;
             }
         Assert.True(checkedElements >= GH / 2 * I);
+    }
+
+    /// <summary>For any cell, width, number of categories and batch, with indices drawn anywhere in [−1, C), training's
+    /// outputs and gradients and inference's outputs equal those of the network fed the one-hot vector.</summary>
+    [Property(MaxTest = 60)]
+    public bool AnyShapeGivesTheOneHotNetworksValues(PositiveInt seed)
+    {
+        var rng = new Random(seed.Get);
+        int dense = rng.Next(0, 4), categories = rng.Next(1, 9), t = rng.Next(1, 6), b = rng.Next(1, 6), h = rng.Next(1, 6);
+        var spec = new RecurrentNetworkSpec
+        {
+            Cell = (RecurrentCellKind)rng.Next(3), InputSize = dense + 1, InputCategories = categories, HiddenSizes = [h], OutputSize = 1,
+        };
+        var indexed = new RecurrentNetwork(spec, seed.Get);
+        var oneHot = RecurrentNetwork.FromParameters(spec with { InputSize = dense + categories, InputCategories = 0 }, indexed.Parameters.Values);
+        var x = new float[t * b * (dense + 1)];
+        var xOneHot = new float[t * b * (dense + categories)];
+        for (int r = 0; r < t * b; r++)
+        {
+            for (int i = 0; i < dense; i++) x[r * (dense + 1) + i] = xOneHot[r * (dense + categories) + i] = rng.NextSingle() * 2 - 1;
+            int k = rng.Next(-1, categories);
+            x[r * (dense + 1) + dense] = k;
+            if (k >= 0) xOneHot[r * (dense + categories) + dense + k] = 1f;
+        }
+        (float[], float[]) Step(RecurrentNetwork net, float[] input)
+        {
+            var ws = net.CreateWorkspace(t, b, 1);
+            input.CopyTo(ws.Input, 0);
+            ws.Targets.AsSpan(0, b).Fill(0.5f);
+            net.Forward(ws, t, b, 1);
+            net.Loss(ws, b, 1, LossKind.MeanSquaredError);
+            net.Parameters.ZeroGradients();
+            net.Backward(ws, t, b, 1);
+            return (ws.Output.AsSpan(0, b).ToArray(), net.Parameters.Gradients.ToArray());
+        }
+        var (yi, gi) = Step(indexed, x);
+        var (yo, go) = Step(oneHot, xOneHot);
+        var batchFirst = new float[x.Length];
+        Batching.ToBatchMajor(x, batchFirst, b, t, dense + 1);
+        var batchFirstOneHot = new float[xOneHot.Length];
+        Batching.ToBatchMajor(xOneHot, batchFirstOneHot, b, t, dense + categories);
+        var pi = indexed.Predict(batchFirst, b, t);
+        var po = oneHot.Predict(batchFirstOneHot, b, t);
+        static bool Close(float[] e, float[] a) => e.Length == a.Length && e.Zip(a).All(p => Math.Abs(p.First - p.Second) <= 1e-5f * Math.Max(1f, Math.Abs(p.First)));
+        return Close(yo, yi) && Close(go, gi) && Close(po, pi);
+    }
+
+    [Fact]
+    public void AnIndexThatIsNotACategoryIsRefusedInInferenceToo()
+    {
+        var net = new RecurrentNetwork(Indexed(RecurrentCellKind.Elman), seed: 1);
+        var x = new float[2 * T * (Dense + 1)];
+        x[(T + 2) * (Dense + 1) + Dense] = Categories;
+        var e = Assert.Throws<ArgumentException>(() => net.Predict(net.CreateInferenceWorkspace(T, blockRows: 1, threads: 2), x, 2, T, new float[2 * 2]));
+        Assert.Contains($"Input feature {Dense} is a category index", e.Message);
     }
 
     [Theory]
