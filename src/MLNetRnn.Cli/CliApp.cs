@@ -284,18 +284,20 @@ internal static class CliApp
         foreach (string id in panel.SeriesIds)
         {
             var part = panel.Part(id);
-            for (long i = engine.GetObservationCount(id); i < part.Values.Length; i++) engine.Observe(id, part.Values[i]);
+            int C = part.CovariateColumns.Length;
+            for (long i = engine.GetObservationCount(id); i < part.Values.Length; i++) engine.Observe(id, part.Values[i], part.Covariates.AsSpan((int)i * C, C));
         }
         return panel;
     }
 
     /// <summary>Reads the series in <paramref name="path"/> (null: none) and has the engine observe the rows after
-    /// those the model has seen.</summary>
+    /// those the model has seen, with their covariates.</summary>
     private static CsvSeries? ObserveNewRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn, string? dateColumn)
     {
         if (path is null) return null;
         var series = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, forecaster);
-        for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i]);
+        int C = series.CovariateColumns.Length;
+        for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i], series.Covariates.AsSpan((int)i * C, C));
         return series;
     }
 

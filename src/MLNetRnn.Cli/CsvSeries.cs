@@ -12,10 +12,10 @@ namespace MLNetRnn.Cli;
 /// </summary>
 internal sealed class CsvSeries
 {
-    private CsvSeries(string path, string valueColumn, string[] covariateColumns, float[] values, DateTime[]? dates, IDataView view,
+    private CsvSeries(string path, string valueColumn, string[] covariateColumns, float[] values, float[] covariates, DateTime[]? dates, IDataView view,
         string? idColumn, string[]? ids)
     {
-        Path = path; ValueColumn = valueColumn; CovariateColumns = covariateColumns; Values = values; Dates = dates; View = view;
+        Path = path; ValueColumn = valueColumn; CovariateColumns = covariateColumns; Values = values; Covariates = covariates; Dates = dates; View = view;
         IdColumn = idColumn; Ids = ids;
         var order = new List<string>();
         if (ids is not null)
@@ -37,6 +37,7 @@ internal sealed class CsvSeries
     public string ValueColumn { get; }
     public string[] CovariateColumns { get; }
     public float[] Values { get; }                 // every row's value, in file order
+    public float[] Covariates { get; }             // (rows, C) every row's covariates, in CovariateColumns' order
     public DateTime[]? Dates { get; }
     public IDataView View { get; }
     public string? IdColumn { get; }               // null: the file is one series
@@ -53,8 +54,11 @@ internal sealed class CsvSeries
         if (Ids is null) return this;
         if (!_rows.TryGetValue(id, out var rows))
             throw new CliException($"Series id column '{IdColumn}' of '{Path}' has no series '{id}'; the first are {string.Join(", ", SeriesIds.Take(5).Select(x => $"'{x}'"))}.");
-        return new CsvSeries(Path, $"{ValueColumn} ({id})", CovariateColumns, rows.Select(r => Values[r]).ToArray(), Dates is null ? null : rows.Select(r => Dates[r]).ToArray(),
-            View, null, null);
+        int C = CovariateColumns.Length;
+        var covariates = new float[rows.Count * C];
+        for (int i = 0; i < rows.Count; i++) Covariates.AsSpan(rows[i] * C, C).CopyTo(covariates.AsSpan(i * C, C));
+        return new CsvSeries(Path, $"{ValueColumn} ({id})", CovariateColumns, rows.Select(r => Values[r]).ToArray(), covariates,
+            Dates is null ? null : rows.Select(r => Dates[r]).ToArray(), View, null, null);
     }
 
     /// <summary>Reads <paramref name="path"/>. Every error names the file and the column.</summary>
@@ -78,12 +82,13 @@ internal sealed class CsvSeries
         var ids = idIndex is null ? null : new string[lines.Length - 1];
 
         var values = new float[lines.Length - 1];
+        var covariates = new float[(lines.Length - 1) * covariateIndex.Length];
         var dates = dateIndex is null ? null : new DateTime[lines.Length - 1];
         for (int r = 1; r < lines.Length; r++)
         {
             var fields = Split(lines[r]);
             values[r - 1] = Number(fields, valueIndex, header, r, path);
-            foreach (int c in covariateIndex) Number(fields, c, header, r, path);
+            for (int c = 0; c < covariateIndex.Length; c++) covariates[(r - 1) * covariateIndex.Length + c] = Number(fields, covariateIndex[c], header, r, path);
             if (ids is not null)
             {
                 ids[r - 1] = Field(fields, idIndex!.Value, header, r, path);
@@ -102,7 +107,7 @@ internal sealed class CsvSeries
             .Concat(covariateIndex.Select(c => new TextLoader.Column(header[c], DataKind.Single, c)))
             .Concat(idIndex is null ? [] : [new TextLoader.Column(header[idIndex.Value], DataKind.String, idIndex.Value)]).ToArray();
         var loader = ml.Data.CreateTextLoader(new TextLoader.Options { HasHeader = true, Separators = [','], Columns = loaderColumns, AllowQuoting = true });
-        return new CsvSeries(path, header[valueIndex], covariateIndex.Select(c => header[c]).ToArray(), values, dates, loader.Load(path),
+        return new CsvSeries(path, header[valueIndex], covariateIndex.Select(c => header[c]).ToArray(), values, covariates, dates, loader.Load(path),
             idIndex is null ? null : header[idIndex.Value], ids);
     }
 

@@ -139,6 +139,34 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("none.zip", output);
     }
+    [Fact]
+    public void ForecastObservesTheNewRowsWithTheirCovariates()
+    {
+        string Write(string name, int rows)
+        {
+            var lines = new List<string> { "date,value,temp" };
+            for (int t = 0; t < rows; t++)
+            {
+                double temp = 10 + 8 * Math.Sin(2 * Math.PI * t / 12);
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{new DateTime(2000, 1, 1).AddMonths(t):yyyy-MM-dd},{50 + 0.2 * t + 1.5 * temp + t % 5:F3},{temp:F3}"));
+            }
+            System.IO.File.WriteAllLines(File(name), lines);
+            return File(name);
+        }
+        Assert.Equal(0, Run(["fit", Write("train.csv", 90), "--model", File("cov.zip"), "--covariates", "temp", .. Fast]).Code);
+        string all = Write("all.csv", 100);
+        var (code, output) = Run("forecast", "--model", File("cov.zip"), "--data", all, "--output", File("forecast.csv"));
+        Assert.True(code == 0, output);
+        var engine = new MLContext().Model.LoadValidated(File("cov.zip"), out _).CreateForecastingEngine();
+        foreach (var f in System.IO.File.ReadAllLines(all).Skip(91).Select(l => l.Split(',')))
+            engine.Observe(float.Parse(f[1], CultureInfo.InvariantCulture), [float.Parse(f[2], CultureInfo.InvariantCulture)]);
+        var expected = engine.Predict();
+        var rows = System.IO.File.ReadAllLines(File("forecast.csv"));
+        Assert.StartsWith("1,2008-05-01,", rows[1]);   // after the 100th month
+        for (int h = 0; h < 12; h++)
+            Assert.Equal(expected.Forecast[h], float.Parse(rows[h + 1].Split(',')[2], CultureInfo.InvariantCulture));
+    }
+
     // ------------------------------------------------------------------ a file of many series
 
     /// <summary>Writes a panel CSV (product, date, sales): weekly seasonality, a level per product, <paramref name="days"/>
