@@ -46,7 +46,9 @@ internal static class CliApp
         public readonly Argument<string> Data = new("data") { Description = "CSV file with a header row; rows in time order." };
         public readonly Option<string> Value = new("--value", "-v") { Description = "Column holding the series.", DefaultValueFactory = _ => "value" };
         public readonly Option<string?> Date = new("--date") { Description = "Column holding each row's date (or year), for tables and plots. Default: 'date' when the file has it." };
-        public readonly Option<string[]> Covariates = new("--covariates") { Description = "Columns of known covariates, comma-separated (used by the direct strategy).", AllowMultipleArgumentsPerToken = true, CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray() };
+        public readonly Option<string[]> Covariates = new("--covariates") { Description = "Columns of covariates observed with each row, comma-separated (used by the direct strategy).", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
+        public readonly Option<string[]> KnownFuture = new("--known-future") { Description = "Columns known in advance (promotions, prices, holidays), comma-separated: fed for the steps forecast too. `forecast --data` reads them from rows that leave the value empty after each series' last value.", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
+        public readonly Option<string[]> Static = new("--static") { Description = "Columns constant within each series (with --series-id), comma-separated: text is one-hot encoded, numbers standardised.", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
         public readonly Option<int> Window = new("--window", "-w") { Description = "Past values each forecast reads (W).", DefaultValueFactory = _ => 24 };
         public readonly Option<int> Horizon = new("--horizon") { Description = "Values forecast (H).", DefaultValueFactory = _ => 12 };
         public readonly Option<int> Season = new("--season", "-s") { Description = "Seasonal period (12 for monthly data, 1 for none).", DefaultValueFactory = _ => 12 };
@@ -61,7 +63,9 @@ internal static class CliApp
         public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation and shuffling.", DefaultValueFactory = _ => 0 };
         public readonly Option<string?> SeriesId = new("--series-id") { Description = "Column naming each row's series: the file holds many series (rows grouped by id, in time order within each), fitted as one model." };
 
-        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed, SeriesId];
+        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, KnownFuture, Static, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed, SeriesId];
+
+        private static string[] CommaList(System.CommandLine.Parsing.ArgumentResult r) => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
 
         public CsvSeries Load(MLContext ml, ParseResult r)
         {
@@ -69,7 +73,11 @@ internal static class CliApp
             string? date = r.GetValue(Date);
             if (date is null && File.Exists(data) && File.ReadLines(data).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
                 date = "date";
-            return CsvSeries.Load(ml, data, r.GetValue(Value)!, date, r.GetValue(Covariates) ?? [], r.GetValue(SeriesId));
+            return CsvSeries.Load(ml, data, new CsvColumns(r.GetValue(Value)!)
+            {
+                Date = date, Covariates = r.GetValue(Covariates) ?? [], KnownFuture = r.GetValue(KnownFuture) ?? [], Static = r.GetValue(Static) ?? [],
+                SeriesId = r.GetValue(SeriesId),
+            });
         }
 
         public RnnForecastingOptions Options(ParseResult r, CsvSeries series)
@@ -78,6 +86,7 @@ internal static class CliApp
             var o = new RnnForecastingOptions
             {
                 OutputColumnName = "Forecast", InputColumnName = series.ValueColumn, CovariateColumnNames = series.CovariateColumns, SeriesIdColumnName = series.IdColumn,
+                KnownFutureColumnNames = series.Columns.KnownFuture, StaticFeatureColumnNames = series.Columns.Static,
                 ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", ConfidenceLevel = r.GetValue(Confidence),
                 WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season),
                 Cell = r.GetValue(Cell), HiddenSizes = [r.GetValue(Hidden)], EnsembleSize = r.GetValue(Ensemble), Epochs = r.GetValue(Epochs),
@@ -119,6 +128,14 @@ internal static class CliApp
             ml.Model.SaveAtomically(fitted, series.View.Schema, path);
             console.MarkupLine($"Model saved to [bold]{Markup.Escape(path)}[/].");
             var engine = fitted.CreateForecastingEngine();
+            if (series.Columns.KnownFuture.Length > 0)
+            {
+                // The forecast reads the known-future columns of the steps ahead, which the training file does not hold.
+                console.MarkupLine("[yellow]note:[/] the forecast needs the known-future columns of the next steps: give them to `forecast --data` as rows that leave the value empty.");
+                if (r.GetValue(plots) is { } trainingPlots) WritePlots(console, trainingPlots, fitted, null, null, 0);
+                if (r.GetValue(diagnostics) is { } trainingDiagnostics) WriteDiagnostics(console, trainingDiagnostics, fitted);
+                return 0;
+            }
             if (series.IdColumn is not null)
             {
                 var all = engine.PredictAll();
@@ -153,7 +170,7 @@ internal static class CliApp
             if (forecaster.SeriesIdColumnName is not null)
             {
                 var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
-                var all = engine.PredictAll();
+                var all = engine.PredictAll(futureCovariates: Futures(forecaster, engine, panel));
                 ShowPanelForecast(console, panel, all, engine.GetObservationCount);
                 if (r.GetValue(output) is { } panelCsv) WritePanelForecastCsv(panelCsv, panel, all, engine.GetObservationCount);
                 if (r.GetValue(plot) is { } panelPng)
@@ -169,7 +186,7 @@ internal static class CliApp
             var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
             if (series is not null && engine.ObservationCount > series.Values.Length)
                 console.MarkupLine($"[yellow]note:[/] the model has seen {engine.ObservationCount} values, more than the {series.Values.Length} rows of {Markup.Escape(series.Path)}; it forecasts from its own state.");
-            var forecast = engine.Predict();
+            var forecast = Predict(forecaster, engine, series);
             ShowForecast(console, series, forecast, engine.ObservationCount);
             if (r.GetValue(output) is { } csv) WriteForecastCsv(csv, series, forecast, engine.ObservationCount);
             if (r.GetValue(plot) is { } png)
@@ -251,11 +268,13 @@ internal static class CliApp
             {
                 var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
                 string id = r.GetValue(pick) ?? panel?.SeriesIds[0] ?? engine.SeriesIds[0];
-                WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id), engine.GetObservationCount(id));
+                var future = forecaster.KnownFutureColumnNames.Count == 0 ? null
+                    : panel?.FutureCovariates(id, engine.Horizon) ?? throw new CliException("The model reads known-future columns: give --data with the rows to forecast.");
+                WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id, futureCovariates: future), engine.GetObservationCount(id));
                 return 0;
             }
             var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
-            WritePlots(console, r.GetValue(output)!, forecaster, series, engine.Predict(), engine.ObservationCount);
+            WritePlots(console, r.GetValue(output)!, forecaster, series, Predict(forecaster, engine, series), engine.ObservationCount);
             return 0;
         });
         return command;
@@ -284,8 +303,8 @@ internal static class CliApp
         foreach (string id in panel.SeriesIds)
         {
             var part = panel.Part(id);
-            int C = part.CovariateColumns.Length;
-            for (long i = engine.GetObservationCount(id); i < part.Values.Length; i++) engine.Observe(id, part.Values[i], part.Covariates.AsSpan((int)i * C, C));
+            int C = part.ObservedWidth;
+            for (long i = engine.GetObservationCount(id); i < part.Values.Length; i++) engine.Observe(id, part.Values[i], part.Observed.AsSpan((int)i * C, C));
         }
         return panel;
     }
@@ -296,9 +315,25 @@ internal static class CliApp
     {
         if (path is null) return null;
         var series = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, forecaster);
-        int C = series.CovariateColumns.Length;
-        for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i], series.Covariates.AsSpan((int)i * C, C));
+        int C = series.ObservedWidth;
+        for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i], series.Observed.AsSpan((int)i * C, C));
         return series;
+    }
+
+    /// <summary>A single series' forecast, with the known-future columns of the steps ahead when the model reads them.</summary>
+    private static RnnForecast Predict(RnnForecastingTransformer forecaster, RnnForecastingEngine engine, CsvSeries? series)
+    {
+        if (forecaster.KnownFutureColumnNames.Count == 0) return engine.Predict();
+        if (series is null) throw new CliException("The model reads known-future columns: give --data with the rows to forecast (the value left empty).");
+        return engine.Predict(series.FutureCovariates("", engine.Horizon)!);
+    }
+
+    /// <summary>Every series' known-future columns of the steps ahead (null when the model reads none).</summary>
+    private static IReadOnlyDictionary<string, IReadOnlyDictionary<string, float[]>>? Futures(RnnForecastingTransformer forecaster, RnnForecastingEngine engine, CsvSeries? panel)
+    {
+        if (forecaster.KnownFutureColumnNames.Count == 0) return null;
+        if (panel is null) throw new CliException("The model reads known-future columns: give --data with the rows to forecast (the value left empty).");
+        return engine.SeriesIds.ToDictionary(id => id, id => panel.FutureCovariates(id, engine.Horizon)!, StringComparer.Ordinal);
     }
 
     // ------------------------------------------------------------------ shared output
@@ -373,19 +408,19 @@ internal static class CliApp
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{h + 1},{dates?[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
     }
 
-    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast forecast, long observed)
+    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast? forecast, long observed)
     {
         // The base alone (too short a series for the networks) has no training run to draw.
         var written = model.Diagnostics.Count > 0 ? TrainingPlots.WriteAll(model.Diagnostics, dir, $"{model.InputColumnName}").ToList() : [];
         Directory.CreateDirectory(dir);
-        if (series is not null)
+        if (series is not null && forecast is not null)
         {
             string png = Path.Combine(dir, ForecastPlots.FileName);
             ForecastPlots.Forecast(ForecastPicture(series, forecast, observed), png);
             written.Insert(0, png);
         }
         console.MarkupLine($"Plots written: {string.Join(", ", written.Select(p => Markup.Escape(Path.GetFileName(p))))} in [bold]{Markup.Escape(dir)}[/].");
-        if (series is null) console.MarkupLine("[yellow]note:[/] no forecast picture without the series; give it with --data.");
+        if (series is null || forecast is null) console.MarkupLine("[yellow]note:[/] no forecast picture without the series; give it with --data.");
     }
 
     /// <summary>The series as far as the model has seen it, and the forecast that follows.</summary>
@@ -417,11 +452,16 @@ internal static class CliApp
         return (forecaster, loaded.CreateForecastingEngine());
     }
 
+    /// <summary>Reads a file of the model's columns; rows that leave the value empty give the steps to forecast.</summary>
     private static CsvSeries LoadLike(MLContext ml, string path, string value, string? date, RnnForecastingTransformer forecaster, string? idColumn = null)
     {
         if (date is null && File.Exists(path) && File.ReadLines(path).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
             date = "date";
-        return CsvSeries.Load(ml, path, value, date, forecaster.CovariateColumnNames.ToArray(), idColumn);
+        return CsvSeries.Load(ml, path, new CsvColumns(value)
+        {
+            Date = date, Covariates = forecaster.CovariateColumnNames.ToArray(), KnownFuture = forecaster.KnownFutureColumnNames.ToArray(),
+            SeriesId = idColumn, FutureRows = true,
+        });
     }
 
     private static void Add(Command command, Symbol symbol)

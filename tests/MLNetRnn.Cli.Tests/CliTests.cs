@@ -258,4 +258,65 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("series id column 'store'", output);
     }
+    /// <summary>A panel with promotions known in advance and a category per product; the last <paramref name="ahead"/>
+    /// days of each product leave the sales empty (the steps to forecast, with their promotions).</summary>
+    private string PromoPanel(string name, int days, int ahead)
+    {
+        var lines = new List<string> { "product,date,sales,promo,category" };
+        string[] products = ["A", "B", "C"], categories = ["fresh", "dry", "fresh"];
+        for (int t = 0; t < days + ahead; t++)
+            for (int p = 0; p < products.Length; p++)
+            {
+                int promo = (t * 3 + p * 5) % 9 == 0 ? 1 : 0;
+                double v = 20 + 10 * p + 4 * Math.Sin(2 * Math.PI * t / 7) + 12 * promo + (t * 7919 + p * 104729) % 11 / 5.0;
+                string sales = t < days ? v.ToString("F3", CultureInfo.InvariantCulture) : "";
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{products[p]},{new DateTime(2024, 1, 1).AddDays(t):yyyy-MM-dd},{sales},{promo},{categories[p]}"));
+            }
+        System.IO.File.WriteAllLines(File(name), lines);
+        return File(name);
+    }
+
+    [Fact]
+    public void KnownFutureAndStaticColumnsReachTheModelAndForecastReadsThePromotionsOfTheStepsAhead()
+    {
+        var (code, output) = Run(["fit", PromoPanel("train.csv", 80, 0), "--model", File("promo.zip"), "--known-future", "promo", "--static", "category", .. PanelFast]);
+        Assert.True(code == 0, output);
+        Assert.Contains("`forecast --data` as rows that leave the value empty", output);
+        var model = Assert.IsType<RnnForecastingTransformer>(new MLContext().Model.LoadValidated(File("promo.zip"), out _));
+        Assert.Equal(["promo"], model.KnownFutureColumnNames);
+        Assert.Equal(["category"], model.StaticFeatureColumnNames);
+
+        string data = PromoPanel("ahead.csv", 84, 7);   // four more days observed, then the week to forecast
+        (code, output) = Run("forecast", "--model", File("promo.zip"), "--data", data, "--output", File("forecast.csv"));
+        Assert.True(code == 0, output);
+        var engine = model.CreateForecastingEngine();
+        var rows = System.IO.File.ReadAllLines(data).Skip(1).Select(l => l.Split(',')).ToArray();
+        var futures = new Dictionary<string, IReadOnlyDictionary<string, float[]>>();
+        foreach (var id in new[] { "A", "B", "C" })
+        {
+            var mine = rows.Where(f => f[0] == id).ToArray();
+            foreach (var f in mine.Where(f => f[2].Length > 0).Skip(80))
+                engine.Observe(id, float.Parse(f[2], CultureInfo.InvariantCulture), [float.Parse(f[3], CultureInfo.InvariantCulture)]);
+            futures[id] = new Dictionary<string, float[]> { ["promo"] = mine.Where(f => f[2].Length == 0).Select(f => float.Parse(f[3], CultureInfo.InvariantCulture)).ToArray() };
+        }
+        var expected = engine.PredictAll(futureCovariates: futures);
+        var written = System.IO.File.ReadAllLines(File("forecast.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.Equal(21, written.Length);
+        Assert.StartsWith("2024-03-25", written[0][2]);
+        foreach (var f in written)
+            Assert.Equal(expected[f[0]].Forecast[int.Parse(f[1], CultureInfo.InvariantCulture) - 1], float.Parse(f[3], CultureInfo.InvariantCulture));
+
+        // Without the steps to forecast, the engine's message names the column.
+        (code, output) = Run("forecast", "--model", File("promo.zip"), "--data", PromoPanel("none.csv", 84, 0));
+        Assert.Equal(2, code);
+        Assert.Contains("promo", output);
+        // A value after the steps to forecast is refused, naming the row.
+        var lines = System.IO.File.ReadAllLines(data).ToList();
+        lines.Add("A,2024-04-01,30,0,fresh");
+        System.IO.File.WriteAllLines(data, lines);
+        (code, output) = Run("forecast", "--model", File("promo.zip"), "--data", data);
+        Assert.Equal(2, code);
+        Assert.Contains($"Row {lines.Count} of", output);
+        Assert.Contains("series 'A' has a value after a row without one", output);
+    }
 }
