@@ -22,7 +22,7 @@ namespace MLNetRnn.Benchmarks;
 /// --seed S, --seeds 0,1,2 (monthly), --dates true (monthly: a monthly date column, so calendar months; the files' own time columns differ), --shared PATH, --hidden N, --windows-per-epoch N, --max-steps N, --ensemble K,
 /// --quantiles 0.1,0.9, --without false (retail: skip the model without promotions), --per-series false (retail: skip the
 /// per-series fits, report the global model on their sample only), --scale-feature true|false, --id-feature true|false (the
-/// networks read the series ids; by default on for panels of up to 100 series), --weighting windows|squareroot|series (monthly: how training draws the series),
+/// networks read the series ids; by default on for panels of up to 10,000 series), --weighting windows|squareroot|series (monthly: how training draws the series),
 /// --cold N (retail: the last N products left out of training and started cold by the engine).
 /// </summary>
 internal static class GlobalModels
