@@ -178,7 +178,9 @@ internal static class CliApp
                     if (panel is null) throw new CliException("--plot draws the forecast against the series: give the series with --data.");
                     string id = r.GetValue(pick) ?? panel.SeriesIds[0];
                     var part = panel.Part(id);
-                    ForecastPlots.Forecast(ForecastPicture(part, all[id], engine.GetObservationCount(id)), panelPng);
+                    if (!all.TryGetValue(id, out var drawn))
+                        throw new CliException($"Series '{id}' has no forecast: it has {engine.GetObservationCount(id)} values, fewer than a forecast reads.");
+                    ForecastPlots.Forecast(ForecastPicture(part, drawn, engine.GetObservationCount(id)), panelPng);
                     console.MarkupLine($"Plot of series '{Markup.Escape(id)}' written to [bold]{Markup.Escape(panelPng)}[/].");
                 }
                 return 0;

@@ -233,6 +233,18 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void ASeriesTooShortToForecastIsNamedWhenAskedToDrawIt()
+    {
+        Assert.Equal(0, Run(["fit", Panel("train.csv", ["A", "B"], 70), "--model", File("panel.zip"), .. PanelFast]).Code);
+        var lines = System.IO.File.ReadAllLines(File("train.csv")).ToList();
+        for (int t = 0; t < 5; t++) lines.Add($"S,2024-01-0{t + 1},{20 + t}");
+        System.IO.File.WriteAllLines(File("short.csv"), lines);
+        var (code, output) = Run("forecast", "--model", File("panel.zip"), "--data", File("short.csv"), "--plot", File("s.png"), "--series", "S");
+        Assert.Equal(2, code);
+        Assert.Contains("Series 'S' has no forecast: it has 5 values", output);
+    }
+
+    [Fact]
     public void BacktestOnAFileOfManySeriesScoresEachSeries()
     {
         string data = Panel("panel.csv", ["A", "B", "C"], 80);
