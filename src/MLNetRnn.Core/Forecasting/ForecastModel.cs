@@ -1177,7 +1177,8 @@ internal sealed class ForecastModel
         long count, ReadOnlySpan<float> future, Span<float> input, Span<float> adjusted, Span<float> reference, Span<float> raw, Span<float> baseScratch, int steps)
     {
         var s = Settings;
-        int W = s.WindowSize, C = s.CovariateCount, F = s.InputSize, m = s.SeasonalPeriod, Z = s.StaticFeatureCount, H = s.Horizon, Cf = s.FutureCovariateCount;
+        int W = s.WindowSize, C = s.CovariateCount, F = s.InputSize, m = s.SeasonalPeriod, H = s.Horizon, Cf = s.FutureCovariateCount;
+        int Zd = s.StaticFeatureCount - s.StaticCategories.Count;   // static features that are numbers
         long start = count - W;
         var window = history.Slice(history.Length - W, W);
         var season = fit.Season;
@@ -1200,11 +1201,11 @@ internal sealed class ForecastModel
                 row[p++] = (float)Math.Sin(phase);
                 row[p++] = (float)Math.Cos(phase);
             }
-            // What does not change along the window: the series' static features and scale.
-            for (int z = 0; z < Z; z++) row[p++] = fit.StaticFeatures[z];
+            // What does not change along the window: the series' static features and scale, and last its categories.
+            for (int z = 0; z < Zd; z++) row[p++] = fit.StaticFeatures[z];
             if (s.ScaleFeature) row[p++] = logScale;
-            if (s.Decoder) row[p] = 0f;
-            if (s.SeriesCategories > 0) row[F - 1] = fit.Category;
+            if (s.Decoder) row[p++] = 0f;
+            WriteCategories(fit, row[p..]);
         }
         var r = reference[..steps];
         if (fit.Baseline is null) r.Clear();
@@ -1234,12 +1235,21 @@ internal sealed class ForecastModel
                 row[p++] = (float)Math.Sin(phase);
                 row[p++] = (float)Math.Cos(phase);
             }
-            for (int z = 0; z < Z; z++) row[p++] = fit.StaticFeatures[z];
+            for (int z = 0; z < Zd; z++) row[p++] = fit.StaticFeatures[z];
             if (s.ScaleFeature) row[p++] = logScale;
-            row[p] = 1f;
-            if (s.SeriesCategories > 0) row[F - 1] = fit.Category;
+            row[p++] = 1f;
+            WriteCategories(fit, row[p..]);
         }
         return level;
+    }
+
+    /// <summary>The category indices that end an input row: the series' static categories, then its own index.</summary>
+    private void WriteCategories(SeriesFit fit, Span<float> row)
+    {
+        var s = Settings;
+        int Zd = s.StaticFeatureCount - s.StaticCategories.Count, p = 0;
+        for (int z = Zd; z < s.StaticFeatureCount; z++) row[p++] = fit.StaticFeatures[z];
+        if (s.SeriesCategories > 0) row[p] = fit.Category;
     }
 
     /// <summary>The mean output of <paramref name="members"/> (null: all) on the scratch's first

@@ -102,17 +102,25 @@ internal sealed record ForecasterSettings
 
     // Many series, known-future covariates, quantiles (payload version 3; all off in a version-2 model).
     public IReadOnlyList<int> KnownFutureCovariates { get; init; } = [];   // (Cf) indices into the C covariates, ascending
-    public int StaticFeatureCount { get; init; }             // Z: encoded static features per series (one-hot, numeric)
+    public int StaticFeatureCount { get; init; }             // Z: encoded static features per series (numbers, one-hot blocks, then category indices)
+
+    /// <summary>(k) The last k of the Z static features are category indices (0 to C_j − 1, negative for a category not
+    /// seen in training), which the networks read as one-hot inputs given by index, after the other inputs
+    /// (<see cref="RecurrentNetworkSpec.InputCategories"/>): C_j each. Empty: every static feature is a number.</summary>
+    public IReadOnlyList<int> StaticCategories { get; init; } = [];
     public bool ScaleFeature { get; init; }                  // append the series' standardised log scale to every step
     public IReadOnlyList<float> Quantiles { get; init; } = []; // (Q) levels of the quantile heads, ascending, 0.5 among them; empty = none
 
     /// <summary>
     /// S: the networks read which of the model's S training series a window is from, as a one-hot input given by index
-    /// (the last input, <see cref="RecurrentNetworkSpec.InputCategories"/>), so each series learns its own input
+    /// (the last input, after the static categories; <see cref="RecurrentNetworkSpec.InputCategories"/>), so each series learns its own input
     /// offset; 0: they do not. A series started cold has no index (−1) and reads zeros there, as a one-hot vector of a
     /// category never seen would. Read by index, the ids cost one weight column per step however many series there are.
     /// </summary>
     public int SeriesCategories { get; init; }
+
+    /// <summary>The category counts of the inputs given by index, in input order: the static categories, then the series.</summary>
+    public int[] InputCategories => SeriesCategories > 0 ? [.. StaticCategories, SeriesCategories] : [.. StaticCategories];
 
     /// <summary>Cf: covariates whose values for the H forecast steps are known and fed to the networks.</summary>
     public int FutureCovariateCount => KnownFutureCovariates.Count;
@@ -125,7 +133,8 @@ internal sealed record ForecasterSettings
 
     /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, two
     /// seasonal features when enabled, then (for many series) the Z static features and the series' scale, and with a
-    /// decoder a flag that is 1 on the H future steps; last, with <see cref="SeriesCategories"/>, the series' index.</summary>
+    /// decoder a flag that is 1 on the H future steps; last the category indices: those of the static features
+    /// (<see cref="StaticCategories"/>), then with <see cref="SeriesCategories"/> the series' own.</summary>
     public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
         + StaticFeatureCount + (ScaleFeature ? 1 : 0) + (Decoder ? 1 : 0) + (SeriesCategories > 0 ? 1 : 0);
 
@@ -163,7 +172,7 @@ internal sealed record ForecasterSettings
 
     public RecurrentNetworkSpec NetworkSpec => new()
     {
-        Cell = Cell, InputSize = InputSize, InputCategories = SeriesCategories, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
+        Cell = Cell, InputSize = InputSize, InputCategories = InputCategories, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
         Activation = Activation, LayerNormalization = LayerNormalization,
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
@@ -222,7 +231,8 @@ internal sealed record ForecasterSettings
 
     // *** Binary format, payload version 3 (after the version-2 fields) ***
     // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels;
-    // from transformer format 6: int32 S, the series the networks read by index (0: none)
+    // from transformer format 6: int32 S, the series the networks read by index (0: none); int32 k, int32[k] the
+    // category counts of the static features given by index (the last k of the Z)
     public void WriteExtension(BinaryWriter w)
     {
         w.Write(KnownFutureCovariates.Count);
@@ -231,6 +241,8 @@ internal sealed record ForecasterSettings
         w.Write(ScaleFeature);
         Persisted.WriteArray(w, Quantiles.ToArray());
         w.Write(SeriesCategories);
+        w.Write(StaticCategories.Count);
+        foreach (int c in StaticCategories) w.Write(c);
     }
 
     /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings; <paramref name="seriesCategories"/>:
@@ -257,7 +269,16 @@ internal sealed record ForecasterSettings
         int categories = seriesCategories ? r.ReadInt32() : 0;
         if (categories < 0 || categories > RecurrentNetworkSpec.MaximumInputCategories)
             throw new InvalidDataException($"The saved count of series read by index, {categories}, is out of range.");
-        return Checked(s with { KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles, SeriesCategories = categories });
+        int k = seriesCategories ? r.ReadInt32() : 0;
+        if (k < 0 || k > z) throw new InvalidDataException($"The saved count of static categories, {k}, is out of range (0 to {z}).");
+        var staticCategories = new int[k];
+        for (int j = 0; j < k; j++) staticCategories[j] = r.ReadInt32();
+        // The spec's validation (Checked) bounds each count.
+        return Checked(s with
+        {
+            KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles, SeriesCategories = categories,
+            StaticCategories = staticCategories,
+        });
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote. Training options are not persisted: a loaded model

@@ -17,10 +17,11 @@ namespace MLNetRnn.Core.Layers;
 //             then dW_ih += dGatesᵀ X, dW_hh += dGatesᵀ H_prev, dX = dGates · W_ih   one GEMM each
 // This is the layout cuDNN uses: the step-by-step part is only the B×H×GH recurrent product.
 //
-// A one-hot category given by index (spec.InputCategories = C, first layer only): X's rows are (I_d + 1) wide, the
-// last feature an index k (negative: none), and W_ih is (GH, I_d + C), the category's columns last, as if X held the
-// one-hot vector. The GEMM multiplies the I_d dense columns in place (leading dimension I_d + 1), and each row adds
-// the one column W_ih[:, I_d + k]; backward adds that row of dGates into the same column of dW_ih.
+// One-hot categories given by index (spec.InputCategories = C_0..C_{n-1}, first layer only): X's rows are (I_d + n)
+// wide, the last n features indices k_j (negative: none), and W_ih is (GH, I_d + ΣC_j), each category's block of
+// columns after the dense ones, in order, as if X held the one-hot vectors. The GEMM multiplies the I_d dense columns
+// in place (leading dimension I_d + n), and each row adds, per category, the one column W_ih[:, o_j + k_j] (o_j the
+// block's first column); backward adds that row of dGates into the same columns of dW_ih.
 
 /// <summary>A recurrent layer: its parameter views and its Forward/Backward over a window.</summary>
 internal sealed class RecurrentLayer
@@ -29,9 +30,10 @@ internal sealed class RecurrentLayer
     private readonly Activation _activation;
     private readonly bool _layerNorm;
     public readonly int Index, I, H, G;
-    public readonly int Categories;   // C of a one-hot category given by index (first layer), 0 without
-    public readonly int DenseI;       // I_d: inputs multiplied by the GEMM (I without a category, I − C with one)
-    public readonly int Stride;       // width of an input row: I_d + 1 with a category (its index last), I without
+    private readonly int[] _categories;     // C_j of each one-hot category given by index (first layer); empty without
+    private readonly int[] _blocks;         // o_j: the first column of category j's block in W_ih
+    public readonly int DenseI;             // I_d: inputs multiplied by the GEMM (I without categories)
+    public readonly int Stride;             // width of an input row: I_d and then one index per category
     public readonly ParameterTensor WeightIH;   // (G·H, I)
     public readonly ParameterTensor WeightHH;   // (G·H, H)
     public readonly ParameterTensor BiasIH;     // (G·H)
@@ -47,8 +49,10 @@ internal sealed class RecurrentLayer
         _layerNorm = spec.LayerNormalization;
         I = spec.LayerInputSize(index); H = spec.HiddenSizes[index]; G = spec.GateCount;
         DenseI = spec.LayerDenseInputSize(index);
-        Categories = index == 0 ? spec.InputCategories : 0;
-        Stride = Categories > 0 ? DenseI + 1 : I;
+        _categories = index == 0 ? spec.InputCategories.ToArray() : [];
+        _blocks = new int[_categories.Length];
+        for (int j = 0, o = DenseI; j < _categories.Length; o += _categories[j], j++) _blocks[j] = o;
+        Stride = DenseI + _categories.Length;
         WeightIH = p[Names.WeightIH(index)];
         WeightHH = p[Names.WeightHH(index)];
         BiasIH = p[Names.BiasIH(index)];
@@ -86,7 +90,7 @@ internal sealed class RecurrentLayer
         {
             ReadOnlySpan<float> wih = current.Slice(0, GH * I), whh = current.Slice(GH * I, GH * H);
             ReadOnlySpan<float> bih = current.Slice(GH * I + GH * H, GH), bhh = current.Slice(GH * I + GH * H + GH, GH);
-            if (Categories > 0) w.PackedWeightIHT.PackTransposed(wih, I);
+            if (HasCategories) w.PackedWeightIHT.PackTransposed(wih, I);
             else w.PackedWeightIHT.Pack(wih, transposed: true);
             w.PackedWeightHHT.Pack(whh, transposed: true);
             if (weightHHT is { Length: > 0 }) Gemm.Transpose(whh, weightHHT, GH, H);
@@ -123,7 +127,7 @@ internal sealed class RecurrentLayer
         Span<float> gatesAll = ws.Gates.AsSpan(0, T * B * GH);
         FillRows(gatesAll, ws.Weights.Bias, T * B);
         Gemm.Packed(T * B, x, Stride, ws.Weights.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
-        if (Categories > 0) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * B);
+        if (HasCategories) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * B);
         if (_activation.IsRandomized && _cell == RecurrentCellKind.Elman && training)
             ElmanCell.DrawSlopes(ws.Slopes.AsSpan(0, T * B * H), _activation, rng);
 
@@ -184,7 +188,7 @@ internal sealed class RecurrentLayer
         Span<float> gatesAll = blk.Gates.AsSpan(0, T * Bc * GH);
         FillRows(gatesAll, w.Bias, T * Bc);
         Gemm.Packed(T * Bc, x, Stride, w.PackedWeightIHT, gatesAll, GH, accumulate: true);
-        if (Categories > 0) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * Bc);
+        if (HasCategories) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * Bc);
         hs.Slice(0, Bc * H).Clear();
         Span<float> cPrev = Span<float>.Empty, c = Span<float>.Empty;
         if (_cell == RecurrentCellKind.Lstm)
@@ -266,7 +270,7 @@ internal sealed class RecurrentLayer
         ReadOnlySpan<float> xWin = x.Slice(r0 * Stride, rows * Stride);
         if (!dX.IsEmpty)
         {
-            if (Categories > 0) throw new InvalidOperationException("A category index has no input gradient.");
+            if (HasCategories) throw new InvalidOperationException("A category index has no input gradient.");
             dX.Slice(0, r0 * I).Clear();
             // Gates = X · W_ihᵀ   (Ω's own term is excluded: it holds the input constant)
             Gemm.NN(rows, I, GH, dGatesWin, values.Slice(WeightIH.Offset, WeightIH.Length), dX.Slice(r0 * I, rows * I), accumulate: false, threads);
@@ -275,7 +279,7 @@ internal sealed class RecurrentLayer
 
         ReadOnlySpan<float> dRecWin = _cell == RecurrentCellKind.Gru ? ws.DHH.AsSpan(r0 * GH, rows * GH) : dGatesWin;
         ReadOnlySpan<float> hPrevWin = ws.Hs.AsSpan(r0 * H, rows * H);
-        if (Categories > 0)
+        if (HasCategories)
         {
             Gemm.TN(GH, DenseI, rows, dGatesWin, GH, xWin, Stride, p.Gradient(WeightIH), I, accumulate: true, threads);
             AddCategoryGradients(p.Gradient(WeightIH), xWin, dGatesWin, rows);
@@ -395,46 +399,51 @@ internal sealed class RecurrentLayer
         }
     }
 
-    /// <summary>gates (rows, GH) += W_ih[:, I_d + k] for each row's category k (none for a negative index).</summary>
+    private bool HasCategories => _categories.Length > 0;
+
+    /// <summary>gates (rows, GH) += W_ih[:, o_j + k_j] for each row's category k_j of each category input j (none for a
+    /// negative index).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddCategoryColumns(ReadOnlySpan<float> wih, ReadOnlySpan<float> x, Span<float> gates, int rows)
     {
         int GH = G * H;
         for (int r = 0; r < rows; r++)
-        {
-            int k = CategoryAt(x, r);
-            if (k < 0) continue;
-            Span<float> g = gates.Slice(r * GH, GH);
-            ReadOnlySpan<float> column = wih.Slice(DenseI + k);
-            for (int j = 0; j < GH; j++) g[j] += column[j * I];
-        }
+            for (int j = 0; j < _categories.Length; j++)
+            {
+                int column = ColumnAt(x, r, j);
+                if (column < 0) continue;
+                Span<float> g = gates.Slice(r * GH, GH);
+                ReadOnlySpan<float> w = wih.Slice(column);
+                for (int u = 0; u < GH; u++) g[u] += w[u * I];
+            }
     }
 
-    /// <summary>dW_ih[:, I_d + k] += dGates[r] for each row's category k: the one-hot block of dGatesᵀ X.</summary>
+    /// <summary>dW_ih[:, o_j + k_j] += dGates[r] for each row's categories: the one-hot blocks of dGatesᵀ X.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddCategoryGradients(Span<float> dWih, ReadOnlySpan<float> x, ReadOnlySpan<float> dGates, int rows)
     {
         int GH = G * H;
         for (int r = 0; r < rows; r++)
-        {
-            int k = CategoryAt(x, r);
-            if (k < 0) continue;
-            ReadOnlySpan<float> d = dGates.Slice(r * GH, GH);
-            Span<float> column = dWih.Slice(DenseI + k);
-            for (int j = 0; j < GH; j++) column[j * I] += d[j];
-        }
+            for (int j = 0; j < _categories.Length; j++)
+            {
+                int column = ColumnAt(x, r, j);
+                if (column < 0) continue;
+                ReadOnlySpan<float> d = dGates.Slice(r * GH, GH);
+                Span<float> w = dWih.Slice(column);
+                for (int u = 0; u < GH; u++) w[u * I] += d[u];
+            }
     }
 
-    /// <summary>The category of input row <paramref name="r"/>: its last feature, an integer in [0, C), or −1 for a
-    /// negative one.</summary>
-    private int CategoryAt(ReadOnlySpan<float> x, int r)
+    /// <summary>The W_ih column of input row <paramref name="r"/>'s category <paramref name="j"/>: its index, an integer
+    /// in [0, C_j), past the block's first column; −1 for a negative index.</summary>
+    private int ColumnAt(ReadOnlySpan<float> x, int r, int j)
     {
-        float v = x[r * Stride + DenseI];
+        float v = x[r * Stride + DenseI + j];
         if (v < 0f) return -1;
-        if (!(v < Categories) || v != MathF.Floor(v))
+        if (!(v < _categories[j]) || v != MathF.Floor(v))
             throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"Input feature {DenseI} is a category index (InputCategories = {Categories}); row {r} holds {v}. Expected an integer from 0 to {Categories - 1}, or a negative value for none."), nameof(x));
-        return (int)v;
+                $"Input feature {DenseI + j} is a category index (InputCategories[{j}] = {_categories[j]}); row {r} holds {v}. Expected an integer from 0 to {_categories[j] - 1}, or a negative value for none."), nameof(x));
+        return _blocks[j] + (int)v;
     }
 
     private LayerNormStep LayerNormAt(ParameterBuffer p, LayerWorkspace ws, int t, int B)

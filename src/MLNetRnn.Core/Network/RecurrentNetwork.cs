@@ -176,8 +176,8 @@ public sealed class RecurrentNetwork
             if (!ws.HasRegularizerBuffers)
                 throw new InvalidOperationException("The workspace has no regulariser buffers: create it with regularizer: true.");
         }
-        if (inputGradient && Spec.InputCategories > 0)
-            throw new InvalidOperationException("This network's last input is a category index (InputCategories), which has no input gradient.");
+        if (inputGradient && Spec.InputCategories.Count > 0)
+            throw new InvalidOperationException("This network's last inputs are category indices (InputCategories), which have no input gradient.");
         int tStart = T - k;
         var top = ws.Layers[^1];
         int Htop = top.H, O = Spec.OutputSize;

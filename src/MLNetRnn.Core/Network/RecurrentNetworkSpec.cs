@@ -16,14 +16,14 @@ public sealed record RecurrentNetworkSpec
     public int InputSize { get; init; } = 1;
 
     /// <summary>
-    /// Categories of a one-hot input given by index (C), 0 for none. When positive, the last of the
-    /// <see cref="InputSize"/> features is not a number but a category, 0 to C − 1 (negative: none): it stands for
-    /// C one-hot inputs after the other features, so the first layer reads InputSize − 1 + C inputs and its
-    /// weight_ih has that many columns, as the same network fed the one-hot vector would. The product reads the one
-    /// column of weight_ih the index names instead of multiplying C − 1 zeros: a series id among thousands of series
-    /// costs one column per step, not thousands. Default: 0.
+    /// One-hot inputs given by index: the category count C_j of each, empty for none. With k of them, the last k of
+    /// the <see cref="InputSize"/> features are not numbers but categories, input j one of 0 to C_j − 1 (negative:
+    /// none): each stands for C_j one-hot inputs after the other features, so the first layer reads
+    /// InputSize − k + ΣC_j inputs and its weight_ih has that many columns, as the same network fed the one-hot vectors
+    /// would. The product reads the one column of weight_ih each index names instead of multiplying zeros: a series id
+    /// among thousands of series costs one column per step, not thousands. Default: none.
     /// </summary>
-    public int InputCategories { get; init; }
+    public IReadOnlyList<int> InputCategories { get; init; } = [];
 
     /// <summary>Hidden size of each layer, bottom first; 1..N layers, each size at least 1. Default: [32].</summary>
     public IReadOnlyList<int> HiddenSizes { get; init; } = [32];
@@ -70,10 +70,10 @@ public sealed record RecurrentNetworkSpec
 
     /// <summary>Input size of layer <paramref name="layer"/>: I for the first (I − 1 + C with
     /// <see cref="InputCategories"/>), the hidden size of the layer below otherwise.</summary>
-    public int LayerInputSize(int layer) => layer == 0 ? InputSize + (InputCategories > 0 ? InputCategories - 1 : 0) : HiddenSizes[layer - 1];
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize - InputCategories.Count + InputCategories.Sum() : HiddenSizes[layer - 1];
 
     /// <summary>Inputs of layer <paramref name="layer"/> that are multiplied (all but the one-hot category's).</summary>
-    internal int LayerDenseInputSize(int layer) => layer == 0 && InputCategories > 0 ? InputSize - 1 : LayerInputSize(layer);
+    internal int LayerDenseInputSize(int layer) => layer == 0 ? InputSize - InputCategories.Count : LayerInputSize(layer);
 
     /// <summary>Most categories an index input may have: every index up to it is exact as a float.</summary>
     public const int MaximumInputCategories = 1 << 24;
@@ -85,8 +85,14 @@ public sealed record RecurrentNetworkSpec
     {
         if (!Enum.IsDefined(Cell)) throw new ArgumentOutOfRangeException(nameof(Cell), Cell, "Cell must be Elman, Lstm or Gru.");
         if (InputSize < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, "InputSize must be at least 1.");
-        if (InputCategories < 0 || InputCategories > MaximumInputCategories)
-            throw new ArgumentOutOfRangeException(nameof(InputCategories), InputCategories, $"InputCategories must be between 0 (none) and {MaximumInputCategories}.");
+        if (InputCategories is null) throw new ArgumentNullException(nameof(InputCategories));
+        if (InputCategories.Count > InputSize)
+            throw new ArgumentOutOfRangeException(nameof(InputCategories), InputCategories.Count, $"InputCategories lists {InputCategories.Count} category inputs; InputSize is {InputSize}.");
+        for (int j = 0; j < InputCategories.Count; j++)
+            if (InputCategories[j] < 1 || InputCategories[j] > MaximumInputCategories)
+                throw new ArgumentOutOfRangeException(nameof(InputCategories), InputCategories[j], $"InputCategories[{j}] must be between 1 and {MaximumInputCategories}; got {InputCategories[j]}.");
+        if (InputCategories.Sum(c => (long)c) > MaximumInputCategories)
+            throw new ArgumentOutOfRangeException(nameof(InputCategories), InputCategories.Sum(c => (long)c), $"InputCategories add up to more than {MaximumInputCategories} one-hot inputs.");
         if (OutputSize < 1) throw new ArgumentOutOfRangeException(nameof(OutputSize), OutputSize, "OutputSize must be at least 1.");
         if (HiddenSizes is null || HiddenSizes.Count == 0)
             throw new ArgumentException("HiddenSizes must list at least one layer's hidden size.", nameof(HiddenSizes));
@@ -108,11 +114,11 @@ public sealed record RecurrentNetworkSpec
 
     /// <summary>Value equality over the hidden sizes' contents, not the list reference.</summary>
     public bool Equals(RecurrentNetworkSpec? other) =>
-        other is not null && Cell == other.Cell && InputSize == other.InputSize && InputCategories == other.InputCategories && OutputSize == other.OutputSize
+        other is not null && Cell == other.Cell && InputSize == other.InputSize && InputCategories.SequenceEqual(other.InputCategories) && OutputSize == other.OutputSize
         && HiddenSizes.SequenceEqual(other.HiddenSizes) && Activation == other.Activation && LeakySlope == other.LeakySlope
         && RandomizedLeakyLower == other.RandomizedLeakyLower && RandomizedLeakyUpper == other.RandomizedLeakyUpper
         && EluAlpha == other.EluAlpha && LayerNormalization == other.LayerNormalization && Initialization == other.Initialization;
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, InputCategories, OutputSize, HiddenSizes.Count, Activation, LayerNormalization);
+    public override int GetHashCode() => HashCode.Combine(Cell, InputSize, InputCategories.Count, OutputSize, HiddenSizes.Count, Activation, LayerNormalization);
 }

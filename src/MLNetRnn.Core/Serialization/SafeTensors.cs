@@ -224,7 +224,7 @@ public static class SafeTensors
     {
         ["cell"] = s.Cell.ToString(),
         ["input_size"] = s.InputSize,
-        ["input_categories"] = s.InputCategories,
+        ["input_categories"] = new JsonArray(s.InputCategories.Select(c => (JsonNode)c).ToArray()),
         ["hidden_sizes"] = new JsonArray(s.HiddenSizes.Select(h => (JsonNode)h).ToArray()),
         ["output_size"] = s.OutputSize,
         ["activation"] = s.Activation.ToString(),
@@ -244,7 +244,7 @@ public static class SafeTensors
             {
                 Cell = Enum.Parse<RecurrentCellKind>(o["cell"]!.GetValue<string>()),
                 InputSize = o["input_size"]!.GetValue<int>(),
-                InputCategories = o["input_categories"]?.GetValue<int>() ?? 0,   // absent before the index input
+                InputCategories = o["input_categories"]?.AsArray().Select(x => x!.GetValue<int>()).ToArray() ?? [],   // absent before index inputs
                 HiddenSizes = o["hidden_sizes"]!.AsArray().Select(x => x!.GetValue<int>()).ToArray(),
                 OutputSize = o["output_size"]!.GetValue<int>(),
                 Activation = Enum.Parse<ElmanActivation>(o["activation"]!.GetValue<string>()),

@@ -61,6 +61,9 @@ internal sealed class ForecastColumns
     /// <summary>Z: the width of the encoded static features.</summary>
     public int StaticWidth => Static.Sum(e => e.Width);
 
+    /// <summary>The category counts of the static columns read by index, which end the encoded static features.</summary>
+    public int[] StaticCategories => Static.Where(e => e.Indexed).Select(e => e.Categories.Length).ToArray();
+
     /// <summary>Every input column, for cursors and schema checks.</summary>
     public IEnumerable<string> InputColumns => new[] { Input }.Concat(Observed).Concat(new[] { SeriesId, Date }.OfType<string>()).Concat(Static.Select(e => e.Column));
 
@@ -71,22 +74,26 @@ internal sealed class ForecastColumns
         if (Calendar != CalendarFeatures.None) global::MLNetRnn.Calendar.Write(Calendar, date, destination[observed.Length..]);
     }
 
-    /// <summary>Encodes one series' static values (one per static column: a string or a float).</summary>
+    /// <summary>Encodes one series' static values (one per static column: a string or a float): the numbers (and
+    /// one-hot blocks of a model saved before format 6) in column order, then the categories read by index, in column
+    /// order, which the forecaster expects last.</summary>
     public float[] EncodeStatic(IReadOnlyList<object?> values)
     {
         var z = new float[StaticWidth];
         int p = 0;
-        for (int i = 0; i < Static.Length; i++)
-        {
-            Static[i].Encode(values.Count > i ? values[i] : null, z.AsSpan(p, Static[i].Width));
-            p += Static[i].Width;
-        }
+        foreach (bool indexed in new[] { false, true })
+            for (int i = 0; i < Static.Length; i++)
+            {
+                if (Static[i].Indexed != indexed) continue;
+                Static[i].Encode(values.Count > i ? values[i] : null, z.AsSpan(p, Static[i].Width));
+                p += Static[i].Width;
+            }
         return z;
     }
 
     // *** Binary format (transformer payload version 3, after the version-2 column names) ***
     // string[] known-future; optional holiday, series id, date; int32 calendar flags; int32 step months, int64 step
-    // ticks; string gap filling; int32 static columns, each StaticEncoder.Write
+    // ticks; string gap filling; int32 static columns, each StaticEncoder.Write (format 6 on: with its indexed flag)
     public void WriteExtension(BinaryWriter w)
     {
         w.Write(KnownFuture.Length);
@@ -99,7 +106,7 @@ internal sealed class ForecastColumns
         foreach (var e in Static) e.Write(w);
     }
 
-    public static ForecastColumns ReadExtension(BinaryReader r, string input, string[] covariates)
+    public static ForecastColumns ReadExtension(BinaryReader r, string input, string[] covariates, int version)
     {
         var future = ReadNames(r, "known-future column");
         string? holiday = ReadOptional(r), id = ReadOptional(r), date = ReadOptional(r);
@@ -113,7 +120,7 @@ internal sealed class ForecastColumns
         int count = r.ReadInt32();
         if (count < 0 || count > 256) throw new InvalidDataException($"Static column count {count} is out of range.");
         var encoders = new StaticEncoder[count];
-        for (int i = 0; i < count; i++) encoders[i] = StaticEncoder.Read(r);
+        for (int i = 0; i < count; i++) encoders[i] = StaticEncoder.Read(r, indexedFlag: version >= 6);
         return new ForecastColumns
         {
             Input = input, Covariates = covariates, KnownFuture = future, Holiday = holiday, SeriesId = id, Date = date,
@@ -147,11 +154,12 @@ internal sealed class StaticEncoder
 {
     public required string Column { get; init; }
     public required bool Categorical { get; init; }
+    public bool Indexed { get; init; }                 // categorical, encoded as the category's index (−1: unseen) rather than one-hot
     public string[] Categories { get; init; } = [];
     public float Mean { get; init; }
     public float Scale { get; init; } = 1f;
 
-    public int Width => Categorical ? Categories.Length : 1;
+    public int Width => Categorical && !Indexed ? Categories.Length : 1;
 
     /// <summary>Categories at most in one column, as the saved format reads them.</summary>
     public const int MaximumCategories = 1 << 16;
@@ -164,8 +172,9 @@ internal sealed class StaticEncoder
             var categories = values.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
             if (categories.Length > MaximumCategories)
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                    $"Static feature column '{column}' has {categories.Length} categories; at most {MaximumCategories} can be one-hot encoded (each is an input at every step). Leave it out of the static features (for the series id: SeriesIdFeature = false)."));
-            return new StaticEncoder { Column = column, Categorical = true, Categories = categories };
+                    $"Static feature column '{column}' has {categories.Length} categories; the saved format holds at most {MaximumCategories}. Leave it out of the static features (for the series id: SeriesIdFeature reads any number)."));
+            // Read by index: the networks' one-hot input for the category costs one weight column per step, however many.
+            return new StaticEncoder { Column = column, Categorical = true, Indexed = true, Categories = categories };
         }
         var numbers = values.OfType<float>().Select(v => (double)v).ToArray();
         double mean = numbers.Length == 0 ? 0 : numbers.Average();
@@ -179,30 +188,34 @@ internal sealed class StaticEncoder
         if (Categorical)
         {
             int i = value is string s ? Array.BinarySearch(Categories, s, StringComparer.Ordinal) : -1;
-            if (i >= 0) destination[i] = 1f;
+            if (Indexed) destination[0] = Math.Max(i, -1);
+            else if (i >= 0) destination[i] = 1f;
         }
         else destination[0] = value is float v ? (v - Mean) / Scale : 0f;
     }
 
     public void Write(BinaryWriter w)
     {
-        w.Write(Column); w.Write(Categorical);
+        w.Write(Column); w.Write(Categorical); w.Write(Indexed);
         w.Write(Categories.Length);
         foreach (string c in Categories) w.Write(c);
         w.Write(Mean); w.Write(Scale);
     }
 
-    public static StaticEncoder Read(BinaryReader r)
+    public static StaticEncoder Read(BinaryReader r, bool indexedFlag)
     {
         string column = r.ReadString();
         bool categorical = r.ReadBoolean();
+        bool indexed = indexedFlag && r.ReadBoolean();
+        if (indexed && !categorical) throw new InvalidDataException($"Static column '{column}' is read by index but is not categorical.");
         int count = r.ReadInt32();
         if (count < 0 || count > MaximumCategories) throw new InvalidDataException($"Static column '{column}' has {count} categories; out of range.");
         var categories = new string[count];
         for (int i = 0; i < count; i++) categories[i] = r.ReadString();
         float mean = r.ReadSingle(), scale = r.ReadSingle();
         if (!float.IsFinite(mean) || !(scale > 0)) throw new InvalidDataException($"Static column '{column}' has an invalid standardisation (mean {mean}, scale {scale}).");
-        return new StaticEncoder { Column = column, Categorical = categorical, Categories = categories, Mean = mean, Scale = scale };
+        if (indexed && count == 0) throw new InvalidDataException($"Static column '{column}' is read by index but has no categories.");
+        return new StaticEncoder { Column = column, Categorical = categorical, Indexed = indexed, Categories = categories, Mean = mean, Scale = scale };
     }
 }
 

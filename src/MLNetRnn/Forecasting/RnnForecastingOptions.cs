@@ -143,9 +143,9 @@ public sealed class RnnForecastingOptions
     public string? HolidayColumnName { get; set; }
 
     /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
-    /// A text or key column is one-hot encoded over the categories seen in training (which amounts to a learned
-    /// embedding in the networks' input weights); a <see cref="float"/> or <see cref="bool"/> column is standardised
-    /// over the series. The series id column itself may be one (one-hot as a static column; <see cref="SeriesIdFeature"/>
+    /// A text or key column is one-hot over the categories seen in training (which amounts to a learned embedding in the
+    /// networks' input weights), given to the networks by index, so a column of thousands of categories costs one weight
+    /// column per step; a <see cref="float"/> or <see cref="bool"/> column is standardised over the series. The series id column itself may be one (one-hot as a static column; <see cref="SeriesIdFeature"/>
     /// gives the networks the same ids, read by index). Default: none.</summary>
     public string[] StaticFeatureColumnNames { get; set; } = [];
 
@@ -403,6 +403,7 @@ public sealed class RnnForecastingOptions
         CovariateCount = columns.CovariateCount,
         KnownFutureCovariates = columns.KnownFutureIndices,
         StaticFeatureCount = columns.StaticWidth,
+        StaticCategories = columns.StaticCategories,
         ScaleFeature = SeriesScaleFeature && SeriesIdColumnName is not null,
         SeriesWeighting = SeriesWeighting,
         Quantiles = QuantileLevels(),

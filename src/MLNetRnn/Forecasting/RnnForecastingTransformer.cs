@@ -32,9 +32,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 
     /// <summary>Format version 6: version 2's column names and confidence level, then the panel's columns (series id,
     /// date, known-future, static features), the quantile column and interval method, the forecast model with one
-    /// fitted part per series (its settings end with the count of series the networks read by index), one state per
-    /// series, each member's training diagnostics, and each series' own correction weight λ. Still read: version 5
-    /// (the same without the series count: no ids read by index), 4 (without per-series λ either: every series takes
+    /// fitted part per series (its settings end with the count of series and the static categories the networks read by
+    /// index), one state per series, each member's training diagnostics, and each series' own correction weight λ.
+    /// Still read: version 5 (the same without what is read by index: static categories one-hot), 4 (without per-series λ either: every series takes
     /// the panel's), 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base
     /// only). A version-5 reader refuses version 6, whose settings it would misread.</summary>
     internal static readonly ModelFormat Format = new(
@@ -280,7 +280,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
                 model.Diagnostics = version == 3 ? ReadDiagnostics(r) : RebuildDiagnostics(model);
                 return new RnnForecastingTransformer(output, columns, lower, upper, null, level, ForecastIntervalMethod.Conformal, model, SeriesSet.One(state));
             }
-            var panel = ForecastColumns.ReadExtension(r, input, covariates);
+            var panel = ForecastColumns.ReadExtension(r, input, covariates, version);
             string? quantiles = ForecastColumns.ReadOptional(r);
             var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
             var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6);

@@ -30,9 +30,9 @@ internal static class RecurrentNetworkOnnx
     public static void CheckExportable(RecurrentNetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (spec.InputCategories > 0)
+        if (spec.InputCategories.Count > 0)
             throw new NotSupportedException(
-                $"This {spec.Cell} network reads its last input as a category index (InputCategories = {spec.InputCategories}), " +
+                $"This {spec.Cell} network reads its last {spec.InputCategories.Count} input(s) as category indices (InputCategories), " +
                 "which the graph's RNN, LSTM and GRU operators do not read; it cannot be exported to ONNX.");
         if (spec.LayerNormalization)
             throw new NotSupportedException(

@@ -17,10 +17,10 @@ public sealed class CategoryInputTests
 
     private static RecurrentNetworkSpec Indexed(RecurrentCellKind cell, bool layerNorm = false) => new()
     {
-        Cell = cell, InputSize = Dense + 1, InputCategories = Categories, HiddenSizes = [4, 3], OutputSize = 2, LayerNormalization = layerNorm,
+        Cell = cell, InputSize = Dense + 1, InputCategories = [Categories], HiddenSizes = [4, 3], OutputSize = 2, LayerNormalization = layerNorm,
     };
 
-    private static RecurrentNetworkSpec OneHot(RecurrentNetworkSpec indexed) => indexed with { InputSize = Dense + Categories, InputCategories = 0 };
+    private static RecurrentNetworkSpec OneHot(RecurrentNetworkSpec indexed) => indexed with { InputSize = Dense + Categories, InputCategories = [] };
 
     public static TheoryData<string, RecurrentNetworkSpec> Specs() => new()
     {
@@ -154,27 +154,33 @@ public sealed class CategoryInputTests
         Assert.True(checkedElements >= GH / 2 * I);
     }
 
-    /// <summary>For any cell, width, number of categories and batch, with indices drawn anywhere in [−1, C), training's
-    /// outputs and gradients and inference's outputs equal those of the network fed the one-hot vector.</summary>
+    /// <summary>For any cell, width, number of category inputs (one to three), their counts and batch, with indices drawn
+    /// anywhere in [−1, C_j), training's outputs and gradients and inference's outputs equal those of the network fed the
+    /// one-hot vectors.</summary>
     [Property(MaxTest = 60)]
     public bool AnyShapeGivesTheOneHotNetworksValues(PositiveInt seed)
     {
         var rng = new Random(seed.Get);
-        int dense = rng.Next(0, 4), categories = rng.Next(1, 9), t = rng.Next(1, 6), b = rng.Next(1, 6), h = rng.Next(1, 6);
+        int dense = rng.Next(0, 4), t = rng.Next(1, 6), b = rng.Next(1, 6), h = rng.Next(1, 6);
+        var counts = Enumerable.Range(0, rng.Next(1, 4)).Select(_ => rng.Next(1, 9)).ToArray();
+        int k = counts.Length, wide = dense + counts.Sum();
         var spec = new RecurrentNetworkSpec
         {
-            Cell = (RecurrentCellKind)rng.Next(3), InputSize = dense + 1, InputCategories = categories, HiddenSizes = [h], OutputSize = 1,
+            Cell = (RecurrentCellKind)rng.Next(3), InputSize = dense + k, InputCategories = counts, HiddenSizes = [h], OutputSize = 1,
         };
         var indexed = new RecurrentNetwork(spec, seed.Get);
-        var oneHot = RecurrentNetwork.FromParameters(spec with { InputSize = dense + categories, InputCategories = 0 }, indexed.Parameters.Values);
-        var x = new float[t * b * (dense + 1)];
-        var xOneHot = new float[t * b * (dense + categories)];
+        var oneHot = RecurrentNetwork.FromParameters(spec with { InputSize = wide, InputCategories = [] }, indexed.Parameters.Values);
+        var x = new float[t * b * (dense + k)];
+        var xOneHot = new float[t * b * wide];
         for (int r = 0; r < t * b; r++)
         {
-            for (int i = 0; i < dense; i++) x[r * (dense + 1) + i] = xOneHot[r * (dense + categories) + i] = rng.NextSingle() * 2 - 1;
-            int k = rng.Next(-1, categories);
-            x[r * (dense + 1) + dense] = k;
-            if (k >= 0) xOneHot[r * (dense + categories) + dense + k] = 1f;
+            for (int i = 0; i < dense; i++) x[r * (dense + k) + i] = xOneHot[r * wide + i] = rng.NextSingle() * 2 - 1;
+            for (int j = 0, block = dense; j < k; block += counts[j], j++)
+            {
+                int index = rng.Next(-1, counts[j]);
+                x[r * (dense + k) + dense + j] = index;
+                if (index >= 0) xOneHot[r * wide + block + index] = 1f;
+            }
         }
         (float[], float[]) Step(RecurrentNetwork net, float[] input)
         {
@@ -190,9 +196,9 @@ public sealed class CategoryInputTests
         var (yi, gi) = Step(indexed, x);
         var (yo, go) = Step(oneHot, xOneHot);
         var batchFirst = new float[x.Length];
-        Batching.ToBatchMajor(x, batchFirst, b, t, dense + 1);
+        Batching.ToBatchMajor(x, batchFirst, b, t, dense + k);
         var batchFirstOneHot = new float[xOneHot.Length];
-        Batching.ToBatchMajor(xOneHot, batchFirstOneHot, b, t, dense + categories);
+        Batching.ToBatchMajor(xOneHot, batchFirstOneHot, b, t, wide);
         var pi = indexed.Predict(batchFirst, b, t);
         var po = oneHot.Predict(batchFirstOneHot, b, t);
         static bool Close(float[] e, float[] a) => e.Length == a.Length && e.Zip(a).All(p => Math.Abs(p.First - p.Second) <= 1e-5f * Math.Max(1f, Math.Abs(p.First)));
@@ -240,9 +246,11 @@ public sealed class CategoryInputTests
     [Fact]
     public void TheCategoriesAreValidated()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentNetwork(new RecurrentNetworkSpec { InputCategories = -1 }));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentNetwork(new RecurrentNetworkSpec { InputCategories = [0] }));
         Assert.Equal("InputCategories", e.ParamName);
-        Assert.NotEqual(Indexed(RecurrentCellKind.Lstm), Indexed(RecurrentCellKind.Lstm) with { InputCategories = Categories + 1 });
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentNetwork(new RecurrentNetworkSpec { InputSize = 1, InputCategories = [2, 2] }));
+        Assert.Contains("InputSize is 1", e.Message);
+        Assert.NotEqual(Indexed(RecurrentCellKind.Lstm), Indexed(RecurrentCellKind.Lstm) with { InputCategories = [Categories + 1] });
     }
 
     private static void AssertClose(float[] expected, float[] actual, string what)

@@ -169,15 +169,17 @@ public sealed class ForecastingPersistenceTests : IDisposable
         var loaded = AssertPanelFixtureForecasts("forecaster-v5");
         Assert.Contains(loaded.Model.Series, f => f.CorrectionWeight is not null);
         Assert.Equal(0, loaded.Model.Settings.SeriesCategories);   // nothing read by index before version 6
+        Assert.Empty(loaded.Model.Settings.StaticCategories);
     }
 
     [Fact]
     public void VersionSixFixtureKeepsLoadingWithTheIdsReadByIndex()
     {
         // Written by the fixtures command with format version 6: version 5's panel, whose networks read the four series'
-        // ids as a one-hot input given by index (version 5 had them as a one-hot static column).
+        // ids and the product category as one-hot inputs given by index (version 5 had the category one-hot).
         var loaded = AssertPanelFixtureForecasts("forecaster-v6");
         Assert.Equal(4, loaded.Model.Settings.SeriesCategories);
+        Assert.Single(loaded.Model.Settings.StaticCategories);   // the product category, read by index too
         Assert.Equal([0, 1, 2, 3], loaded.Model.Series.Select(f => f.Category));
         Assert.Equal(["Category"], loaded.StaticFeatureColumnNames);
     }

@@ -181,7 +181,7 @@ public sealed class GlobalForecastingTests : IDisposable
         // A small panel gets the ids by default (SeriesIdFeature null): each series' position, read as a one-hot input by index.
         var s = model.Model.Settings;
         Assert.Equal(3, s.SeriesCategories);
-        Assert.Equal(3, s.NetworkSpec.InputCategories);
+        Assert.Equal([3], s.NetworkSpec.InputCategories);
         Assert.Equal([0, 1, 2], model.Model.Series.Select(f => f.Category));
         Assert.Empty(model.StaticFeatureColumnNames);
         var without = FastPanel();
@@ -204,13 +204,14 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
-    public void TheSeriesIdCanStillBeAOneHotStaticColumnAndIsThenNotReadTwice()
+    public void TheSeriesIdCanStillBeAStaticColumnAndIsThenNotReadTwice()
     {
         var o = FastPanel();
         o.StaticFeatureColumnNames = [o.SeriesIdColumnName!];
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, Retail(3, 100)));
         Assert.Equal(["Product"], model.StaticFeatureColumnNames);
-        Assert.Equal(3, model.Model.Settings.StaticFeatureCount);
+        Assert.Equal(1, model.Model.Settings.StaticFeatureCount);       // a category read by index: one input
+        Assert.Equal([3], model.Model.Settings.StaticCategories);
         Assert.Equal(0, model.Model.Settings.SeriesCategories);
     }
 
