@@ -50,7 +50,7 @@ public sealed class RnnForecastingOptions
 
         /// <summary>The largest panel whose networks read the series ids when <see cref="SeriesIdFeature"/> is null. Chosen
         /// on the synthetic retail panel (docs/benchmarks.md): the ids lowered mean MASE by 3.2% on 1,000 products (fit
-        /// 82 → 103 s) and by 2.5% on 5,000 (61 → 130 s). Each step's optimiser still updates every series' weights, so
+        /// 82 → 103 s) and by 3.4% on 5,000 (61 → 112 s). Each step's optimiser still updates every series' weights, so
         /// the cost grows with the panel: 10,000 series × 200 points fit in 197 s with them (108 s without), inside the
         /// 5-minute budget of issue 10; beyond that it would not be.</summary>
         public const int SeriesIdFeatureMaximumSeries = 10_000;
@@ -161,7 +161,7 @@ public sealed class RnnForecastingOptions
     /// gets none). The networks read it by index (<see cref="MLNetRnn.Core.Network.RecurrentNetworkSpec.InputCategories"/>):
     /// one weight column per step, however many series. <see langword="null"/> (the default): on for panels of 2 to
     /// <see cref="Defaults.SeriesIdFeatureMaximumSeries"/> (10,000) series. On the panels measured (the accuracy protocol's nine
-    /// monthly series, synthetic retail panels of 30 to 5,000 products) it lowered mean MASE by 2.5–6%
+    /// monthly series, synthetic retail panels of 30 to 5,000 products) it lowered mean MASE by 3–6%
     /// (docs/benchmarks.md). Needs <see cref="SeriesIdColumnName"/>.</summary>
     public bool? SeriesIdFeature { get; set; }
 
