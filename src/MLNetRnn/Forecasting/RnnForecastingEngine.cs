@@ -403,7 +403,7 @@ public sealed class RnnForecastingEngine
         SeriesFit fit;
         try
         {
-            fit = _model.FitSeries(cold.Values.ToArray(), new float[_columns.StaticWidth]);
+            fit = _model.FitSeries(cold.Values.ToArray(), _columns.EncodeStatic([]));   // no static values: numbers 0, categories none (−1)
         }
         catch (ArgumentException ex)
         {

@@ -146,6 +146,26 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
+    public void ASeriesStartedColdHasNoCategoryOfItsOwn()
+    {
+        var rows = Retail(7, 100);
+        foreach (var r in rows.Where(r => r.Product == "P00006")) r.Category = "Unseen";   // a category the model never saw
+        var o = FastPanel();
+        o.StaticFeatureColumnNames = ["Category"];
+        o.CorrectionDamping = false;   // the networks' correction whole, so that what they read shows in the forecast
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows.Where(r => r.Product != "P00006")));
+        Assert.Single(model.Model.Settings.StaticCategories);
+        var fresh = rows.Where(r => r.Product == "P00006").ToArray();
+        var engine = model.CreateForecastingEngine();
+        foreach (var r in fresh) engine.Observe("P00006", r.Sales);
+        var cold = engine.Predict("P00006");
+        // The transform fits the same series from its rows, its static column included: an unseen category is none
+        // there (index −1), and the engine, which is given no static values, must read the same none, not category 0.
+        var last = model.Transform(View(_ml, fresh)).GetColumn<float[]>("Forecast").Last();
+        Assert.True(SameBits(last, cold.Forecast), $"engine {cold.Forecast[0]:R}, transform {last[0]:R}");
+    }
+
+    [Fact]
     public void PanelSaveLoadRoundTripGivesIdenticalForecasts()
     {
         var rows = Retail(5, 120);
