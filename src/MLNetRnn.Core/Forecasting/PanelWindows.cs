@@ -25,7 +25,7 @@ internal sealed class SeriesPanel
     public IReadOnlyList<string> Ids { get; }                 // (S) "" for a single series
     public IReadOnlyList<float[]> Values { get; }             // (S)(n)
     public IReadOnlyList<float[]> Covariates { get; }         // (S)(n·C)
-    public IReadOnlyList<float[]> StaticFeatures { get; }     // (S)(Z) encoded
+    public IReadOnlyList<float[]> StaticFeatures { get; }     // (S)(Z) encoded: numbers, then category indices
 
     /// <summary>How a message names series s: "series 'id'", or "the series" when there is only one.</summary>
     public string Name(int s) => Count == 1 && Ids[0].Length == 0 ? "the series" : $"series '{Ids[s]}'";

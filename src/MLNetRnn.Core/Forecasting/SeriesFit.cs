@@ -23,7 +23,7 @@ internal sealed class SeriesFit
     public SeasonalDecomposition Season { get; }            // removed before the networks see a window
     public Baseline? Baseline { get; }                      // null: no base (ForecastBase.None)
     public WindowScaler Scaler { get; }
-    public float[] StaticFeatures { get; }                  // (Z) encoded: one-hot blocks, standardised numbers
+    public float[] StaticFeatures { get; }                  // (Z) encoded: standardised numbers, then category indices (StaticCategories)
     public float LogScale { get; }                          // ln(1 + mean |x|) of the training values, before standardising
     public IReadOnlyList<BaselineCandidate> Candidates { get; }   // the base selection's ranking; empty when fixed by the options
     public bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
