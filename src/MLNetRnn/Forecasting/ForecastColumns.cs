@@ -146,10 +146,11 @@ internal sealed class ForecastColumns
     internal static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 }
 
-/// <summary>How one static feature column becomes numbers: a categorical column (text or key) one-hot over the
-/// categories seen in training (an unseen category is all zeros), a numeric one standardised over the series.</summary>
-/// <remarks>A one-hot block feeds every gate of the first layer through its own columns of the input weights, so
-/// each category learns its own vector there: an embedding of width 3H (GRU) learned with the network.</remarks>
+/// <summary>How one static feature column becomes numbers: a categorical column (text or key) as the index of its
+/// category among those seen in training (−1 for an unseen one), which the networks read as a one-hot input; a numeric
+/// one standardised over the series. A model saved before format 6 encodes a category as the one-hot block itself.</summary>
+/// <remarks>A one-hot input feeds every gate of the first layer through its own columns of the input weights, so each
+/// category learns its own vector there: an embedding of width 3H (GRU) learned with the network.</remarks>
 internal sealed class StaticEncoder
 {
     public required string Column { get; init; }

@@ -145,8 +145,8 @@ public sealed class RnnForecastingOptions
     /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
     /// A text or key column is one-hot over the categories seen in training (which amounts to a learned embedding in the
     /// networks' input weights), given to the networks by index, so a column of thousands of categories costs one weight
-    /// column per step; a <see cref="float"/> or <see cref="bool"/> column is standardised over the series. The series id column itself may be one (one-hot as a static column; <see cref="SeriesIdFeature"/>
-    /// gives the networks the same ids, read by index). Default: none.</summary>
+    /// column per step; a <see cref="float"/> or <see cref="bool"/> column is standardised over the series. The series id
+    /// column itself may be one (then <see cref="SeriesIdFeature"/> does not add it again). Default: none.</summary>
     public string[] StaticFeatureColumnNames { get; set; } = [];
 
     /// <summary>Feed the networks each series' size, ln(1 + mean |x|) standardised over the series, at every step.
