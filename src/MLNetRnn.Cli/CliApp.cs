@@ -270,9 +270,8 @@ internal static class CliApp
             {
                 var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
                 string id = r.GetValue(pick) ?? panel?.SeriesIds[0] ?? engine.SeriesIds[0];
-                var future = forecaster.KnownFutureColumnNames.Count == 0 ? null
-                    : panel?.FutureCovariates(id, engine.Horizon) ?? throw new CliException("The model reads known-future columns: give --data with the rows to forecast.");
-                WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id, futureCovariates: future), engine.GetObservationCount(id));
+                WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id, futureCovariates: Future(forecaster, engine, panel, id)),
+                    engine.GetObservationCount(id));
                 return 0;
             }
             var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
@@ -322,21 +321,23 @@ internal static class CliApp
         return series;
     }
 
+    /// <summary>The known-future columns of series <paramref name="id"/>'s steps ahead ("" for one series), from the rows
+    /// of <paramref name="data"/> that leave the value empty; null when the model reads none.</summary>
+    private static IReadOnlyDictionary<string, float[]>? Future(RnnForecastingTransformer forecaster, RnnForecastingEngine engine, CsvSeries? data, string id)
+    {
+        if (forecaster.KnownFutureColumnNames.Count == 0) return null;
+        if (data is null) throw new CliException("The model reads known-future columns: give --data with the rows to forecast (the value left empty).");
+        return data.FutureCovariates(id, engine.Horizon);
+    }
+
     /// <summary>A single series' forecast, with the known-future columns of the steps ahead when the model reads them.</summary>
     private static RnnForecast Predict(RnnForecastingTransformer forecaster, RnnForecastingEngine engine, CsvSeries? series)
-    {
-        if (forecaster.KnownFutureColumnNames.Count == 0) return engine.Predict();
-        if (series is null) throw new CliException("The model reads known-future columns: give --data with the rows to forecast (the value left empty).");
-        return engine.Predict(series.FutureCovariates("", engine.Horizon)!);
-    }
+        => Future(forecaster, engine, series, "") is { } future ? engine.Predict(future) : engine.Predict();
 
     /// <summary>Every series' known-future columns of the steps ahead (null when the model reads none).</summary>
     private static IReadOnlyDictionary<string, IReadOnlyDictionary<string, float[]>>? Futures(RnnForecastingTransformer forecaster, RnnForecastingEngine engine, CsvSeries? panel)
-    {
-        if (forecaster.KnownFutureColumnNames.Count == 0) return null;
-        if (panel is null) throw new CliException("The model reads known-future columns: give --data with the rows to forecast (the value left empty).");
-        return engine.SeriesIds.ToDictionary(id => id, id => panel.FutureCovariates(id, engine.Horizon)!, StringComparer.Ordinal);
-    }
+        => forecaster.KnownFutureColumnNames.Count == 0 ? null
+            : engine.SeriesIds.ToDictionary(id => id, id => Future(forecaster, engine, panel, id)!, StringComparer.Ordinal);
 
     // ------------------------------------------------------------------ shared output
 
