@@ -128,7 +128,7 @@ public static class ForecastManySeries
         };
         var rows = series.SelectMany(s => s.Values[..^h].Select(v => new MonthRow { Series = s.Name, Value = v })).ToArray();
         var engine = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(rows)).CreateForecastingEngine();
-        // The networks read a panel's ids by default (up to 1,000 series: a learned offset per series); without them the
+        // The networks read a panel's ids by default (up to 10,000 series: a learned offset per series); without them the
         // shared networks see nine unrelated series through their windows and scales alone.
         options.SeriesIdFeature = false;
         var withoutId = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(rows)).CreateForecastingEngine();

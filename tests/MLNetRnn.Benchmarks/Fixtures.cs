@@ -44,7 +44,8 @@ internal static class Fixtures
 
     /// <summary>Version 4 stores a panel: a model of three series with a date column (calendar features), promotions known in
     /// advance, a static category, the series' scale, and quantile heads. The expectation holds, per series, the
-    /// promotions given for the forecast and what the engine forecast with them.</summary>
+    /// promotions given for the forecast and what the engine forecast with them. From version 7 the zip is an engine's
+    /// checkpoint holding a series not yet started, and a second file what a restarted engine forecasts for it.</summary>
     private static int Panel(string zip)
     {
         var ml = new MLContext(seed: 0);
@@ -61,8 +62,17 @@ internal static class Fixtures
             Quantiles = [0.1f, 0.9f], QuantilesColumnName = "Quantiles", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7,
             ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", EnsembleSize = 2, Epochs = 10, MaximumSteps = 100, HiddenSizes = [8], Seed = 1,
         }).Fit(data);
-        ml.Model.SaveAtomically(model, data.Schema, zip);
         var engine = model.CreateForecastingEngine();
+        // From version 7 on, a checkpoint also keeps the series an engine observed but could not start yet: the zip is
+        // the checkpoint of an engine that saw the first 5 days of a product the model never saw (a cold start needs 14).
+        bool pending = RnnForecastingTransformer.Format.CurrentVersion >= 7;
+        var newcomer = Samples.RetailPanel.Generate(products + 1, days, seed: 5).Where(r => r.Product == $"P{products:D5}").Take(16).ToArray();
+        if (pending)
+        {
+            foreach (var r in newcomer.Take(5)) engine.Observe(r.Product, r.Sales, [r.Promo], r.Date);
+            engine.CheckPoint(ml, zip, data.Schema);
+        }
+        else ml.Model.SaveAtomically(model, data.Schema, zip);
         var expected = new Dictionary<string, object>();
         foreach (string id in model.SeriesIds)
         {
@@ -71,6 +81,19 @@ internal static class Fixtures
             expected[id] = new { Promo = promo, Forecast = f.Forecast, Lower = f.LowerBound, Upper = f.UpperBound, f.Quantiles };
         }
         File.WriteAllText(Path.ChangeExtension(zip, ".json"), JsonSerializer.Serialize(expected));
+        if (pending)
+        {
+            // The newcomer's next 11 days observed by an engine restarted from the checkpoint, then its forecast.
+            var restarted = ml.Model.Load(zip, out _).CreateForecastingEngine();
+            var rest = newcomer[5..];
+            foreach (var r in rest) restarted.Observe(r.Product, r.Sales, [r.Promo], r.Date);
+            var promo = new float[7];
+            var f = restarted.Predict(newcomer[0].Product, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = promo });
+            File.WriteAllText(Path.ChangeExtension(zip, ".pending.json"), JsonSerializer.Serialize(new
+            {
+                Id = newcomer[0].Product, Observed = 5, Rest = rest.Select(r => new { r.Sales, r.Promo, r.Date }).ToArray(), Promo = promo, Forecast = f.Forecast,
+            }));
+        }
         Console.WriteLine($"wrote {zip}");
         return 0;
     }

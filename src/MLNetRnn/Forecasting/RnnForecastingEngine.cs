@@ -72,6 +72,13 @@ public sealed class RnnForecastingEngine
         _states = set.States.Select(x => x.Clone()).ToList();
         _dates = [.. set.LastDates];
         _index = new Dictionary<string, int>(set.Index, StringComparer.Ordinal);
+        foreach (var p in set.Pending)
+        {
+            var cold = new ColdSeries { LastDate = p.LastDate };
+            cold.Values.AddRange(p.Values);
+            cold.Covariates.AddRange(p.Covariates);
+            _cold[p.Id] = cold;
+        }
         _scratch = _model.CreateScratch();
         _row = new float[_model.Settings.CovariateCount];
         _future = new float[_model.Settings.Horizon * _model.Settings.FutureCovariateCount];
@@ -428,7 +435,8 @@ public sealed class RnnForecastingEngine
     /// <summary>
     /// Saves the model with every series' current state to <paramref name="modelPath"/>, atomically (a failed save
     /// leaves an earlier file untouched). Series started cold are saved as series of the model; new series observed but
-    /// too short to start are not. Loading it with <c>mlContext.Model.Load</c> and calling
+    /// too short to start are saved with what was observed of them, and start once enough more is observed. Loading it
+    /// with <c>mlContext.Model.Load</c> and calling
     /// <see cref="RnnCatalog.CreateForecastingEngine"/> gives an engine that continues exactly from here.
     /// </summary>
     /// <param name="mlContext">The context to save with.</param>
@@ -462,7 +470,9 @@ public sealed class RnnForecastingEngine
         foreach (string id in _cold.Keys.ToArray())
             if (_cold[id].Values.Count >= Math.Max(_model.Settings.WindowSize, 2)) StartCold(id);
         var model = _startedCold ? _model.WithSeries(_fits.ToArray()) : _model;
-        var current = _forecaster.WithSeries(model, new SeriesSet(_ids.ToArray(), _states.Select(x => x.Clone()).ToArray(), _dates.ToArray()));
+        // The series still too short to start keep what was observed of them, so a restarted engine goes on from there.
+        var pending = _cold.Select(c => new PendingSeries(c.Key, c.Value.Values.ToArray(), c.Value.Covariates.ToArray(), c.Value.LastDate)).ToArray();
+        var current = _forecaster.WithSeries(model, new SeriesSet(_ids.ToArray(), _states.Select(x => x.Clone()).ToArray(), _dates.ToArray(), pending));
         // A fitted pipeline is a TransformerChain<last stage's type>, a loaded one a TransformerChain<ITransformer>.
         return _pipeline is IEnumerable<ITransformer> stages
             ? new TransformerChain<ITransformer>(stages.Select(t => ReferenceEquals(t, _forecaster) ? current : t).ToArray())

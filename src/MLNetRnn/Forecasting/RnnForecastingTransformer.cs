@@ -30,17 +30,18 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     internal const string LoaderSignature = "MLNetRnnForecaster";
     internal const string UserName = "MLNetRnn Recurrent Forecaster";
 
-    /// <summary>Format version 6: version 2's column names and confidence level, then the panel's columns (series id,
+    /// <summary>Format version 7: version 2's column names and confidence level, then the panel's columns (series id,
     /// date, known-future, static features), the quantile column and interval method, the forecast model with one
     /// fitted part per series (its settings end with the count of series and the static categories the networks read by
-    /// index), one state per series, each member's training diagnostics, and each series' own correction weight λ.
-    /// Still read: version 5 (the same without what is read by index: static categories one-hot), 4 (without per-series λ either: every series takes
-    /// the panel's), 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base
+    /// index), one state per series, each member's training diagnostics, each series' own correction weight λ, and the
+    /// series an engine had observed but not yet started when it was checkpointed. Version-6 readers read it, without
+    /// those pending series (appended last for that). Still read: version 6 (no pending series), 5 (neither what is read
+    /// by index: static categories one-hot), 4 (without per-series λ either: every series takes the panel's), 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base
     /// only). A version-5 reader refuses version 6, whose settings it would misread.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 6,
+        currentVersion: 7,
         readableByVersion: 6,
         oldestReadableVersion: 1);
 
@@ -231,7 +232,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         ArgumentNullException.ThrowIfNull(ctx);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 6 ***
+            // *** Binary format, version 7 ***
             // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
@@ -240,7 +241,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             // ForecastModel (ForecastModel.Write: settings, one fitted part per series, networks, calibration, summary)
             // int32 S; per series: string id, int64 last date (ticks), ForecastState (ForecastState.Write)
             // int32 K, then each member's TrainingDiagnostics.Write; per-series λ (ForecastModel.WriteSeriesWeights)
-            // (Version 5: the settings without the series read by index. Version 4: also without per-series λ.)
+            // the series observed by an engine and not yet started (SeriesSet.WritePending)
+            // (Version 6: the same without the pending series; a version-6 reader skips them. Version 5: the settings without the series read by index. Version 4: also without per-series λ.)
             // (Version 3: version 2's layout, then the diagnostics. Version 2: the same up to the confidence level, then
             // the version-2 model and one state. Version 1: likewise, model and state in their version-1 layouts.)
             w.Write(OutputColumnName);
@@ -258,6 +260,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             w.Write(Model.Diagnostics.Length);
             foreach (var d in Model.Diagnostics) d.Write(w);
             Model.WriteSeriesWeights(w);
+            Series.WritePending(w);
         });
     }
 
@@ -289,6 +292,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var series = SeriesSet.Read(r, forecaster);
             forecaster.Diagnostics = ReadDiagnostics(r);
             if (version >= 5) forecaster.ReadSeriesWeights(r);
+            if (version >= 7) series = series.ReadPending(r, forecaster);
             return new RnnForecastingTransformer(output, panel, lower, upper, quantiles, level, method, forecaster, series);
         });
     }
@@ -310,15 +314,20 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 }
 
 /// <summary>The series a forecaster knows: their ids (aligned with the model's fitted parts), where each stands, and
-/// the date of each one's last row.</summary>
+/// the date of each one's last row; and the series an engine observed that were too short to start cold when it was
+/// checkpointed (pending), so that a restarted engine keeps what they had.</summary>
 internal sealed class SeriesSet
 {
-    public SeriesSet(IReadOnlyList<string> ids, IReadOnlyList<ForecastState> states, IReadOnlyList<DateTime> lastDates)
+    public SeriesSet(IReadOnlyList<string> ids, IReadOnlyList<ForecastState> states, IReadOnlyList<DateTime> lastDates,
+        IReadOnlyList<PendingSeries>? pending = null)
     {
-        Ids = ids; States = states; LastDates = lastDates;
+        Ids = ids; States = states; LastDates = lastDates; Pending = pending ?? [];
         var index = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
         for (int i = 0; i < ids.Count; i++)
             if (!index.TryAdd(ids[i], i)) throw new InvalidDataException($"Series id '{ids[i]}' appears twice.");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in Pending)
+            if (index.ContainsKey(p.Id) || !seen.Add(p.Id)) throw new InvalidDataException($"Series id '{p.Id}' appears twice.");
         Index = index;
     }
 
@@ -328,6 +337,47 @@ internal sealed class SeriesSet
     public IReadOnlyList<ForecastState> States { get; }     // (S)
     public IReadOnlyList<DateTime> LastDates { get; }       // (S) default without a date column
     public IReadOnlyDictionary<string, int> Index { get; }
+    public IReadOnlyList<PendingSeries> Pending { get; }    // (P) observed, not started: no fitted part yet
+
+    /// <summary>Writes the pending series (format version 7, after everything version 6 wrote, so that a version-6
+    /// reader, which skips what it does not know, still reads the rest).</summary>
+    public void WritePending(BinaryWriter w)
+    {
+        // int32 P; per series: string id, int64 last date (ticks), int32 n, n × float32 values, n·C × float32 covariates
+        w.Write(Pending.Count);
+        foreach (var p in Pending)
+        {
+            w.Write(p.Id);
+            w.Write(p.LastDate.Ticks);
+            w.Write(p.Values.Length);
+            foreach (float v in p.Values) w.Write(v);
+            foreach (float c in p.Covariates) w.Write(c);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WritePending"/> wrote, checking it against the model: fewer values than a cold
+    /// start needs (else the engine would have started the series), finite, C covariates per value.</summary>
+    public SeriesSet ReadPending(BinaryReader r, ForecastModel model)
+    {
+        int P = r.ReadInt32(), C = model.Settings.CovariateCount, most = Math.Max(model.Settings.WindowSize, 2) - 1;
+        if (P < 0 || P > 1 << 26) throw new InvalidDataException($"Pending series count {P} is out of range (0 to {1 << 26}).");
+        var pending = new PendingSeries[P];
+        for (int j = 0; j < P; j++)
+        {
+            string id = r.ReadString();
+            long ticks = r.ReadInt64();
+            if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) throw new InvalidDataException($"The saved date of pending series '{id}' is out of range.");
+            int n = r.ReadInt32();
+            if (n < 1 || n > most) throw new InvalidDataException($"Pending series '{id}' holds {n} values; a series not yet started holds 1 to {most}.");
+            var values = new float[n];
+            var covariates = new float[n * C];
+            for (int i = 0; i < n; i++) values[i] = r.ReadSingle();
+            for (int i = 0; i < covariates.Length; i++) covariates[i] = r.ReadSingle();
+            if (!values.All(float.IsFinite) || !covariates.All(float.IsFinite)) throw new InvalidDataException($"Pending series '{id}' holds a value that is not finite.");
+            pending[j] = new PendingSeries(id, values, covariates, new DateTime(ticks));
+        }
+        return new SeriesSet(Ids, States, LastDates, pending);
+    }
 
     public void Write(BinaryWriter w)
     {
@@ -358,3 +408,7 @@ internal sealed class SeriesSet
         return new SeriesSet(ids, states, dates);
     }
 }
+
+/// <summary>A series an engine observed but has not started: its values, each value's C covariates (as the model
+/// reads them, calendar included), and the date of its last value (default without a date column).</summary>
+internal sealed record PendingSeries(string Id, float[] Values, float[] Covariates, DateTime LastDate);

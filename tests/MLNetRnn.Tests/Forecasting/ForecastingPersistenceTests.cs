@@ -184,6 +184,27 @@ public sealed class ForecastingPersistenceTests : IDisposable
         Assert.Equal(["Category"], loaded.StaticFeatureColumnNames);
     }
 
+    [Fact]
+    public void VersionSevenFixtureKeepsTheSeriesAnEngineHadNotStarted()
+    {
+        // Written by the fixtures command with format version 7: version 6's panel, checkpointed by an engine that had
+        // observed 5 days of a fifth product (a cold start needs 14). A restarted engine has those 5 days, so after 11
+        // more it starts the product and forecasts what the writer's restarted engine forecast.
+        var loaded = AssertPanelFixtureForecasts("forecaster-v7");
+        string dir = Path.Combine(AppContext.BaseDirectory, "Fixtures", "Models");
+        var expected = JsonSerializer.Deserialize<PendingExpectation>(File.ReadAllText(Path.Combine(dir, "forecaster-v7.pending.json")))!;
+        var engine = loaded.CreateForecastingEngine();
+        Assert.DoesNotContain(expected.Id, engine.SeriesIds);
+        Assert.Equal(expected.Observed, engine.GetObservationCount(expected.Id));
+        foreach (var r in expected.Rest) engine.Observe(expected.Id, r.Sales, [r.Promo], r.Date);
+        var f = engine.Predict(expected.Id, futureCovariates: new Dictionary<string, float[]> { ["Promo"] = expected.Promo });
+        Close.AssertTensor("forecast of the series started after the restart", expected.Forecast, f.Forecast, 1e-5);
+    }
+
+    internal sealed record PendingRow(float Sales, float Promo, DateTime Date);
+
+    internal sealed record PendingExpectation(string Id, int Observed, PendingRow[] Rest, float[] Promo, float[] Forecast);
+
     /// <summary>Loads a panel fixture and checks every series' forecast, bounds and quantiles against its JSON.</summary>
     private RnnForecastingTransformer AssertPanelFixtureForecasts(string name)
     {

@@ -146,6 +146,44 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
+    public void ACheckPointKeepsTheSeriesObservedButNotYetStarted()
+    {
+        // A new product observed a day at a time by a service that checkpoints every day: before it has a window's worth
+        // of history it cannot start, and a restarted engine must still have what was observed of it, dates and
+        // promotions included, or the product would never start.
+        var rows = Retail(7, 100);
+        var o = FastPanel();
+        o.DateColumnName = "Date";
+        o.KnownFutureColumnNames = ["Promo"];
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, rows.Where(r => r.Product != "P00006")));
+        var fresh = rows.Where(r => r.Product == "P00006").ToArray();
+        var promo = new Dictionary<string, float[]> { ["Promo"] = new float[7] };
+
+        var engine = model.CreateForecastingEngine();
+        ITransformer current = model;
+        foreach (var (r, day) in fresh.Take(13).Select((r, i) => (r, i)))   // a window is 14: not started yet
+        {
+            var restarted = current.CreateForecastingEngine();
+            Assert.Equal(day, restarted.GetObservationCount("P00006"));
+            restarted.Observe("P00006", r.Sales, [r.Promo], r.Date);
+            engine.Observe("P00006", r.Sales, [r.Promo], r.Date);
+            string path = _dir.File($"day{day}.zip");
+            restarted.CheckPoint(_ml, path);
+            current = _ml.Model.Load(path, out _);
+        }
+        var last = current.CreateForecastingEngine();
+        foreach (var r in fresh.Skip(13).Take(7))
+        {
+            engine.Observe("P00006", r.Sales, [r.Promo], r.Date);
+            last.Observe("P00006", r.Sales, [r.Promo], r.Date);
+        }
+        Assert.True(SameBits(engine.Predict("P00006", futureCovariates: promo).Forecast, last.Predict("P00006", futureCovariates: promo).Forecast));
+        // The saved series kept its last date: the day after the next is a gap of one.
+        var gap = current.CreateForecastingEngine();
+        Assert.Contains("1 time step(s)", Assert.Throws<ArgumentException>(() => gap.Observe("P00006", 1f, [0f], fresh[14].Date)).Message);
+    }
+
+    [Fact]
     public void ASeriesStartedColdHasNoCategoryOfItsOwn()
     {
         var rows = Retail(7, 100);
