@@ -146,7 +146,7 @@ internal sealed class ForecastColumns
     internal static string? ReadOptional(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 }
 
-/// <summary>How one static feature column becomes numbers: a categorical column (text or key) as the index of its
+/// <summary>How one static feature column becomes numbers: a categorical column (text, key or integer) as the index of its
 /// category among those seen in training (−1 for an unseen one), which the networks read as a one-hot input; a numeric
 /// one standardised over the series. A model saved before format 6 encodes a category as the one-hot block itself.</summary>
 /// <remarks>A one-hot input feeds every gate of the first layer through its own columns of the input weights, so each
@@ -269,8 +269,11 @@ internal sealed class PanelReader
     public DataViewSchema.Column? IdColumn => _id;
     public DataViewSchema.Column? DateColumn => _date;
 
-    /// <summary>Is a static column categorical (text or key)?</summary>
-    public static bool IsCategorical(DataViewType type) => type is TextDataViewType || type is KeyDataViewType;
+    /// <summary>Is a column categorical (text, key, or integer: store numbers and product codes name things, they do
+    /// not measure them)? A series id column must be; a static column is categorical if so, numeric if Single or Boolean.</summary>
+    public static bool IsCategorical(DataViewType type) => type is TextDataViewType || type is KeyDataViewType || IntegerTypes.Contains(type.RawType);
+
+    private static readonly HashSet<Type> IntegerTypes = [typeof(sbyte), typeof(byte), typeof(short), typeof(ushort), typeof(int), typeof(uint), typeof(long), typeof(ulong)];
 
     /// <summary>
     /// Reads every row into series, checking as it goes: finite values and covariates, a series id on every row, static
@@ -394,7 +397,7 @@ internal sealed class PanelReader
 
     private static readonly (Func<DataViewType, bool> Accepts, string Expected) Single = (t => t == NumberDataViewType.Single, "Single");
     private static readonly (Func<DataViewType, bool> Accepts, string Expected) SingleOrBoolean = (t => t == NumberDataViewType.Single || t == BooleanDataViewType.Instance, "Single or Boolean");
-    private static readonly (Func<DataViewType, bool> Accepts, string Expected) TextOrKey = (t => t is TextDataViewType || t is KeyDataViewType, "Text or a key type");
+    private static readonly (Func<DataViewType, bool> Accepts, string Expected) TextOrKey = (t => IsCategorical(t), "Text, a key type or an integer type");
     private static readonly (Func<DataViewType, bool> Accepts, string Expected) DateTimeOnly = (t => t is DateTimeDataViewType, "DateTime");
 
     private static DataViewSchema.Column Find(DataViewSchema schema, string name, (Func<DataViewType, bool> Accepts, string Expected) type)
@@ -424,8 +427,8 @@ internal sealed class PanelReader
         return () => { float v = get(); return float.IsFinite(v) ? v : null; };
     }
 
-    /// <summary>A getter of a text or key column as a string: a key's text value when the column has key values,
-    /// else its number; null for a missing value (empty text, key 0).</summary>
+    /// <summary>A getter of a text, key or integer column as a string: a key's text value when the column has key
+    /// values, else its number; an integer in invariant digits; null for a missing value (empty text, key 0).</summary>
     internal static Func<string?> TextGetter(DataViewRow row, DataViewSchema.Column column)
     {
         if (column.Type is TextDataViewType)
@@ -433,6 +436,14 @@ internal sealed class PanelReader
             var get = row.GetGetter<ReadOnlyMemory<char>>(column);
             ReadOnlyMemory<char> text = default;
             return () => { get(ref text); return text.IsEmpty ? null : text.ToString(); };
+        }
+        if (column.Type is not KeyDataViewType)
+        {
+            var type = column.Type.RawType;
+            return type == typeof(int) ? Digits<int>(row, column) : type == typeof(long) ? Digits<long>(row, column)
+                : type == typeof(uint) ? Digits<uint>(row, column) : type == typeof(ulong) ? Digits<ulong>(row, column)
+                : type == typeof(short) ? Digits<short>(row, column) : type == typeof(ushort) ? Digits<ushort>(row, column)
+                : type == typeof(byte) ? Digits<byte>(row, column) : Digits<sbyte>(row, column);
         }
         var key = (KeyDataViewType)column.Type;
         string[]? names = null;
@@ -452,6 +463,13 @@ internal sealed class PanelReader
             if (k == 0) return null;
             return names is not null && k <= (ulong)names.Length ? names[k - 1] : k.ToString(CultureInfo.InvariantCulture);
         };
+    }
+
+    private static Func<string?> Digits<T>(DataViewRow row, DataViewSchema.Column column) where T : IFormattable
+    {
+        var get = row.GetGetter<T>(column);
+        T value = default!;
+        return () => { get(ref value); return value.ToString(null, CultureInfo.InvariantCulture); };
     }
 
     private static Func<ulong> Raw<T>(DataViewRow row, DataViewSchema.Column column, Func<T, ulong> widen)

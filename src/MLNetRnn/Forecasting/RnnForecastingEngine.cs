@@ -568,7 +568,7 @@ public sealed class RnnForecastingEngine<TSrc, TDst> : IDisposable
         {
             var id = columns[next++];
             if (!PanelReader.IsCategorical(id.Type))
-                throw new ArgumentException($"Member '{id.Name}' of {typeof(TSrc).Name} feeds the series id column, which must be text or a key; it is {id.Type}.", nameof(TSrc));
+                throw new ArgumentException($"Member '{id.Name}' of {typeof(TSrc).Name} feeds the series id column, which must be text, a key or an integer; it is {id.Type}.", nameof(TSrc));
             _getId = PanelReader.TextGetter(_row, id);
         }
         if (columnsOf.Date is not null)

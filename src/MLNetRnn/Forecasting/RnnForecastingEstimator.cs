@@ -76,7 +76,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     {
         ArgumentNullException.ThrowIfNull(input);
         var draft = _options.Columns();
-        // A static column is categorical (text, key) or numeric (Single, Boolean) by its type; PanelReader checks the type.
+        // A static column is categorical (text, key, integer) or numeric (Single, Boolean) by its type; PanelReader checks the type.
         draft = new ForecastColumns
         {
             Input = draft.Input, Covariates = draft.Covariates, KnownFuture = draft.KnownFuture, Holiday = draft.Holiday, SeriesId = draft.SeriesId,

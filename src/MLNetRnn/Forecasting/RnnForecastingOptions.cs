@@ -110,10 +110,10 @@ public sealed class RnnForecastingOptions
     /// network beside the series at each step of the window. Default: none.</summary>
     public string[] CovariateColumnNames { get; set; } = [];
 
-    /// <summary>Name of the series id column (text, or a key type), or <see langword="null"/> when the data is one
-    /// series. With an id, rows are grouped by it (in row order within each id; ids may interleave), series may have
-    /// different lengths and start dates, and one ensemble is trained on the windows of all of them, each series keeping
-    /// its own season, base, scaling and state. Default: null.</summary>
+    /// <summary>Name of the series id column (text, a key type, or an integer type: its digits are the id), or
+    /// <see langword="null"/> when the data is one series. With an id, rows are grouped by it (in row order within each
+    /// id; ids may interleave), series may have different lengths and start dates, and one ensemble is trained on the
+    /// windows of all of them, each series keeping its own season, base, scaling and state. Default: null.</summary>
     public string? SeriesIdColumnName { get; set; }
 
     /// <summary>Name of a <see cref="DateTime"/> column, or <see langword="null"/> for none. With a date column every
@@ -143,7 +143,7 @@ public sealed class RnnForecastingOptions
     public string? HolidayColumnName { get; set; }
 
     /// <summary>Names of static feature columns: constant within each series (needs <see cref="SeriesIdColumnName"/>).
-    /// A text or key column is one-hot over the categories seen in training (which amounts to a learned embedding in the
+    /// A text, key or integer column is one-hot over the categories seen in training (which amounts to a learned embedding in the
     /// networks' input weights), given to the networks by index, so a column of thousands of categories costs one weight
     /// column per step; a <see cref="float"/> or <see cref="bool"/> column is standardised over the series. The series id
     /// column itself may be one (then <see cref="SeriesIdFeature"/> does not add it again). Default: none.</summary>

@@ -27,6 +27,17 @@ public sealed class GlobalBadInputTests
     }
 
     [Fact]
+    public void ASeriesIdOfAMeasuringTypeIsRefusedNamingTheColumnAndTheTypesItCanBe()
+    {
+        // A float or a date does not name a series: refused before training, saying what the column may be instead.
+        var o = FastPanel();
+        o.SeriesIdColumnName = "Promo";
+        Names<ArgumentOutOfRangeException>(() => Fit(o, Retail(3, 60)), "'Promo'", "Text, a key type or an integer type", "Single");
+        o.SeriesIdColumnName = "Date";
+        Names<ArgumentOutOfRangeException>(() => Fit(o, Retail(3, 60)), "'Date'", "DateTime");
+    }
+
+    [Fact]
     public void AColumnInTwoRolesIsRefusedNamingIt()
     {
         var o = FastPanel();

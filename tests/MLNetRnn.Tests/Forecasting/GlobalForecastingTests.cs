@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetRnn.Core.Forecasting;
@@ -412,6 +413,63 @@ public sealed class GlobalForecastingTests : IDisposable
         }
         Assert.Equal(100, untyped.GetObservationCount("P00001"));
         Assert.Equal(90, untyped.GetObservationCount("P00000"));
+    }
+
+    private sealed class CodedSale
+    {
+        public int Store { get; set; }
+
+        public string StoreText { get; set; } = "";
+
+        public long Region { get; set; }
+
+        public string RegionText { get; set; } = "";
+
+        public float Sales { get; set; }
+    }
+
+    private sealed class CodedExample
+    {
+        public int Store { get; set; }
+
+        public float Sales { get; set; }
+    }
+
+    [Fact]
+    public void IntegerIdsAndStaticCodesAreCategoriesNamedByTheirDigits()
+    {
+        // Store numbers and region codes are integers in most tables: they name series and groups, like text, and a
+        // model fitted on them must be the model of the same digits as text.
+        var rows = Retail(4, 90);
+        var products = rows.Select(r => r.Product).Distinct().ToList();
+        var categories = rows.Select(r => r.Category).Distinct().ToList();
+        var coded = rows.Select(r => new CodedSale
+        {
+            Store = 10 + products.IndexOf(r.Product), Region = 7 * categories.IndexOf(r.Category), Sales = r.Sales,
+        }).ToArray();
+        foreach (var r in coded) (r.StoreText, r.RegionText) = (r.Store.ToString(CultureInfo.InvariantCulture), r.Region.ToString(CultureInfo.InvariantCulture));
+        RnnForecastingTransformer Fit(string id, string region)
+        {
+            var o = FastPanel();
+            o.SeriesIdColumnName = id;
+            o.InputColumnName = "Sales";
+            o.StaticFeatureColumnNames = [region];
+            return new MLContext(seed: 1).Forecasting.ForecastByRnn(o).Fit(_ml.Data.LoadFromEnumerable(coded));
+        }
+        var byNumber = Fit("Store", "Region");
+        var byText = Fit("StoreText", "RegionText");
+        Assert.Equal(["10", "11", "12", "13"], byNumber.SeriesIds);
+        Assert.Single(byNumber.Model.Settings.StaticCategories);   // the region read as a category, not standardised
+        var number = byNumber.CreateForecastingEngine().PredictAll();
+        var text = byText.CreateForecastingEngine().PredictAll();
+        foreach (string id in byText.SeriesIds) Assert.True(SameBits(text[id].Forecast, number[id].Forecast), id);
+
+        // The typed engine reads an integer member as the id too.
+        using var typed = byNumber.CreateForecastingEngine<CodedExample, SaleForecast>(_ml);
+        var untyped = byNumber.CreateForecastingEngine();
+        var f = typed.Predict(new CodedExample { Store = 12, Sales = 50f });
+        untyped.Observe("12", 50f);
+        Assert.True(SameBits(untyped.Predict("12").Forecast, f.Forecast));
     }
 
     [Fact]
