@@ -62,6 +62,9 @@ internal sealed class ForecastModel
     public ForecastCalibration Calibration { get; private set; } = new(ForecastCalibration.Kind.Pooled, []);
     public ForecastTrainingSummary Summary { get; private set; } = new();
 
+    /// <summary>Adds a note about the fit that only the caller knows (what it left out of the panel, say).</summary>
+    internal void AddNote(string note) => Summary = Summary with { Notes = [.. Summary.Notes, note] };
+
     /// <summary>(K) each member's training diagnostics; empty for the base alone. Set by <see cref="Train(ForecasterSettings, SeriesPanel, IProgress{TrainingProgress}?, CancellationToken)"/>;
     /// the transformer's payload saves and restores them.</summary>
     public TrainingDiagnostics[] Diagnostics { get; set; } = [];

@@ -236,6 +236,21 @@ internal sealed class PanelRows
 
     /// <summary>How a message names series s: "series 'id'", or "the series" without a series id column.</summary>
     public string Name(int s, ForecastColumns columns) => columns.SeriesId is null ? "the series" : $"series '{Ids[s]}'";
+
+    /// <summary>The rows of the given series, in that order.</summary>
+    public PanelRows Subset(IEnumerable<int> series)
+    {
+        var subset = new PanelRows();
+        foreach (int s in series)
+        {
+            subset.Index[Ids[s]] = subset.Count;
+            subset.Ids.Add(Ids[s]);
+            subset.Values.Add(Values[s]); subset.Observed.Add(Observed[s]); subset.Dates.Add(Dates[s]); subset.Rows.Add(Rows[s]);
+            subset.Static.Add(Static[s]);
+            subset.RowCount += Rows[s].Count(r => r >= 0);   // rows the data view held, not the steps gap filling added
+        }
+        return subset;
+    }
 }
 
 /// <summary>Binds the forecaster's columns in a schema, checking their types, and reads the rows into series.</summary>

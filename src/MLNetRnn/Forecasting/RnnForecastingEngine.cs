@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -58,6 +59,7 @@ public sealed class RnnForecastingEngine
         public List<float> Values { get; } = [];
         public List<float> Covariates { get; } = [];        // (n·C)
         public DateTime LastDate;
+        public float[]? Static;                             // (Z) encoded, for a series of the training data; null: none known
     }
 
     internal RnnForecastingEngine(RnnForecastingTransformer forecaster, ITransformer? pipeline)
@@ -74,7 +76,7 @@ public sealed class RnnForecastingEngine
         _index = new Dictionary<string, int>(set.Index, StringComparer.Ordinal);
         foreach (var p in set.Pending)
         {
-            var cold = new ColdSeries { LastDate = p.LastDate };
+            var cold = new ColdSeries { LastDate = p.LastDate, Static = p.Static };
             cold.Values.AddRange(p.Values);
             cold.Covariates.AddRange(p.Covariates);
             _cold[p.Id] = cold;
@@ -396,10 +398,14 @@ public sealed class RnnForecastingEngine
     private int Resolve(string seriesId)
     {
         if (_index.TryGetValue(seriesId, out int i)) return i;
-        if (!_cold.ContainsKey(seriesId))
+        int minimum = Math.Max(_model.Settings.WindowSize, 2);
+        if (_cold.TryGetValue(seriesId, out var cold) && cold.Values.Count < minimum)
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Series '{seriesId}' has {cold.Values.Count} values; a forecast reads at least {minimum} (the window). Observe {minimum - cold.Values.Count} more and it starts then, its season, base and scale fitted on its own history."));
+        if (cold is null)
             throw new InvalidOperationException(_columns.SeriesId is null
                 ? $"The model holds one series without an id; got series id '{seriesId}'. Use Predict() or Predict(horizon, confidenceLevel)."
-                : $"Series '{seriesId}' is unknown: the model was trained on {_forecaster.SeriesIds.Count} series and the engine has observed none under this id. Observe its history first (a cold start needs at least {Math.Max(_model.Settings.WindowSize, 2)} values).");
+                : $"Series '{seriesId}' is unknown: the model was trained on {_forecaster.SeriesIds.Count} series and the engine has observed none under this id. Observe its history first (a cold start needs at least {minimum} values).");
         return StartCold(seriesId);
     }
 
@@ -410,7 +416,8 @@ public sealed class RnnForecastingEngine
         SeriesFit fit;
         try
         {
-            fit = _model.FitSeries(cold.Values.ToArray(), _columns.EncodeStatic([]));   // no static values: numbers 0, categories none (−1)
+            // A series observed only here has no static values: numbers 0, categories none (−1).
+            fit = _model.FitSeries(cold.Values.ToArray(), cold.Static ?? _columns.EncodeStatic([]));
         }
         catch (ArgumentException ex)
         {
@@ -471,7 +478,8 @@ public sealed class RnnForecastingEngine
             if (_cold[id].Values.Count >= Math.Max(_model.Settings.WindowSize, 2)) StartCold(id);
         var model = _startedCold ? _model.WithSeries(_fits.ToArray()) : _model;
         // The series still too short to start keep what was observed of them, so a restarted engine goes on from there.
-        var pending = _cold.Select(c => new PendingSeries(c.Key, c.Value.Values.ToArray(), c.Value.Covariates.ToArray(), c.Value.LastDate)).ToArray();
+        var pending = _cold.Select(c => new PendingSeries(c.Key, c.Value.Values.ToArray(), c.Value.Covariates.ToArray(), c.Value.LastDate,
+            c.Value.Static ?? _columns.EncodeStatic([]))).ToArray();
         var current = _forecaster.WithSeries(model, new SeriesSet(_ids.ToArray(), _states.Select(x => x.Clone()).ToArray(), _dates.ToArray(), pending));
         // A fitted pipeline is a TransformerChain<last stage's type>, a loaded one a TransformerChain<ITransformer>.
         return _pipeline is IEnumerable<ITransformer> stages

@@ -69,9 +69,10 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     /// column, every series of the panel (rows grouped by id, in row order within each) with one shared ensemble.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (the message names it).</exception>
     /// <exception cref="InvalidOperationException">The data view is empty; a value is NaN or infinite; a series id or a
-    /// static feature is missing or a static feature changes within a series; dates go backwards or skip steps; a
-    /// series is too short; or the panel gives more than 2³¹ − 1 windows (each message names the column, the series and
-    /// the row).</exception>
+    /// static feature is missing or a static feature changes within a series; dates go backwards or skip steps; the
+    /// series is too short (in a panel: every series is shorter than a window; a panel's series shorter than a window are
+    /// otherwise kept pending, see <see cref="RnnForecastingTransformer.PendingSeriesIds"/>); or the panel gives more
+    /// than 2³¹ − 1 windows (each message names the column, the series and the row).</exception>
     public RnnForecastingTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -89,6 +90,17 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         var (rows, step) = PanelReader.Bind(draft, input.Schema).Read(input, TimeStep.Unknown);
         if (rows.RowCount == 0)
             throw new InvalidOperationException($"The training data view is empty: input column '{_options.InputColumnName}' has no rows.");
+        // A series of a panel shorter than a window (a product launched last week) cannot be forecast yet. Rather than
+        // fail the whole fit, it is left out of training and kept pending in the model, so that an engine starts it once
+        // it has observed a window of it. Its categories do not become the encoders' (nothing would train them).
+        PanelRows? pendingRows = null;
+        int minimum = Math.Max(_options.WindowSize, 2);
+        if (draft.SeriesId is not null && rows.Values.Any(v => v.Count >= minimum) && rows.Values.Any(v => v.Count < minimum))
+        {
+            var all = rows;
+            pendingRows = all.Subset(Enumerable.Range(0, all.Count).Where(s => all.Values[s].Count < minimum));
+            rows = all.Subset(Enumerable.Range(0, all.Count).Where(s => all.Values[s].Count >= minimum));
+        }
         var encoders = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToList();
         var columns = new ForecastColumns
         {
@@ -111,6 +123,11 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             ch.Info(MessageSensitivity.None, Describe(rows, idFeature: settings.SeriesCategories > 0 || columns.Static.Any(e => e.Column == columns.SeriesId)));
             var progress = new ChannelProgress(ch, Progress);
             model = ForecastModel.Train(settings, panel, progress, CancellationToken);
+            if (pendingRows is not null)
+                model.AddNote(string.Create(CultureInfo.InvariantCulture,
+                    $"{pendingRows.Count} of {rows.Count + pendingRows.Count} series are shorter than the window ({minimum} values): " +
+                    $"{string.Join(", ", pendingRows.Ids.Take(5).Select(x => $"'{x}'"))}{(pendingRows.Count > 5 ? ", …" : "")}. They were not trained on; " +
+                    $"the model keeps them (PendingSeriesIds), and an engine forecasts each once it has observed {minimum} values of it."));
             var summary = model.Summary;
             ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
@@ -122,7 +139,14 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         var states = new ForecastState[rows.Count];
         for (int i = 0; i < rows.Count; i++) states[i] = ForecastState.AfterSeries(settings, model.Series[i], panel.Values[i], panel.Covariates[i]);
         var dates = rows.Dates.Select(d => d.Count > 0 ? d[^1] : default).ToArray();
-        return new RnnForecastingTransformer(_options, columns, model, new SeriesSet(rows.Ids.ToArray(), states, dates));
+        var pending = Array.Empty<PendingSeries>();
+        if (pendingRows is not null)
+        {
+            var held = Panel(pendingRows, columns);
+            pending = Enumerable.Range(0, pendingRows.Count).Select(s => new PendingSeries(pendingRows.Ids[s], held.Values[s], held.Covariates[s],
+                pendingRows.Dates[s].Count > 0 ? pendingRows.Dates[s][^1] : default, held.StaticFeatures[s])).ToArray();
+        }
+        return new RnnForecastingTransformer(_options, columns, model, new SeriesSet(rows.Ids.ToArray(), states, dates, pending));
     }
 
     /// <summary>Whether the networks read the series ids (<see cref="RnnForecastingOptions.SeriesIdFeature"/>): as asked,

@@ -113,6 +113,11 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>The ids of the series the model knows, in the order of its training data ("" for a model of one series).</summary>
     public IReadOnlyList<string> SeriesIds => Series.Ids;
 
+    /// <summary>The ids of the series the model holds but cannot forecast yet, shorter than a window: series of the
+    /// training data with fewer than <see cref="WindowSize"/> rows (not trained on), and series an engine had observed
+    /// as little of when it was checkpointed. An engine starts each once it has observed a window of it.</summary>
+    public IReadOnlyList<string> PendingSeriesIds => Series.Pending.Select(p => p.Id).ToArray();
+
     /// <summary>Each series' weight λ_s on the networks' correction, by series id: 0 forecasts with the series' base
     /// alone, 1 with the full correction. In a panel each series with enough held-out windows has its own, pulled towards
     /// the panel's mean; the others, and series first seen after training, take the panel's λ
@@ -343,7 +348,8 @@ internal sealed class SeriesSet
     /// reader, which skips what it does not know, still reads the rest).</summary>
     public void WritePending(BinaryWriter w)
     {
-        // int32 P; per series: string id, int64 last date (ticks), int32 n, n × float32 values, n·C × float32 covariates
+        // int32 P; per series: string id, int64 last date (ticks), int32 n, n × float32 values, n·C × float32 covariates,
+        // Z × float32 static features
         w.Write(Pending.Count);
         foreach (var p in Pending)
         {
@@ -352,6 +358,7 @@ internal sealed class SeriesSet
             w.Write(p.Values.Length);
             foreach (float v in p.Values) w.Write(v);
             foreach (float c in p.Covariates) w.Write(c);
+            foreach (float z in p.Static) w.Write(z);
         }
     }
 
@@ -359,7 +366,7 @@ internal sealed class SeriesSet
     /// start needs (else the engine would have started the series), finite, C covariates per value.</summary>
     public SeriesSet ReadPending(BinaryReader r, ForecastModel model)
     {
-        int P = r.ReadInt32(), C = model.Settings.CovariateCount, most = Math.Max(model.Settings.WindowSize, 2) - 1;
+        int P = r.ReadInt32(), C = model.Settings.CovariateCount, Z = model.Settings.StaticFeatureCount, most = Math.Max(model.Settings.WindowSize, 2) - 1;
         if (P < 0 || P > 1 << 26) throw new InvalidDataException($"Pending series count {P} is out of range (0 to {1 << 26}).");
         var pending = new PendingSeries[P];
         for (int j = 0; j < P; j++)
@@ -373,8 +380,11 @@ internal sealed class SeriesSet
             var covariates = new float[n * C];
             for (int i = 0; i < n; i++) values[i] = r.ReadSingle();
             for (int i = 0; i < covariates.Length; i++) covariates[i] = r.ReadSingle();
-            if (!values.All(float.IsFinite) || !covariates.All(float.IsFinite)) throw new InvalidDataException($"Pending series '{id}' holds a value that is not finite.");
-            pending[j] = new PendingSeries(id, values, covariates, new DateTime(ticks));
+            var features = new float[Z];
+            for (int i = 0; i < Z; i++) features[i] = r.ReadSingle();
+            if (!values.All(float.IsFinite) || !covariates.All(float.IsFinite) || !features.All(float.IsFinite))
+                throw new InvalidDataException($"Pending series '{id}' holds a value that is not finite.");
+            pending[j] = new PendingSeries(id, values, covariates, new DateTime(ticks), features);
         }
         return new SeriesSet(Ids, States, LastDates, pending);
     }
@@ -409,6 +419,7 @@ internal sealed class SeriesSet
     }
 }
 
-/// <summary>A series an engine observed but has not started: its values, each value's C covariates (as the model
-/// reads them, calendar included), and the date of its last value (default without a date column).</summary>
-internal sealed record PendingSeries(string Id, float[] Values, float[] Covariates, DateTime LastDate);
+/// <summary>A series the model cannot forecast yet, too short for a window: one of the training data, or one an engine
+/// observed. Its values, each value's C covariates (as the model reads them, calendar included), the date of its last
+/// value (default without a date column), and its Z encoded static features (none known: numbers 0, categories −1).</summary>
+internal sealed record PendingSeries(string Id, float[] Values, float[] Covariates, DateTime LastDate, float[] Static);

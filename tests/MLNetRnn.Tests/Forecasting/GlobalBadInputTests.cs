@@ -135,10 +135,12 @@ public sealed class GlobalBadInputTests
     }
 
     [Fact]
-    public void SeriesShorterThanTheWindowIsNamed()
+    public void APanelWhoseEverySeriesIsShorterThanTheWindowIsNamed()
     {
-        var rows = Retail(3, 60).Where((r, i) => i < 60 || i >= 110).ToArray();   // P00001 keeps 10 days
-        Names<InvalidOperationException>(() => Fit(FastPanel(), rows), "series 'P00001'", "10 rows", "WindowSize 14");
+        // One short series is kept for later (GlobalForecastingTests); with none long enough there is nothing to fit.
+        var all = Retail(3, 60);
+        var rows = all.Where(r => (r.Date - all[0].Date).Days < (r.Product == "P00001" ? 10 : 12)).ToArray();
+        Names<InvalidOperationException>(() => Fit(FastPanel(), rows), "series 'P00000'", "12 rows", "WindowSize 14");
     }
 
     [Fact]

@@ -185,6 +185,73 @@ public sealed class GlobalForecastingTests : IDisposable
     }
 
     [Fact]
+    public void SeriesShorterThanTheWindowAreKeptPendingAndStartOnceAWindowIsObserved()
+    {
+        // A product launched 10 days ago (a window is 14) does not fail the panel's fit: it is left out of training, kept
+        // with what the data had of it, and an engine starts it as soon as it has a window of it.
+        var rows = Retail(4, 100);
+        var launch = rows.Where(r => r.Product == "P00002").ToArray();
+        var train = rows.Where(r => r.Product != "P00002").Concat(launch.Take(10)).ToArray();
+        var o = FastPanel();
+        o.DateColumnName = "Date";
+        o.KnownFutureColumnNames = ["Promo"];
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, train));
+        Assert.Equal(["P00000", "P00001", "P00003"], model.SeriesIds);
+        Assert.Equal(["P00002"], model.PendingSeriesIds);
+        Assert.Contains(model.TrainingSummary.Notes, n => n.Contains("'P00002'") && n.Contains("shorter than the window"));
+
+        // Not trained on: the model is the model of the other three.
+        var without = new MLContext(seed: 0).Forecasting.ForecastByRnn(o).Fit(View(_ml, rows.Where(r => r.Product != "P00002")));
+        var promo = new Dictionary<string, float[]> { ["Promo"] = new float[7] };
+        Assert.True(SameBits(without.CreateForecastingEngine().Predict("P00000", futureCovariates: promo).Forecast,
+            model.CreateForecastingEngine().Predict("P00000", futureCovariates: promo).Forecast));
+
+        // Through a save and load, an engine has its 10 days, refuses to forecast it yet, and starts it after 4 more,
+        // as an engine of the model of the other three does from all 14 days.
+        string path = _dir.File("pending.zip");
+        _ml.Model.SaveAtomically(model, null, path);
+        var engine = _ml.Model.Load(path, out _).CreateForecastingEngine();
+        Assert.Equal(10, engine.GetObservationCount("P00002"));
+        var early = Assert.Throws<InvalidOperationException>(() => engine.Predict("P00002", futureCovariates: promo));
+        Assert.Contains("10 values", early.Message);
+        Assert.Contains("Observe 4 more", early.Message);
+        var cold = without.CreateForecastingEngine();
+        foreach (var r in launch.Take(10)) cold.Observe("P00002", r.Sales, [r.Promo], r.Date);
+        foreach (var r in launch.Skip(10).Take(4))
+        {
+            engine.Observe("P00002", r.Sales, [r.Promo], r.Date);
+            cold.Observe("P00002", r.Sales, [r.Promo], r.Date);
+        }
+        Assert.True(SameBits(cold.Predict("P00002", futureCovariates: promo).Forecast, engine.Predict("P00002", futureCovariates: promo).Forecast));
+        Assert.Contains("P00002", engine.PredictAll(futureCovariates: new[] { "P00000", "P00001", "P00002", "P00003" }
+            .ToDictionary(id => id, _ => (IReadOnlyDictionary<string, float[]>)promo)).Keys);
+    }
+
+    [Fact]
+    public void ASeriesKeptPendingKeepsItsStaticFeatures()
+    {
+        // Unlike a series first seen by an engine, one from the training data has its static values: they are kept for
+        // its start (a category seen on the trained series is its index there).
+        var rows = Retail(4, 60);
+        var train = rows.Where(r => r.Product != "P00002" || (r.Date - rows[0].Date).Days < 10).ToArray();
+        var o = FastPanel();
+        o.StaticFeatureColumnNames = ["Category"];
+        var model = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, train));
+        string category = rows.First(r => r.Product == "P00002").Category;
+        Assert.Contains(train, r => r.Product != "P00002" && r.Category == category);
+        var pending = Assert.Single(model.Series.Pending);
+        Assert.Equal(model.Columns.EncodeStatic([category]), pending.Static);
+        Assert.NotEqual(model.Columns.EncodeStatic([]), pending.Static);
+
+        // Started by an engine, it forecasts as the transform does from its rows, static column and all.
+        var launch = rows.Where(r => r.Product == "P00002").Take(20).ToArray();
+        var engine = model.CreateForecastingEngine();
+        foreach (var r in launch.Skip(10)) engine.Observe("P00002", r.Sales);
+        var last = model.Transform(View(_ml, launch)).GetColumn<float[]>("Forecast").Last();
+        Assert.True(SameBits(last, engine.Predict("P00002").Forecast));
+    }
+
+    [Fact]
     public void ASeriesStartedColdHasNoCategoryOfItsOwn()
     {
         var rows = Retail(7, 100);
