@@ -236,6 +236,9 @@ internal static class CliApp
                 foreach (var b in result.Series.Take(ShownSeries)) bySeries.AddRow(Markup.Escape(b.SeriesId), I(b.Origins.Count), F(b.Smape), F(b.Mase), F(b.RootMeanSquaredError));
                 console.Write(bySeries);
                 if (result.Series.Count > ShownSeries) console.MarkupLine($"… and {result.Series.Count - ShownSeries} more series.");
+                if (result.SeriesLeftOut.Count > 0)
+                    console.MarkupLine(Markup.Escape($"Left out, too short to forecast at the first origin: {string.Join(", ", result.SeriesLeftOut.Take(ShownSeries))}" +
+                        (result.SeriesLeftOut.Count > ShownSeries ? $" and {result.SeriesLeftOut.Count - ShownSeries} more." : ".")));
             }
             string over = series.IdColumn is null ? $"{result.Origins.Count} origins" : $"{result.Series.Count} series, {result.Origins.Count} origins (means over series)";
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Over {over}: sMAPE [bold]{result.Smape:F2}%[/], MASE [bold]{result.Mase:F3}[/], RMSE {result.RootMeanSquaredError:F3}."));
@@ -243,7 +246,8 @@ internal static class CliApp
             {
                 string id = r.GetValue(pick) ?? series.SeriesIds.FirstOrDefault() ?? "";
                 var drawn = series.Part(id);
-                var mine = result.Series.FirstOrDefault(b => b.SeriesId == id) ?? result.Series[0];
+                var mine = result.Series.FirstOrDefault(b => b.SeriesId == id)
+                    ?? throw new InvalidOperationException($"Series '{id}' was left out of the backtest: too short to forecast at its first origin. Draw another with --series.");
                 var paths = mine.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
                 ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel), png,
                     $"{drawn.ValueColumn}: backtest from {mine.Origins.Count} origins (sMAPE {mine.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {mine.Mase.ToString("F2", CultureInfo.InvariantCulture)})");

@@ -248,10 +248,13 @@ public sealed class CliTests : IDisposable
     public void BacktestOnAFileOfManySeriesScoresEachSeries()
     {
         string data = Panel("panel.csv", ["A", "B", "C"], 80);
+        // A product launched 20 days before the end: too short to forecast at the first of two origins of 7.
+        System.IO.File.AppendAllLines(data, Enumerable.Range(60, 20).Select(t => string.Create(CultureInfo.InvariantCulture, $"New,{new DateTime(2024, 1, 1).AddDays(t):yyyy-MM-dd},{30 + t % 7}")));
         var (code, output) = Run(["backtest", data, "--origins", "2", "--no-refit", "--plot", File("c.png"), "--series", "C", .. PanelFast]);
         Assert.True(code == 0, output);
         Assert.Contains("Accuracy per series", output);
         Assert.Contains("Over 3 series, 6 origins", output);
+        Assert.Contains("Left out, too short to forecast at the first origin: New.", output);
         AssertPng(File("c.png"));
     }
 

@@ -50,6 +50,10 @@ public sealed record RnnBacktestResult(IReadOnlyList<BacktestOrigin> Origins, IR
 {
     /// <summary>Each series' backtest, in the order of the data (one entry for a single series).</summary>
     public IReadOnlyList<SeriesBacktest> Series { get; init; } = [];
+
+    /// <summary>The series of a panel left out of the backtest: too short for a forecast at its first origin (fewer
+    /// rows than the window before it). They are in none of the figures.</summary>
+    public IReadOnlyList<string> SeriesLeftOut { get; init; } = [];
 }
 
 /// <summary>Rolling-origin evaluation of a forecasting estimator over the end of each series.</summary>
@@ -72,10 +76,21 @@ internal static class RnnBacktest
             Static = staticColumns.Select(c => new StaticEncoder { Column = c.Name, Categorical = PanelReader.IsCategorical(c.Type) }).ToArray(),
         };
         var (rows, _) = PanelReader.Bind(columns, data.Schema).Read(data, TimeStep.Unknown);
-        int S = rows.Count, Cf = columns.Future.Length, Cu = columns.Observed.Length, m = options.SeasonalPeriod;
+        int Cf = columns.Future.Length, Cu = columns.Observed.Length, m = options.SeasonalPeriod;
         int minimum = columns.SeriesId is null ? options.ToSettings().MinimumLength : Math.Max(options.WindowSize, 2);
         // With known-future covariates a forecast reads those of all H steps, so the last origin leaves H rows after it.
         int margin = Cf > 0 ? H - h : 0;
+        // A panel's series too short to forecast at the first origin (a product launched lately) are left out, and said
+        // to be; the fit would keep them pending, and no origin could score them. All of them too short is an error.
+        var leftOut = Array.Empty<string>();
+        if (columns.SeriesId is not null && Enumerable.Range(0, rows.Count).Any(s => rows.Values[s].Count - origins * h - margin >= minimum))
+        {
+            var read = rows;
+            bool Enough(int s) => read.Values[s].Count - origins * h - margin >= minimum;
+            leftOut = Enumerable.Range(0, read.Count).Where(s => !Enough(s)).Select(s => read.Ids[s]).ToArray();
+            if (leftOut.Length > 0) rows = read.Subset(Enumerable.Range(0, read.Count).Where(Enough));
+        }
+        int S = rows.Count;
         var first = new int[S];
         for (int s = 0; s < S; s++)
         {
@@ -148,7 +163,10 @@ internal static class RnnBacktest
         }
         var series = Enumerable.Range(0, S).Select(s => new SeriesBacktest(rows.Ids[s], results[s], results[s].Average(r => r.Smape), results[s].Average(r => r.Mase),
             results[s].Average(r => ForecastMetrics.RootMeanSquaredError(r.Actual, r.Forecast)))).ToArray();
-        return new RnnBacktestResult(all, byHorizon, series.Average(x => x.Smape), series.Average(x => x.Mase), series.Average(x => x.RootMeanSquaredError)) { Series = series };
+        return new RnnBacktestResult(all, byHorizon, series.Average(x => x.Smape), series.Average(x => x.Mase), series.Average(x => x.RootMeanSquaredError))
+        {
+            Series = series, SeriesLeftOut = leftOut,
+        };
     }
 
     /// <summary>The first <paramref name="rows"/>(s) rows of every series, as a data view with the forecaster's columns.</summary>

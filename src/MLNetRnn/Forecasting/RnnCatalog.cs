@@ -67,7 +67,9 @@ public static class RnnCatalog
     /// <param name="refit">Fit a new model at every origin (true), or fit once at the first origin and let its engine
     /// observe the rows that follow (false, much faster). Default: true.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range, or a column is missing.</exception>
-    /// <exception cref="InvalidOperationException">The series is too short for the origins and the first fit.</exception>
+    /// <exception cref="InvalidOperationException">The series is too short for the origins and the first fit (in a panel:
+    /// every series is; a panel's series too short for them are otherwise left out, listed in
+    /// <see cref="RnnBacktestResult.SeriesLeftOut"/>).</exception>
     public static RnnBacktestResult Backtest(this ForecastingCatalog catalog, RnnForecastingEstimator estimator, IDataView data,
         int origins = 3, int? horizon = null, bool refit = true)
     {

@@ -453,6 +453,23 @@ public sealed class GlobalForecastingTests : IDisposable
         Assert.Equal(result.Origins.Average(x => Math.Abs(x.Actual[0] - x.Forecast[0])), result.ByHorizon[0].Metrics.MeanAbsoluteError, 3);
     }
 
+    [Fact]
+    public void BacktestLeavesOutTheSeriesTooShortForItsFirstOriginAndSaysWhich()
+    {
+        // P00002 launched 20 days before the end: two origins of 7 leave it 6 rows, fewer than a window (14).
+        var rows = Retail(4, 100);
+        var launch = rows.Where(r => r.Product == "P00002").TakeLast(20);
+        var panel = rows.Where(r => r.Product != "P00002").Concat(launch).ToArray();
+        var result = _ml.Forecasting.Backtest(_ml.Forecasting.ForecastByRnn(FastPanel()), View(_ml, panel), origins: 2);
+        Assert.Equal(["P00002"], result.SeriesLeftOut);
+        Assert.Equal(["P00000", "P00001", "P00003"], result.Series.Select(s => s.SeriesId));
+        Assert.DoesNotContain(result.Origins, o => o.SeriesId == "P00002");
+        // The others are scored as in a backtest of the panel without it.
+        var without = _ml.Forecasting.Backtest(_ml.Forecasting.ForecastByRnn(FastPanel()), View(_ml, rows.Where(r => r.Product != "P00002")), origins: 2);
+        Assert.Equal(without.Mase, result.Mase, 12);
+        Assert.Empty(without.SeriesLeftOut);
+    }
+
     private sealed class SaleExample
     {
         public string Product { get; set; } = "";
