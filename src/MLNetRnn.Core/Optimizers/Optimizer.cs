@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using MLNetRnn.Core.Kernels;
+
 namespace MLNetRnn.Core.Optimizers;
 
 /// <summary>The update rule applied after the gradient is complete and clipped.</summary>
@@ -135,7 +137,6 @@ internal sealed class Adam : Optimizer
         _m = new float[n]; _v = new float[n];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(Span<float> p, ReadOnlySpan<float> grad, float lr)
     {
         _t++;
@@ -143,13 +144,8 @@ internal sealed class Adam : Optimizer
         float stepSize = (float)(lr / bc1), rsqrtBc2 = (float)(1 / Math.Sqrt(bc2));
         float shrink = _decoupled ? 1f - lr * _decay : 1f;
         float l2 = _decoupled ? 0f : _decay;
-        for (int k = 0; k < p.Length; k++)
-        {
-            float g = grad[k] + l2 * p[k];
-            float m = _m[k] = _beta1 * _m[k] + (1f - _beta1) * g;
-            float v = _v[k] = _beta2 * _v[k] + (1f - _beta2) * g * g;
-            p[k] = p[k] * shrink - stepSize * m / (MathF.Sqrt(v) * rsqrtBc2 + _eps);
-        }
+        // Element-wise over every parameter, in registers (Kernels/OptimizerKernels.cs), bit-identical to the scalar loop.
+        OptimizerKernels.Adam(p, grad, _m.AsSpan(0, p.Length), _v.AsSpan(0, p.Length), new AdamStep(_beta1, _beta2, l2, shrink, stepSize, rsqrtBc2, _eps));
     }
 }
 

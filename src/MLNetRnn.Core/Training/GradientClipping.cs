@@ -47,21 +47,24 @@ public static class GradientClipping
     /// <param name="threshold">τ &gt; 0 (ignored for <see cref="GradientClippingMode.None"/>); for
     /// <see cref="GradientClippingMode.AutoClip"/> the step's threshold from <see cref="AutoClipThreshold.Next"/>.</param>
     public static (double NormBefore, double NormAfter) Apply(ParameterBuffer parameters, GradientClippingMode mode, float threshold)
+        => Apply(parameters, mode, threshold, Norm(parameters.Gradients));
+
+    /// <summary>As <see cref="Apply(ParameterBuffer, GradientClippingMode, float)"/>, given the norm before, which the
+    /// trainer has already computed (<see cref="Norm"/> of the same gradients) to check that it is finite: each pass
+    /// over the gradients costs as much as the optimiser's, so none is made twice.</summary>
+    internal static (double NormBefore, double NormAfter) Apply(ParameterBuffer parameters, GradientClippingMode mode, float threshold, double before)
     {
         Span<float> g = parameters.Gradients;
-        double before = Norm(g);
         switch (mode)
         {
             case GradientClippingMode.None:
                 return (before, before);
             case GradientClippingMode.GlobalNorm:
             case GradientClippingMode.AutoClip:
-                if (before > threshold)
-                {
-                    // PyTorch adds 1e-6 to the norm; we scale to exactly τ so the property "norm after ≤ τ" is exact up to rounding.
-                    float scale = (float)(threshold / before);
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(g, scale, g);
-                }
+                if (!(before > threshold)) return (before, before);   // untouched: the norm after is the norm before
+                // PyTorch adds 1e-6 to the norm; we scale to exactly τ so the property "norm after ≤ τ" is exact up to rounding.
+                float scale = (float)(threshold / before);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(g, scale, g);
                 break;
             case GradientClippingMode.Value:
                 for (int k = 0; k < g.Length; k++) g[k] = Math.Clamp(g[k], -threshold, threshold);

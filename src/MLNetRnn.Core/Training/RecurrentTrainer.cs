@@ -296,7 +296,7 @@ internal abstract class TrainingSession
             GradientClippingMode.AutoClip => _autoClip!.Next(norm),
             _ => Options.GradientClippingThreshold,
         };
-        var (before, after) = GradientClipping.Apply(p, Options.GradientClipping, (float)threshold);
+        var (before, after) = GradientClipping.Apply(p, Options.GradientClipping, (float)threshold, norm);
         _optimizer.Step(p.Values, p.Gradients, lr);
         Report.StepsTaken++;
         Report.GradientNorms.Add(before, after, loss);
