@@ -103,7 +103,7 @@ internal sealed class ForecastModel
     /// <exception cref="ArgumentException">Fewer values than a forecast reads.</exception>
     public SeriesFit FitSeries(float[] values, float[] staticFeatures)
     {
-        int minimum = Math.Max(Settings.WindowSize, 2);
+        int minimum = Settings.MinimumForecastLength;
         if (values.Length < minimum)
             throw new ArgumentException($"The series has {values.Length} values; a forecast reads at least {minimum} (the window).", nameof(values));
         var fit = SeriesFit.Fit(Settings, values, staticFeatures);
@@ -133,7 +133,7 @@ internal sealed class ForecastModel
         bool single = S == 1;
         for (int i = 0; i < S; i++)
         {
-            int n = panel.Values[i].Length, minimum = single ? s.MinimumLength : Math.Max(W, 2);
+            int n = panel.Values[i].Length, minimum = single ? s.MinimumLength : s.MinimumForecastLength;
             if (n < minimum)
                 throw new ArgumentException(single
                     ? $"The series has {n} values; window {W} + horizon {H} needs at least {s.MinimumLength}."

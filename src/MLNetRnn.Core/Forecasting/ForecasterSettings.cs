@@ -194,6 +194,14 @@ internal sealed record ForecasterSettings
     /// the base alone and says so.</summary>
     public int MinimumLength => WindowSize + Horizon;
 
+    /// <summary>The fewest values a forecast of a series reads: one window (and at least two). A panel's series, a
+    /// series started cold and a series kept pending until it has them are measured against it.</summary>
+    public int MinimumForecastLength => ForecastLength(WindowSize);
+
+    /// <summary><see cref="MinimumForecastLength"/> for a window of <paramref name="windowSize"/> values, before any
+    /// settings exist.</summary>
+    public static int ForecastLength(int windowSize) => Math.Max(windowSize, 2);
+
     /// <summary>Windows of a validation block that early stopping evaluates after each epoch (evenly spaced through
     /// the block); λ and the bounds use every held-out window.</summary>
     public const int MaximumEarlyStoppingWindows = 256;

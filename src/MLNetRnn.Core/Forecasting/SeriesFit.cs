@@ -40,7 +40,7 @@ internal sealed class SeriesFit
 
     /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
     /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
-    public int FirstOrigin(ForecasterSettings s) => Math.Max(Math.Max(s.WindowSize, 2), Baseline?.HistoryLength ?? 1);
+    public int FirstOrigin(ForecasterSettings s) => Math.Max(s.MinimumForecastLength, Baseline?.HistoryLength ?? 1);
 
     /// <summary>Fits the season, the base and the scaling to <paramref name="values"/>: the base chosen by a
     /// rolling-origin evaluation when <see cref="ForecasterSettings.Base"/> is Auto.</summary>

@@ -267,9 +267,9 @@ internal sealed class PanelReader
         _columns = columns;
         _value = Find(schema, columns.Input, Single);
         _observed = columns.Observed.Select(n => Find(schema, n, n == columns.Holiday ? SingleOrBoolean : Single)).ToArray();
-        _id = columns.SeriesId is null ? null : Find(schema, columns.SeriesId, TextOrKey);
+        _id = columns.SeriesId is null ? null : Find(schema, columns.SeriesId, TextKeyOrInteger);
         _date = columns.Date is null ? null : Find(schema, columns.Date, DateTimeOnly);
-        _static = needStatic ? columns.Static.Select(e => Find(schema, e.Column, e.Categorical ? TextOrKey : SingleOrBoolean)).ToArray() : [];
+        _static = needStatic ? columns.Static.Select(e => Find(schema, e.Column, e.Categorical ? TextKeyOrInteger : SingleOrBoolean)).ToArray() : [];
     }
 
     /// <summary>Binds the columns, checking that each is present with a type the forecaster reads.</summary>
@@ -412,7 +412,7 @@ internal sealed class PanelReader
 
     private static readonly (Func<DataViewType, bool> Accepts, string Expected) Single = (t => t == NumberDataViewType.Single, "Single");
     private static readonly (Func<DataViewType, bool> Accepts, string Expected) SingleOrBoolean = (t => t == NumberDataViewType.Single || t == BooleanDataViewType.Instance, "Single or Boolean");
-    private static readonly (Func<DataViewType, bool> Accepts, string Expected) TextOrKey = (t => IsCategorical(t), "Text, a key type or an integer type");
+    private static readonly (Func<DataViewType, bool> Accepts, string Expected) TextKeyOrInteger = (t => IsCategorical(t), "Text, a key type or an integer type");
     private static readonly (Func<DataViewType, bool> Accepts, string Expected) DateTimeOnly = (t => t is DateTimeDataViewType, "DateTime");
 
     private static DataViewSchema.Column Find(DataViewSchema schema, string name, (Func<DataViewType, bool> Accepts, string Expected) type)

@@ -77,18 +77,17 @@ internal static class RnnBacktest
         };
         var (rows, _) = PanelReader.Bind(columns, data.Schema).Read(data, TimeStep.Unknown);
         int Cf = columns.Future.Length, Cu = columns.Observed.Length, m = options.SeasonalPeriod;
-        int minimum = columns.SeriesId is null ? options.ToSettings().MinimumLength : Math.Max(options.WindowSize, 2);
+        int minimum = columns.SeriesId is null ? options.ToSettings().MinimumLength : ForecasterSettings.ForecastLength(options.WindowSize);
         // With known-future covariates a forecast reads those of all H steps, so the last origin leaves H rows after it.
         int margin = Cf > 0 ? H - h : 0;
         // A panel's series too short to forecast at the first origin (a product launched lately) are left out, and said
         // to be; the fit would keep them pending, and no origin could score them. All of them too short is an error.
         var leftOut = Array.Empty<string>();
-        if (columns.SeriesId is not null && Enumerable.Range(0, rows.Count).Any(s => rows.Values[s].Count - origins * h - margin >= minimum))
+        var enough = rows.Values.Select(v => v.Count - origins * h - margin >= minimum).ToArray();
+        if (columns.SeriesId is not null && enough.Contains(true) && enough.Contains(false))
         {
-            var read = rows;
-            bool Enough(int s) => read.Values[s].Count - origins * h - margin >= minimum;
-            leftOut = Enumerable.Range(0, read.Count).Where(s => !Enough(s)).Select(s => read.Ids[s]).ToArray();
-            if (leftOut.Length > 0) rows = read.Subset(Enumerable.Range(0, read.Count).Where(Enough));
+            leftOut = rows.Ids.Where((_, s) => !enough[s]).ToArray();
+            rows = rows.Subset(Enumerable.Range(0, rows.Count).Where(s => enough[s]));
         }
         int S = rows.Count;
         var first = new int[S];

@@ -189,7 +189,7 @@ public sealed class RnnForecastingEngine
         float level = confidenceLevel ?? ConfidenceLevel;
         CheckForecastArguments(h, level, H);
         foreach (string id in _cold.Keys.ToArray())
-            if (_cold[id].Values.Count >= Math.Max(_model.Settings.WindowSize, 2)) StartCold(id);
+            if (_cold[id].Values.Count >= _model.Settings.MinimumForecastLength) StartCold(id);
         var ready = Enumerable.Range(0, _ids.Count).Where(i => _states[i].Count >= _fits[i].FirstOrigin(_model.Settings)).ToArray();
         var result = new Dictionary<string, RnnForecast>(ready.Length, StringComparer.Ordinal);
         const int Batch = 1024;
@@ -398,7 +398,7 @@ public sealed class RnnForecastingEngine
     private int Resolve(string seriesId)
     {
         if (_index.TryGetValue(seriesId, out int i)) return i;
-        int minimum = Math.Max(_model.Settings.WindowSize, 2);
+        int minimum = _model.Settings.MinimumForecastLength;
         if (_cold.TryGetValue(seriesId, out var cold) && cold.Values.Count < minimum)
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                 $"Series '{seriesId}' has {cold.Values.Count} values; a forecast reads at least {minimum} (the window). Observe {minimum - cold.Values.Count} more and it starts then, its season, base and scale fitted on its own history."));
@@ -475,7 +475,7 @@ public sealed class RnnForecastingEngine
     private ITransformer CurrentModel()
     {
         foreach (string id in _cold.Keys.ToArray())
-            if (_cold[id].Values.Count >= Math.Max(_model.Settings.WindowSize, 2)) StartCold(id);
+            if (_cold[id].Values.Count >= _model.Settings.MinimumForecastLength) StartCold(id);
         var model = _startedCold ? _model.WithSeries(_fits.ToArray()) : _model;
         // The series still too short to start keep what was observed of them, so a restarted engine goes on from there.
         var pending = _cold.Select(c => new PendingSeries(c.Key, c.Value.Values.ToArray(), c.Value.Covariates.ToArray(), c.Value.LastDate,

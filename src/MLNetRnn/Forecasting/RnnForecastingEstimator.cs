@@ -94,12 +94,12 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         // fail the whole fit, it is left out of training and kept pending in the model, so that an engine starts it once
         // it has observed a window of it. Its categories do not become the encoders' (nothing would train them).
         PanelRows? pendingRows = null;
-        int minimum = Math.Max(_options.WindowSize, 2);
-        if (draft.SeriesId is not null && rows.Values.Any(v => v.Count >= minimum) && rows.Values.Any(v => v.Count < minimum))
+        int minimum = ForecasterSettings.ForecastLength(_options.WindowSize);
+        var enough = rows.Values.Select(v => v.Count >= minimum).ToArray();
+        if (draft.SeriesId is not null && enough.Contains(true) && enough.Contains(false))
         {
-            var all = rows;
-            pendingRows = all.Subset(Enumerable.Range(0, all.Count).Where(s => all.Values[s].Count < minimum));
-            rows = all.Subset(Enumerable.Range(0, all.Count).Where(s => all.Values[s].Count >= minimum));
+            pendingRows = rows.Subset(Enumerable.Range(0, rows.Count).Where(s => !enough[s]));
+            rows = rows.Subset(Enumerable.Range(0, rows.Count).Where(s => enough[s]));
         }
         var encoders = draft.Static.Select((e, i) => StaticEncoder.Fit(e.Column, e.Categorical, rows.Static.Select(x => x[i]).ToArray())).ToList();
         var columns = new ForecastColumns
@@ -175,7 +175,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
                     $"Input column '{_options.InputColumnName}' has {n} rows; WindowSize {W} + Horizon {H} needs at least {settings.MinimumLength}.");
             return;
         }
-        int minimum = Math.Max(W, 2);
+        int minimum = ForecasterSettings.ForecastLength(W);
         for (int s = 0; s < rows.Count; s++)
         {
             int n = rows.Values[s].Count;
@@ -190,7 +190,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     /// 2³¹ − 1 is refused before anything is fitted, naming the series (and its last row) where the count passes it.</summary>
     internal static void CheckWindowCount(string idColumn, IEnumerable<(string Id, long Rows, long LastRow)> series, int windowSize, int horizon)
     {
-        int minimum = Math.Max(windowSize, 2);
+        int minimum = ForecasterSettings.ForecastLength(windowSize);
         long windows = 0;
         foreach (var (id, n, lastRow) in series)
         {

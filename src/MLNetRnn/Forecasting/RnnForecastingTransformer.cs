@@ -366,7 +366,7 @@ internal sealed class SeriesSet
     /// start needs (else the engine would have started the series), finite, C covariates per value.</summary>
     public SeriesSet ReadPending(BinaryReader r, ForecastModel model)
     {
-        int P = r.ReadInt32(), C = model.Settings.CovariateCount, Z = model.Settings.StaticFeatureCount, most = Math.Max(model.Settings.WindowSize, 2) - 1;
+        int P = r.ReadInt32(), C = model.Settings.CovariateCount, Z = model.Settings.StaticFeatureCount, most = model.Settings.MinimumForecastLength - 1;
         if (P < 0 || P > 1 << 26) throw new InvalidDataException($"Pending series count {P} is out of range (0 to {1 << 26}).");
         var pending = new PendingSeries[P];
         for (int j = 0; j < P; j++)
