@@ -36,8 +36,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// index), one state per series, each member's training diagnostics, each series' own correction weight λ, and the
     /// series an engine had observed but not yet started when it was checkpointed. Version-6 readers read it, without
     /// those pending series (appended last for that). Still read: version 6 (no pending series), 5 (neither what is read
-    /// by index: static categories one-hot), 4 (without per-series λ either: every series takes the panel's), 3 (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base
-    /// only). A version-5 reader refuses version 6, whose settings it would misread.</summary>
+    /// by index: static categories one-hot), 4 (without per-series λ either: every series takes the panel's), 3
+    /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only). A version-5 reader refuses version 6, whose settings it would misread.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
@@ -247,7 +247,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             // int32 S; per series: string id, int64 last date (ticks), ForecastState (ForecastState.Write)
             // int32 K, then each member's TrainingDiagnostics.Write; per-series λ (ForecastModel.WriteSeriesWeights)
             // the series observed by an engine and not yet started (SeriesSet.WritePending)
-            // (Version 6: the same without the pending series; a version-6 reader skips them. Version 5: the settings without the series read by index. Version 4: also without per-series λ.)
+            // (Version 6: the same without the pending series; a version-6 reader skips them. Version 5: the settings
+            // without the series read by index. Version 4: also without per-series λ.)
             // (Version 3: version 2's layout, then the diagnostics. Version 2: the same up to the confidence level, then
             // the version-2 model and one state. Version 1: likewise, model and state in their version-1 layouts.)
             w.Write(OutputColumnName);
@@ -319,8 +320,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
 }
 
 /// <summary>The series a forecaster knows: their ids (aligned with the model's fitted parts), where each stands, and
-/// the date of each one's last row; and the series an engine observed that were too short to start cold when it was
-/// checkpointed (pending), so that a restarted engine keeps what they had.</summary>
+/// the date of each one's last row; and the series too short to forecast yet (pending): a training series shorter than
+/// a window, or one an engine had observed too little of when it was checkpointed, so a restarted engine keeps them.</summary>
 internal sealed class SeriesSet
 {
     public SeriesSet(IReadOnlyList<string> ids, IReadOnlyList<ForecastState> states, IReadOnlyList<DateTime> lastDates,
@@ -342,7 +343,7 @@ internal sealed class SeriesSet
     public IReadOnlyList<ForecastState> States { get; }     // (S)
     public IReadOnlyList<DateTime> LastDates { get; }       // (S) default without a date column
     public IReadOnlyDictionary<string, int> Index { get; }
-    public IReadOnlyList<PendingSeries> Pending { get; }    // (P) observed, not started: no fitted part yet
+    public IReadOnlyList<PendingSeries> Pending { get; }    // (P) shorter than a window: no fitted part yet
 
     /// <summary>Writes the pending series (format version 7, after everything version 6 wrote, so that a version-6
     /// reader, which skips what it does not know, still reads the rest).</summary>
