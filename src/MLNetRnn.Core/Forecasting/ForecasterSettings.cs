@@ -16,6 +16,27 @@ namespace MLNetRnn.Core.Forecasting;
 /// </summary>
 public static class ForecastingDefaults
 {
+    /// <summary>Seasonal period m: 1 means no season.</summary>
+    public const int SeasonalPeriod = 1;
+
+    /// <summary>Local scaling of each window: chosen from the series (log ratio for positive series).</summary>
+    public const SeriesScaling Scaling = SeriesScaling.Auto;
+
+    /// <summary>Seasonal adjustment: only when the lag-m autocorrelation test finds a season.</summary>
+    public const SeasonalAdjustment SeasonalAdjustment = Baselines.SeasonalAdjustment.Auto;
+
+    /// <summary>The statistical base the networks correct: chosen per series on the training data.</summary>
+    public const ForecastBase Base = ForecastBase.Auto;
+
+    /// <summary>Start the networks' head at zero, so training starts from "no correction" (the base itself).</summary>
+    public const bool ZeroHeadInitialization = true;
+
+    /// <summary>Damp the networks' correction by the weight λ that fits the validation windows best.</summary>
+    public const bool CorrectionDamping = true;
+
+    /// <summary>Nonlinearity of Elman cells.</summary>
+    public const ElmanActivation Activation = ElmanActivation.Tanh;
+
     /// <summary>Cell of every layer.</summary>
     public const RecurrentCellKind Cell = RecurrentCellKind.Gru;
 
@@ -53,8 +74,8 @@ public static class ForecastingDefaults
     /// <summary>Adam's learning rate.</summary>
     public const float LearningRate = 3e-3f;
 
-    /// <summary>Global-norm clipping threshold.</summary>
-    public const float GradientClippingThreshold = 1f;
+    /// <summary>Global-norm clipping threshold: the trainer's own default, held by <see cref="TrainingOptions.Defaults"/>.</summary>
+    public const float GradientClippingThreshold = TrainingOptions.Defaults.GradientClippingThreshold;
 
     /// <summary>Fraction of windows (series mode) or rows (window mode), from the end, held out for validation.</summary>
     public const float ValidationFraction = 0.2f;
@@ -74,18 +95,18 @@ internal sealed record ForecasterSettings
 {
     public required int WindowSize { get; init; }             // W: past values the net reads
     public required int Horizon { get; init; }                // H: steps forecast at once
-    public int SeasonalPeriod { get; init; } = 1;             // m: 1 = no season
+    public int SeasonalPeriod { get; init; } = ForecastingDefaults.SeasonalPeriod; // m: 1 = no season
     public int CovariateCount { get; init; }                  // C: known numeric features per row
-    public SeriesScaling Scaling { get; init; } = SeriesScaling.Auto;
-    public SeasonalAdjustment SeasonalAdjustment { get; init; } = SeasonalAdjustment.Auto;
-    public ForecastBase Base { get; init; } = ForecastBase.Auto;
-    public bool ZeroHeadInitialization { get; init; } = true; // start from "no correction": the head's weights at 0
-    public bool CorrectionDamping { get; init; } = true;      // damp the correction by λ fitted on validation windows
+    public SeriesScaling Scaling { get; init; } = ForecastingDefaults.Scaling;
+    public SeasonalAdjustment SeasonalAdjustment { get; init; } = ForecastingDefaults.SeasonalAdjustment;
+    public ForecastBase Base { get; init; } = ForecastingDefaults.Base;
+    public bool ZeroHeadInitialization { get; init; } = ForecastingDefaults.ZeroHeadInitialization; // start from "no correction": the head's weights at 0
+    public bool CorrectionDamping { get; init; } = ForecastingDefaults.CorrectionDamping; // damp the correction by λ fitted on validation windows
     public bool SeasonalFeatures { get; init; }               // add sin/cos of the position in the season
     public bool Recursive { get; init; }                      // one-step head applied H times instead of a direct H-step head
     public RecurrentCellKind Cell { get; init; } = ForecastingDefaults.Cell;
     public IReadOnlyList<int> HiddenSizes { get; init; } = [ForecastingDefaults.HiddenSize];
-    public ElmanActivation Activation { get; init; } = ElmanActivation.Tanh;
+    public ElmanActivation Activation { get; init; } = ForecastingDefaults.Activation;
     public bool LayerNormalization { get; init; }
     public int EnsembleSize { get; init; } = ForecastingDefaults.EnsembleSize;
     public float ValidationFraction { get; init; } = ForecastingDefaults.ValidationFraction;
