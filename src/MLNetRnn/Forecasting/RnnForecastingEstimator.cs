@@ -33,7 +33,7 @@ namespace MLNetRnn;
 /// As ML.NET's trainers do, the estimator registers with the <see cref="MLContext"/> it was created from: <see cref="Fit"/>
 /// writes what it trains, one <see cref="ChannelMessageKind.Trace"/> line per epoch and one
 /// <see cref="ChannelMessageKind.Info"/> line per phase (each ensemble member), to <see cref="MLContext.Log"/>,
-/// and when <see cref="RnnForecastingOptions.Seed"/> is <see langword="null"/> the seed is drawn from the context's
+/// and when <see cref="RnnOptionsBase.Seed"/> is <see langword="null"/> the seed is drawn from the context's
 /// random source, so <c>new MLContext(seed: s)</c> makes training repeatable and different <c>s</c> give different models.
 /// </para>
 /// </remarks>
@@ -54,7 +54,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         _options.Seed ??= _host.Rand.Next();
     }
 
-    /// <summary>A copy of the options this estimator trains with; <see cref="RnnForecastingOptions.Seed"/> is the seed
+    /// <summary>A copy of the options this estimator trains with; <see cref="RnnOptionsBase.Seed"/> is the seed
     /// drawn from the <see cref="MLContext"/> when the options given left it <see langword="null"/>.</summary>
     public RnnForecastingOptions Options => _options.Clone();
 

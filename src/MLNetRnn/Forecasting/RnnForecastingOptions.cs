@@ -23,13 +23,20 @@ public enum ForecastingStrategy
 /// Every default is in <see cref="Defaults"/>; the training defaults come from
 /// <see cref="ForecastingDefaults"/>, chosen on the 21 series of the accuracy protocol (docs/accuracy.md).
 /// </summary>
-public sealed class RnnForecastingOptions
+/// <remarks>
+/// The network, training and validation options are <see cref="RnnOptionsBase"/>'s, shared with window mode. In series
+/// mode they apply to each network of the ensemble (<see cref="EnsembleSize"/>): <see cref="RnnOptionsBase.MaximumSteps"/>
+/// is per network, <see cref="RnnOptionsBase.TruncationLength"/> is at most <see cref="WindowSize"/>, and the windows held
+/// out by <see cref="RnnOptionsBase.ValidationFraction"/> also fit the damping λ and calibrate the bounds; a fraction of
+/// 0 turns the networks off (the base alone is kept, its bounds calibrated on every window).
+/// </remarks>
+public sealed class RnnForecastingOptions : RnnOptionsBase
 {
     /// <summary>Default values, in one place: the catalog's optional arguments use the same constants.</summary>
     public static class Defaults
     {
         /// <summary>Seasonal period: 1 means no season.</summary>
-        public const int SeasonalPeriod = 1;
+        public const int SeasonalPeriod = ForecastingDefaults.SeasonalPeriod;
 
         /// <summary>Confidence level of the bounds.</summary>
         public const float ConfidenceLevel = 0.95f;
@@ -204,24 +211,24 @@ public sealed class RnnForecastingOptions
     /// <summary>How the season is removed before the base's smoothing and the networks. Default:
     /// <see cref="SeasonalAdjustment.Auto"/>: only when the lag-m autocorrelation test finds a season, multiplicative
     /// for positive series, additive otherwise.</summary>
-    public SeasonalAdjustment SeasonalAdjustment { get; set; } = SeasonalAdjustment.Auto;
+    public SeasonalAdjustment SeasonalAdjustment { get; set; } = ForecastingDefaults.SeasonalAdjustment;
 
     /// <summary>Local scaling of each window. Default: <see cref="SeriesScaling.Auto"/> (log ratio to the window's
     /// level for positive series, scaled difference otherwise).</summary>
-    public SeriesScaling Scaling { get; set; } = SeriesScaling.Auto;
+    public SeriesScaling Scaling { get; set; } = ForecastingDefaults.Scaling;
 
     /// <summary>The statistical forecast the networks learn to correct. Default: <see cref="ForecastBase.Auto"/>,
     /// chosen per series on the training data; <see cref="ForecastBase.None"/> asks for a plain recurrent forecast.</summary>
-    public ForecastBase Base { get; set; } = ForecastBase.Auto;
+    public ForecastBase Base { get; set; } = ForecastingDefaults.Base;
 
     /// <summary>Start every network's head at zero, so that training starts from "no correction" (the base itself).
     /// Default: true.</summary>
-    public bool ZeroHeadInitialization { get; set; } = true;
+    public bool ZeroHeadInitialization { get; set; } = ForecastingDefaults.ZeroHeadInitialization;
 
     /// <summary>Damp the networks' correction by the weight λ in [0, 1] that fits the validation windows best, so
     /// a correction that does not help on held-out windows fades out (λ = 0 leaves the base). Needs a base and
     /// validation windows. Default: true.</summary>
-    public bool CorrectionDamping { get; set; } = true;
+    public bool CorrectionDamping { get; set; } = ForecastingDefaults.CorrectionDamping;
 
     /// <summary>Direct (one head for all steps) or recursive. Default: <see cref="ForecastingStrategy.Direct"/>.</summary>
     public ForecastingStrategy Strategy { get; set; } = ForecastingStrategy.Direct;
@@ -230,17 +237,8 @@ public sealed class RnnForecastingOptions
     /// the training data and of each transformed data view). Default: false.</summary>
     public bool SeasonalFeatures { get; set; }
 
-    /// <summary>Cell of every layer. Default: <see cref="RecurrentCellKind.Gru"/>.</summary>
-    public RecurrentCellKind Cell { get; set; } = Defaults.Cell;
-
-    /// <summary>Hidden size of each layer, bottom first. Default: [32].</summary>
-    public int[] HiddenSizes { get; set; } = [Defaults.HiddenSize];
-
     /// <summary>Nonlinearity of Elman cells. Default: tanh.</summary>
-    public ElmanActivation Activation { get; set; } = ElmanActivation.Tanh;
-
-    /// <summary>Layer-normalise every gate's pre-activation. Default: false.</summary>
-    public bool LayerNormalization { get; set; }
+    public ElmanActivation Activation { get; set; } = ForecastingDefaults.Activation;
 
     /// <summary>Networks trained from different seeds and averaged, at least 0 (0 = the base alone). Each holds out
     /// its own block of the series for validation (the last block, then earlier ones), so λ and the bounds are
@@ -248,18 +246,9 @@ public sealed class RnnForecastingOptions
     /// not depend on how many. Default: 5.</summary>
     public int EnsembleSize { get; set; } = Defaults.EnsembleSize;
 
-    /// <summary>Maximum epochs, at least 1. Default: 200.</summary>
-    public int Epochs { get; set; } = Defaults.Epochs;
-
-    /// <summary>Windows per mini-batch, at least 1. Default: 16.</summary>
-    public int BatchSize { get; set; } = Defaults.BatchSize;
-
     /// <summary>Windows sampled per epoch, at least 1 (all of them when the series has fewer), so an epoch costs the
     /// same on a short or a long series. Default: 256.</summary>
     public int WindowsPerEpoch { get; set; } = Defaults.WindowsPerEpoch;
-
-    /// <summary>The training budget: optimiser steps per network, at least 1. Default: 2000.</summary>
-    public int MaximumSteps { get; set; } = Defaults.MaximumSteps;
 
     /// <summary>A wall-clock limit per network, or <see langword="null"/> for none. With a limit, the model depends
     /// on the machine's speed, not only on the seed. Default: null.</summary>
@@ -276,37 +265,12 @@ public sealed class RnnForecastingOptions
     /// head starting at zero, decay pulls the networks' correction towards the base. Default: 0.5.</summary>
     public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
-    /// <summary>Learning rate, positive. Default: 3e-3.</summary>
-    public float LearningRate { get; set; } = Defaults.LearningRate;
-
-    /// <summary>Threshold τ of global-norm clipping (Pascanu et al. 2013), positive; <see langword="null"/> turns
-    /// clipping off. Default: 1.</summary>
-    public float? GradientClippingThreshold { get; set; } = Defaults.GradientClippingThreshold;
-
     /// <summary>How the threshold is applied. Default: <see cref="GradientClippingMode.GlobalNorm"/>.</summary>
     public GradientClippingMode GradientClipping { get; set; } = GradientClippingMode.GlobalNorm;
-
-    /// <summary>Backpropagate through the last k steps of each window only, k in [1, WindowSize];
-    /// <see langword="null"/> = exact BPTT. Default: null.</summary>
-    public int? TruncationLength { get; set; }
-
-    /// <summary>Weight α of Pascanu's vanishing-gradient regulariser (Elman cells), ≥ 0. Default: 0.</summary>
-    public float VanishingRegularizerWeight { get; set; }
-
-    /// <summary>Fraction of windows, from the end of the series, held out for early stopping, for the damping λ and
-    /// for calibrating the bounds, in [0, 1); 0 turns the networks off (the base alone is kept, its bounds
-    /// calibrated on every window). Default: 0.2.</summary>
-    public float ValidationFraction { get; set; } = Defaults.ValidationFraction;
 
     /// <summary>Epochs without a lower validation loss before training stops (best weights are restored), at
     /// least 1. Default: 20.</summary>
     public int EarlyStoppingPatience { get; set; } = Defaults.EarlyStoppingPatience;
-
-    /// <summary>Seed of initialisation and shuffling; the same seed gives bit-identical models on the same machine.
-    /// <see langword="null"/> draws one from the <c>MLContext</c>'s random source when the estimator is created, as
-    /// ML.NET's trainers do: <c>new MLContext(seed: s)</c> is then repeatable, and a context without a seed is not.
-    /// Default: null.</summary>
-    public int? Seed { get; set; }
 
     /// <summary>Throws, naming the option, if a value is out of range or options contradict each other.</summary>
     internal void Validate()
@@ -363,18 +327,12 @@ public sealed class RnnForecastingOptions
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss.");
         if (EnsembleSize < 0) throw new ArgumentOutOfRangeException(nameof(EnsembleSize), EnsembleSize, $"EnsembleSize must be at least 0; got {EnsembleSize}.");
         if (WindowsPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(WindowsPerEpoch), WindowsPerEpoch, $"WindowsPerEpoch must be at least 1; got {WindowsPerEpoch}.");
-        if (MaximumSteps < 1) throw new ArgumentOutOfRangeException(nameof(MaximumSteps), MaximumSteps, $"MaximumSteps must be at least 1; got {MaximumSteps}.");
+        ValidateShared((WindowSize, nameof(WindowSize)));
         if (TimeLimit is TimeSpan limit && limit <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TimeLimit), TimeLimit, $"TimeLimit must be positive (or null); got {limit}.");
-        if (GradientClippingThreshold is float t && !(t > 0f && float.IsFinite(t)))
-            throw new ArgumentOutOfRangeException(nameof(GradientClippingThreshold), t, $"GradientClippingThreshold must be positive (or null to turn clipping off); got {t}.");
-        if (TruncationLength is int k && (k < 1 || k > WindowSize))
-            throw new ArgumentOutOfRangeException(nameof(TruncationLength), k, $"TruncationLength must be between 1 and WindowSize ({WindowSize}); got {k}.");
-        if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
-            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, $"ValidationFraction must be in [0, 1); got {ValidationFraction}.");
         var names = new[] { OutputColumnName, ConfidenceLowerBoundColumn, ConfidenceUpperBoundColumn, QuantilesColumnName }.Where(n => n is not null).ToArray();
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
             throw new ArgumentException($"The output, lower-bound, upper-bound and quantiles columns need distinct names; got {string.Join(", ", names.Select(n => $"'{n}'"))}.", nameof(ConfidenceLowerBoundColumn));
-        // The rest (network sizes, optimiser values, epochs…) is checked by the core with the option's name.
+        // The rest (optimiser, loss, …) is checked by the core with the option's name.
         var settings = ToSettings();
         settings.NetworkSpec.Validate();
         settings.Training.Validate(settings.NetworkSpec);
@@ -431,7 +389,7 @@ public sealed class RnnForecastingOptions
             Optimizer = new OptimizerOptions { Kind = Optimizer, LearningRate = LearningRate, WeightDecay = WeightDecay },
             Loss = Loss,
             GradientClipping = GradientClippingThreshold is null ? GradientClippingMode.None : GradientClipping,
-            GradientClippingThreshold = GradientClippingThreshold ?? 1f,
+            GradientClippingThreshold = GradientClippingThreshold ?? TrainingOptions.Defaults.GradientClippingThreshold,
             TruncationLength = TruncationLength,
             VanishingRegularizerWeight = VanishingRegularizerWeight,
             EarlyStoppingPatience = EarlyStoppingPatience,
@@ -442,12 +400,11 @@ public sealed class RnnForecastingOptions
     /// <summary>A deep copy: the arrays too, so that changing the caller's arrays later does not reach the estimator.</summary>
     internal RnnForecastingOptions Clone()
     {
-        var copy = (RnnForecastingOptions)MemberwiseClone();
+        var copy = CloneShared<RnnForecastingOptions>();
         copy.CovariateColumnNames = CovariateColumnNames?.ToArray()!;
         copy.KnownFutureColumnNames = KnownFutureColumnNames?.ToArray()!;
         copy.StaticFeatureColumnNames = StaticFeatureColumnNames?.ToArray()!;
         copy.Quantiles = Quantiles?.ToArray()!;
-        copy.HiddenSizes = HiddenSizes?.ToArray()!;
         return copy;
     }
 }

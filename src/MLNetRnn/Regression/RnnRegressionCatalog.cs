@@ -23,7 +23,7 @@ public static class RnnRegressionCatalog
     /// <param name="epochs">Maximum passes over the training rows, at least 1 (early stopping usually ends sooner). Default: 200.</param>
     /// <param name="learningRate">Adam's learning rate, positive. Default: 3e-3.</param>
     /// <param name="seed">Seed of initialisation and shuffling: the same seed gives the same model. Default: null, the
-    /// <c>MLContext</c>'s random source decides (see <see cref="RnnRegressionOptions.Seed"/>).</param>
+    /// <c>MLContext</c>'s random source decides (see <see cref="RnnOptionsBase.Seed"/>).</param>
     /// <returns>The estimator; its other options (<see cref="RnnRegressionOptions"/>) keep their defaults.</returns>
     /// <exception cref="ArgumentException">An argument is out of range (the message names it).</exception>
     /// <example><format type="text/markdown"><![CDATA[

@@ -35,7 +35,7 @@ namespace MLNetRnn;
 /// at the last step gives the prediction. Scaling is part of the model (<see cref="RnnRegressionScaling"/>): by
 /// default feature <see cref="RnnRegressionOptions.TargetFeatureIndex"/> (0) and the label are taken relative to the
 /// row's last value, so a trending series is predicted beyond its training range. Training needs no tuning to start
-/// with: the last <see cref="RnnRegressionOptions.ValidationFraction"/> of the rows (they are read in time order) are
+/// with: the last <see cref="RnnOptionsBase.ValidationFraction"/> of the rows (they are read in time order) are
 /// held out, training stops early when their loss stops improving and keeps the best epoch's weights, and the
 /// gradient is clipped by its global norm (Pascanu, Mikolov &amp; Bengio 2013).
 /// </para>

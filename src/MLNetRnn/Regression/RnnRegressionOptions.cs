@@ -1,4 +1,3 @@
-using System.Globalization;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Forecasting;
 
@@ -55,9 +54,12 @@ public enum RnnRegressionScaling
 /// <remarks>
 /// The feature vector of length W·F is read as W steps of <see cref="FeaturesPerStep"/> = F features, step-major
 /// and oldest first: features 0 … F−1 of the first step, then those of the second, and so on, the most recent
-/// step last. Lags of a series therefore go in the order x_{t−W+1}, …, x_{t−1}, x_t.
+/// step last. Lags of a series therefore go in the order x_{t−W+1}, …, x_{t−1}, x_t. The network, training and
+/// validation options are <see cref="RnnOptionsBase"/>'s, shared with series mode; in window mode the validation rows
+/// serve early stopping only, and <see cref="RnnOptionsBase.TruncationLength"/> is checked against the W steps of a
+/// row in Fit, where the data tells W.
 /// </remarks>
-public sealed class RnnRegressionOptions
+public sealed class RnnRegressionOptions : RnnOptionsBase
 {
     /// <summary>Default values, in one place: the catalog's optional arguments use the same constants. The training
     /// defaults are series mode's (<see cref="ForecastingDefaults"/>): one set for both modes.</summary>
@@ -128,56 +130,13 @@ public sealed class RnnRegressionOptions
     /// the lags themselves).</summary>
     public int TargetFeatureIndex { get; set; } = Defaults.TargetFeatureIndex;
 
-    /// <summary>Cell of every layer. Default: <see cref="RecurrentCellKind.Gru"/>.</summary>
-    public RecurrentCellKind Cell { get; set; } = Defaults.Cell;
-
-    /// <summary>Hidden units of each layer, bottom first; at least one layer, each at least 1. Default: [32].</summary>
-    public int[] HiddenSizes { get; set; } = [Defaults.HiddenSize];
-
-    /// <summary>Layer-normalise every gate's pre-activation (with a learned gain and bias per unit). Default: false.</summary>
-    public bool LayerNormalization { get; set; }
-
-    /// <summary>Maximum passes over the training rows, at least 1; early stopping usually ends training
-    /// sooner. Default: 200.</summary>
-    public int Epochs { get; set; } = Defaults.Epochs;
-
-    /// <summary>Rows per mini-batch, at least 1. Default: 16.</summary>
-    public int BatchSize { get; set; } = Defaults.BatchSize;
-
     /// <summary>Training rows sampled per epoch, at least 1 (all of them when there are fewer), so an epoch, and the
     /// validation after it, comes at the same rhythm on 1,000 or 200,000 rows. Default: 256.</summary>
     public int RowsPerEpoch { get; set; } = Defaults.RowsPerEpoch;
 
-    /// <summary>The training budget: optimiser steps at most, at least 1. Default: 2000.</summary>
-    public int MaximumSteps { get; set; } = Defaults.MaximumSteps;
-
-    /// <summary>Learning rate of the Adam optimiser, positive and finite. Default: 3e-3.</summary>
-    public float LearningRate { get; set; } = Defaults.LearningRate;
-
-    /// <summary>Threshold τ for global-norm clipping: when ‖g‖ &gt; τ, g ← τ·g/‖g‖, applied once to the summed
-    /// mini-batch gradient, before the optimiser step (Pascanu, Mikolov &amp; Bengio 2013). Positive and finite;
-    /// <see langword="null"/> turns clipping off. Choose it from
-    /// <see cref="RnnRegressionTrainingSummary.GradientNormBefore"/>: the highest value that still cuts the
-    /// spikes. Default: 1.</summary>
-    public float? GradientClippingThreshold { get; set; } = Defaults.GradientClippingThreshold;
-
-    /// <summary>Backpropagate through the last k steps of each row only (truncated BPTT), k in [1, W];
-    /// <see langword="null"/> = exact BPTT through all W steps. Default: null.</summary>
-    public int? TruncationLength { get; set; }
-
-    /// <summary>Weight α ≥ 0 of Pascanu's vanishing-gradient regulariser Ω: the objective becomes L + α·Ω.
-    /// Only for <see cref="RecurrentCellKind.Elman"/> cells without layer normalisation; use with clipping.
-    /// Default: 0 (off).</summary>
-    public float VanishingRegularizerWeight { get; set; }
-
-    /// <summary>Fraction of the rows held out for validation, in [0, 1), taken from the end: rows are read in
-    /// time order, so the model is validated on the most recent ones. Validation drives early stopping, and the
-    /// weights of the epoch with the lowest validation loss are kept. 0 = no validation. Default: 0.2.</summary>
-    public float ValidationFraction { get; set; } = Defaults.ValidationFraction;
-
     /// <summary>Stop after this many epochs without a lower validation loss, at least 1; <see langword="null"/> =
-    /// run all <see cref="Epochs"/> (the best epoch's weights are still kept when there is validation). Ignored
-    /// without validation (<see cref="ValidationFraction"/> = 0). Default: 20.</summary>
+    /// run all <see cref="RnnOptionsBase.Epochs"/> (the best epoch's weights are still kept when there is validation). Ignored
+    /// without validation (<see cref="RnnOptionsBase.ValidationFraction"/> = 0). Default: 20.</summary>
     public int? EarlyStoppingPatience { get; set; } = Defaults.EarlyStoppingPatience;
 
     /// <summary>How features and label are scaled; the parameters are learned in Fit and saved with the model.
@@ -185,24 +144,13 @@ public sealed class RnnRegressionOptions
     /// normalised upstream (ML.NET's <c>IsNormalized</c> annotation). Default: <see cref="RnnRegressionScaling.LastValue"/>.</summary>
     public RnnRegressionScaling Scaling { get; set; } = Defaults.Scaling;
 
-    /// <summary>Seed of the weight initialisation and of the shuffling of rows into mini-batches; the same seed,
-    /// options and data give a bit-identical model on the same machine. <see langword="null"/>: drawn from the
-    /// <c>MLContext</c>'s random source when the estimator is created, as ML.NET's trainers do, so
-    /// <c>new MLContext(seed: 1)</c> makes the whole pipeline reproducible and <c>new MLContext()</c> varies from run
-    /// to run. The seed used is in <see cref="RnnRegressionTrainingSummary.Seed"/>. Default: null.</summary>
-    public int? Seed { get; set; }
-
-    /// <summary>A deep copy, so that later changes to this instance (or to its arrays) do not affect an estimator.</summary>
-    internal RnnRegressionOptions Clone()
-    {
-        var copy = (RnnRegressionOptions)MemberwiseClone();
-        // Every reference-typed member must be copied here; RnnRegressionOptionsAreCopiedDeeply checks by reflection.
-        copy.HiddenSizes = HiddenSizes?.ToArray()!;
-        return copy;
-    }
+    /// <summary>A deep copy, so that later changes to this instance (or to its arrays) do not affect an estimator. The
+    /// base copies its arrays; a reference-typed member added here must be copied here too
+    /// (RnnRegressionOptionsAreCopiedDeeply checks by reflection).</summary>
+    internal RnnRegressionOptions Clone() => CloneShared<RnnRegressionOptions>();
 
     /// <summary>Throws, naming the option, if a value is out of range. The checks that need the data (the window
-    /// length for <see cref="TruncationLength"/>, the row count for <see cref="ValidationFraction"/>) are made in Fit.</summary>
+    /// length for <see cref="RnnOptionsBase.TruncationLength"/>, the row count for <see cref="RnnOptionsBase.ValidationFraction"/>) are made in Fit.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="ArgumentException">A column name is empty, or options do not fit together.</exception>
     internal void Validate()
@@ -213,35 +161,9 @@ public sealed class RnnRegressionOptions
             throw OutOfRange(nameof(FeaturesPerStep), FeaturesPerStep, "at least 1");
         if (RowsPerEpoch < 1)
             throw OutOfRange(nameof(RowsPerEpoch), RowsPerEpoch, "at least 1");
-        if (MaximumSteps < 1)
-            throw OutOfRange(nameof(MaximumSteps), MaximumSteps, "at least 1");
         if (TargetFeatureIndex < 0 || TargetFeatureIndex >= FeaturesPerStep)
             throw OutOfRange(nameof(TargetFeatureIndex), TargetFeatureIndex, $"in [0, FeaturesPerStep) = [0, {FeaturesPerStep})");
-        if (!Enum.IsDefined(Cell))
-            throw OutOfRange(nameof(Cell), Cell, "Elman, Lstm or Gru");
-        if (HiddenSizes is null || HiddenSizes.Length == 0)
-            throw new ArgumentException("HiddenSizes must list at least one layer's hidden size, e.g. [32].", nameof(HiddenSizes));
-        for (int l = 0; l < HiddenSizes.Length; l++)
-            if (HiddenSizes[l] < 1)
-                throw new ArgumentOutOfRangeException(nameof(HiddenSizes), HiddenSizes[l], $"HiddenSizes[{l}] must be at least 1; got {HiddenSizes[l]}.");
-        if (Epochs < 1)
-            throw OutOfRange(nameof(Epochs), Epochs, "at least 1");
-        if (BatchSize < 1)
-            throw OutOfRange(nameof(BatchSize), BatchSize, "at least 1");
-        if (!(LearningRate > 0f && float.IsFinite(LearningRate)))
-            throw OutOfRange(nameof(LearningRate), LearningRate, "positive and finite");
-        if (GradientClippingThreshold is float tau && !(tau > 0f && float.IsFinite(tau)))
-            throw OutOfRange(nameof(GradientClippingThreshold), tau, "positive and finite, or null to turn clipping off");
-        if (TruncationLength is < 1)
-            throw OutOfRange(nameof(TruncationLength), TruncationLength, "at least 1, or null for exact BPTT");
-        if (!(VanishingRegularizerWeight >= 0f && float.IsFinite(VanishingRegularizerWeight)))
-            throw OutOfRange(nameof(VanishingRegularizerWeight), VanishingRegularizerWeight, "non-negative and finite");
-        if (VanishingRegularizerWeight > 0f && (Cell != RecurrentCellKind.Elman || LayerNormalization))
-            throw new ArgumentException(
-                $"VanishingRegularizerWeight (Pascanu's Ω) is defined for Elman cells without layer normalisation; Cell is {Cell}" +
-                $"{(LayerNormalization ? " with LayerNormalization" : "")}. Set it to 0.", nameof(VanishingRegularizerWeight));
-        if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
-            throw OutOfRange(nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
+        ValidateShared(truncationLimit: null);
         if (EarlyStoppingPatience is < 1)
             throw OutOfRange(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "at least 1, or null to run every epoch");
         if (!Enum.IsDefined(Scaling))
@@ -253,7 +175,4 @@ public sealed class RnnRegressionOptions
         if (string.IsNullOrWhiteSpace(name))
             throw new ArgumentException($"{option} must name a column; got {(name is null ? "null" : $"'{name}'")}.", option);
     }
-
-    private static ArgumentOutOfRangeException OutOfRange(string option, object? value, string expected)
-        => new(option, value, string.Format(CultureInfo.InvariantCulture, "{0} must be {1}; got {2}.", option, expected, value ?? "null"));
 }

@@ -40,7 +40,7 @@ public sealed class RnnRegressionTrainingSummary
     /// <summary>One network unit of the label, in label units (s of <see cref="RnnRegressionScaling"/>).</summary>
     public float TargetScale { get; }
 
-    /// <summary>The seed of the initialisation and shuffling: <see cref="RnnRegressionOptions.Seed"/> when it was set,
+    /// <summary>The seed of the initialisation and shuffling: <see cref="RnnOptionsBase.Seed"/> when it was set,
     /// otherwise the one drawn from the <c>MLContext</c>'s random source. With the same options and data it gives the
     /// same model. <see langword="null"/> for models saved before format version 2, which did not record it.</summary>
     public int? Seed { get; }

@@ -174,7 +174,7 @@ internal sealed class WindowRegressionModel
     /// ⌊N·ValidationFraction⌉ rows. <paramref name="features"/> is (N, W, F), <paramref name="labels"/> (N).
     /// </summary>
     /// <exception cref="InvalidOperationException">Too few rows for the validation split (names ValidationFraction).</exception>
-    /// <param name="o">The options; <see cref="RnnRegressionOptions.Seed"/> is ignored in favour of <paramref name="seed"/>.</param>
+    /// <param name="o">The options; <see cref="RnnOptionsBase.Seed"/> is ignored in favour of <paramref name="seed"/>.</param>
     /// <param name="seed">The seed actually used: the options' or the one drawn from the MLContext.</param>
     /// <param name="features">(N, W, F) raw features.</param>
     /// <param name="labels">(N) raw labels.</param>
