@@ -1,0 +1,177 @@
+using System.Reflection;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+
+namespace MLNetRnn;
+
+/// <summary>One example as the forecaster reads it: its value, its covariates (the observed ones, in the model's
+/// order), and with a panel or a date column its series id and date.</summary>
+internal readonly record struct Example(float Value, float[] Covariates, string? SeriesId, DateTime? Date);
+
+/// <summary>
+/// How <see cref="RnnForecastingEngine{TSrc, TDst}"/> meets its types, as a <c>PredictionEngine</c> does: the members
+/// of <typeparamref name="TSrc"/> feed the pipeline's input columns by name (through the stages before the forecaster),
+/// and the forecaster's columns fill the <c>float[]</c> members of <typeparamref name="TDst"/>. Every type is checked
+/// here, once, with messages that name the member and the column; the engine only forecasts.
+/// </summary>
+internal sealed class ExampleBinding<TSrc, TDst> : IDisposable
+    where TSrc : class
+    where TDst : class, new()
+{
+    private readonly DataViewSchema _inputSchema;
+    private readonly DataViewConstructionUtils.InputRow<TSrc> _inputRow;
+    private readonly DataViewRow _row;                  // the input row after the stages before the forecaster
+    private readonly ValueGetter<float> _getValue;
+    private readonly Func<float>[] _getCovariates;
+    private readonly Func<string?>? _getId;             // a panel's series id
+    private readonly ValueGetter<DateTime>? _getDate;
+    private readonly float[] _covariates;              // (Cu) the current example's covariates
+    private readonly string? _idColumn;
+    private readonly Action<TDst, float[]>? _setForecast, _setLower, _setUpper;
+
+    /// <summary>Binds the members of <typeparamref name="TSrc"/> and <typeparamref name="TDst"/> to the forecaster's
+    /// columns, running <paramref name="before"/> (the pipeline's stages before the forecaster) on each example.</summary>
+    /// <exception cref="ArgumentException">A member is missing or of the wrong type, or a stage before the forecaster is
+    /// not row to row; the message names the member or column.</exception>
+    public ExampleBinding(IHostEnvironment env, RnnForecastingTransformer forecaster, ITransformer[] before,
+        bool ignoreMissingColumns, SchemaDefinition? inputSchemaDefinition, SchemaDefinition? outputSchemaDefinition)
+    {
+
+        // Outputs first: they depend on nothing but the types, and a wrong TDst is the likelier mistake.
+        var outputs = new[] { forecaster.OutputColumnName, forecaster.LowerBoundColumnName, forecaster.UpperBoundColumnName };
+        var setters = OutputSetters(outputs, outputSchemaDefinition, ignoreMissingColumns);
+        _setForecast = setters.GetValueOrDefault(forecaster.OutputColumnName);
+        if (forecaster.LowerBoundColumnName is { } lower) _setLower = setters.GetValueOrDefault(lower);
+        if (forecaster.UpperBoundColumnName is { } upper) _setUpper = setters.GetValueOrDefault(upper);
+        if (_setForecast is null)
+            throw new ArgumentException(
+                $"{typeof(TDst).Name} has no member for the forecast column '{forecaster.OutputColumnName}'; add " +
+                $"'public float[] {forecaster.OutputColumnName} {{ get; set; }}' (or a float[] member with [ColumnName(\"{forecaster.OutputColumnName}\")]).",
+                nameof(TDst));
+
+        _inputRow = DataViewConstructionUtils.CreateInputRow<TSrc>(env, inputSchemaDefinition);
+        _inputSchema = _inputRow.Schema;
+        var columnsOf = forecaster.Columns;
+        _idColumn = columnsOf.SeriesId;
+        var names = columnsOf.Observed.Prepend(forecaster.InputColumnName).Concat(new[] { columnsOf.SeriesId, columnsOf.Date }.OfType<string>()).ToArray();
+        DataViewSchema schema = _inputSchema;
+        _row = _inputRow;
+        if (before.Length > 0)
+        {
+            for (int i = 0; i < before.Length; i++)
+                if (!before[i].IsRowToRowMapper)
+                    throw new ArgumentException($"Stage {i} of the pipeline ({before[i].GetType().Name}) comes before the forecaster and is not a " +
+                        "row-to-row transformer, so it cannot run on one example at a time.", "model");
+            var mapper = ((ITransformer)new TransformerChain<ITransformer>(before)).GetRowToRowMapper(_inputSchema);
+            schema = mapper.OutputSchema;
+            var needed = names.Select(n => schema.GetColumnOrNull(n) ?? throw MissingInput(n, before.Length)).ToArray();
+            _row = mapper.GetRow(_inputRow, needed);
+        }
+        var columns = names.Select(n => schema.GetColumnOrNull(n) ?? throw MissingInput(n, 0)).ToArray();
+        int Cu = columnsOf.Observed.Length;
+        for (int i = 0; i <= Cu; i++)
+        {
+            var c = columns[i];
+            bool ok = c.Type == NumberDataViewType.Single || (c.Name == columnsOf.Holiday && c.Type == BooleanDataViewType.Instance);
+            if (!ok)
+                throw new ArgumentException(before.Length == 0
+                    ? $"Member '{c.Name}' of {typeof(TSrc).Name} feeds the forecaster's input column '{c.Name}', which must be Single (float); it is {c.Type}."
+                    : $"Column '{c.Name}' reaches the forecaster as {c.Type}; the forecaster needs Single (float).", nameof(TSrc));
+        }
+        int next = Cu + 1;
+        if (columnsOf.SeriesId is not null)
+        {
+            var id = columns[next++];
+            if (!PanelReader.IsCategorical(id.Type))
+                throw new ArgumentException($"Member '{id.Name}' of {typeof(TSrc).Name} feeds the series id column, which must be text, a key or an integer; it is {id.Type}.", nameof(TSrc));
+            _getId = PanelReader.TextGetter(_row, id);
+        }
+        if (columnsOf.Date is not null)
+        {
+            var date = columns[next];
+            if (date.Type is not DateTimeDataViewType)
+                throw new ArgumentException($"Member '{date.Name}' of {typeof(TSrc).Name} feeds the date column, which must be DateTime; it is {date.Type}.", nameof(TSrc));
+            _getDate = _row.GetGetter<DateTime>(date);
+        }
+        _getValue = _row.GetGetter<float>(columns[0]);
+        _getCovariates = columns.Skip(1).Take(Cu).Select(c => PanelReader.FloatGetter(_row, c)).ToArray();
+        _covariates = new float[Cu];
+    }
+
+    /// <summary>The schema <typeparamref name="TSrc"/> gives the pipeline: saved as the input schema of a checkpoint.</summary>
+    public DataViewSchema InputSchema => _inputSchema;
+
+    /// <summary>Whether the examples carry a series id (a panel) or a date: then an observation names its series or date.</summary>
+    public bool HasSeriesId => _getId is not null;
+
+    /// <summary>Reads <paramref name="example"/> through the stages before the forecaster. The covariates are written
+    /// into a buffer of the binding, valid until the next call.</summary>
+    /// <exception cref="ArgumentException">The example's series id is missing.</exception>
+    public Example Read(TSrc example)
+    {
+        _inputRow.ExtractValues(example);
+        float value = 0;
+        _getValue(ref value);
+        for (int c = 0; c < _getCovariates.Length; c++) _covariates[c] = _getCovariates[c]();
+        DateTime? date = null;
+        if (_getDate is not null)
+        {
+            DateTime d = default;
+            _getDate(ref d);
+            date = d;
+        }
+        string? id = null;
+        if (_getId is not null)
+            id = _getId() ?? throw new ArgumentException($"The example's series id ('{_idColumn}') is missing.", nameof(example));
+        return new Example(value, _covariates, id, date);
+    }
+
+    /// <summary>Fills <paramref name="prediction"/>'s forecast and bound members.</summary>
+    public void Write(TDst prediction, RnnForecast forecast)
+    {
+        _setForecast!(prediction, forecast.Forecast);
+        _setLower?.Invoke(prediction, forecast.LowerBound);
+        _setUpper?.Invoke(prediction, forecast.UpperBound);
+    }
+
+    /// <summary>Releases the rows examples are read through.</summary>
+    public void Dispose()
+    {
+        if (!ReferenceEquals(_row, _inputRow)) _row.Dispose();
+        _inputRow.Dispose();
+    }
+
+    private ArgumentException MissingInput(string column, int stagesBefore) => new(stagesBefore == 0
+        ? $"{typeof(TSrc).Name} has no member for the forecaster's input column '{column}' (members: " +
+          $"{string.Join(", ", _inputSchema.Where(c => !c.IsHidden).Select(c => c.Name))}); add a float member named '{column}' or marked [ColumnName(\"{column}\")]."
+        : $"The {stagesBefore} stage(s) before the forecaster do not produce its input column '{column}' from {typeof(TSrc).Name}.", nameof(TSrc));
+
+    /// <summary>One setter per TDst member that receives a forecaster column, keyed by column name.</summary>
+    private static Dictionary<string, Action<TDst, float[]>> OutputSetters(string?[] outputs, SchemaDefinition? definition, bool ignoreMissingColumns)
+    {
+        definition ??= SchemaDefinition.Create(typeof(TDst), SchemaDefinition.Direction.Write);
+        var setters = new Dictionary<string, Action<TDst, float[]>>(StringComparer.Ordinal);
+        var present = outputs.OfType<string>().ToArray();
+        foreach (var column in definition)
+        {
+            if (!present.Contains(column.ColumnName, StringComparer.Ordinal))
+            {
+                if (ignoreMissingColumns) continue;
+                throw new ArgumentException(
+                    $"Member '{column.MemberName}' of {typeof(TDst).Name} names column '{column.ColumnName}', which the forecaster does not produce " +
+                    $"(its columns: {string.Join(", ", present)}). Rename it, mark it [NoColumn], or pass ignoreMissingColumns: true.", nameof(TDst));
+            }
+            var member = (MemberInfo?)typeof(TDst).GetField(column.MemberName) ?? typeof(TDst).GetProperty(column.MemberName)!;
+            var type = member is FieldInfo f ? f.FieldType : ((PropertyInfo)member).PropertyType;
+            if (type != typeof(float[]))
+                throw new ArgumentException(
+                    $"Member '{column.MemberName}' of {typeof(TDst).Name} receives column '{column.ColumnName}', a vector of Single; declare it float[] (it is {type.Name}).",
+                    nameof(TDst));
+            setters[column.ColumnName] = member is FieldInfo field
+                ? (dst, values) => field.SetValue(dst, values)
+                : (dst, values) => ((PropertyInfo)member).SetValue(dst, values);
+        }
+        return setters;
+    }
+}
