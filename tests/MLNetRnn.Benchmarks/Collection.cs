@@ -294,25 +294,26 @@ internal static class Collection
     private static void PrintAnchors(string period, string method, IReadOnlyCollection<Result> ours, Anchors anchors)
     {
         anchors.Published.TryGetValue(period, out var published);
-        var rows = new List<(string Method, string Published, double Smape, double Mase, int Count)>
+        var rows = new List<(string Method, string Published, double PublishedMase, double Smape, double Mase, int Count)>
         {
-            (method, "", ours.Average(x => x.Smape), ours.Average(x => x.Mase), ours.Count),
+            (method, "", double.NaN, ours.Average(x => x.Smape), ours.Average(x => x.Mase), ours.Count),
         };
         foreach (var p in published ?? [])
-            rows.Add((p.Method, string.Format(Inv, "{0,8:F3} {1,8:F3}", p.Smape, p.Mase), double.NaN, double.NaN, 0));
+            rows.Add((p.Method, string.Format(Inv, "{0,8:F3} {1,8:F3}", p.Smape, p.Mase), p.Mase, double.NaN, double.NaN, 0));
         foreach (var (name, bySeries) in anchors.Forecasts)
         {
             var scored = ours.Where(r => bySeries.TryGetValue(r.Series.Name, out var f) && f.Length >= r.Series.H).Select(r => Score(r.Series, bySeries[r.Series.Name])).ToArray();
             if (scored.Length == 0) continue;
             int at = rows.FindIndex(x => x.Method == name);
-            var row = (name, at >= 0 ? rows[at].Published : "", scored.Average(x => x.Smape), scored.Average(x => x.Mase), scored.Length);
+            var row = (name, at >= 0 ? rows[at].Published : "", at >= 0 ? rows[at].PublishedMase : double.NaN, scored.Average(x => x.Smape), scored.Average(x => x.Mase), scored.Length);
             if (at >= 0) rows[at] = row;
             else rows.Add(row);
         }
         if (rows.Count == 1) return;
         Console.WriteLine($"  {period}: ours beside the anchors, as published (anchors.csv: the whole collection) and scored here on our {ours.Count} series (anchor_forecasts.csv)");
         Console.WriteLine("    method            published sMAPE     MASE   same series: sMAPE     MASE  series");
-        foreach (var r in rows.OrderBy(x => double.IsNaN(x.Mase) ? double.MaxValue : x.Mase))
+        // Ranked by MASE on our series where the anchor's forecasts are here, then by its published MASE.
+        foreach (var r in rows.OrderBy(x => double.IsNaN(x.Mase) ? 1 : 0).ThenBy(x => double.IsNaN(x.Mase) ? x.PublishedMase : x.Mase))
             Console.WriteLine(string.Format(Inv, "    {0,-16} {1,26} {2,20} {3,8} {4,7}{5}", r.Method, r.Published,
                 double.IsNaN(r.Smape) ? "" : r.Smape.ToString("F3", Inv), double.IsNaN(r.Mase) ? "" : r.Mase.ToString("F3", Inv),
                 r.Count == 0 ? "" : r.Count.ToString(Inv), r.Method == method ? "   <- ours" : ""));
