@@ -91,7 +91,7 @@ internal static class Collection
                 if (flags.TryGet("verbose") == "true")
                     Console.WriteLine(string.Format(Inv, "  {0,-10} n {1,4} sMAPE {2,8:F3} MASE {3,7:F3} {4}", r.Series.Name, r.Series.N, r.Smape, r.Mase, r.Route));
             }
-            Console.WriteLine(string.Format(Inv, "{0} (m {1}, h {2}): {3}; fit {4:F1} s, all {5:F1} s; peak working set {6:F0} MB; {7}",
+            Console.WriteLine(string.Format(Inv, "{0} (m {1}, h {2}): {3}; fit {4:F1} s, all {5:F1} s; peak working set so far {6:F0} MB; {7}",
                 period, series[0].M, series[0].H, Summary(scored), seconds, clock.Elapsed.TotalSeconds, PeakMegabytes(), Fallbacks(scored, model)));
             Console.WriteLine("  " + note);
             PrintAnchors(period, method, scored, anchors);
