@@ -61,6 +61,15 @@ internal static class GlobalModels
         return o;
     }
 
+    /// <summary>The flags that only a panel has: --id-feature true|false, --scale-feature true|false, --weighting
+    /// windows|squareroot|series. Shared with the collection command.</summary>
+    internal static void PanelFlags(RnnForecastingOptions o, Accuracy.Flags flags)
+    {
+        if (flags.TryGet("id-feature") is string idFeature) o.SeriesIdFeature = idFeature == "true";
+        if (flags.TryGet("scale-feature") is string scaleFeature) o.SeriesScaleFeature = scaleFeature == "true";
+        if (flags.TryGet("weighting") is string weighting) o.SeriesWeighting = Enum.Parse<SeriesWeighting>(weighting, ignoreCase: true);
+    }
+
     // ------------------------------------------------------------------ retail
 
     private static int Retail(Accuracy.Flags flags)
@@ -80,7 +89,7 @@ internal static class GlobalModels
         global.SeriesIdColumnName = nameof(RetailPanel.Sale.Product);
         global.DateColumnName = nameof(RetailPanel.Sale.Date);
         global.StaticFeatureColumnNames = [nameof(RetailPanel.Sale.Category)];
-        if (flags.TryGet("id-feature") is string idFeature) global.SeriesIdFeature = idFeature == "true";
+        PanelFlags(global, flags);
         global.SeriesScaleFeature = true;
         global.KnownFutureColumnNames = [nameof(RetailPanel.Sale.Promo)];
         global.Quantiles = quantiles;
@@ -247,9 +256,7 @@ internal static class GlobalModels
                     OutputColumnName = "Forecast", InputColumnName = nameof(MonthRow.Value), WindowSize = W, Horizon = h, SeasonalPeriod = m, Seed = seed,
                     SeriesIdColumnName = nameof(MonthRow.Series), DateColumnName = dates ? nameof(MonthRow.Date) : null,
                 };
-                if (flags.TryGet("scale-feature") is string scaleFeature) o.SeriesScaleFeature = scaleFeature == "true";
-                if (flags.TryGet("weighting") is string weighting) o.SeriesWeighting = Enum.Parse<SeriesWeighting>(weighting, ignoreCase: true);
-                if (flags.TryGet("id-feature") is string idFeature) o.SeriesIdFeature = idFeature == "true";
+                PanelFlags(o, flags);
                 if (flags.TryGet("hidden") is string hidden) o.HiddenSizes = [int.Parse(hidden, Inv)];
                 if (flags.TryGet("max-steps") is string steps) o.MaximumSteps = int.Parse(steps, Inv);
                 var ml = new MLContext(seed: seed);
@@ -314,7 +321,7 @@ internal static class GlobalModels
         var o = Options(W, H, 7, flags, seed: 0);
         o.InputColumnName = nameof(ScaleRow.Sales);
         o.SeriesIdColumnName = nameof(ScaleRow.Product);
-        if (flags.TryGet("id-feature") is string idFeature) o.SeriesIdFeature = idFeature == "true";
+        PanelFlags(o, flags);
         GC.Collect();
         long before = Environment.WorkingSet;
         var clock = Stopwatch.StartNew();
@@ -345,7 +352,7 @@ internal static class GlobalModels
         return ForecastMetrics.Mase(actual, forecast, history, 7);
     }
 
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try
         {
