@@ -46,8 +46,8 @@ public sealed class RnnForecastingEngine
     private readonly List<DateTime> _dates;                 // each series' last date (with a date column)
     private readonly Dictionary<string, int> _index;
     private readonly Dictionary<string, ColdSeries> _cold = new(StringComparer.Ordinal);   // observed, not yet started
-    private readonly ForecastModel.Scratch _scratch;       // one series at a time
-    private ForecastModel.Scratch? _batch;                  // PredictAll
+    private readonly ForecastRunner.Scratch _scratch;       // one series at a time
+    private ForecastRunner.Scratch? _batch;                  // PredictAll
     private readonly float[] _row;                          // (C) one row's covariates
     private readonly float[] _future;                       // (H·Cf) one forecast's known-future covariates (columns, then calendar)
     private readonly float[] _given;                        // (H·Cg) the known-future columns' values given for one forecast

@@ -10,7 +10,7 @@ namespace MLNetRnn.Onnx;
 // t = the time index of the first value to forecast (the values observed so far, counted from the first training
 // value): window step j is time t − W + j, forecast step k is time t + k. The graph reads t mod m.
 //
-// The graph repeats ForecastModel.Prepare, MeanOfMembers and Forecast with the same operations in the same order
+// The graph repeats NetworkInputWriter.Prepare, ForecastRunner.MeanOfMembers and Forecast with the same operations in the same order
 // (deseasonalise, level, x − ℓ then ÷ s, ℓ + s·y, reseasonalise), so everything but the recurrent kernels and the
 // float log/exp is bit for bit the library's arithmetic (docs/design/onnx.md).
 
@@ -100,7 +100,7 @@ internal static class ForecastModelOnnx
     }
 
     /// <summary>The inputs of the graph for the forecast from <paramref name="state"/> (N = 1).</summary>
-    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state, ForecastModel.Scratch scratch)
+    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch)
     {
         var s = model.Settings;
         int W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
@@ -108,7 +108,7 @@ internal static class ForecastModelOnnx
         var oneStep = new float[W];
         var covariates = new float[W * C];
         var baseForecast = new float[H];
-        model.RawForecastInputs(state, scratch, values, oneStep, covariates, baseForecast);
+        RawForecastInputs(model, state, scratch, values, oneStep, covariates, baseForecast);
         var tensors = Inputs(model).Select(input => new RnnOnnxTensor(input.Name, input.Name switch
         {
             Names.Values => values,
@@ -119,6 +119,22 @@ internal static class ForecastModelOnnx
             _ => throw new InvalidOperationException($"No value for ONNX input '{input.Name}'."),
         }, [1, .. input.Dims.Select(d => (int)d)])).ToArray();
         return new RnnForecastingOnnxInputs(1, tensors);
+    }
+
+    /// <summary>
+    /// The raw numbers <see cref="NetworkInputWriter.Prepare"/> reads from <paramref name="state"/> for a direct forecast
+    /// of a single-series model, which the graph turns into the networks' input with the same arithmetic: the window's
+    /// W values and the base's one-step forecasts of them, the window's covariates (W, C), and the base's forecast of
+    /// the next H values (left as it is without a base). No allocation.
+    /// </summary>
+    private static void RawForecastInputs(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch, Span<float> window, Span<float> baseOneStep,
+        Span<float> covariates, Span<float> baseForecast)
+    {
+        int W = model.Settings.WindowSize, H = model.Settings.Horizon;
+        state.History.AsSpan(state.History.Length - W, W).CopyTo(window);
+        state.BaseOneStep.CopyTo(baseOneStep);
+        state.Covariates.CopyTo(covariates);
+        model.Baseline?.Forecast(state.BaseState, state.History, state.Count, baseForecast[..H], scratch.BaseScratch.AsSpan(0, H));
     }
 
     /// <summary>Writes the nodes from the declared inputs to the forecast and the bounds at
