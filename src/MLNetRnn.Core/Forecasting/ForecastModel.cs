@@ -5,11 +5,13 @@ using MLNetRnn.Core.Training;
 
 namespace MLNetRnn.Core.Forecasting;
 
-// S = series, W = window, H = horizon, C = covariates, Cf = known-future covariates, Z = static features,
-// F = inputs per step, O = head outputs (H, H·Q with quantile heads, or 1 recursive), Q = quantile levels,
-// N = windows, K = ensemble members, R = raw history kept (max(W, m)), E = windows λ and the bounds are fitted on.
+// S = series, W = window, H = horizon, C = covariates, Q = quantile levels, K = ensemble members.
 // t counts values from a series' first training value; a window "at origin o" reads values o−W..o−1 and is followed
 // by the H values o..o+H−1.
+//
+// The model's state lives here; the work is done by ForecastTrainer (training), ForecastRunner (forecasts),
+// NetworkInputWriter (what the networks read) and ForecastModelFormat (the file), which the methods at the end
+// of this class call, so a caller needs only this class.
 
 /// <summary>How the bounds of a forecast are made.</summary>
 public enum ForecastIntervalMethod

@@ -1,5 +1,5 @@
-using MLNetRnn.Core.Data;
 using System.Globalization;
+using MLNetRnn.Core.Data;
 using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Core.Training;
