@@ -81,8 +81,8 @@ internal sealed class SeriesTrack
     }
 }
 
-/// <summary>Builds training windows on demand, exactly as a forecast from that origin would see them. One per
-/// thread (it owns its scratch buffers).</summary>
+/// <summary>Builds training windows on demand, exactly as a forecast from that origin would see them (both are written
+/// by the model's <see cref="NetworkInputWriter"/>). One per thread (it owns its scratch buffers).</summary>
 internal sealed class WindowBuilder
 {
     private readonly ForecastModel _model;
@@ -120,7 +120,7 @@ internal sealed class WindowBuilder
         for (int k = 0; k < H; k++)
             for (int f = 0; f < st.FutureCovariateCount; f++) future[k * st.FutureCovariateCount + f] = track.Covariates[(o + k) * C + st.KnownFutureCovariates[f]];
         int from = Math.Max(0, o - R);
-        float level = _model.Prepare(fit, track.Values.AsSpan(from, o - from), track.OneStep.AsSpan(o - W, W), track.Covariates.AsSpan((o - W) * C, W * C),
+        float level = _model.Input.Prepare(fit, track.Values.AsSpan(from, o - from), track.OneStep.AsSpan(o - W, W), track.Covariates.AsSpan((o - W) * C, W * C),
             state, o, future, input, _adjusted, reference, _raw, _scratch, H);
         for (int k = 0; k < H; k++) target[k] = fit.Scaler.Forward(fit.Season.Deseasonalize(track.Values[o + k], o + k), level);
         return level;

@@ -29,7 +29,7 @@ internal sealed class SeriesFit
     public bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
 
     /// <summary>This series' own weight λ of the networks' correction in a panel: estimated from its held-out
-    /// windows and shrunk towards the panel's λ (ForecastModel.FitSeriesWeights). Null: the model's λ
+    /// windows and shrunk towards the panel's λ (CorrectionWeights.FitSeriesWeights). Null: the model's λ
     /// (a single series, a series started cold, a model saved before transformer format 5).</summary>
     public float? CorrectionWeight { get; set; }
 

@@ -153,11 +153,6 @@ internal sealed class WindowScaler
         _ => level + Scale * y,
     };
 
-    /// <summary>How a half-width in network units around <paramref name="y"/> maps to raw bounds.
-    /// Log ratios give asymmetric raw intervals, as multiplicative uncertainty should.</summary>
-    public (float Lower, float Upper) InverseInterval(float y, float halfWidth, float level)
-        => (Inverse(y - halfWidth, level), Inverse(y + halfWidth, level));
-
     public void Write(BinaryWriter w)
     {
         Persisted.WriteEnum(w, Kind); w.Write(LevelSteps); w.Write(Scale); w.Write(Mean); w.Write(Floor);

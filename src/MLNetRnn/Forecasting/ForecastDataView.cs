@@ -126,7 +126,7 @@ internal sealed partial class ForecastDataView : IDataView
         private readonly HashSet<int> _active;
         private readonly ForecastModel _model;
         private readonly ForecastColumns _columns;
-        private readonly ForecastModel.Scratch _scratch;
+        private readonly ForecastRunner.Scratch _scratch;
         private readonly Dictionary<string, Walk> _walks = new(StringComparer.Ordinal);
         private readonly ValueGetter<float>? _getValue;
         private readonly Func<float>[] _getObserved;

@@ -22,8 +22,8 @@ public sealed class RnnForecastingEngine
     private readonly ForecastModel _model;
     private readonly ForecastColumns _columns;
     private readonly SeriesRegistry _series;                // every series' fit and state, and those not started yet
-    private readonly ForecastModel.Scratch _scratch;       // one series at a time
-    private ForecastModel.Scratch? _batch;                  // PredictAll
+    private readonly ForecastRunner.Scratch _scratch;       // one series at a time
+    private ForecastRunner.Scratch? _batch;                  // PredictAll
     private readonly float[] _future;                       // (H·Cf) one forecast's known-future covariates (columns, then calendar)
     private readonly float[] _given;                        // (H·Cg) the known-future columns' values given for one forecast
 

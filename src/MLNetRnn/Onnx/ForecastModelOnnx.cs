@@ -10,9 +10,10 @@ namespace MLNetRnn.Onnx;
 // t = the time index of the first value to forecast (the values observed so far, counted from the first training
 // value): window step j is time t − W + j, forecast step k is time t + k. The graph reads t mod m.
 //
-// The graph repeats ForecastModel.Prepare, MeanOfMembers and Forecast with the same operations in the same order
-// (deseasonalise, level, x − ℓ then ÷ s, ℓ + s·y, reseasonalise), so everything but the recurrent kernels and the
-// float log/exp is bit for bit the library's arithmetic (docs/design/onnx.md).
+// The graph repeats NetworkInputWriter.Prepare and ForecastRunner's MeanOfMembers and Forecast with the same operations
+// in the same order (deseasonalise, level, x − ℓ then ÷ s, ℓ + s·y, reseasonalise), so everything but the recurrent
+// kernels and the float log/exp is bit for bit the library's arithmetic (docs/design/onnx.md). The networks' input is
+// assembled from the model's NetworkInputLayout, the same description of a row the library's writer fills.
 
 /// <summary>
 /// Writes a series-mode forecaster (<see cref="ForecastModel"/>, direct strategy) as one ONNX graph from what a
@@ -46,6 +47,9 @@ internal static class ForecastModelOnnx
                 "over the horizon with the base's smoothing inside, which the ONNX export does not express. Train with " +
                 "Strategy = ForecastingStrategy.Direct (the default) to export the model.");
         RecurrentNetworkOnnx.CheckExportable(s.NetworkSpec);
+        foreach (var segment in model.Input.Layout.Segments)
+            if (segment.Part is not (NetworkInputPart.Value or NetworkInputPart.BaseError or NetworkInputPart.Covariates or NetworkInputPart.Season))
+                throw new NotSupportedException($"The networks read {segment.Part} (input columns {segment.Offset} to {segment.Offset + segment.Width - 1}), which the ONNX export does not write.");
         if (model.Season.Kind != SeasonalAdjustment.None && model.Season.Period != s.SeasonalPeriod)
             throw new NotSupportedException($"The seasonal indices have period {model.Season.Period}, the model {s.SeasonalPeriod}; the graph reads one position in the season.");
     }
@@ -56,12 +60,13 @@ internal static class ForecastModelOnnx
     public static IReadOnlyList<InputSpec> Inputs(ForecastModel model)
     {
         var s = model.Settings;
-        int W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
+        var layout = model.Input.Layout;
+        int W = s.WindowSize, H = s.Horizon, C = layout.CovariateCount;
         var inputs = new List<InputSpec>
         {
             new(Names.Values, [W], "(N, W) the last W values of the series, oldest first, as observed (not seasonally adjusted)."),
         };
-        if (s.BaseErrorFeature)
+        if (layout.BaseError >= 0)
             inputs.Add(new(Names.BaseOneStepForecasts, [W], "(N, W) the base's one-step forecast of each of those W values, made before it saw the value."));
         if (C > 0)
             inputs.Add(new(Names.Covariates, [W, C], "(N, W, C) the covariates of those W rows, as observed (the graph standardises them)."));
@@ -100,7 +105,7 @@ internal static class ForecastModelOnnx
     }
 
     /// <summary>The inputs of the graph for the forecast from <paramref name="state"/> (N = 1).</summary>
-    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state, ForecastModel.Scratch scratch)
+    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch)
     {
         var s = model.Settings;
         int W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
@@ -108,7 +113,7 @@ internal static class ForecastModelOnnx
         var oneStep = new float[W];
         var covariates = new float[W * C];
         var baseForecast = new float[H];
-        model.RawForecastInputs(state, scratch, values, oneStep, covariates, baseForecast);
+        RawForecastInputs(model, state, scratch, values, oneStep, covariates, baseForecast);
         var tensors = Inputs(model).Select(input => new RnnOnnxTensor(input.Name, input.Name switch
         {
             Names.Values => values,
@@ -121,6 +126,22 @@ internal static class ForecastModelOnnx
         return new RnnForecastingOnnxInputs(1, tensors);
     }
 
+    /// <summary>
+    /// The raw numbers <see cref="NetworkInputWriter.Prepare"/> reads from <paramref name="state"/> for a direct forecast
+    /// of a single-series model, which the graph turns into the networks' input with the same arithmetic: the window's
+    /// W values and the base's one-step forecasts of them, the window's covariates (W, C), and the base's forecast of
+    /// the next H values (left as it is without a base). No allocation.
+    /// </summary>
+    private static void RawForecastInputs(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch, Span<float> window, Span<float> baseOneStep,
+        Span<float> covariates, Span<float> baseForecast)
+    {
+        int W = model.Settings.WindowSize, H = model.Settings.Horizon;
+        state.History.AsSpan(state.History.Length - W, W).CopyTo(window);
+        state.BaseOneStep.CopyTo(baseOneStep);
+        state.Covariates.CopyTo(covariates);
+        model.Baseline?.Forecast(state.BaseState, state.History, state.Count, baseForecast[..H], scratch.BaseScratch.AsSpan(0, H));
+    }
+
     /// <summary>Writes the nodes from the declared inputs to the forecast and the bounds at
     /// <paramref name="confidenceLevel"/>; returns the three variables, each (N, H).</summary>
     public static (string Forecast, string Lower, string Upper) Write(IOnnxGraph g, ForecastModel model, float confidenceLevel)
@@ -128,7 +149,7 @@ internal static class ForecastModelOnnx
         var s = model.Settings;
         var scaler = model.Scaler;
         var season = model.Season;
-        int W = s.WindowSize, H = s.Horizon, C = s.CovariateCount, m = s.SeasonalPeriod;
+        int W = s.WindowSize, H = s.Horizon, m = s.SeasonalPeriod;
         bool log = scaler.Kind == SeriesScaling.LogRatio;
         string scale = g.AddInitializer($"{Prefix}.scale", [scaler.Scale], 1);
         string floor = log ? g.AddInitializer($"{Prefix}.floor", [scaler.Floor], 1) : "";
@@ -195,17 +216,24 @@ internal static class ForecastModelOnnx
             ? Node(g, "Mul", [level, Node(g, "Exp", [Node(g, "Mul", [y, scale], "s_y")], "exp")], "unscaled")
             : Node(g, "Add", [level, Node(g, "Mul", [scale, y], "s_y")], "unscaled");
 
-        // The networks' input (W, N, F): per step the scaled value, the base's one-step error, the standardised
-        // covariates, sin and cos of the position in the season.
+        // The networks' input (W, N, F): one part per block of the model's input layout, concatenated in its column
+        // order, so a row holds what NetworkInputWriter writes where it writes it: the scaled value, the base's
+        // one-step error, the standardised covariates, sin and cos of the position in the season.
         string value = Forward(adjusted);
-        var parts = new List<string> { Steps(g, value, W, "value_feature") };
-        if (s.BaseErrorFeature)
-            parts.Add(Steps(g, Node(g, "Sub", [value, Forward(Deseasonalize(Names.BaseOneStepForecasts, windowPosition))], "base_error"), W, "base_error_feature"));
-        if (C > 0)
-            parts.Add(Node(g, "Div", [Node(g, "Sub", [Names.Covariates, g.AddInitializer($"{Prefix}.covariate_mean", model.CovariateMean, C)], "covariates_centred"),
-                g.AddInitializer($"{Prefix}.covariate_scale", model.CovariateScale, C)], "covariate_features"));
-        if (s.UsesSeasonalFeatures)
-            parts.Add(Node(g, "Gather", [g.AddInitializer($"{Prefix}.season_sin_cos", SinCosTable(m), m, 2), windowPosition], "season_features", OnnxAttribute.Int("axis", 0)));
+        var parts = new List<string>();
+        foreach (var segment in model.Input.Layout.Segments)
+            parts.Add(segment.Part switch
+            {
+                NetworkInputPart.Value => Steps(g, value, W, "value_feature"),
+                NetworkInputPart.BaseError =>
+                    Steps(g, Node(g, "Sub", [value, Forward(Deseasonalize(Names.BaseOneStepForecasts, windowPosition))], "base_error"), W, "base_error_feature"),
+                NetworkInputPart.Covariates =>
+                    Node(g, "Div", [Node(g, "Sub", [Names.Covariates, g.AddInitializer($"{Prefix}.covariate_mean", model.CovariateMean, segment.Width)], "covariates_centred"),
+                        g.AddInitializer($"{Prefix}.covariate_scale", model.CovariateScale, segment.Width)], "covariate_features"),
+                NetworkInputPart.Season =>
+                    Node(g, "Gather", [g.AddInitializer($"{Prefix}.season_sin_cos", SinCosTable(m), m, segment.Width), windowPosition], "season_features", OnnxAttribute.Int("axis", 0)),
+                _ => throw new NotSupportedException($"The networks read {segment.Part}, which the ONNX export does not write (see CheckExportable)."),
+            });
         string features = parts.Count == 1 ? parts[0] : Node(g, "Concat", [.. parts], "features", OnnxAttribute.Int("axis", 2));
         string sequence = Node(g, "Transpose", [features], "sequence", OnnxAttribute.Ints("perm", 1, 0, 2));
 
@@ -233,7 +261,7 @@ internal static class ForecastModelOnnx
             _ => Node(g, "Mul", [Gather(g, adjusted, [W - 1], "last"), g.AddInitializer($"{Prefix}.zeros", new float[H], 1, H)], "y"),
         };
 
-        // The forecast and the bounds, as ForecastModel.Forecast: ℓ⁻¹(y ∓ q_k), reseasonalised, in order.
+        // The forecast and the bounds, as ForecastRunner.Forecast: ℓ⁻¹(y ∓ q_k), reseasonalised, in order.
         var halfWidths = Enumerable.Range(0, H).Select(k => model.Calibration.HalfWidth(k, confidenceLevel)).ToArray();
         string q = g.AddInitializer($"{Prefix}.half_width", halfWidths, 1, H);
         string forecast = Reseasonalize(Inverse(y));
@@ -243,9 +271,9 @@ internal static class ForecastModelOnnx
     }
 
     private static bool UsesSeasonPosition(ForecastModel model)
-        => model.Season.Kind != SeasonalAdjustment.None || model.Settings.UsesSeasonalFeatures;
+        => model.Season.Kind != SeasonalAdjustment.None || model.Input.Layout.Season >= 0;
 
-    /// <summary>(m, 2): sin and cos of 2π·p/m for each position p, computed as ForecastModel.Prepare computes them.</summary>
+    /// <summary>(m, 2): sin and cos of 2π·p/m for each position p, computed as NetworkInputWriter.Prepare computes them.</summary>
     private static float[] SinCosTable(int m)
     {
         var table = new float[2 * m];

@@ -55,7 +55,7 @@ public sealed class PanelWindowsTests
                     int w = o - tracks[i].First;
                     float level = builder.Build(i, w, built, reference, target);
                     var future = Enumerable.Range(0, H * s.FutureCovariateCount).Select(j => panel.Covariates[i][(o + j) * C + 1]).ToArray();
-                    float expectedLevel = model.Prepare(fit, state.History, state.BaseOneStep, state.Covariates, state.BaseState, state.Count, future,
+                    float expectedLevel = model.Input.Prepare(fit, state.History, state.BaseOneStep, state.Covariates, state.BaseState, state.Count, future,
                         expected, scratch.Adjusted, expectedReference, new float[H], new float[H], H);
                     Assert.Equal(expectedLevel, level);
                     Assert.True(expected.AsSpan().SequenceEqual(built), $"series {i}, origin {o}: the built window differs from the forecast's input.");
@@ -139,13 +139,13 @@ public sealed class PanelWindowsTests
     {
         var s = new ForecasterSettings { WindowSize = 10, Horizon = 4, EnsembleSize = 3, ValidationFraction = 0.2f };
         int[] windows = [1000, 60];   // held-out blocks of 200 and 12 windows
-        var folds = windows.Select(n => ForecastModel.SeriesFolds.Of(s, n, constant: false)).ToArray();
+        var folds = windows.Select(n => SeriesFolds.Of(s, n, constant: false)).ToArray();
         int[] start = [0, windows[0], windows[0] + windows[1]];
         int Series(int g) => PanelWindowSource.Locate(start, g).Series;
         for (int k = 0; k < 3; k++)
         {
-            var alike = ForecastModel.EarlyStoppingWindows(folds, start, k, exponent: 0);
-            var byWindows = ForecastModel.EarlyStoppingWindows(folds, start, k, exponent: 1);
+            var alike = SeriesFolds.EarlyStoppingWindows(folds, start, k, exponent: 0);
+            var byWindows = SeriesFolds.EarlyStoppingWindows(folds, start, k, exponent: 1);
             Assert.Equal(byWindows.Length, alike.Length);
             Assert.Equal(200, byWindows.Count(g => Series(g) == 0));
             Assert.Equal(106, alike.Count(g => Series(g) == 0));
@@ -166,7 +166,7 @@ public sealed class PanelWindowsTests
         var s = new ForecasterSettings { WindowSize = 10, Horizon = 4, EnsembleSize = 3, ValidationFraction = 0.2f };
         foreach (int N in new[] { 40, 155 })
         {
-            var folds = ForecastModel.SeriesFolds.Of(s, N, constant: false);
+            var folds = SeriesFolds.Of(s, N, constant: false);
             Assert.Equal((int)Math.Round(0.2 * N), folds.Block);
             for (int k = 0; k < 3; k++)
             {
@@ -179,7 +179,7 @@ public sealed class PanelWindowsTests
             Assert.Equal(N - folds.Block, folds.BlockStart[0]);   // the first member holds out the last block
             Assert.Equal(0, folds.BlockStart[2]);                 // the last member the first one
         }
-        Assert.Equal(0, ForecastModel.SeriesFolds.Of(s, 60, constant: true).Block);
+        Assert.Equal(0, SeriesFolds.Of(s, 60, constant: true).Block);
     }
 
     [Fact]
@@ -188,12 +188,12 @@ public sealed class PanelWindowsTests
         var s = new ForecasterSettings { WindowSize = 4, Horizon = 2, EnsembleSize = 0, Quantiles = [0.1f, 0.5f, 0.9f] };
         var model = ForecastModel.Train(s, Series(40, 1, 10), []);
         float[] curve = [-1.28f, 0f, 1.28f];
-        Assert.Equal(0f, model.QuantileAt(curve, 0.5f));
-        Assert.Equal(0.64f, model.QuantileAt(curve, 0.7f), 5);
+        Assert.Equal(0f, ForecastRunner.QuantileAt(model, curve, 0.5f));
+        Assert.Equal(0.64f, ForecastRunner.QuantileAt(model, curve, 0.7f), 5);
         // Beyond 0.9: the median plus the 0.9 quantile's offset scaled by z(τ)/z(0.9).
         double z975 = 1.959964, z9 = 1.281552;
-        Assert.Equal(1.28 * z975 / z9, model.QuantileAt(curve, 0.975f), 4);
-        Assert.Equal(-1.28 * z975 / z9, model.QuantileAt(curve, 0.025f), 4);
+        Assert.Equal(1.28 * z975 / z9, ForecastRunner.QuantileAt(model, curve, 0.975f), 4);
+        Assert.Equal(-1.28 * z975 / z9, ForecastRunner.QuantileAt(model, curve, 0.025f), 4);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using MLNetRnn.Core.Forecasting;
 namespace MLNetRnn.Core.Tests.Forecasting;
 
 /// <summary>The split-conformal factor that scales the quantile heads' spread on held-out windows
-/// (<see cref="ForecastModel.SpreadFactor"/>).</summary>
+/// (<see cref="QuantileHeadCalibration.SpreadFactor"/>).</summary>
 public sealed class QuantileCalibrationTests
 {
     [Fact]
@@ -13,21 +13,21 @@ public sealed class QuantileCalibrationTests
     {
         // 100 errors at 0.00, 0.01, …, 0.99 of the head's spread: 90% of new errors fall within the ⌈101·0.9⌉ = 91st.
         var scores = Enumerable.Range(0, 100).Select(i => i / 100f).Reverse().ToList();
-        Assert.Equal(0.90f, ForecastModel.SpreadFactor(scores, 0.9f), 1e-6f);
+        Assert.Equal(0.90f, QuantileHeadCalibration.SpreadFactor(scores, 0.9f), 1e-6f);
     }
 
     [Fact]
     public void HeadsThatAlreadyCoverEverythingAreNarrowedButNeverFlipped()
     {
         var scores = Enumerable.Range(0, 50).Select(i => -1f - i / 50f).ToList();   // every error on the median's other side
-        Assert.Equal(0f, ForecastModel.SpreadFactor(scores, 0.9f));
+        Assert.Equal(0f, QuantileHeadCalibration.SpreadFactor(scores, 0.9f));
     }
 
     [Fact]
     public void TooFewErrorsToReadTheLevelKeepTheHeadsAsTrained()
     {
-        Assert.Equal(1f, ForecastModel.SpreadFactor([3f, 4f, 5f, 6f, 7f], 0.9f));   // ⌈6·0.9⌉ = 6 > 5
-        Assert.Equal(1f, ForecastModel.SpreadFactor([], 0.8f));
+        Assert.Equal(1f, QuantileHeadCalibration.SpreadFactor([3f, 4f, 5f, 6f, 7f], 0.9f));   // ⌈6·0.9⌉ = 6 > 5
+        Assert.Equal(1f, QuantileHeadCalibration.SpreadFactor([], 0.8f));
     }
 
     [Property(MaxTest = 300)]
@@ -36,7 +36,7 @@ public sealed class QuantileCalibrationTests
         float level = 0.5f + Math.Min(percent.Get, 49) / 100f;
         var scores = errors.Select(e => (float)Math.Clamp(e.Get, -1e3, 1e3)).ToList();
         int n = scores.Count;
-        float f = ForecastModel.SpreadFactor(scores.ToList(), level);
+        float f = QuantileHeadCalibration.SpreadFactor(scores.ToList(), level);
         if ((int)Math.Ceiling((n + 1) * (double)level) > n) return f == 1f;
         return f >= 0f && scores.Count(x => x <= f) >= level * n;
     }

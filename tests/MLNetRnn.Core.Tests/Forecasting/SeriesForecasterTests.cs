@@ -109,7 +109,7 @@ public sealed class SeriesForecasterTests
     public bool NoTrainingTargetIsAValidationTarget(PositiveInt windows, PositiveInt members, PositiveInt horizon)
     {
         int N = 10 + windows.Get % 400, K = 1 + members.Get % 6, H = 1 + horizon.Get % 30, Vb = Math.Max(1, N / 5);
-        var (start, train) = ForecastModel.CrossValidationFolds(N, K, Vb, gap: H - 1);
+        var (start, train) = SeriesFolds.CrossValidationFolds(N, K, Vb, gap: H - 1);
         for (int k = 0; k < K; k++)
         {
             if (start[k] < 0 || start[k] + Vb > N) return false;
@@ -126,7 +126,7 @@ public sealed class SeriesForecasterTests
         var seen = new HashSet<int>();
         for (int seed = 0; seed < 200; seed++)
             for (int k = 0; k < 8; k++)
-                Assert.True(seen.Add(ForecastModel.MemberSeed(seed, k)), $"seed {seed}, member {k} repeats an earlier member's seed");
+                Assert.True(seen.Add(ForecastTrainer.MemberSeed(seed, k)), $"seed {seed}, member {k} repeats an earlier member's seed");
     }
 
     [Fact]
@@ -135,7 +135,7 @@ public sealed class SeriesForecasterTests
         var noise = Noise(200, 3, 2);
         var x = Enumerable.Range(0, 200).Select(t => 50f + 10f * MathF.Sin(t / 3f) + noise[t]).ToArray();
         var model = ForecastModel.Train(Settings(16, 4, members: 3), x, []);
-        Assert.Equal([ForecastModel.MemberSeed(3, 0), ForecastModel.MemberSeed(3, 1), ForecastModel.MemberSeed(3, 2)], model.Summary.Members.Select(m => m.Seed));
+        Assert.Equal([ForecastTrainer.MemberSeed(3, 0), ForecastTrainer.MemberSeed(3, 1), ForecastTrainer.MemberSeed(3, 2)], model.Summary.Members.Select(m => m.Seed));
     }
 
     [Fact]
@@ -148,9 +148,9 @@ public sealed class SeriesForecasterTests
         var reference = new float[N * H];
         var validators = Enumerable.Range(0, N).Select(_ => new[] { 0 }).ToArray();
         var perfect = targets.ToArray();
-        Assert.Equal(1f, ForecastModel.FitCorrectionWeight(perfect, targets, reference, validators, H, H), 3);
+        Assert.Equal(1f, CorrectionWeights.FitCorrectionWeight(perfect, targets, reference, validators, H, H), 3);
         var noise = Enumerable.Range(0, N * H).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
-        Assert.Equal(0f, ForecastModel.FitCorrectionWeight(noise, targets, reference, validators, H, H));
+        Assert.Equal(0f, CorrectionWeights.FitCorrectionWeight(noise, targets, reference, validators, H, H));
     }
 
     [Fact]

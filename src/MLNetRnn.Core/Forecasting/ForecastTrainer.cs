@@ -1,0 +1,249 @@
+using System.Globalization;
+using MLNetRnn.Core.Data;
+using MLNetRnn.Core.Diagnostics;
+using MLNetRnn.Core.Network;
+using MLNetRnn.Core.Training;
+
+namespace MLNetRnn.Core.Forecasting;
+
+// S = series, W = window, H = horizon, C = covariates, m = seasonal period, N = windows of all series,
+// O = head outputs, K = ensemble members, Vb = windows per held-out block, E = windows λ and the bounds are fitted on.
+// A window "at origin o" reads values o−W..o−1 and is followed by the H values o..o+H−1.
+
+/// <summary>
+/// Trains a <see cref="ForecastModel"/>: fits each series' season, base and scaling, trains the K members of the
+/// cross-validated ensemble on the windows of every series (<see cref="SeriesFolds"/>), then fits the correction
+/// weight λ (<see cref="CorrectionWeights"/>), the quantile heads (<see cref="QuantileHeadCalibration"/>) and the
+/// conformal bounds on the windows each member held out (<see cref="HeldOutEvaluation"/>), and sums it all up.
+/// </summary>
+internal static class ForecastTrainer
+{
+    /// <summary>Trains on one series: <paramref name="values"/> (n) with covariates (n, C) in time order.</summary>
+    /// <exception cref="ArgumentException">The series is shorter than one window and horizon.</exception>
+    public static ForecastModel Train(ForecasterSettings s, float[] values, float[] covariates,
+        IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+        => Train(s, SeriesPanel.Single(values, covariates), progress, ct);
+
+    /// <summary>
+    /// Trains one ensemble on the windows of every series of <paramref name="panel"/>, each series with its own
+    /// season, base and scaling. A single series must hold a window and a horizon; a series of a panel at least
+    /// a window (a shorter one gives no training window but is still forecast).
+    /// </summary>
+    /// <exception cref="ArgumentException">A series is too short, or does not suit an explicit option (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">The panel gives more windows than can be indexed (2³¹ − 1).</exception>
+    public static ForecastModel Train(ForecasterSettings s, SeriesPanel panel, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
+    {
+        int S = panel.Count, W = s.WindowSize, H = s.Horizon, C = s.CovariateCount, m = s.SeasonalPeriod;
+        bool single = S == 1;
+        for (int i = 0; i < S; i++)
+        {
+            int n = panel.Values[i].Length, minimum = single ? s.MinimumLength : s.MinimumForecastLength;
+            if (n < minimum)
+                throw new ArgumentException(single
+                    ? $"The series has {n} values; window {W} + horizon {H} needs at least {s.MinimumLength}."
+                    : $"{panel.Name(i)} has {n} values; a forecast reads at least {minimum} (the window).", "values");
+        }
+        if (s.SeriesCategories != 0 && s.SeriesCategories != S)
+            throw new ArgumentException($"SeriesCategories is {s.SeriesCategories}; the networks read the index of each of the panel's {S} series, or none (0).", nameof(s));
+        var notes = new List<string>();
+
+        // Per series, on its own: the season (Auto: tested), the base (Auto: chosen on the series) and the scaling.
+        var fits = new SeriesFit[S];
+        ForEachSeries(S, s.MaximumDegreeOfParallelism, ct, i =>
+        {
+            try
+            {
+                fits[i] = SeriesFit.Fit(s, panel.Values[i], panel.StaticFeatures[i]);
+                if (s.SeriesCategories > 0) fits[i].Category = i;
+            }
+            catch (ArgumentException ex) when (!single)
+            {
+                throw new ArgumentException($"{panel.Name(i)}: {ex.Message}", ex.ParamName, ex);
+            }
+        });
+        var covariateScaling = FeatureStandardizer.Fit(panel.Covariates, C);
+        var (covMean, covScale) = (covariateScaling.Mean, covariateScaling.Scale);
+        var (scaleMean, scaleDeviation) = LogScaleStatistics(fits);
+        var model = new ForecastModel(s, fits, covMean, covScale, scaleMean, scaleDeviation);
+        var tracks = new SeriesTrack[S];
+        ForEachSeries(S, s.MaximumDegreeOfParallelism, ct, i => tracks[i] = SeriesTrack.Build(s, fits[i], panel.Values[i], panel.Covariates[i]));
+
+        // Every window of every series, numbered series by series; window i of series s is at origin i + its first
+        // origin, where both the window and the base have the history they read (one season for seasonal naive),
+        // so no target is measured against a base that cannot forecast yet.
+        var start = new int[S + 1];
+        long total = 0;
+        for (int i = 0; i < S; i++)
+        {
+            start[i] = (int)total;
+            total += tracks[i].Windows;
+            if (total > int.MaxValue)
+                throw new InvalidOperationException($"The series up to {panel.Name(i)} give {total} windows; at most {int.MaxValue} (2³¹ − 1) can be indexed. Fit fewer or shorter series per model.");
+        }
+        start[S] = (int)total;
+        int N = (int)total, O = s.OutputSize, K = s.EnsembleSize;
+
+        // Cross-validated ensemble: in every series, member k holds out its own block of Vb consecutive windows (the
+        // last block for the first member, earlier ones for the others, spread over the series), trains on the rest
+        // except a gap of H − 1 windows on each side (their targets would overlap the block's), and early-stops on its
+        // blocks. Every held-out window then has a forecast from members that never trained on it, so λ and the
+        // bounds are judged on K blocks of every series instead of one, and the shipped members are those judged.
+        var folds = new SeriesFolds[S];
+        for (int i = 0; i < S; i++) folds[i] = SeriesFolds.Of(s, tracks[i].Windows, fits[i].Constant);
+        var trainIndex = new int[K][];
+        for (int k = 0; k < K; k++)
+        {
+            var rows = new List<int>();
+            for (int i = 0; i < S; i++)
+                for (int w = 0; w < tracks[i].Windows; w++)
+                    if (folds[i].Trains(k, w)) rows.Add(start[i] + w);
+            trainIndex[k] = rows.ToArray();
+        }
+        int constants = fits.Count(f => f.Constant);
+        bool networks = K > 0 && constants < S && folds.Sum(f => f.Block) > 0 && trainIndex.All(t => t.Length >= ForecasterSettings.MinimumNetworkWindows);
+        if (single && fits[0].Constant) notes.Add("The series is constant: the forecast is that constant, with zero-width bounds.");
+        else if (constants > 0)
+            notes.Add(string.Format(CultureInfo.InvariantCulture, "{0} of {1} series are constant ({2}): their forecast is that constant, with zero-width bounds.",
+                constants, S, string.Join(", ", Enumerable.Range(0, S).Where(i => fits[i].Constant).Take(5).Select(panel.Name)) + (constants > 5 ? ", …" : "")));
+        if (K > 0 && !networks && !(single && fits[0].Constant))
+            notes.Add(string.Format(CultureInfo.InvariantCulture, single
+                ? "The series gives {0} windows of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation block), so the forecast is the base alone."
+                : "The series give {0} windows of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation blocks), so the forecast is the base alone.",
+                N, W, H, ForecasterSettings.MinimumNetworkWindows));
+
+        var summaries = Array.Empty<MemberTrainingSummary>();
+        if (networks)
+        {
+            var sources = new (WindowSource Train, WindowSource Validation)[K];
+            // The draws within a series take their own stream, apart from the trainer's shuffle of the member's seed.
+            for (int k = 0; k < K; k++)
+                sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
+                    new PanelWindowSource(model, tracks, start, SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
+            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, sources, progress, ct);
+        }
+
+        // λ and the bounds, from the held-out forecasts (each window forecast by the members that did not train on
+        // it) of every series, or of whole series taken evenly across a large panel.
+        var scratch = ForecastRunner.CreateScratch(model);
+        bool corrected = networks;
+        HeldOutEvaluation? heldOut = null;
+        if (networks)
+        {
+            heldOut = HeldOutEvaluation.Evaluate(model, tracks, folds, held: true, scratch, ct);
+            corrected = CorrectionWeights.Fit(model, heldOut, tracks, folds, scratch, notes, ct);
+        }
+        else model.CorrectionWeight = 0f;
+
+        if (networks && s.QuantileCount > 0 && !s.Recursive)
+            notes.Add(QuantileHeadCalibration.Calibrate(model, heldOut!, heldOut!.Forecasts(model, tracks, model.CorrectionWeight, scratch)));
+
+        // Calibrate on windows the shipped model did not train on: the held-out windows with the members that held
+        // them out, or every window when the shipped model is the base alone (the base is not trained on windows).
+        var calibration = corrected ? heldOut! : HeldOutEvaluation.Evaluate(model, tracks, folds, held: false, scratch, ct);
+        var forecast = calibration.Forecasts(model, tracks, corrected ? model.CorrectionWeight : 0f, scratch);
+        int E = calibration.Count;
+        var (residuals, shift) = calibration.Errors(fits, forecast, corrected, H);
+        model.Calibration = new ForecastCalibration(ForecastCalibration.Kind.Pooled, residuals);
+        if (model.Calibration.SampleSize == 0)
+            notes.Add("No window was left to calibrate the bounds: they are NaN.");
+        else if (s.ConfidenceLevel is float level && ForecastCalibration.ErrorsNeeded(level) > model.Calibration.SampleSize)
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The {0:0.##}% bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:0.##}% are read off the errors).",
+                level * 100, ForecastCalibration.ErrorsNeeded(level), model.Calibration.SampleSize, model.Calibration.SupportedLevel * 100));
+
+        var seriesSummaries = Enumerable.Range(0, S).Select(i => new SeriesTrainingSummary(panel.Ids[i], fits[i].Baseline?.Description ?? "none",
+            fits[i].Season.Kind, fits[i].Scaler.Kind, tracks[i].Windows, fits[i].Constant)).ToArray();
+        model.Summary = new ForecastTrainingSummary
+        {
+            Scaling = single ? fits[0].Scaler.Kind : MostCommon(fits.Select(f => f.Scaler.Kind)),
+            SeasonalAdjustment = single ? fits[0].Season.Kind : MostCommon(fits.Select(f => f.Season.Kind)),
+            Base = single ? seriesSummaries[0].Base : string.Join(", ", seriesSummaries.GroupBy(x => x.Base).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} ({g.Count()})"))),
+            BaseCandidates = single ? fits[0].Candidates : [],
+            TrainingWindows = networks ? trainIndex.Min(t => t.Length) : 0, ValidationWindows = networks ? folds.Sum(f => f.HeldOut) : 0,
+            TotalWindows = N, Members = summaries,
+            CorrectionWeight = model.CorrectionWeight, MeanCorrection = corrected && E > 0 ? shift / ((double)E * H) : 0,
+            ValidationErrorByHorizon = model.Calibration.MeanErrorByStep, CalibrationErrors = model.Calibration.SampleSize,
+            SupportedConfidenceLevel = model.Calibration.SupportedLevel, Notes = notes, Series = seriesSummaries,
+        };
+        return model;
+    }
+
+    private static T MostCommon<T>(IEnumerable<T> values) where T : notnull => values.GroupBy(v => v).OrderByDescending(g => g.Count()).First().Key;
+
+    /// <summary>Runs <paramref name="body"/> for every series, in parallel on a panel; a single series runs on the
+    /// caller's thread. The first exception is rethrown as it was (not wrapped).</summary>
+    private static void ForEachSeries(int count, int parallelism, CancellationToken ct, Action<int> body)
+    {
+        if (count == 1)
+        {
+            body(0);
+            return;
+        }
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct }, body);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+            throw;
+        }
+    }
+
+    /// <summary>Trains member k on its training and validation windows, in parallel where cores allow. Each member
+    /// depends only on its own seed and windows, so the result is the same on any number of threads.</summary>
+    private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries, TrainingDiagnostics[] Diagnostics) TrainMembers(ForecasterSettings s,
+        (WindowSource Train, WindowSource Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        int K = folds.Length;
+        var members = new RecurrentNetwork[K];
+        var summaries = new MemberTrainingSummary[K];
+        var diagnostics = new TrainingDiagnostics[K];
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.MaximumDegreeOfParallelism), CancellationToken = ct };
+        Parallel.For(0, K, options, k =>
+        {
+            int seed = MemberSeed(s.Training.Seed, k);
+            var training = s.MemberTraining with
+            {
+                Seed = seed, ValidationFraction = 0, SamplesPerEpoch = s.WindowsPerEpoch, MaximumSteps = s.MaximumSteps, TimeLimit = s.TimeLimit,
+                KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
+            };
+            var net = new RecurrentNetwork(s.NetworkSpec, seed);
+            var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"));
+            var report = new RecurrentTrainer(net, training).FitWindows(folds[k].Train, folds[k].Validation, recorder, ct);
+            members[k] = net;
+            summaries[k] = MemberTrainingSummary.From(seed, report);
+            diagnostics[k] = recorder.Finish(report);
+        });
+        return (members, summaries, diagnostics);
+    }
+
+    /// <summary>The seed of ensemble member k: a mix of the forecaster's seed and k, so that members differ and
+    /// two different forecaster seeds never share a member (as consecutive seeds did when member k used seed + k).</summary>
+    public static int MemberSeed(int seed, int member)
+    {
+        ulong z = ((ulong)(uint)seed << 32 | (uint)member) + 0x9E3779B97F4A7C15UL;   // SplitMix64
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        return (int)(z & 0x7FFFFFFF);
+    }
+
+    /// <summary>Mean and standard deviation of the series' log scales (1 when they do not vary).</summary>
+    private static (float Mean, float Deviation) LogScaleStatistics(IReadOnlyList<SeriesFit> fits)
+    {
+        double mean = fits.Average(f => (double)f.LogScale);
+        double variance = fits.Sum(f => (f.LogScale - mean) * (f.LogScale - mean)) / Math.Max(1, fits.Count - 1);
+        double sd = Math.Sqrt(variance);
+        return ((float)mean, sd > 1e-6 ? (float)sd : 1f);
+    }
+}
+
+/// <summary>Names the phase of a multi-run fit in each progress report it passes on.</summary>
+internal sealed class PhaseProgress(IProgress<TrainingProgress> inner, string phase) : IProgress<TrainingProgress>
+{
+    public static IProgress<TrainingProgress>? Wrap(IProgress<TrainingProgress>? inner, string phase) => inner is null ? null : new PhaseProgress(inner, phase);
+
+    public void Report(TrainingProgress value) => inner.Report(value with { Phase = phase });
+}
