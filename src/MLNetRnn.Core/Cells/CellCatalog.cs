@@ -27,6 +27,14 @@ internal static class CellCatalog
     public static IRecurrentCell Of(RecurrentCellKind kind)
         => Contains(kind) ? ByKind[(int)kind] : throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown cell kind.");
 
+    /// <summary>The one kind with <paramref name="gates"/> gate blocks (how a PyTorch state dict names its cell); null
+    /// when none or several have that many.</summary>
+    public static RecurrentCellKind? WithGates(int gates)
+    {
+        var kinds = Kinds.Where(k => ByKind[(int)k].Gates == gates).ToArray();
+        return kinds.Length == 1 ? kinds[0] : null;
+    }
+
     /// <summary>The kinds as a sentence for messages: "Elman, Lstm or Gru".</summary>
     public static string Names { get; } = string.Join(", ", ByKind[..^1].Select(c => c.Kind)) + " or " + ByKind[^1].Kind;
 }

@@ -236,7 +236,7 @@ public sealed class RnnRegressionOptions
             throw OutOfRange(nameof(TruncationLength), TruncationLength, "at least 1, or null for exact BPTT");
         if (!(VanishingRegularizerWeight >= 0f && float.IsFinite(VanishingRegularizerWeight)))
             throw OutOfRange(nameof(VanishingRegularizerWeight), VanishingRegularizerWeight, "non-negative and finite");
-        if (VanishingRegularizerWeight > 0f && (Cell != RecurrentCellKind.Elman || LayerNormalization))
+        if (VanishingRegularizerWeight > 0f && (!(CellCatalog.Contains(Cell) && CellCatalog.Of(Cell).SupportsVanishingRegularizer) || LayerNormalization))
             throw new ArgumentException(
                 $"VanishingRegularizerWeight (Pascanu's Ω) is defined for Elman cells without layer normalisation; Cell is {Cell}" +
                 $"{(LayerNormalization ? " with LayerNormalization" : "")}. Set it to 0.", nameof(VanishingRegularizerWeight));

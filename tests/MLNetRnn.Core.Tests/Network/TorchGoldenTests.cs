@@ -109,7 +109,7 @@ internal sealed class TorchFixture
         return net;
     }
 
-    public void FillWorkspace(MLNetRnn.Core.Memory.Workspace ws)
+    public void FillWorkspace(MLNetRnn.Core.Network.Workspace ws)
     {
         MLNetRnn.Core.Network.Batching.ToTimeMajor(Tensor("x").Data, ws.Input, B, T, I);
         var target = Tensor("target").Data;
