@@ -203,6 +203,6 @@ public sealed class ArchitectureTests
         public static int Local() { LocalTarget l = default; l.X = 2; return l.X; }
         public static int Generic() => new List<GenericTarget>().Count;
 
-        private sealed class Nested { public FieldTarget? Field; }
+        private sealed class Nested { public FieldTarget Field = new(); }
     }
 }
