@@ -63,7 +63,7 @@ internal static class Throughput
     public sealed class TrainingStep
     {
         private readonly RecurrentNetwork _net;
-        private readonly MLNetRnn.Core.Memory.Workspace _ws;
+        private readonly MLNetRnn.Core.Network.Workspace _ws;
         private readonly Optimizer _adam;
         private readonly Config _c;
 

@@ -1,4 +1,5 @@
 using Mono.Cecil;
+using Mono.Cecil.Cil;
 using MLNetRnn.Core.Network;
 
 namespace MLNetRnn.Core.Tests;
@@ -6,11 +7,17 @@ namespace MLNetRnn.Core.Tests;
 /// <summary>
 /// The arrows between the layers point one way. The compiler keeps ML.NET out of MLNetRnn.Core (it is not a
 /// reference); these tests pin that for the built assembly, and the direction inside it: the engine (cells,
-/// layers, training, …) knows nothing of the forecasting logic or the diagnostics built on top of it.
+/// layers, training, …) knows nothing of the forecasting logic or the diagnostics built on top of it, and inside
+/// the engine each folder uses only the folders before it in <see cref="Engine"/>.
 /// </summary>
 public sealed class ArchitectureTests
 {
     private static readonly string[] Upper = ["MLNetRnn.Core.Forecasting", "MLNetRnn.Core.Diagnostics"];
+
+    /// <summary>The engine's folders (namespaces MLNetRnn.Core.X), bottom first: a type may use types of its own
+    /// folder and of folders to its left, never to its right. Data sits low because training reads its datasets.</summary>
+    public static readonly string[] Engine =
+        ["Kernels", "Memory", "Initialization", "Losses", "Data", "Optimizers", "Cells", "Layers", "Network", "Training"];
 
     [Fact]
     public void CoreAssemblyReferencesNoMicrosoftMl()
@@ -24,26 +31,178 @@ public sealed class ArchitectureTests
     {
         using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);
         var offenders = new List<string>();
-        foreach (var type in module.GetTypes().Where(t => t.Namespace.StartsWith("MLNetRnn.Core.", StringComparison.Ordinal) && !Upper.Any(u => t.Namespace.StartsWith(u, StringComparison.Ordinal))))
+        foreach (var type in module.GetTypes())
         {
+            string ns = NamespaceOf(type);
+            if (!ns.StartsWith("MLNetRnn.Core.", StringComparison.Ordinal) || Upper.Any(u => ns.StartsWith(u, StringComparison.Ordinal))) continue;
             foreach (var used in UsedTypes(type))
-                if (Upper.Any(u => (used.Namespace ?? "").StartsWith(u, StringComparison.Ordinal)))
+                if (Upper.Any(u => NamespaceOf(used).StartsWith(u, StringComparison.Ordinal)))
                     offenders.Add($"{type.FullName} uses {used.FullName}");
         }
         Assert.True(offenders.Count == 0, string.Join(Environment.NewLine, offenders.Distinct()));
     }
 
-    private static IEnumerable<TypeReference> UsedTypes(TypeDefinition type) =>
-        new[] { type.BaseType }.Concat(type.Interfaces.Select(i => i.InterfaceType))
-            .Concat(type.Fields.Select(f => f.FieldType))
-            .Concat(type.Properties.Select(p => p.PropertyType))
-            .Concat(type.Methods.SelectMany(m => m.Parameters.Select(p => p.ParameterType).Append(m.ReturnType)))
-            .Concat(type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Instructions.Select(i => i.Operand switch
+    public static TheoryData<string> EngineFolders() => [.. Engine];
+
+    /// <summary>For each engine folder: none of its types (nested types, signatures, method bodies, generic arguments,
+    /// attributes included) uses a type of a folder to its right.</summary>
+    [Theory]
+    [MemberData(nameof(EngineFolders))]
+    public void EngineFolderUsesOnlyFoldersBeforeIt(string folder)
+    {
+        var offenders = UpwardUses(folder);
+        Assert.True(offenders.Count == 0, "Arrows point right:" + Environment.NewLine + string.Join(Environment.NewLine, offenders));
+    }
+
+    [Fact]
+    public void EveryEngineFolderHasTypes()
+    {
+        // A folder renamed or emptied would make the order above vacuous for it.
+        using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);
+        var folders = module.GetTypes().Select(t => FolderOf(NamespaceOf(t))).ToHashSet();
+        Assert.All(Engine, f => Assert.Contains(f, folders));
+    }
+
+    [Fact]
+    public void UsedTypesSeesStaticCallsNestedTypesAndGenericArguments()
+    {
+        // The helper itself: a type that reaches another only through a static call in a lambda, a nested type's
+        // field, a local, or a generic argument is still seen to use it.
+        using var module = ModuleDefinition.ReadModule(typeof(ArchitectureTests).Assembly.Location);
+        var probe = module.GetType(typeof(Probe).FullName!.Replace('+', '/'));
+        var seen = module.GetTypes().Where(t => t == probe || IsNestedIn(t, probe)).SelectMany(UsedTypes).Select(t => t.FullName).ToHashSet();
+        Assert.Contains(typeof(StaticTarget).FullName!.Replace('+', '/'), seen);
+        Assert.Contains(typeof(FieldTarget).FullName!.Replace('+', '/'), seen);
+        Assert.Contains(typeof(GenericTarget).FullName!.Replace('+', '/'), seen);
+        Assert.Contains(typeof(LocalTarget).FullName!.Replace('+', '/'), seen);
+    }
+
+    private static List<string> UpwardUses(string folder)
+    {
+        using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);
+        int rank = Array.IndexOf(Engine, folder);
+        var offenders = new List<string>();
+        foreach (var type in module.GetTypes().Where(t => FolderOf(NamespaceOf(t)) == folder))
+            foreach (var used in UsedTypes(type))
             {
-                MethodReference mr => mr.DeclaringType,
-                FieldReference fr => fr.DeclaringType,
-                TypeReference tr => tr,
-                _ => null,
-            })))
-            .Where(t => t is not null)!;
+                int usedRank = Array.IndexOf(Engine, FolderOf(NamespaceOf(used)));
+                if (usedRank > rank) offenders.Add($"{folder} → {Engine[usedRank]}: {type.FullName} uses {used.FullName}");
+            }
+        return offenders.Distinct().ToList();
+    }
+
+    /// <summary>X of namespace MLNetRnn.Core.X[.…]; empty outside the Core's folders.</summary>
+    private static string FolderOf(string ns)
+    {
+        const string core = "MLNetRnn.Core.";
+        if (!ns.StartsWith(core, StringComparison.Ordinal)) return "";
+        string rest = ns[core.Length..];
+        int dot = rest.IndexOf('.');
+        return dot < 0 ? rest : rest[..dot];
+    }
+
+    /// <summary>The namespace of a type, of its outermost declaring type for a nested one (Cecil gives nested
+    /// types an empty namespace), of its element type for arrays, pointers and generic instances.</summary>
+    private static string NamespaceOf(TypeReference t)
+    {
+        while (t is TypeSpecification spec) t = spec.ElementType;
+        while (t.DeclaringType is not null) t = t.DeclaringType;
+        return t.Namespace ?? "";
+    }
+
+    private static bool IsNestedIn(TypeDefinition t, TypeDefinition outer)
+    {
+        for (var d = t.DeclaringType; d is not null; d = d.DeclaringType)
+            if (d == outer) return true;
+        return false;
+    }
+
+    /// <summary>Every type a type definition mentions: base type, interfaces, attributes, fields, properties, events,
+    /// method signatures, generic constraints, locals, and each operand of each instruction (a called method's
+    /// declaring type, return and parameter types, a field's type, type tokens), with generic arguments, array
+    /// elements and declaring types unfolded. A nested type is checked as a type of its own (GetTypes lists it).</summary>
+    private static IEnumerable<TypeReference> UsedTypes(TypeDefinition type)
+    {
+        var direct = new List<TypeReference?> { type.BaseType };
+        direct.AddRange(type.Interfaces.Select(i => i.InterfaceType));
+        direct.AddRange(type.CustomAttributes.Select(a => a.AttributeType));
+        direct.AddRange(type.GenericParameters.SelectMany(g => g.Constraints.Select(c => c.ConstraintType)));
+        direct.AddRange(type.Fields.Select(f => f.FieldType));
+        direct.AddRange(type.Fields.SelectMany(f => f.CustomAttributes.Select(a => a.AttributeType)));
+        direct.AddRange(type.Properties.Select(p => p.PropertyType));
+        direct.AddRange(type.Events.Select(e => e.EventType));
+        foreach (var m in type.Methods)
+        {
+            direct.AddRange(MethodSignature(m));
+            direct.AddRange(m.CustomAttributes.Select(a => a.AttributeType));
+            direct.AddRange(m.GenericParameters.SelectMany(g => g.Constraints.Select(c => c.ConstraintType)));
+            if (!m.HasBody) continue;
+            direct.AddRange(m.Body.Variables.Select(v => v.VariableType));
+            direct.AddRange(m.Body.ExceptionHandlers.Select(h => h.CatchType));
+            foreach (var i in m.Body.Instructions)
+                switch (i.Operand)
+                {
+                    case MethodReference mr:
+                        direct.AddRange(MethodSignature(mr));
+                        if (mr is GenericInstanceMethod gim) direct.AddRange(gim.GenericArguments);
+                        break;
+                    case FieldReference fr:
+                        direct.Add(fr.DeclaringType);
+                        direct.Add(fr.FieldType);
+                        break;
+                    case TypeReference tr:
+                        direct.Add(tr);
+                        break;
+                    case CallSite cs:
+                        direct.Add(cs.ReturnType);
+                        direct.AddRange(cs.Parameters.Select(p => p.ParameterType));
+                        break;
+                }
+        }
+        return direct.Where(t => t is not null).SelectMany(t => Unfold(t!)).Where(t => t is not GenericParameter);
+    }
+
+    private static IEnumerable<TypeReference?> MethodSignature(MethodReference m)
+        => m.Parameters.Select(p => p.ParameterType).Append(m.ReturnType).Append(m.DeclaringType);
+
+    /// <summary>A type and every type inside it: element types, generic arguments, declaring types, function pointer
+    /// signatures.</summary>
+    private static IEnumerable<TypeReference> Unfold(TypeReference t)
+    {
+        yield return t;
+        switch (t)
+        {
+            case GenericInstanceType git:
+                foreach (var u in git.GenericArguments.SelectMany(Unfold)) yield return u;
+                break;
+            case FunctionPointerType fpt:
+                foreach (var u in fpt.Parameters.Select(p => p.ParameterType).Append(fpt.ReturnType).SelectMany(Unfold)) yield return u;
+                break;
+            case RequiredModifierType rmt:
+                foreach (var u in Unfold(rmt.ModifierType)) yield return u;
+                break;
+            case OptionalModifierType omt:
+                foreach (var u in Unfold(omt.ModifierType)) yield return u;
+                break;
+        }
+        if (t is TypeSpecification spec)
+            foreach (var u in Unfold(spec.ElementType)) yield return u;
+        if (t.DeclaringType is not null)
+            foreach (var u in Unfold(t.DeclaringType)) yield return u;
+    }
+
+    // The probe of UsedTypesSeesStaticCallsNestedTypesAndGenericArguments: each target is reached one hidden way.
+    private static class StaticTarget { public static int Value() => 1; }
+    private sealed class FieldTarget { }
+    private sealed class GenericTarget { }
+    private struct LocalTarget { public int X; }
+
+    private static class Probe
+    {
+        public static Func<int> Lambda => () => StaticTarget.Value();
+        public static int Local() { LocalTarget l = default; l.X = 2; return l.X; }
+        public static int Generic() => new List<GenericTarget>().Count;
+
+        private sealed class Nested { public FieldTarget Field = new(); }
+    }
 }

@@ -36,7 +36,7 @@ public enum ElmanActivation
     Elu,
 }
 
-/// <summary>Default values of <see cref="Network.RecurrentNetworkSpec"/>, in one place.</summary>
+/// <summary>Default values of the network spec's activation parameters, in one place (the cells sit below the spec).</summary>
 public static class RecurrentNetworkSpecDefaults
 {
     /// <summary>Slope of leaky ReLU for negative inputs (PyTorch's default).</summary>

@@ -27,7 +27,7 @@ public static class RecurrentSpectrum
     {
         ArgumentNullException.ThrowIfNull(network);
         var spec = network.Spec;
-        string gates = spec.Cell switch { Core.Cells.RecurrentCellKind.Lstm => "ifgo", Core.Cells.RecurrentCellKind.Gru => "rzn", _ => "h" };
+        string gates = string.Concat(Core.Cells.CellCatalog.Of(spec.Cell).GateNames);
         var result = new List<GateSpectrum>();
         for (int l = 0; l < spec.Layers; l++)
         {

@@ -242,7 +242,7 @@ public sealed record DiagnosticsNetwork(RecurrentCellKind Cell, ElmanActivation 
     internal static DiagnosticsNetwork Of(RecurrentNetworkSpec spec) => new(spec.Cell, spec.Activation, spec.EluAlpha, spec.HiddenSizes.ToArray());
 
     /// <summary>Gate block names: "h" (Elman), "i","f","g","o" (LSTM), "r","z","n" (GRU).</summary>
-    public IReadOnlyList<string> Gates => Cell switch { RecurrentCellKind.Lstm => ["i", "f", "g", "o"], RecurrentCellKind.Gru => ["r", "z", "n"], _ => ["h"] };
+    public IReadOnlyList<string> Gates => CellCatalog.Contains(Cell) ? CellCatalog.Of(Cell).GateNames : ["h"];
 
     /// <summary>Value equality over the hidden sizes' contents.</summary>
     public bool Equals(DiagnosticsNetwork? other) => other is not null && Cell == other.Cell && Activation == other.Activation

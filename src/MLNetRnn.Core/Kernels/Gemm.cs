@@ -88,10 +88,6 @@ internal static unsafe class Gemm
     public static void TN(int M, int N, int K, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate, int threads = 1)
         => Multiply(true, false, M, N, K, a, b, c, accumulate, threads);
 
-    /// <summary>C (M,N) = [C +] A (M,K) · Bᵀ with B stored (N,K).</summary>
-    public static void NT(int M, int N, int K, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate, int threads = 1)
-        => Multiply(false, true, M, N, K, a, b, c, accumulate, threads);
-
     /// <summary>C (M,N) = [C +] A (M,K) · B with B packed beforehand. A and C are row-major with leading
     /// dimensions <paramref name="lda"/> ≥ K and <paramref name="ldc"/> ≥ N, so a block of rows inside a
     /// wider buffer can be used in place. No allocation after the thread's first product of a size.</summary>

@@ -3,7 +3,6 @@ using System.Runtime.InteropServices;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Kernels;
 using MLNetRnn.Core.Memory;
-using MLNetRnn.Core.Training;
 
 namespace MLNetRnn.Core.Layers;
 
@@ -26,7 +25,7 @@ namespace MLNetRnn.Core.Layers;
 /// <summary>A recurrent layer: its parameter views and its Forward/Backward over a window.</summary>
 internal sealed class RecurrentLayer
 {
-    private readonly RecurrentCellKind _cell;
+    private readonly IRecurrentCell _cell;
     private readonly Activation _activation;
     private readonly bool _layerNorm;
     public readonly int Index, I, H, G;
@@ -41,15 +40,25 @@ internal sealed class RecurrentLayer
     public readonly ParameterTensor LnGain;     // (G·H) layer norm only
     public readonly ParameterTensor LnBias;     // (G·H) layer norm only
 
-    public RecurrentLayer(Network.RecurrentNetworkSpec spec, int index, ParameterBuffer p)
+    /// <param name="cell">The cell of every step.</param>
+    /// <param name="activation">The Elman nonlinearity (ignored by gated cells).</param>
+    /// <param name="layerNorm">Layer-normalise the gate pre-activations.</param>
+    /// <param name="index">Layer l, for the parameter names.</param>
+    /// <param name="I">Inputs, one-hot categories counted as their C_j columns.</param>
+    /// <param name="denseI">Inputs multiplied by the GEMM (I without categories).</param>
+    /// <param name="H">Hidden size.</param>
+    /// <param name="categories">C_j of each category input (first layer only); empty for none.</param>
+    /// <param name="p">The parameters, laid out by <see cref="Layout"/>.</param>
+    public RecurrentLayer(IRecurrentCell cell, in Activation activation, bool layerNorm, int index, int I, int denseI, int H,
+        IReadOnlyList<int> categories, ParameterBuffer p)
     {
         Index = index;
-        _cell = spec.Cell;
-        _activation = spec.ResolveActivation();
-        _layerNorm = spec.LayerNormalization;
-        I = spec.LayerInputSize(index); H = spec.HiddenSizes[index]; G = spec.GateCount;
-        DenseI = spec.LayerDenseInputSize(index);
-        _categories = index == 0 ? spec.InputCategories.ToArray() : [];
+        _cell = cell;
+        _activation = activation;
+        _layerNorm = layerNorm;
+        this.I = I; this.H = H; G = cell.Gates;
+        DenseI = denseI;
+        _categories = categories.ToArray();
         _blocks = new int[_categories.Length];
         for (int j = 0, o = DenseI; j < _categories.Length; o += _categories[j], j++) _blocks[j] = o;
         Stride = DenseI + _categories.Length;
@@ -59,6 +68,24 @@ internal sealed class RecurrentLayer
         BiasHH = p[Names.BiasHH(index)];
         if (_layerNorm) { LnGain = p[Names.LnGain(index)]; LnBias = p[Names.LnBias(index)]; }
     }
+
+    /// <summary>The parameters of layer <paramref name="l"/> with G gate blocks of H units over I inputs:
+    /// weight_ih, weight_hh, bias_ih, bias_hh (and ln_weight, ln_bias with layer normalisation), as
+    /// (name, rows, columns, is vector).</summary>
+    internal static IEnumerable<(string, int, int, bool)> Layout(int l, int I, int H, int G, bool layerNorm)
+    {
+        yield return (Names.WeightIH(l), G * H, I, false);
+        yield return (Names.WeightHH(l), G * H, H, false);
+        yield return (Names.BiasIH(l), G * H, 1, true);
+        yield return (Names.BiasHH(l), G * H, 1, true);
+        if (layerNorm)
+        {
+            yield return (Names.LnGain(l), G * H, 1, true);
+            yield return (Names.LnBias(l), G * H, 1, true);
+        }
+    }
+
+    internal IRecurrentCell Cell => _cell;
 
     internal Activation Activation => _activation;
 
@@ -94,7 +121,7 @@ internal sealed class RecurrentLayer
             else w.PackedWeightIHT.Pack(wih, transposed: true);
             w.PackedWeightHHT.Pack(whh, transposed: true);
             if (weightHHT is { Length: > 0 }) Gemm.Transpose(whh, weightHHT, GH, H);
-            if (_cell == RecurrentCellKind.Gru) bih.CopyTo(w.Bias);
+            if (_cell.SeparateRecurrentProduct) bih.CopyTo(w.Bias);
             else System.Numerics.Tensors.TensorPrimitives.Add(bih, bhh, w.Bias);
             current.CopyTo(w.PackedFrom);
             w.Packed = true;
@@ -128,8 +155,8 @@ internal sealed class RecurrentLayer
         FillRows(gatesAll, ws.Weights.Bias, T * B);
         Gemm.Packed(T * B, x, Stride, ws.Weights.PackedWeightIHT, gatesAll, GH, accumulate: true, threads);
         if (HasCategories) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * B);
-        if (_activation.IsRandomized && _cell == RecurrentCellKind.Elman && training)
-            ElmanCell.DrawSlopes(ws.Slopes.AsSpan(0, T * B * H), _activation, rng);
+        if (training && _cell.NeedsSlopes(_activation))
+            _cell.DrawSlopes(ws.Slopes.AsSpan(0, T * B * H), _activation, rng);
 
         var job = ws.ForwardJob;
         job.Set(this, p, ws, T, B, 0, training, backward: false, 0f);
@@ -148,27 +175,18 @@ internal sealed class RecurrentLayer
             ReadOnlySpan<float> hPrev = ws.Hs.AsSpan((t * B + b0) * H, rows * H);
             Span<float> h = ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H);
             Span<float> gates = ws.Gates.AsSpan((t * B + b0) * GH, rows * GH);
-            var ln = LayerNormAt(p, ws, t, B);
-            switch (_cell)
+            bool state = _cell.HasCellState, separate = _cell.SeparateRecurrentProduct;
+            _cell.Forward(new CellStep
             {
-                case RecurrentCellKind.Elman:
-                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, gates, GH, accumulate: true);
-                    if (ln.Enabled)
-                        for (int b = 0; b < rows; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
-                    ElmanCell.Forward(gates, h, SliceOrEmpty(ws.Slopes, (t * B + b0) * H, rows * H), _activation, training);
-                    break;
-                case RecurrentCellKind.Lstm:
-                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, gates, GH, accumulate: true);
-                    LstmCell.Forward(gates, ws.Cs.AsSpan((t * B + b0) * H, rows * H), ws.Cs.AsSpan(((t + 1) * B + b0) * H, rows * H),
-                        ws.TanhC.AsSpan((t * B + b0) * H, rows * H), h, rows, H, ln);
-                    break;
-                case RecurrentCellKind.Gru:
-                    Span<float> hh = ws.HH.AsSpan((t * B + b0) * GH, rows * GH);
-                    FillRows(hh, bHH, rows);
-                    Gemm.Packed(rows, hPrev, H, ws.Weights.PackedWeightHHT, hh, GH, accumulate: true);
-                    GruCell.Forward(gates, hh, hPrev, h, rows, H, ln);
-                    break;
-            }
+                B = rows, H = H, Training = training, Activation = _activation, Ln = LayerNormAt(p, ws, t, B),
+                Gates = gates, HPrev = hPrev, HOut = h,
+                CPrev = state ? ws.Cs.AsSpan((t * B + b0) * H, rows * H) : default,
+                C = state ? ws.Cs.AsSpan(((t + 1) * B + b0) * H, rows * H) : default,
+                TanhC = state ? ws.TanhC.AsSpan((t * B + b0) * H, rows * H) : default,
+                HH = separate ? ws.HH.AsSpan((t * B + b0) * GH, rows * GH) : default, BiasHH = bHH,
+                Slopes = SliceOrEmpty(ws.Slopes, (t * B + b0) * H, rows * H),
+                WeightHHT = ws.Weights.PackedWeightHHT,
+            });
         }
     }
 
@@ -179,7 +197,7 @@ internal sealed class RecurrentLayer
     /// <paramref name="hs"/> (T+1, Bc, H); no allocation.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void Infer(ParameterBuffer p, LayerWeights w, Network.InferenceWorkspace.Block blk,
+    internal void Infer(ParameterBuffer p, LayerWeights w, InferenceBlock blk,
         ReadOnlySpan<float> x,     // (T, Bc, Stride) this layer's input
         Span<float> hs,            // (T+1, Bc, H) written: hs[0] = 0, hs[t+1] = h_t
         int T, int Bc)
@@ -191,7 +209,7 @@ internal sealed class RecurrentLayer
         if (HasCategories) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * Bc);
         hs.Slice(0, Bc * H).Clear();
         Span<float> cPrev = Span<float>.Empty, c = Span<float>.Empty;
-        if (_cell == RecurrentCellKind.Lstm)
+        if (_cell.HasCellState)
         {
             cPrev = blk.C0.AsSpan(0, Bc * H);
             c = blk.C1.AsSpan(0, Bc * H);
@@ -206,26 +224,17 @@ internal sealed class RecurrentLayer
             var ln = _layerNorm
                 ? new LayerNormStep(p.Value(LnGain), p.Value(LnBias), Span<float>.Empty, Span<float>.Empty, blk.LnXhat.AsSpan(0, Bc * GH), blk.LnRstd.AsSpan(0, Bc * G))
                 : default;
-            switch (_cell)
+            _cell.Forward(new CellStep
             {
-                case RecurrentCellKind.Elman:
-                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, gates, GH, accumulate: true);
-                    if (ln.Enabled)
-                        for (int b = 0; b < Bc; b++) ln.Forward(gates.Slice(b * H, H), b, 0, H, 1);
-                    ElmanCell.Forward(gates, h, blk.Slopes.AsSpan(0, Bc * H), _activation, training: false);
-                    break;
-                case RecurrentCellKind.Lstm:
-                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, gates, GH, accumulate: true);
-                    LstmCell.Forward(gates, cPrev, c, blk.TanhC.AsSpan(0, Bc * H), h, Bc, H, ln);
-                    Span<float> swap = cPrev; cPrev = c; c = swap;
-                    break;
-                case RecurrentCellKind.Gru:
-                    Span<float> hh = blk.HH.AsSpan(0, Bc * GH);
-                    FillRows(hh, bHH, Bc);
-                    Gemm.Packed(Bc, hPrev, H, w.PackedWeightHHT, hh, GH, accumulate: true);
-                    GruCell.Forward(gates, hh, hPrev, h, Bc, H, ln);
-                    break;
-            }
+                B = Bc, H = H, Training = false, Activation = _activation, Ln = ln,
+                Gates = gates, HPrev = hPrev, HOut = h,
+                CPrev = cPrev, C = c, TanhC = SliceOrEmpty(blk.TanhC, 0, Bc * H),
+                HH = SliceOrEmpty(blk.HH, 0, Bc * GH), BiasHH = bHH,
+                Slopes = SliceOrEmpty(blk.Slopes, 0, Bc * H),
+                WeightHHT = w.PackedWeightHHT,
+            });
+            // c_t is the next step's c_prev; tanh(c) and hh are not kept.
+            if (_cell.HasCellState) { Span<float> swap = cPrev; cPrev = c; c = swap; }
         }
     }
 
@@ -277,7 +286,7 @@ internal sealed class RecurrentLayer
         }
         if (regularize) PascanuRegularizer.FinishWindow(this, ws, p, r0, rows);
 
-        ReadOnlySpan<float> dRecWin = _cell == RecurrentCellKind.Gru ? ws.DHH.AsSpan(r0 * GH, rows * GH) : dGatesWin;
+        ReadOnlySpan<float> dRecWin = _cell.SeparateRecurrentProduct ? ws.DHH.AsSpan(r0 * GH, rows * GH) : dGatesWin;
         ReadOnlySpan<float> hPrevWin = ws.Hs.AsSpan(r0 * H, rows * H);
         if (HasCategories)
         {
@@ -287,7 +296,7 @@ internal sealed class RecurrentLayer
         else Gemm.TN(GH, I, rows, dGatesWin, xWin, p.Gradient(WeightIH), accumulate: true, threads);
         Gemm.TN(GH, H, rows, dRecWin, hPrevWin, p.Gradient(WeightHH), accumulate: true, threads);
         ws.BiasJob.Run(ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasIH.Offset, threads);
-        ws.BiasJob.Run(_cell == RecurrentCellKind.Gru ? ws.DHH : ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasHH.Offset, threads);
+        ws.BiasJob.Run(_cell.SeparateRecurrentProduct ? ws.DHH : ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasHH.Offset, threads);
         return omega;
     }
 
@@ -300,7 +309,6 @@ internal sealed class RecurrentLayer
         Span<float> dc = ws.DcNext.Length > 0 ? ws.DcNext.AsSpan(b0 * H, rows * H) : Span<float>.Empty;
         double omega = 0;
         bool regularize = regularizerWeight > 0f;
-        bool rrelu = _activation.IsRandomized && _cell == RecurrentCellKind.Elman;
         for (int t = T - 1; t >= tStart; t--)
         {
             int hOff = (t * B + b0) * H, gOff = (t * B + b0) * GH;
@@ -310,35 +318,23 @@ internal sealed class RecurrentLayer
 
             ReadOnlySpan<float> hPrev = ws.Hs.AsSpan(hOff, rows * H);
             Span<float> dGates = ws.DGates.AsSpan(gOff, rows * GH);
-            var ln = LayerNormAt(p, ws, t, B);
-            switch (_cell)
+            bool state = _cell.HasCellState, separate = _cell.SeparateRecurrentProduct;
+            _cell.Backward(new CellStep
             {
-                case RecurrentCellKind.Elman:
-                    // h = σ(pre)
-                    ElmanCell.Backward(dh, ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H),
-                        rrelu ? ws.Slopes.AsSpan(hOff, rows * H) : ReadOnlySpan<float>.Empty, _activation, dGates);
-                    if (ln.Enabled)
-                        for (int b = 0; b < rows; b++) ln.Backward(dGates.Slice(b * H, H), b, 0, H, 1);
-                    // pre = … + h_prev · W_hhᵀ
-                    Gemm.Packed(rows, dGates, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
-                    if (regularize)
-                        omega += PascanuRegularizer.Step(regularizerWeight, this, ws, t, B, dh, dGates, dhNext);
-                    break;
-                case RecurrentCellKind.Lstm:
-                    LstmCell.Backward(dh, dc, ws.Gates.AsSpan(gOff, rows * GH), ws.Cs.AsSpan(hOff, rows * H),
-                        ws.TanhC.AsSpan(hOff, rows * H), dGates, rows, H, ln);
-                    Gemm.Packed(rows, dGates, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
-                    break;
-                case RecurrentCellKind.Gru:
-                    Span<float> dHH = ws.DHH.AsSpan(gOff, rows * GH);
-                    Span<float> direct = ws.DhDirect.AsSpan(b0 * H, rows * H);
-                    GruCell.Backward(dh, ws.Gates.AsSpan(gOff, rows * GH), ws.HH.AsSpan(gOff, rows * GH), hPrev,
-                        dGates, dHH, direct, rows, H, ln);
-                    // hh = h_prev · W_hhᵀ + b_hh, and h = … + z ⊙ h_prev
-                    Gemm.Packed(rows, dHH, GH, ws.Weights.PackedWeightHH, dhNext, H, accumulate: false);
-                    System.Numerics.Tensors.TensorPrimitives.Add(dhNext, direct, dhNext);
-                    break;
-            }
+                B = rows, H = H, Activation = _activation, Ln = LayerNormAt(p, ws, t, B),
+                Gates = ws.Gates.AsSpan(gOff, rows * GH), HPrev = hPrev, HOut = ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H),
+                CPrev = state ? ws.Cs.AsSpan(hOff, rows * H) : default,
+                TanhC = state ? ws.TanhC.AsSpan(hOff, rows * H) : default,
+                HH = separate ? ws.HH.AsSpan(gOff, rows * GH) : default,
+                Slopes = SliceOrEmpty(ws.Slopes, hOff, rows * H),
+                Dh = dh, Dc = dc, DGates = dGates,
+                DHH = separate ? ws.DHH.AsSpan(gOff, rows * GH) : default,
+                DhDirect = separate ? ws.DhDirect.AsSpan(b0 * H, rows * H) : default,
+                DhPrev = dhNext,
+                WeightHH = ws.Weights.PackedWeightHH,
+            });
+            if (regularize)
+                omega += PascanuRegularizer.Step(regularizerWeight, this, ws, t, B, dh, dGates, dhNext);
         }
         return omega;
     }

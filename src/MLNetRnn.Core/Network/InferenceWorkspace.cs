@@ -1,6 +1,6 @@
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Kernels;
-using MLNetRnn.Core.Memory;
+using MLNetRnn.Core.Layers;
 
 namespace MLNetRnn.Core.Network;
 
@@ -21,7 +21,7 @@ public sealed class InferenceWorkspace
 {
     internal readonly RecurrentNetworkSpec Spec;
     internal readonly LayerWeights[] Weights;
-    internal readonly Block[] Blocks;                  // one per part
+    internal readonly InferenceBlock[] Blocks;                  // one per part
     internal readonly RecurrentNetwork.InferenceJob Job = new();
 
     /// <summary>Allocates the buffers for windows of at most <paramref name="maxSteps"/> steps.</summary>
@@ -62,8 +62,11 @@ public sealed class InferenceWorkspace
         int G = spec.GateCount;
         Weights = new LayerWeights[spec.Layers];
         for (int l = 0; l < spec.Layers; l++) Weights[l] = new LayerWeights(spec.LayerInputSize(l), spec.LayerDenseInputSize(l), spec.HiddenSizes[l], G, backward: false);
-        Blocks = new Block[parts];
-        for (int p = 0; p < parts; p++) Blocks[p] = new Block(spec, maxSteps, blockRows, maxOutputSteps);
+        Blocks = new InferenceBlock[parts];
+        var cell = CellCatalog.Of(spec.Cell);
+        var activation = spec.ResolveActivation();
+        for (int p = 0; p < parts; p++)
+            Blocks[p] = new InferenceBlock(cell, activation, spec.LayerNormalization, maxSteps, blockRows, spec.InputSize, spec.HiddenSizes, spec.OutputSize, maxOutputSteps);
     }
 
     /// <summary>Largest window length T.</summary>
@@ -78,39 +81,4 @@ public sealed class InferenceWorkspace
     /// <summary>Threads a call may use (fixed at creation: each has its own block buffers). Results do not
     /// depend on it: each sequence is computed by one thread, the same way.</summary>
     public int Threads { get; }
-
-    /// <summary>Buffers of one block of Bc sequences, time-major.</summary>
-    internal sealed class Block
-    {
-        public readonly float[] X;          // (T, Bc, I) the block's input
-        public readonly float[] Gates;      // (T, Bc, G·H_max) bias + x·W_ihᵀ, then the step's pre-activations
-        public readonly float[][] Hs;       // per layer (T+1, Bc, H_l): Hs[0] initial (zero) state
-        public readonly float[] C0, C1;     // (Bc, H_max) LSTM cell state, ping-pong
-        public readonly float[] TanhC;      // (Bc, H_max) LSTM: tanh(c), not kept
-        public readonly float[] HH;         // (Bc, G·H_max) GRU: h_prev·W_hhᵀ + b_hh
-        public readonly float[] Slopes;     // (Bc, H_max) randomised leaky ReLU: the mean slope
-        public readonly float[] LnXhat;     // (Bc, G·H_max) layer norm, not kept
-        public readonly float[] LnRstd;     // (Bc, G) layer norm, not kept
-        public readonly float[] HeadWeightT; // (H_top, O)
-        public readonly float[] Output;     // (P_max, Bc, O)
-
-        public Block(RecurrentNetworkSpec spec, int T, int Bc, int P)
-        {
-            int G = spec.GateCount, Hmax = spec.HiddenSizes.Max(), O = spec.OutputSize;
-            X = new float[T * Bc * spec.InputSize];
-            Gates = new float[T * Bc * G * Hmax];
-            Hs = new float[spec.Layers][];
-            for (int l = 0; l < spec.Layers; l++) Hs[l] = new float[(T + 1) * Bc * spec.HiddenSizes[l]];
-            bool lstm = spec.Cell == RecurrentCellKind.Lstm;
-            C0 = lstm ? new float[Bc * Hmax] : [];
-            C1 = lstm ? new float[Bc * Hmax] : [];
-            TanhC = lstm ? new float[Bc * Hmax] : [];
-            HH = spec.Cell == RecurrentCellKind.Gru ? new float[Bc * G * Hmax] : [];
-            Slopes = spec.Cell == RecurrentCellKind.Elman ? new float[Bc * Hmax] : [];
-            LnXhat = spec.LayerNormalization ? new float[Bc * G * Hmax] : [];
-            LnRstd = spec.LayerNormalization ? new float[Bc * G] : [];
-            HeadWeightT = new float[spec.HiddenSizes[^1] * O];
-            Output = new float[P * Bc * O];
-        }
-    }
 }

@@ -20,6 +20,7 @@ namespace MLNetRnn.Core.Network;
 public sealed class RecurrentNetwork
 {
     internal readonly RecurrentLayer[] Layers;
+    internal readonly IRecurrentCell Cell;
     internal readonly LinearHead Head;
 
     /// <summary>Creates a network and initialises its parameters from <paramref name="seed"/>.</summary>
@@ -37,8 +38,12 @@ public sealed class RecurrentNetwork
         spec.Validate();
         Spec = spec;
         Parameters = new ParameterBuffer(Layout(spec));
+        Cell = CellCatalog.Of(spec.Cell);
         Layers = new RecurrentLayer[spec.Layers];
-        for (int l = 0; l < spec.Layers; l++) Layers[l] = new RecurrentLayer(spec, l, Parameters);
+        var activation = spec.ResolveActivation();
+        for (int l = 0; l < spec.Layers; l++)
+            Layers[l] = new RecurrentLayer(Cell, activation, spec.LayerNormalization, l, spec.LayerInputSize(l), spec.LayerDenseInputSize(l),
+                spec.HiddenSizes[l], l == 0 ? spec.InputCategories : [], Parameters);
         Head = new LinearHead(Parameters, spec.HiddenSizes[^1], spec.OutputSize);
         if (initialize) Initialize(seed);
     }
@@ -55,18 +60,8 @@ public sealed class RecurrentNetwork
     {
         int G = spec.GateCount;
         for (int l = 0; l < spec.Layers; l++)
-        {
-            int H = spec.HiddenSizes[l], I = spec.LayerInputSize(l);
-            yield return (RecurrentLayer.Names.WeightIH(l), G * H, I, false);
-            yield return (RecurrentLayer.Names.WeightHH(l), G * H, H, false);
-            yield return (RecurrentLayer.Names.BiasIH(l), G * H, 1, true);
-            yield return (RecurrentLayer.Names.BiasHH(l), G * H, 1, true);
-            if (spec.LayerNormalization)
-            {
-                yield return (RecurrentLayer.Names.LnGain(l), G * H, 1, true);
-                yield return (RecurrentLayer.Names.LnBias(l), G * H, 1, true);
-            }
-        }
+            foreach (var tensor in RecurrentLayer.Layout(l, spec.LayerInputSize(l), spec.HiddenSizes[l], G, spec.LayerNormalization))
+                yield return tensor;
         yield return (LinearHead.WeightName, spec.OutputSize, spec.HiddenSizes[^1], false);
         yield return (LinearHead.BiasName, spec.OutputSize, 1, true);
     }
@@ -91,14 +86,15 @@ public sealed class RecurrentNetwork
             // Zeros draws nothing, so the default keeps the random stream (and every seed's weights) as it was.
             Initializer.Fill(p.Value(layer.BiasIH), G * H, 1, init.Biases, rng, H, init.NormalStandardDeviation);
             Initializer.Fill(p.Value(layer.BiasHH), G * H, 1, init.Biases, rng, H, init.NormalStandardDeviation);
-            if (Spec.Cell == RecurrentCellKind.Lstm)
-                System.Numerics.Tensors.TensorPrimitives.Add(p.Value(layer.BiasIH).Slice(H, H), init.ForgetGateBias, p.Value(layer.BiasIH).Slice(H, H));
+            int f = Cell.ForgetGate;
+            if (f >= 0)
+                System.Numerics.Tensors.TensorPrimitives.Add(p.Value(layer.BiasIH).Slice(f * H, H), init.ForgetGateBias, p.Value(layer.BiasIH).Slice(f * H, H));
             if (Spec.LayerNormalization)
             {
                 p.Value(layer.LnGain).Fill(1f);
                 p.Value(layer.LnBias).Clear();
                 // With layer norm the forget gate's bias is applied after normalisation.
-                if (Spec.Cell == RecurrentCellKind.Lstm) p.Value(layer.LnBias).Slice(H, H).Fill(init.ForgetGateBias);
+                if (f >= 0) p.Value(layer.LnBias).Slice(f * H, H).Fill(init.ForgetGateBias);
             }
         }
         Initializer.Fill(p.Value(Head.Weight), Head.O, Head.H, init.HeadWeights, rng, Head.H, init.NormalStandardDeviation);
@@ -126,7 +122,7 @@ public sealed class RecurrentNetwork
     public void Forward(Workspace ws, int T, int B, int P, bool training = false, Random? rng = null)
     {
         CheckWorkspace(ws, T, B, P);
-        if (training && rng is null && Spec.Cell == RecurrentCellKind.Elman && Spec.Activation == ElmanActivation.RandomizedLeakyRelu)
+        if (training && rng is null && Cell.NeedsSlopes(Spec.ResolveActivation()))
             throw new ArgumentNullException(nameof(rng), "Training with randomised leaky ReLU needs a random source.");
         for (int l = 0; l < Layers.Length; l++)
             Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!, ws.Threads);
@@ -171,7 +167,7 @@ public sealed class RecurrentNetwork
         if (k < 1 || k > T) throw new ArgumentOutOfRangeException(nameof(truncation), k, $"truncation must be between 1 and T ({T}).");
         if (regularizerWeight > 0f)
         {
-            if (Spec.Cell != RecurrentCellKind.Elman || Spec.LayerNormalization)
+            if (!Cell.SupportsVanishingRegularizer || Spec.LayerNormalization)
                 throw new InvalidOperationException("Pascanu's regulariser is defined here for Elman cells without layer normalisation.");
             if (!ws.HasRegularizerBuffers)
                 throw new InvalidOperationException("The workspace has no regulariser buffers: create it with regularizer: true.");

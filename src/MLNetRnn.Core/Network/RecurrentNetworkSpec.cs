@@ -58,15 +58,7 @@ public sealed record RecurrentNetworkSpec
     public int Layers => HiddenSizes.Count;
 
     /// <summary>Gate blocks per cell (G): 1 Elman, 4 LSTM, 3 GRU.</summary>
-    public int GateCount => GatesOf(Cell);
-
-    internal static int GatesOf(RecurrentCellKind cell) => cell switch
-    {
-        RecurrentCellKind.Elman => 1,
-        RecurrentCellKind.Lstm => LstmCell.Gates,
-        RecurrentCellKind.Gru => GruCell.Gates,
-        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell kind."),
-    };
+    public int GateCount => CellCatalog.Of(Cell).Gates;
 
     /// <summary>Input size of layer <paramref name="layer"/>: I for the first (I − 1 + C with
     /// <see cref="InputCategories"/>), the hidden size of the layer below otherwise.</summary>
@@ -83,7 +75,7 @@ public sealed record RecurrentNetworkSpec
     /// <exception cref="ArgumentException">No hidden layers were given.</exception>
     public void Validate()
     {
-        if (!Enum.IsDefined(Cell)) throw new ArgumentOutOfRangeException(nameof(Cell), Cell, "Cell must be Elman, Lstm or Gru.");
+        if (!CellCatalog.Contains(Cell)) throw new ArgumentOutOfRangeException(nameof(Cell), Cell, $"Cell must be {CellCatalog.Names}.");
         if (InputSize < 1) throw new ArgumentOutOfRangeException(nameof(InputSize), InputSize, "InputSize must be at least 1.");
         if (InputCategories is null) throw new ArgumentNullException(nameof(InputCategories));
         if (InputCategories.Count > InputSize)

@@ -191,13 +191,8 @@ public static class SafeTensors
             else if (g != G) throw Invalid(path, $"layer {l} has {g} gate blocks but layer 0 has {G}");
             hidden.Add(whh.Shape[1]);
         }
-        var cell = G switch
-        {
-            1 => RecurrentCellKind.Elman,
-            3 => RecurrentCellKind.Gru,
-            4 => RecurrentCellKind.Lstm,
-            _ => throw Invalid(path, $"weight_hh_l0 has {G} gate blocks; expected 1 (RNN), 3 (GRU) or 4 (LSTM)"),
-        };
+        var cell = CellCatalog.WithGates(G)
+            ?? throw Invalid(path, $"weight_hh_l0 has {G} gate blocks; expected 1 (RNN), 3 (GRU) or 4 (LSTM)");
         return new RecurrentNetworkSpec
         {
             Cell = cell, InputSize = inputSize, HiddenSizes = hidden.ToArray(), OutputSize = t[head + "weight"].Shape[0],

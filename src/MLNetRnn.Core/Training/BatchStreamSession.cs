@@ -50,7 +50,7 @@ internal sealed class BatchStreamSession : TrainingSession
         return source.Current;
     }
 
-    private static Memory.Workspace CreateWorkspace(RecurrentNetwork net, TrainingOptions o, SequenceDataset first, SequenceDataset? validation)
+    private static Workspace CreateWorkspace(RecurrentNetwork net, TrainingOptions o, SequenceDataset first, SequenceDataset? validation)
     {
         if (validation is not null)
         {

@@ -137,7 +137,7 @@ public sealed record TrainingOptions
             throw new ArgumentOutOfRangeException(nameof(TruncationLength), TruncationLength, $"TruncationLength must be at least 1 (or null for exact BPTT); got {TruncationLength}.");
         if (!(VanishingRegularizerWeight >= 0f && float.IsFinite(VanishingRegularizerWeight)))
             throw new ArgumentOutOfRangeException(nameof(VanishingRegularizerWeight), VanishingRegularizerWeight, "VanishingRegularizerWeight must be non-negative and finite.");
-        if (VanishingRegularizerWeight > 0f && (spec.Cell != RecurrentCellKind.Elman || spec.LayerNormalization))
+        if (VanishingRegularizerWeight > 0f && (!(CellCatalog.Contains(spec.Cell) && CellCatalog.Of(spec.Cell).SupportsVanishingRegularizer) || spec.LayerNormalization))
             throw new ArgumentException(
                 $"VanishingRegularizerWeight (Pascanu's Ω) is defined for Elman cells without layer normalisation; the network is {spec.Cell}{(spec.LayerNormalization ? " with layer normalisation" : "")}. Set it to 0.",
                 nameof(VanishingRegularizerWeight));

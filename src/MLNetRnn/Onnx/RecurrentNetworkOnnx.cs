@@ -1,6 +1,7 @@
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Layers;
 using MLNetRnn.Core.Network;
+using MLNetRnn.Onnx.Cells;
 
 namespace MLNetRnn.Onnx;
 
@@ -11,6 +12,7 @@ namespace MLNetRnn.Onnx;
 //   LSTM  PyTorch i|f|g|o  →  ONNX i|o|f|c   (c is PyTorch's g)
 //   GRU   PyTorch r|z|n    →  ONNX z|r|h     (h is PyTorch's n), with linear_before_reset = 1, PyTorch's variant
 //   RNN   one block, same in both
+// Each cell's operator, gate order and attributes are in Onnx/Cells/ (one file per cell, CellOnnxCatalog).
 
 /// <summary>
 /// Writes a <see cref="RecurrentNetwork"/> (any cell, stacked layers, linear head) into an ONNX graph with the
@@ -67,7 +69,8 @@ internal static class RecurrentNetworkOnnx
         CheckExportable(spec);
         var p = network.Parameters;
         int L = spec.Layers, G = spec.GateCount;
-        int[] order = OnnxGateOrder(spec.Cell);
+        var cell = CellOnnxCatalog.Of(spec.Cell);
+        int[] order = cell.GateOrder;
         string x = input;
         string lastState = "";
         for (int l = 0; l < L; l++)
@@ -82,7 +85,7 @@ internal static class RecurrentNetworkOnnx
             // Below the top only the sequence Y feeds the next layer; at the top only the last state Y_h is needed.
             string y = top ? "" : g.NewVariable($"{prefix}.Y_l{l}");
             string yh = top ? g.NewVariable($"{prefix}.Y_h_l{l}") : "";
-            g.AddNode(OperatorOf(spec.Cell), [x, w, r, b], [y, yh], Attributes(spec, H));
+            g.AddNode(cell.Operator, [x, w, r, b], [y, yh], cell.Attributes(spec, H));
             if (top)
             {
                 string shape = g.AddInitializer($"{prefix}.shape_NH", [-1L, H], 2);
@@ -107,46 +110,7 @@ internal static class RecurrentNetworkOnnx
     }
 
     /// <summary>For each ONNX gate block k, the PyTorch block it takes.</summary>
-    internal static int[] OnnxGateOrder(RecurrentCellKind cell) => cell switch
-    {
-        RecurrentCellKind.Elman => [0],
-        RecurrentCellKind.Lstm => [0, 3, 1, 2],   // i, o, f, c ← i, f, g, o
-        RecurrentCellKind.Gru => [1, 0, 2],       // z, r, h ← r, z, n
-        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell, "Unknown cell kind."),
-    };
-
-    private static string OperatorOf(RecurrentCellKind cell) => cell switch
-    {
-        RecurrentCellKind.Elman => "RNN",
-        RecurrentCellKind.Lstm => "LSTM",
-        _ => "GRU",
-    };
-
-    private static OnnxAttribute[] Attributes(RecurrentNetworkSpec spec, int H)
-    {
-        var hidden = OnnxAttribute.Int("hidden_size", H);
-        switch (spec.Cell)
-        {
-            case RecurrentCellKind.Gru:
-                // PyTorch applies r to (W_hn·h + b_hn), after the product: ONNX's linear_before_reset = 1.
-                return [hidden, OnnxAttribute.Int("linear_before_reset", 1)];
-            case RecurrentCellKind.Lstm:
-                return [hidden];
-            default:
-                // The randomised leaky ReLU uses the mean of its slope range at inference, as our forward pass does.
-                return spec.Activation switch
-                {
-                    ElmanActivation.Tanh => [hidden, OnnxAttribute.Strings("activations", "Tanh")],
-                    ElmanActivation.Sigmoid => [hidden, OnnxAttribute.Strings("activations", "Sigmoid")],
-                    ElmanActivation.Relu => [hidden, OnnxAttribute.Strings("activations", "Relu")],
-                    ElmanActivation.LeakyRelu => [hidden, OnnxAttribute.Strings("activations", "LeakyRelu"), OnnxAttribute.Floats("activation_alpha", spec.LeakySlope)],
-                    ElmanActivation.RandomizedLeakyRelu => [hidden, OnnxAttribute.Strings("activations", "LeakyRelu"),
-                        OnnxAttribute.Floats("activation_alpha", 0.5f * (spec.RandomizedLeakyLower + spec.RandomizedLeakyUpper))],
-                    ElmanActivation.Elu => [hidden, OnnxAttribute.Strings("activations", "Elu"), OnnxAttribute.Floats("activation_alpha", spec.EluAlpha)],
-                    _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Activation, "Unknown Elman activation."),
-                };
-        }
-    }
+    internal static int[] OnnxGateOrder(RecurrentCellKind cell) => CellOnnxCatalog.Of(cell).GateOrder;
 
     /// <summary>Gate blocks of <paramref name="blockLength"/> values, in ONNX's order.</summary>
     private static float[] Reorder(ReadOnlySpan<float> pyTorch, int[] order, int blockLength)

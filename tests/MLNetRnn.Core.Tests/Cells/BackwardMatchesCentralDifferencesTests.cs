@@ -5,8 +5,9 @@ using Xunit.Abstractions;
 
 namespace MLNetRnn.Core.Tests.Cells;
 
-/// <summary>Backward against central differences for every cell, Elman activation, depth, loss, loss
-/// placement and layer normalisation: every parameter, every input element and the initial state.</summary>
+/// <summary>Backward against central differences for every cell of <see cref="CellCatalog"/> (a new cell is checked
+/// without editing this file), Elman activation, depth, loss, loss placement and layer normalisation: every
+/// parameter, every input element and the initial state.</summary>
 public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper output)
 {
     private static RecurrentNetworkSpec Spec(RecurrentCellKind cell, int[] hidden, ElmanActivation act = ElmanActivation.Tanh,
@@ -26,7 +27,7 @@ public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper out
     public static TheoryData<GradientCase> Cells()
     {
         var d = new TheoryData<GradientCase>();
-        foreach (var cell in Enum.GetValues<RecurrentCellKind>())
+        foreach (var cell in CellCatalog.Kinds)
         {
             string n = cell.ToString().ToLowerInvariant();
             d.Add(new GradientCase($"{n}-l1-last", Spec(cell, [3]), T: 5, B: 2, P: 1));
@@ -46,7 +47,7 @@ public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper out
     public static TheoryData<GradientCase> Truncations()
     {
         var d = new TheoryData<GradientCase>();
-        foreach (var cell in Enum.GetValues<RecurrentCellKind>())
+        foreach (var cell in CellCatalog.Kinds)
         {
             string n = cell.ToString().ToLowerInvariant();
             d.Add(new GradientCase($"{n}-l1-last-k3of7", Spec(cell, [3]), T: 7, B: 2, P: 1, Truncation: 3));

@@ -7,7 +7,20 @@ namespace MLNetRnn.Core.Tests.Network;
 /// repacking when the parameters change, and clear errors for bad sizes.</summary>
 public sealed class InferenceTests
 {
-    public static TheoryData<string, RecurrentNetworkSpec> Specs() => new()
+    public static TheoryData<string, RecurrentNetworkSpec> Specs()
+    {
+        var d = CellSpecs();
+        // Every cell of the catalog, stacked and with layer normalisation: a new cell is checked without editing this file.
+        foreach (var cell in CellCatalog.Kinds)
+        {
+            string n = cell.ToString().ToLowerInvariant();
+            d.Add($"{n}-catalog-2-layers", new RecurrentNetworkSpec { Cell = cell, InputSize = 2, HiddenSizes = [6, 5], OutputSize = 2 });
+            d.Add($"{n}-catalog-layernorm", new RecurrentNetworkSpec { Cell = cell, InputSize = 3, HiddenSizes = [7], LayerNormalization = true });
+        }
+        return d;
+    }
+
+    private static TheoryData<string, RecurrentNetworkSpec> CellSpecs() => new()
     {
         { "lstm", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Lstm, InputSize = 1, HiddenSizes = [32] } },
         { "lstm-2-layers-odd", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Lstm, InputSize = 3, HiddenSizes = [13, 7], OutputSize = 2 } },

@@ -51,7 +51,7 @@ public sealed class TorchGoldenTests
             int n = fx.B * fx.H;
             Close.AssertTensor($"grad_h0[{l}]", fx.Tensor("grad_h0").Data.AsSpan(l * n, n).ToArray(), ws.InitialHiddenGradient(l, fx.B).ToArray(), 2e-5);
             Close.AssertTensor($"h_n[{l}]", fx.Tensor("h_n").Data.AsSpan(l * n, n).ToArray(), ws.Hidden(l, fx.T, fx.B).ToArray(), 2e-5);
-            if (fx.Cell == RecurrentCellKind.Lstm)
+            if (CellCatalog.Of(fx.Cell).HasCellState)
             {
                 Close.AssertTensor($"grad_c0[{l}]", fx.Tensor("grad_c0").Data.AsSpan(l * n, n).ToArray(), ws.InitialCellGradient(l, fx.B).ToArray(), 2e-5);
                 Close.AssertTensor($"c_n[{l}]", fx.Tensor("c_n").Data.AsSpan(l * n, n).ToArray(), ws.Cell(l, fx.T, fx.B).ToArray(), 2e-5);
@@ -109,7 +109,7 @@ internal sealed class TorchFixture
         return net;
     }
 
-    public void FillWorkspace(MLNetRnn.Core.Memory.Workspace ws)
+    public void FillWorkspace(MLNetRnn.Core.Network.Workspace ws)
     {
         MLNetRnn.Core.Network.Batching.ToTimeMajor(Tensor("x").Data, ws.Input, B, T, I);
         var target = Tensor("target").Data;
@@ -118,7 +118,7 @@ internal sealed class TorchFixture
         for (int l = 0; l < L; l++)
         {
             Tensor("h0").Data.AsSpan(l * n, n).CopyTo(ws.InitialHidden(l, B));
-            if (Cell == RecurrentCellKind.Lstm) Tensor("c0").Data.AsSpan(l * n, n).CopyTo(ws.InitialCell(l, B));
+            if (CellCatalog.Of(Cell).HasCellState) Tensor("c0").Data.AsSpan(l * n, n).CopyTo(ws.InitialCell(l, B));
         }
     }
 

@@ -108,7 +108,7 @@ public sealed class PascanuRegularizerTests(ITestOutputHelper output)
         private readonly int _T, _B, _tStart;
         private readonly double[][] _v, _hPrev, _x, _slope;   // per layer: (T,B,H), (T,B,H), (T,B,I), (T,B,H)
 
-        public OmegaReference(RecurrentNetwork net, MLNetRnn.Core.Memory.Workspace ws, int T, int B, int tStart)
+        public OmegaReference(RecurrentNetwork net, MLNetRnn.Core.Network.Workspace ws, int T, int B, int tStart)
         {
             _net = net; _T = T; _B = B; _tStart = tStart;
             int L = net.Spec.Layers;

@@ -72,7 +72,7 @@ public sealed class RecurrentTrainerTests
         var rng = new Random(3);
         var series = Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, S * I).Select(_ => rng.NextSingle()).ToArray()).ToArray();
         var targets = Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, S * O).Select(_ => rng.NextSingle()).ToArray()).ToArray();
-        foreach (var cell in Enum.GetValues<RecurrentCellKind>())
+        foreach (var cell in CellCatalog.Kinds)
         {
             var spec = new RecurrentNetworkSpec { Cell = cell, InputSize = I, HiddenSizes = [5, 4], OutputSize = O };
             var options = new TrainingOptions { Epochs = 3, BatchSize = B, Shuffle = false, Seed = 1 };

@@ -30,8 +30,46 @@ internal readonly struct Activation
 }
 
 /// <summary>Elman cell: h = σ(pre). Forward and Backward on one step of a batch.</summary>
-internal static class ElmanCell
+internal sealed class ElmanCell : IRecurrentCell
 {
+    public const int Gates = 1;
+
+    public static readonly ElmanCell Instance = new();
+
+    private ElmanCell() { }
+
+    public RecurrentCellKind Kind => RecurrentCellKind.Elman;
+    int IRecurrentCell.Gates => Gates;
+    public IReadOnlyList<string> GateNames { get; } = ["h"];
+    public bool HasCellState => false;
+    public bool SeparateRecurrentProduct => false;
+    public int ForgetGate => -1;
+    public bool SupportsVanishingRegularizer => true;
+    public bool NeedsSlopes(in Activation act) => act.IsRandomized;
+    void IRecurrentCell.DrawSlopes(Span<float> slopes, in Activation act, Random rng) => DrawSlopes(slopes, act, rng);
+
+    /// <summary>pre += h_prev·W_hhᵀ, layer-normalised if enabled, then h = σ(pre).</summary>
+    public void Forward(in CellStep s)
+    {
+        int H = s.H;
+        Gemm.Packed(s.B, s.HPrev, H, s.WeightHHT, s.Gates, H, accumulate: true);
+        if (s.Ln.Enabled)
+            for (int b = 0; b < s.B; b++) s.Ln.Forward(s.Gates.Slice(b * H, H), b, 0, H, 1);
+        Forward(s.Gates, s.HOut, s.Slopes, s.Activation, s.Training);
+    }
+
+    /// <summary>dPre = dh ⊙ σ'(pre) (through the layer norm if enabled), then dh_prev = dPre·W_hh.</summary>
+    public void Backward(in CellStep s)
+    {
+        int H = s.H;
+        // h = σ(pre)
+        Backward(s.Dh, s.HOut, s.Slopes, s.Activation, s.DGates);
+        if (s.Ln.Enabled)
+            for (int b = 0; b < s.B; b++) s.Ln.Backward(s.DGates.Slice(b * H, H), b, 0, H, 1);
+        // pre = … + h_prev · W_hhᵀ
+        Gemm.Packed(s.B, s.DGates, H, s.WeightHH, s.DhPrev, H, accumulate: false);
+    }
+
     /// <summary>h = σ(pre). With randomised leaky ReLU, uses each element's slope from
     /// <paramref name="slope"/> when training (drawn beforehand by <see cref="DrawSlopes"/>) and writes the
     /// mean slope there otherwise, so Backward reads the slope that was used either way.</summary>

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MLNetRnn.Core.Kernels;
-using MLNetRnn.Core.Layers;
 
 namespace MLNetRnn.Core.Cells;
 
@@ -17,9 +16,49 @@ namespace MLNetRnn.Core.Cells;
 /// <summary>GRU cell: Forward and Backward on one step of a batch.</summary>
 /// <remarks>Row by row, vectorised at the process's register width (see <see cref="LstmCell"/>).</remarks>
 [System.Runtime.CompilerServices.SkipLocalsInit]
-internal static unsafe class GruCell
+internal sealed unsafe class GruCell : IRecurrentCell
 {
     public const int Gates = 3;
+
+    public static readonly GruCell Instance = new();
+
+    private GruCell() { }
+
+    public RecurrentCellKind Kind => RecurrentCellKind.Gru;
+    int IRecurrentCell.Gates => Gates;
+    public IReadOnlyList<string> GateNames { get; } = ["r", "z", "n"];
+    public bool HasCellState => false;
+    public bool SeparateRecurrentProduct => true;
+    public int ForgetGate => -1;
+    public bool SupportsVanishingRegularizer => false;
+    public bool NeedsSlopes(in Activation act) => false;
+    public void DrawSlopes(Span<float> slopes, in Activation act, Random rng) { }
+
+    /// <summary>hh = h_prev·W_hhᵀ + b_hh, kept apart, then the gates and h.</summary>
+    public void Forward(in CellStep s)
+    {
+        int GH = Gates * s.H;
+        FillRows(s.HH, s.BiasHH, s.B);
+        Gemm.Packed(s.B, s.HPrev, s.H, s.WeightHHT, s.HH, GH, accumulate: true);
+        Forward(s.Gates, s.HH, s.HPrev, s.HOut, s.B, s.H, s.Ln);
+    }
+
+    /// <summary>dGates (d ih) and dHH, then dh_prev = dHH·W_hh + z ⊙ dh.</summary>
+    public void Backward(in CellStep s)
+    {
+        int GH = Gates * s.H;
+        Backward(s.Dh, s.Gates, s.HH, s.HPrev, s.DGates, s.DHH, s.DhDirect, s.B, s.H, s.Ln);
+        // hh = h_prev · W_hhᵀ + b_hh, and h = … + z ⊙ h_prev
+        Gemm.Packed(s.B, s.DHH, GH, s.WeightHH, s.DhPrev, s.H, accumulate: false);
+        System.Numerics.Tensors.TensorPrimitives.Add(s.DhPrev, s.DhDirect, s.DhPrev);
+    }
+
+    /// <summary>m (rows, n) = v broadcast over rows.</summary>
+    private static void FillRows(Span<float> m, ReadOnlySpan<float> v, int rows)
+    {
+        int n = v.Length;
+        for (int r = 0; r < rows; r++) v.CopyTo(m.Slice(r * n, n));
+    }
 
     /// <summary>Activates the gates in place and writes h.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using MLNetRnn.Core.Kernels;
-using MLNetRnn.Core.Layers;
 
 namespace MLNetRnn.Core.Cells;
 
@@ -17,9 +16,40 @@ namespace MLNetRnn.Core.Cells;
 /// splitting the batch between threads does not change any value. σ and tanh are computed from e^x (see
 /// <see cref="Simd"/>).</remarks>
 [System.Runtime.CompilerServices.SkipLocalsInit]
-internal static unsafe class LstmCell
+internal sealed unsafe class LstmCell : IRecurrentCell
 {
     public const int Gates = 4;
+
+    public static readonly LstmCell Instance = new();
+
+    private LstmCell() { }
+
+    public RecurrentCellKind Kind => RecurrentCellKind.Lstm;
+    int IRecurrentCell.Gates => Gates;
+    public IReadOnlyList<string> GateNames { get; } = ["i", "f", "g", "o"];
+    public bool HasCellState => true;
+    public bool SeparateRecurrentProduct => false;
+    public int ForgetGate => 1;
+    public bool SupportsVanishingRegularizer => false;
+    public bool NeedsSlopes(in Activation act) => false;
+    public void DrawSlopes(Span<float> slopes, in Activation act, Random rng) { }
+
+    /// <summary>a += h_prev·W_hhᵀ (b_hh is in the layer's bias already), then the gates and the state.</summary>
+    public void Forward(in CellStep s)
+    {
+        int GH = Gates * s.H;
+        Gemm.Packed(s.B, s.HPrev, s.H, s.WeightHHT, s.Gates, GH, accumulate: true);
+        Forward(s.Gates, s.CPrev, s.C, s.TanhC, s.HOut, s.B, s.H, s.Ln);
+    }
+
+    /// <summary>dGates from dh and dc, then dh_prev = dGates·W_hh.</summary>
+    public void Backward(in CellStep s)
+    {
+        int GH = Gates * s.H;
+        Backward(s.Dh, s.Dc, s.Gates, s.CPrev, s.TanhC, s.DGates, s.B, s.H, s.Ln);
+        // a = … + h_prev · W_hhᵀ
+        Gemm.Packed(s.B, s.DGates, GH, s.WeightHH, s.DhPrev, s.H, accumulate: false);
+    }
 
     /// <summary>Activates the gates in place and advances the cell and hidden state.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

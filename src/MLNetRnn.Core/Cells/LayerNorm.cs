@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace MLNetRnn.Core.Layers;
+namespace MLNetRnn.Core.Cells;
 
 // B = batch, H = hidden, G = gate blocks. Layer normalisation (Ba, Kiros & Hinton 2016) of a cell's
 // pre-activations: each gate block of H values (the argument of one σ or tanh) is normalised over its

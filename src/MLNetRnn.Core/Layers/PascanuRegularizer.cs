@@ -1,9 +1,8 @@
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Kernels;
-using MLNetRnn.Core.Layers;
 using MLNetRnn.Core.Memory;
 
-namespace MLNetRnn.Core.Training;
+namespace MLNetRnn.Core.Layers;
 
 // B = batch, H = hidden, T = steps.
 //
