@@ -2,7 +2,9 @@ using MLNetRnn.Samples;
 
 namespace MLNetRnn.Tests.Samples;
 
-/// <summary>The samples compile with the tests and run in CI, so they cannot rot.</summary>
+/// <summary>The samples compile with the tests and run in CI, so they cannot rot. Slow: each trains a model of
+/// sample size.</summary>
+[Trait("Category", "Slow")]
 public sealed class SamplesRunTests
 {
     [Fact]
