@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML;
+using MLNetRnn.Cli.Shared;
 using MLNetRnn.Cli.Study;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Diagnostics;

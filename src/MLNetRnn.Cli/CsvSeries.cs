@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNetRnn.Cli.Shared;
 
 namespace MLNetRnn.Cli;
 
@@ -196,6 +197,3 @@ internal sealed class CsvSeries
         return v;
     }
 }
-
-/// <summary>A user error: the message says what is wrong; the tool prints it and exits with code 2.</summary>
-internal sealed class CliException(string message) : Exception(message);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MLNetRnn.Cli.Shared;
 using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Plots;
 using ScottPlot;

@@ -1,5 +1,6 @@
 using System.Text;
 using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Training;
 
 namespace MLNetRnn.Core.Diagnostics;
@@ -7,14 +8,14 @@ namespace MLNetRnn.Core.Diagnostics;
 public sealed partial class TrainingDiagnostics
 {
     /// <summary>The version <see cref="Write"/> writes; <see cref="Read"/> reads it and every older one.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     private static ReadOnlySpan<byte> Magic => "MLNRDIAG"u8;
 
-    // *** Binary format, version 1 (little-endian, BinaryWriter) ***
+    // *** Binary format, version 2 (little-endian, BinaryWriter) ***
     // byte[8]  "MLNRDIAG"                 int32 version
-    // network: int32 cell, int32 activation, float ELU α, int32 L, int32[L] hidden sizes
-    // clipping: int32 mode, float τ, float AutoClip percentile
+    // network: string cell, string activation, float ELU α, int32 L, int32[L] hidden sizes
+    // clipping: string mode, float τ, float AutoClip percentile
     // int32 steps per epoch
     // int32 S, float[S] loss, float[S] ‖g‖ before, float[S] ‖g‖ after, float[S] threshold
     // int32 E, E × (int32 epoch, double training loss, double validation loss, double learning rate,
@@ -23,17 +24,26 @@ public sealed partial class TrainingDiagnostics
     // int32 best epoch, bool stopped early, bool restored best weights, int64 duration ticks
     // int32 K, K × snapshot; bool has final, [snapshot]
     // snapshot: int32 epoch, int32 G, G × (int32 layer, string gate, int32 n, double[n] σ, int32 m, double[m] |λ|)
+    // The three enums are written by name (Persisted.WriteEnum), so that reordering or inserting a member cannot
+    // change what a file means. Version 1, still read, wrote them as int32 values; it is otherwise the same.
 
     /// <summary>Writes the diagnostics in the versioned binary format (<see cref="FormatVersion"/>).</summary>
-    public void Write(BinaryWriter writer)
+    public void Write(BinaryWriter writer) => WriteVersion(writer, FormatVersion);
+
+    /// <summary>Writes the diagnostics in format version <paramref name="formatVersion"/>: 1 for a reader that
+    /// reads no later version (a model file that declares itself readable by such a reader must hold version 1),
+    /// otherwise <see cref="FormatVersion"/>.</summary>
+    internal void WriteVersion(BinaryWriter writer, int formatVersion)
     {
         ArgumentNullException.ThrowIfNull(writer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(formatVersion, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(formatVersion, FormatVersion);
         writer.Write(Magic);
-        writer.Write(FormatVersion);
-        writer.Write((int)Network.Cell); writer.Write((int)Network.Activation); writer.Write(Network.EluAlpha);
+        writer.Write(formatVersion);
+        WriteEnum(writer, Network.Cell, formatVersion); WriteEnum(writer, Network.Activation, formatVersion); writer.Write(Network.EluAlpha);
         writer.Write(Network.HiddenSizes.Count);
         foreach (int h in Network.HiddenSizes) writer.Write(h);
-        writer.Write((int)Clipping.Mode); writer.Write(Clipping.Threshold); writer.Write(Clipping.AutoClipPercentile);
+        WriteEnum(writer, Clipping.Mode, formatVersion); writer.Write(Clipping.Threshold); writer.Write(Clipping.AutoClipPercentile);
         writer.Write(StepsPerEpoch);
         writer.Write(StepCount);
         WriteFloats(writer, _loss); WriteFloats(writer, _before); WriteFloats(writer, _after); WriteFloats(writer, _threshold);
@@ -67,12 +77,12 @@ public sealed partial class TrainingDiagnostics
             if (version < 1 || version > FormatVersion)
                 throw new InvalidDataException($"Training diagnostics format version {version} is not readable by this build, which reads versions 1 to {FormatVersion}; update MLNetRnn.");
 
-            var cell = Defined((RecurrentCellKind)reader.ReadInt32(), "cell");
-            var activation = Defined((ElmanActivation)reader.ReadInt32(), "activation");
+            var cell = ReadEnum<RecurrentCellKind>(reader, version, "cell");
+            var activation = ReadEnum<ElmanActivation>(reader, version, "activation");
             float eluAlpha = reader.ReadSingle();
             var hidden = new int[Count(reader.ReadInt32(), 1024, "layer")];
             for (int l = 0; l < hidden.Length; l++) hidden[l] = Count(reader.ReadInt32(), 1 << 20, "hidden size");
-            var clipping = new DiagnosticsClipping(Defined((GradientClippingMode)reader.ReadInt32(), "clipping mode"), reader.ReadSingle(), reader.ReadSingle());
+            var clipping = new DiagnosticsClipping(ReadEnum<GradientClippingMode>(reader, version, "clipping mode"), reader.ReadSingle(), reader.ReadSingle());
             int stepsPerEpoch = Count(reader.ReadInt32(), int.MaxValue, "steps per epoch");
             int S = Count(reader.ReadInt32(), 1 << 26, "step");
             float[] loss = ReadFloats(reader, S), before = ReadFloats(reader, S), after = ReadFloats(reader, S), threshold = ReadFloats(reader, S);
@@ -149,8 +159,18 @@ public sealed partial class TrainingDiagnostics
     private static int Count(int n, int max, string what)
         => n >= 0 && n <= max ? n : throw new InvalidDataException($"The training diagnostics' {what} count {n} is out of range [0, {max}].");
 
-    private static TEnum Defined<TEnum>(TEnum value, string what) where TEnum : struct, Enum
-        => Enum.IsDefined(value) ? value : throw new InvalidDataException($"The training diagnostics' {what} {value} is unknown to this build.");
+    private static void WriteEnum<TEnum>(BinaryWriter w, TEnum value, int formatVersion) where TEnum : struct, Enum
+    {
+        if (formatVersion >= 2) Persisted.WriteEnum(w, value);
+        else w.Write(Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static TEnum ReadEnum<TEnum>(BinaryReader r, int formatVersion, string what) where TEnum : struct, Enum
+    {
+        if (formatVersion >= 2) return Persisted.ReadEnum<TEnum>(r);
+        var value = (TEnum)Enum.ToObject(typeof(TEnum), r.ReadInt32());
+        return Enum.IsDefined(value) ? value : throw new InvalidDataException($"The training diagnostics' {what} {value} is unknown to this build.");
+    }
 
     /// <summary>The diagnostics as bytes (<see cref="Write"/>).</summary>
     public byte[] ToBytes()

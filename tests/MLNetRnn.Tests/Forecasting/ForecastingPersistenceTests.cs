@@ -44,6 +44,7 @@ public sealed class ForecastingPersistenceTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ModelLoadsInFreshProcessWithoutRegistration()
     {
         var series = Seasonal(90, seed: 2);

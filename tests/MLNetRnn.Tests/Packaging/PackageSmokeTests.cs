@@ -20,9 +20,12 @@ namespace MLNetRnn.Tests.Packaging;
 /// <remarks>
 /// It shells out to <c>dotnet pack</c> (of what the test run has just built: <c>--no-build</c>), <c>dotnet new
 /// console</c>, <c>dotnet add package</c> and <c>dotnet run</c>, so it takes about a minute. The app restores into
-/// its own packages folder, with the machine's global packages folder as a read-only fallback, so a package from an
-/// earlier run under the same version can never stand in for the one just packed.
+/// its own packages folder, with the machine's global packages folder as a read-only fallback. NuGet looks in a
+/// fallback folder before any source, so a package of the library's own version there (from another build on this
+/// machine) would stand in for the one just packed: the packages are packed under a pre-release version of this run
+/// alone (0.2.0-smoke-&lt;guid&gt;), which no other build can have left anywhere.
 /// </remarks>
+[Trait("Category", "Slow")]
 public sealed class PackageSmokeTests : IDisposable
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(8);
@@ -40,6 +43,8 @@ public sealed class PackageSmokeTests : IDisposable
 
     private static string Version => typeof(RnnForecastingEstimator).Assembly.GetName().Version!.ToString(3);
 
+    private readonly string _packageVersion = $"{Version}-smoke-{Guid.NewGuid():N}";
+
     [Fact]
     public void PackedPackagesInstallIntoAFreshAppThatLoadsAndFitsModels()
     {
@@ -50,7 +55,8 @@ public sealed class PackageSmokeTests : IDisposable
 
         // 1. Pack both packages from what this test run built.
         foreach (string project in new[] { "src/MLNetRnn.Core/MLNetRnn.Core.csproj", "src/MLNetRnn/MLNetRnn.csproj" })
-            Dotnet(repository, "pack", Path.Combine(repository, project), "-c", configuration, "--no-build", "-o", feed, "-nodeReuse:false");
+            Dotnet(repository, "pack", Path.Combine(repository, project), "-c", configuration, "--no-build", "-o", feed, "-nodeReuse:false",
+                $"-p:PackageVersion={_packageVersion}");
         CheckNuspecs(feed);
 
         // 2. A model saved here, and what this process forecasts with it.
@@ -69,7 +75,7 @@ public sealed class PackageSmokeTests : IDisposable
         // 3. A fresh console app that installs MLNetRnn from the folder feed.
         Dotnet(_root, "new", "console", "-o", app, "--framework", "net10.0");
         File.WriteAllText(Path.Combine(app, "nuget.config"), NugetConfig(feed, Path.Combine(_root, "packages"), GlobalPackagesFolder()));
-        Dotnet(app, "add", "package", "MLNetRnn", "--version", Version, "--no-restore");
+        Dotnet(app, "add", "package", "MLNetRnn", "--version", _packageVersion, "--no-restore");
         File.WriteAllText(Path.Combine(app, "Program.cs"), AppProgram);
         string fittedByApp = Path.Combine(_root, "fitted-by-app.zip");
         string output = Dotnet(app, "run", "-c", "Release", "--", saved, fittedByApp);
@@ -92,14 +98,14 @@ public sealed class PackageSmokeTests : IDisposable
         Assert.Equal(Line("fitted forecast"), Bits(loaded.CreateForecastingEngine().Predict().Forecast));
     }
 
-    private static void CheckNuspecs(string feed)
+    private void CheckNuspecs(string feed)
     {
         var core = Nuspec(feed, "MLNetRnn.Core");
         var library = Nuspec(feed, "MLNetRnn");
 
         foreach (var (id, nuspec, entries) in new[] { core, library }.Select(p => (p.Id, p.Metadata, p.Entries)))
         {
-            Assert.Equal(Version, Field(nuspec, "version"));
+            Assert.Equal(_packageVersion, Field(nuspec, "version"));
             Assert.Equal("MIT", Field(nuspec, "license"));
             Assert.Equal("expression", nuspec.Element(nuspec.Name.Namespace + "license")!.Attribute("type")!.Value);
             Assert.Equal("README.md", Field(nuspec, "readme"));
@@ -117,14 +123,14 @@ public sealed class PackageSmokeTests : IDisposable
         // MLNetRnn compiles against ML.NET's internals and MLNetRnn.Core's: both are pinned.
         var dependencies = Dependencies(library.Metadata);
         Assert.Equal(["MLNetRnn.Core", "Microsoft.ML"], dependencies.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal($"[{Version}]", dependencies["MLNetRnn.Core"]);
+        Assert.Equal($"[{_packageVersion}]", dependencies["MLNetRnn.Core"]);
         Assert.Equal("[5.0.1, 5.1.0)", dependencies["Microsoft.ML"]);
         Assert.DoesNotContain(library.Entries, e => e.Contains("Publicizer", StringComparison.OrdinalIgnoreCase) || e.Contains("Probe", StringComparison.Ordinal));
     }
 
-    private static (string Id, XElement Metadata, string[] Entries) Nuspec(string feed, string id)
+    private (string Id, XElement Metadata, string[] Entries) Nuspec(string feed, string id)
     {
-        string path = Path.Combine(feed, $"{id}.{Version}.nupkg");
+        string path = Path.Combine(feed, $"{id}.{_packageVersion}.nupkg");
         Assert.True(File.Exists(path), $"dotnet pack did not produce {path}; the feed holds: {string.Join(", ", Directory.GetFiles(feed).Select(Path.GetFileName))}");
         using var package = ZipFile.OpenRead(path);
         var nuspec = package.GetEntry($"{id}.nuspec") ?? throw new Xunit.Sdk.XunitException($"{path} has no {id}.nuspec");
@@ -133,9 +139,9 @@ public sealed class PackageSmokeTests : IDisposable
         return (id, metadata, package.Entries.Select(e => e.FullName).ToArray());
     }
 
-    private static byte[] PackedAssembly(string feed, string id)
+    private byte[] PackedAssembly(string feed, string id)
     {
-        using var package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{Version}.nupkg"));
+        using var package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{_packageVersion}.nupkg"));
         using var stream = package.GetEntry($"lib/net10.0/{id}.dll")!.Open();
         using var copy = new MemoryStream();
         stream.CopyTo(copy);

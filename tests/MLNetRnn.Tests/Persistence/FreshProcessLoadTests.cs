@@ -10,6 +10,7 @@ namespace MLNetRnn.Tests.Persistence;
 /// application that references MLNetRnn and calls nothing of it before <c>mlContext.Model.Load</c>.
 /// ML.NET must find our assembly from the name recorded in the model; no registration call is made.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class FreshProcessLoadTests : IDisposable
 {
     private static readonly string[] CsvColumns = ["X", "A", "B"];

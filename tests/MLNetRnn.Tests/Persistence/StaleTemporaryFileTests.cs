@@ -28,6 +28,7 @@ public sealed class StaleTemporaryFileTests : IDisposable
     private string[] Files() => Directory.GetFiles(_dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void NextSaveRemovesWhatAKilledSaveLeft()
     {
         string path = _dir.File("model.zip");

@@ -65,6 +65,7 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void ModelLoadsInFreshProcessWithoutRegistration()
     {
         var rows = Rows(SeasonalTrend(90, seed: 13));

@@ -3,6 +3,8 @@ using MLNetRnn.Samples;
 
 namespace MLNetRnn.Tests.Samples;
 
+/// <summary>Slow, as the other sample tests: it runs the sample as a user would.</summary>
+[Trait("Category", "Slow")]
 public sealed class ChooseClippingThresholdSampleTests
 {
     [Fact]

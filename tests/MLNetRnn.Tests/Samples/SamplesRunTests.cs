@@ -2,7 +2,9 @@ using MLNetRnn.Samples;
 
 namespace MLNetRnn.Tests.Samples;
 
-/// <summary>The samples compile with the tests and run in CI, so they cannot rot.</summary>
+/// <summary>The samples compile with the tests and run in CI, so they cannot rot. Slow: each trains a model of
+/// sample size.</summary>
+[Trait("Category", "Slow")]
 public sealed class SamplesRunTests
 {
     [Fact]
@@ -46,7 +48,8 @@ public sealed class SamplesRunTests
         int code = AddingProblemSample.Run(output);
         string text = output.ToString();
         Assert.True(code == 0, text);
-        Assert.Contains("solved", text);
+        // The report reads "→ solved, in …" or "→ NOT solved, in …"; the second contains "solved" too.
+        Assert.Contains("→ solved, in ", text);
         Assert.Contains("Gradient norm before clipping", text);
         Assert.Contains("spectral radius", text);
     }

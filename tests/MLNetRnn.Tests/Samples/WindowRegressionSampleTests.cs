@@ -3,6 +3,7 @@ using MLNetRnn.Samples;
 namespace MLNetRnn.Tests.Samples;
 
 /// <summary>The window-mode sample compiles with the tests and runs in CI, so it cannot rot.</summary>
+[Trait("Category", "Slow")]
 public sealed class WindowRegressionSampleTests
 {
     [Fact]
