@@ -33,7 +33,10 @@ public sealed partial class TrainingDiagnostics
     /// <summary>Writes the diagnostics in format version <paramref name="formatVersion"/>: 1 for a reader that
     /// reads no later version (a model file that declares itself readable by such a reader must hold version 1),
     /// otherwise <see cref="FormatVersion"/>.</summary>
-    internal void WriteVersion(BinaryWriter writer, int formatVersion)
+    /// <param name="writer">Where the bytes go.</param>
+    /// <param name="formatVersion">1 or <see cref="FormatVersion"/>; version 1 holds the same content with the enums as int32.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="formatVersion"/> is not a version this build writes.</exception>
+    public void WriteVersion(BinaryWriter writer, int formatVersion)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentOutOfRangeException.ThrowIfLessThan(formatVersion, 1);

@@ -264,7 +264,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             Model.Write(w);
             Series.Write(w);
             w.Write(Model.Diagnostics.Length);
-            foreach (var d in Model.Diagnostics) d.Write(w);
+            // Version 1 of the diagnostics: this format declares itself readable by version-6 readers, which read the
+            // diagnostics in the middle of the file and know only that version (it holds the same content).
+            foreach (var d in Model.Diagnostics) d.WriteVersion(w, 1);
             Model.WriteSeriesWeights(w);
             Series.WritePending(w);
         });

@@ -43,6 +43,37 @@ public sealed class ForecastingPersistenceTests : IDisposable
         Assert.Equal(model.CreateForecastingEngine().Predict(), loaded.CreateForecastingEngine().Predict(), RnnForecastComparer.Instance);
     }
 
+    /// <summary>The forecaster's format declares itself readable by version-6 readers, which read each member's
+    /// diagnostics in the middle of the file and know only diagnostics format 1: every diagnostics block in a saved
+    /// forecaster must be version 1 (the same content as version 2, with its enums as integers).</summary>
+    [Fact]
+    public void ASavedForecasterHoldsDiagnosticsAVersionSixReaderReads()
+    {
+        var series = Seasonal(100, seed: 1);
+        string path = _dir.File("forecaster.zip");
+        _ml.Model.Save(FitPipeline(series), View(_ml, series).Schema, path);
+
+        byte[] magic = "MLNRDIAG"u8.ToArray();
+        var versions = new List<int>();
+        using (var zip = System.IO.Compression.ZipFile.OpenRead(path))
+            foreach (var entry in zip.Entries)
+            {
+                using var stream = new MemoryStream();
+                using (var s = entry.Open()) s.CopyTo(stream);
+                byte[] bytes = stream.ToArray();
+                for (int i = bytes.AsSpan().IndexOf(magic); i >= 0; i = NextIndex(bytes, magic, i))
+                    versions.Add(BitConverter.ToInt32(bytes, i + magic.Length));
+            }
+        Assert.NotEmpty(versions);
+        Assert.All(versions, v => Assert.Equal(1, v));
+
+        static int NextIndex(byte[] bytes, byte[] magic, int from)
+        {
+            int next = bytes.AsSpan(from + 1).IndexOf(magic);
+            return next < 0 ? -1 : from + 1 + next;
+        }
+    }
+
     [Fact]
     [Trait("Category", "Slow")]
     public void ModelLoadsInFreshProcessWithoutRegistration()
