@@ -64,8 +64,9 @@ public sealed class SeriesFit
         BaselineMethod[]? methods = s.Base.Methods();
         if (s.Base == ForecastBase.Auto)
         {
-            candidates = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
-            methods = candidates[0].Methods.ToArray();
+            var ranked = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
+            candidates = ranked.Select(BaseMethodCodes.ToCandidate).ToArray();
+            methods = ranked[0].Methods.ToArray();
         }
         if (methods is not null && methods.Contains(BaselineMethod.SeasonalNaive) && n < m)
             methods = [BaselineMethod.Naive];
@@ -101,7 +102,7 @@ public sealed class SeriesFit
         foreach (var c in Candidates)
         {
             w.Write(c.Methods.Count);
-            foreach (var m in c.Methods) Persisted.WriteEnum(w, m);
+            foreach (var m in c.Methods) BaseMethodCodes.WriteMethod(w, m);
             w.Write(c.Score);
         }
     }
@@ -123,8 +124,8 @@ public sealed class SeriesFit
         {
             int k = r.ReadInt32();
             if (k < 1 || k > 16) throw new InvalidDataException($"The saved method count {k} is out of range (1 to 16).");
-            var methods = new BaselineMethod[k];
-            for (int j = 0; j < k; j++) methods[j] = Persisted.ReadEnum<BaselineMethod>(r);
+            var methods = new ForecastBase[k];
+            for (int j = 0; j < k; j++) methods[j] = BaseMethodCodes.ReadMethod(r);
             candidates[i] = new BaselineCandidate(methods, r.ReadDouble());
         }
         return new SeriesFit(season, baseline, scaler, features, logScale, candidates, constant);
