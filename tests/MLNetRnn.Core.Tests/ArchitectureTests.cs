@@ -46,4 +46,38 @@ public sealed class ArchitectureTests
                 _ => null,
             })))
             .Where(t => t is not null)!;
+
+    /// <summary>
+    /// Baselines sits below the forecaster: it may use the engine, Serialization and itself, nothing of
+    /// <c>MLNetRnn.Core.Forecasting</c> (the forecaster reads the base; the base never reads the forecaster). Generic
+    /// arguments, array elements, locals and nested types count.
+    /// </summary>
+    [Fact]
+    public void BaselinesUseNothingOfForecasting()
+    {
+        const string baselines = "MLNetRnn.Core.Forecasting.Baselines", forecasting = "MLNetRnn.Core.Forecasting";
+        using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);
+        var offenders = new List<string>();
+        foreach (var type in module.GetTypes().Where(t => NamespaceOf(t) == baselines))
+        {
+            var locals = type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Variables.Select(v => v.VariableType));
+            var generics = type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Instructions.Select(i => i.Operand))
+                .OfType<GenericInstanceMethod>().SelectMany(m => m.GenericArguments);
+            foreach (var used in UsedTypes(type).Concat(locals).Concat(generics).SelectMany(Expand))
+                if (NamespaceOf(used) == forecasting) offenders.Add($"{type.FullName} uses {used.FullName}");
+        }
+        Assert.True(offenders.Count == 0, string.Join(Environment.NewLine, offenders.Distinct()));
+
+        static IEnumerable<TypeReference> Expand(TypeReference t) => t switch
+        {
+            GenericInstanceType g => Expand(g.ElementType).Concat(g.GenericArguments.SelectMany(Expand)),
+            TypeSpecification s => Expand(s.ElementType),
+            _ => [t],
+        };
+        static string NamespaceOf(TypeReference t)
+        {
+            while (t.DeclaringType is not null) t = t.DeclaringType;
+            return t.Namespace;
+        }
+    }
 }
