@@ -105,7 +105,7 @@ internal static class ForecastModelOnnx
     }
 
     /// <summary>The inputs of the graph for the forecast from <paramref name="state"/> (N = 1).</summary>
-    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch)
+    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state)
     {
         var s = model.Settings;
         int W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
