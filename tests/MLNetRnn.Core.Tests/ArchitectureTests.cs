@@ -77,6 +77,23 @@ public sealed class ArchitectureTests
         Assert.Contains(typeof(LocalTarget).FullName!.Replace('+', '/'), seen);
     }
 
+    /// <summary>
+    /// Baselines sits below the forecaster: it may use the engine, Serialization and itself, nothing of
+    /// <c>MLNetRnn.Core.Forecasting</c> (the forecaster reads the base; the base never reads the forecaster). Generic
+    /// arguments, array elements, locals and nested types count.
+    /// </summary>
+    [Fact]
+    public void BaselinesUseNothingOfForecasting()
+    {
+        const string baselines = "MLNetRnn.Core.Forecasting.Baselines", forecasting = "MLNetRnn.Core.Forecasting";
+        using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);
+        var offenders = new List<string>();
+        foreach (var type in module.GetTypes().Where(t => NamespaceOf(t) == baselines))
+            foreach (var used in UsedTypes(type))
+                if (NamespaceOf(used) == forecasting) offenders.Add($"{type.FullName} uses {used.FullName}");
+        Assert.True(offenders.Count == 0, string.Join(Environment.NewLine, offenders.Distinct()));
+    }
+
     private static List<string> UpwardUses(string folder)
     {
         using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);

@@ -132,4 +132,41 @@ public sealed partial class ArchitectureTests
         TypeReference tr => [tr],
         _ => [],
     };
+
+    /// <summary>
+    /// The package uses MLNetRnn.Core only through its public surface, so it can depend on any later Core (no
+    /// InternalsVisibleTo, no exact version pin). Every type, method and field reference into MLNetRnn.Core in the
+    /// package's IL must resolve to something public (or protected, for a type the package derives from), down to the
+    /// generic arguments and the declaring types of nested types.
+    /// </summary>
+    [Fact]
+    public void PackageUsesOnlyPublicMembersOfCore()
+    {
+        using var module = ModuleDefinition.ReadModule(typeof(RnnForecastingEstimator).Assembly.Location);
+        var offenders = new List<string>();
+        void Check(TypeDefinition user, MemberReference member)
+        {
+            string? problem = member switch
+            {
+                TypeReference t => Unwrap(t).Where(FromCore).Select(u => u.Resolve()).FirstOrDefault(d => d is null || !Visible(d))?.FullName,
+                MethodReference m when FromCore(m.DeclaringType) => m.Resolve() is { } d && (d.IsPublic || d.IsFamily || d.IsFamilyOrAssembly) && Visible(d.DeclaringType) ? null : m.FullName,
+                FieldReference f when FromCore(f.DeclaringType) => f.Resolve() is { } d && (d.IsPublic || d.IsFamily || d.IsFamilyOrAssembly) && Visible(d.DeclaringType) ? null : f.FullName,
+                _ => null,
+            };
+            if (problem is not null) offenders.Add($"{user.FullName} uses {problem}");
+            if (member is MethodReference or FieldReference) Check(user, member.DeclaringType);
+            if (member is GenericInstanceMethod gm) foreach (var a in gm.GenericArguments) Check(user, a);
+        }
+        foreach (var type in module.GetTypes())
+        {
+            foreach (var used in UsedTypes(type)) Check(type, used);
+            foreach (var method in type.Methods.Where(m => m.HasBody))
+                foreach (var instruction in method.Body.Instructions)
+                    if (instruction.Operand is MemberReference member) Check(type, member);
+        }
+        Assert.True(offenders.Count == 0, "MLNetRnn uses non-public parts of MLNetRnn.Core:" + Environment.NewLine + string.Join(Environment.NewLine, offenders.Distinct()));
+
+        static bool FromCore(TypeReference t) => t.Scope?.Name is "MLNetRnn.Core" or "MLNetRnn.Core.dll";
+        static bool Visible(TypeDefinition t) => t.IsNested ? (t.IsNestedPublic || t.IsNestedFamily || t.IsNestedFamilyOrAssembly) && Visible(t.DeclaringType) : t.IsPublic;
+    }
 }

@@ -186,7 +186,7 @@ public sealed partial class TrainingDiagnostics
     /// reading models saved before diagnostics were part of the payload. Without <paramref name="options"/>, the
     /// clipping is read back from the curve: global norm at τ = the norm after the first clipped step, or none.
     /// </summary>
-    internal static TrainingDiagnostics FromCurves(RecurrentNetwork network, TrainingOptions? options, float[] before, float[] after,
+    public static TrainingDiagnostics FromCurves(RecurrentNetwork network, TrainingOptions? options, float[] before, float[] after,
         double[] trainingLoss, double[] validationLoss, int bestEpoch, bool stoppedEarly, bool restoredBestWeights)
     {
         int E = trainingLoss.Length, S = before.Length;

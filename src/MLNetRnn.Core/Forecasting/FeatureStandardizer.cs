@@ -1,3 +1,4 @@
+using System.ComponentModel;
 namespace MLNetRnn.Core.Forecasting;
 
 // F = features, counted per row (series mode: covariates per row; window mode: features per step).
@@ -7,20 +8,31 @@ namespace MLNetRnn.Core.Forecasting;
 /// training data's mean and standard deviation per feature. Used by both modes, beside the
 /// <see cref="WindowScaler"/> that scales the series.
 /// </summary>
-internal sealed class FeatureStandardizer
+/// <remarks>Public for the ML.NET layer (MLNetRnn), not part of the stable API: it may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class FeatureStandardizer
 {
+    /// <summary>z-scores with these means and scales (F each).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public FeatureStandardizer(float[] mean, float[] scale)
     {
         if (mean.Length != scale.Length) throw new ArgumentException("mean and scale must have one value per feature.");
         Mean = mean; Scale = scale;
     }
 
-    public float[] Mean { get; }     // (F) μ per feature
-    public float[] Scale { get; }    // (F) σ per feature (population), 1 where σ is 0
+    /// <summary>(F) μ per feature.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] Mean { get; }
+    /// <summary>(F) σ per feature (population), 1 where σ is 0.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] Scale { get; }
 
+    /// <summary>F: the features.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public int Count => Mean.Length;
 
     /// <summary>Fits μ and σ per feature to <paramref name="values"/>, rows of <paramref name="features"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static FeatureStandardizer Fit(ReadOnlySpan<float> values, int features)
     {
         int F = features, rows = F == 0 ? 0 : values.Length / F;
@@ -42,6 +54,7 @@ internal sealed class FeatureStandardizer
 
     /// <summary>Fits μ and σ per feature to the rows of several parts (the series of a panel), as if concatenated:
     /// one part gives exactly <see cref="Fit(ReadOnlySpan{float}, int)"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static FeatureStandardizer Fit(IReadOnlyList<float[]> parts, int features)
     {
         int F = features;
@@ -64,5 +77,7 @@ internal sealed class FeatureStandardizer
     }
 
     /// <summary>Feature f's value x in network units.</summary>
+    /// <summary>(x − μ_f) / σ_f.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Apply(float x, int f) => (x - Mean[f]) / Scale[f];
 }

@@ -29,7 +29,7 @@ internal sealed class ForecastCalibration
     private readonly float[] _scale;         // (H) σ_k, non-decreasing (Pooled)
     private readonly float[] _pooled;        // (N) normalised errors, ascending (Pooled)
 
-    public ForecastCalibration(Kind method, float[][] residuals)
+    internal ForecastCalibration(Kind method, float[][] residuals)
     {
         Method = method;
         _residuals = residuals.Select(r => r.Order().ToArray()).ToArray();
@@ -48,23 +48,23 @@ internal sealed class ForecastCalibration
             : [];
     }
 
-    public Kind Method { get; }
+    internal Kind Method { get; }
 
     /// <summary>Errors per step ahead (V; 0 when the model was not calibrated).</summary>
-    public int Count => _residuals.Length == 0 ? 0 : _residuals.Min(r => r.Length);
+    internal int Count => _residuals.Length == 0 ? 0 : _residuals.Min(r => r.Length);
 
     /// <summary>Errors each level's rank is read from: V·H pooled, V per step.</summary>
-    public int SampleSize => Method == Kind.Pooled ? _pooled.Length : Count;
+    internal int SampleSize => Method == Kind.Pooled ? _pooled.Length : Count;
 
     /// <summary>The highest level read off the errors themselves, N/(N+1); above it bounds are extrapolated.
     /// 0 without errors.</summary>
-    public double SupportedLevel => SampleSize == 0 ? 0 : SampleSize / (SampleSize + 1.0);
+    internal double SupportedLevel => SampleSize == 0 ? 0 : SampleSize / (SampleSize + 1.0);
 
     /// <summary>Mean |error| per step ahead, in network units; NaN without errors.</summary>
-    public float[] MeanErrorByStep => _residuals.Select(r => r.Length == 0 ? float.NaN : r.Average()).ToArray();
+    internal float[] MeanErrorByStep => _residuals.Select(r => r.Length == 0 ? float.NaN : r.Average()).ToArray();
 
     /// <summary>The half-width, in network units, of the interval at step k (0-based) and level c; NaN without errors.</summary>
-    public float HalfWidth(int k, float confidenceLevel)
+    internal float HalfWidth(int k, float confidenceLevel)
     {
         if (Method == Kind.Pooled)
         {
@@ -89,24 +89,24 @@ internal sealed class ForecastCalibration
 
     /// <summary>⌈(n + 1)·c⌉, forgiving the float's representation error (0.95f is 0.94999999…, 0.99f 0.99000001…),
     /// so that 19 errors support 95% and 99 support 99%, as the decimal levels promise.</summary>
-    public static int Rank(int n, float c) => (int)Math.Ceiling((n + 1) * (double)c - 1e-6);
+    internal static int Rank(int n, float c) => (int)Math.Ceiling((n + 1) * (double)c - 1e-6);
 
     /// <summary>The fewest errors that support level c without extrapolation.</summary>
-    public static int ErrorsNeeded(float c)
+    internal static int ErrorsNeeded(float c)
     {
         int n = 1;
         while (Rank(n, c) > n) n++;
         return n;
     }
 
-    public void Write(BinaryWriter w)
+    internal void Write(BinaryWriter w)
     {
         Persisted.WriteEnum(w, Method);
         w.Write(_residuals.Length);
         foreach (var r in _residuals) Persisted.WriteArray(w, r);
     }
 
-    public static ForecastCalibration Read(BinaryReader r, int horizon)
+    internal static ForecastCalibration Read(BinaryReader r, int horizon)
     {
         var method = Persisted.ReadEnum<Kind>(r);
         int H = r.ReadInt32();

@@ -32,12 +32,7 @@ public static class ForecastMetrics
 
     /// <summary>Mean absolute seasonal difference of <paramref name="history"/>: the MASE denominator.</summary>
     public static double SeasonalNaiveScale(ReadOnlySpan<float> history, int seasonalPeriod)
-    {
-        if (history.Length <= seasonalPeriod) return double.NaN;
-        double s = 0;
-        for (int t = seasonalPeriod; t < history.Length; t++) s += Math.Abs(history[t] - history[t - seasonalPeriod]);
-        return s / (history.Length - seasonalPeriod);
-    }
+        => Baselines.SeasonalScale.MeanAbsoluteDifference(history, seasonalPeriod);   // Baselines scores its candidates with it too
 
     /// <summary>Mean absolute error.</summary>
     public static double MeanAbsoluteError(ReadOnlySpan<float> actual, ReadOnlySpan<float> forecast)

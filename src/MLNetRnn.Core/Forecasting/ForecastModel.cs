@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using MLNetRnn.Core.Diagnostics;
 using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Network;
@@ -34,14 +35,21 @@ public enum ForecastIntervalMethod
 /// that is shipped. Free of ML.NET; the ML.NET transformers wrap it.
 /// </summary>
 /// <remarks>
-/// In network units, relative to the window's level ℓ: the base forecasts r_k (its adjusted forecast, scaled),
+/// <para>The stable API, for forecasting without ML.NET: <see cref="Train(ForecasterSettings, float[], float[], IProgress{TrainingProgress}?, CancellationToken)"/>
+/// and its panel overload; <see cref="Settings"/>, <see cref="Series"/>, <see cref="Single"/>, <see cref="FirstOrigin"/>,
+/// <see cref="CorrectionWeight"/>, <see cref="Summary"/>, <see cref="Diagnostics"/>; <see cref="FitSeries"/> (a cold
+/// start); <see cref="CreateScratch"/> and the three <c>Forecast</c> overloads, from a <see cref="ForecastState"/>;
+/// <see cref="ToBytes"/> and <see cref="FromBytes"/>. Members hidden from IntelliSense
+/// (<see cref="EditorBrowsableAttribute"/> Never) are the ML.NET layer's plumbing (its model files, its ONNX export)
+/// and may change in any release.</para>
+/// <para>In network units, relative to the window's level ℓ: the base forecasts r_k (its adjusted forecast, scaled),
 /// the networks ĉ_k, and the forecast is y_k = r_k + λ·ĉ_k, turned back into raw units by the series' scaling and
 /// seasonal indices. Zero correction is the base itself: the head starts at zero, and λ = 0 when the correction
 /// did not help on the validation windows. Without a base (<see cref="ForecastBase.None"/>) r_k = 0: the networks
 /// forecast relative to the level, a plain recurrent forecast. With quantile heads the networks output Q values per
-/// step, the point forecast is the median head's, and quantile q is y_k + (ĉ_k,q − ĉ_k,median).
+/// step, the point forecast is the median head's, and quantile q is y_k + (ĉ_k,q − ĉ_k,median).</para>
 /// </remarks>
-internal sealed class ForecastModel
+public sealed class ForecastModel
 {
     internal ForecastModel(ForecasterSettings settings, IReadOnlyList<SeriesFit> series, float[] covariateMean, float[] covariateScale,
         float logScaleMean, float logScaleDeviation)
@@ -51,37 +59,72 @@ internal sealed class ForecastModel
         Input = new NetworkInputWriter(settings, covariateMean, covariateScale, logScaleMean, logScaleDeviation);
     }
 
+    /// <summary>The settings the model was trained with (those a model file keeps, when it was read).</summary>
     public ForecasterSettings Settings { get; }
-    public IReadOnlyList<SeriesFit> Series { get; }         // (S) the series trained on, in the panel's order
-    public float[] CovariateMean { get; }                   // (C) over every row of every series
-    public float[] CovariateScale { get; }                  // (C)
-    public float LogScaleMean { get; }                      // the series' log scales are standardised by these
-    public float LogScaleDeviation { get; }                 //   before they reach the networks (ScaleFeature)
-    public RecurrentNetwork[] Members { get; internal set; } = [];   // (K); empty: the base alone
-    public float CorrectionWeight { get; internal set; }     // λ
-    public ForecastCalibration Calibration { get; internal set; } = new(ForecastCalibration.Kind.Pooled, []);
+
+    /// <summary>(S) The series trained on, in the panel's order (with those an engine started cold after them).</summary>
+    public IReadOnlyList<SeriesFit> Series { get; }
+
+    /// <summary>(C) Means of the covariates over every row of every series, which the networks' inputs subtract.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] CovariateMean { get; }
+
+    /// <summary>(C) Scales of the covariates, which the networks' inputs divide by.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] CovariateScale { get; }
+    internal float LogScaleMean { get; }                      // the series' log scales are standardised by these
+    internal float LogScaleDeviation { get; }                 //   before they reach the networks (ScaleFeature)
+    /// <summary>(K) The trained networks, averaged; empty: the model is the base alone.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RecurrentNetwork[] Members { get; internal set; } = [];
+
+    /// <summary>λ: the weight of the networks' correction, fitted on held-out windows (a panel's series may have their own).</summary>
+    public float CorrectionWeight { get; internal set; }
+    internal ForecastCalibration Calibration { get; set; } = new(ForecastCalibration.Kind.Pooled, []);
+    /// <summary>What training chose and measured: the base, the windows, each member's curves, notes.</summary>
     public ForecastTrainingSummary Summary { get; internal set; } = new();
 
     /// <summary>Adds a note about the fit that only the caller knows (what it left out of the panel, say).</summary>
-    internal void AddNote(string note) => Summary = Summary with { Notes = [.. Summary.Notes, note] };
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void AddNote(string note) => Summary = Summary with { Notes = [.. Summary.Notes, note] };
 
     /// <summary>(K) each member's training diagnostics; empty for the base alone. Set by <see cref="Train(ForecasterSettings, SeriesPanel, IProgress{TrainingProgress}?, CancellationToken)"/>;
     /// the transformer's payload saves and restores them.</summary>
     public TrainingDiagnostics[] Diagnostics { get; set; } = [];
 
     /// <summary>The only series of a single-series model.</summary>
+    /// <exception cref="InvalidOperationException">The model holds several series.</exception>
     public SeriesFit Single => Series.Count == 1 ? Series[0] : throw new InvalidOperationException($"The model holds {Series.Count} series; name one.");
 
     // A single-series model's parts, by the names the single-series code (and the ONNX export) reads them.
+
+    /// <summary>A single-series model's seasonal adjustment.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public SeasonalDecomposition Season => Single.Season;
+
+    /// <summary>A single-series model's base; null without one.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public Baseline? Baseline => Single.Baseline;
+
+    /// <summary>A single-series model's window scaling.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public WindowScaler Scaler => Single.Scaler;
+
+    /// <summary>The half-width of the conformal bounds at step <paramref name="step"/> (0 to H − 1) and
+    /// <paramref name="confidenceLevel"/>, in network units; NaN when the model has no calibration errors.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float HalfWidth(int step, float confidenceLevel) => Calibration.HalfWidth(step, confidenceLevel);
+
+    /// <summary>Where each part of the networks' input sits in a step's F inputs.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public NetworkInputLayout InputLayout => Input.Layout;
 
     /// <summary>The first origin a single-series model's forecast can be made from (<see cref="SeriesFit.FirstOrigin"/>).</summary>
     public int FirstOrigin => Single.FirstOrigin(Settings);
 
     /// <summary>The same trained networks, λ and calibration with another list of series (the engine adds the series
     /// it started cold). Shares everything else.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public ForecastModel WithSeries(IReadOnlyList<SeriesFit> series) => new(Settings, series, CovariateMean, CovariateScale, LogScaleMean, LogScaleDeviation)
     {
         Members = Members, CorrectionWeight = CorrectionWeight, Calibration = Calibration, Summary = Summary, Diagnostics = Diagnostics,
@@ -102,7 +145,7 @@ internal sealed class ForecastModel
     }
 
     /// <summary>How a window of a series is written for the networks (the same for training and forecasts).</summary>
-    public NetworkInputWriter Input { get; }
+    internal NetworkInputWriter Input { get; }
 
     /// <summary>The steps the head is read at: the last, or the H future steps of a decoder. Either way a window's
     /// outputs are (H, Q) step-major.</summary>
@@ -146,20 +189,61 @@ internal sealed class ForecastModel
         => ForecastRunner.Forecast(this, fits, states, futures, count, confidenceLevel, method, scratch, forecast, lower, upper, quantiles);
 
     /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Write(BinaryWriter w) => ForecastModelFormat.Write(this, w);
 
-    /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>).</summary>
+    /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>); <paramref name="seriesCategories"/>:
+    /// the settings carry the series count, as everything <see cref="Write"/> writes now does (transformer format 6 on).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static ForecastModel Read(BinaryReader r, bool seriesCategories) => ForecastModelFormat.Read(r, seriesCategories);
 
     /// <summary>Reads payload version 2 (<see cref="ForecastModelFormat.ReadVersion2"/>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static ForecastModel ReadVersion2(BinaryReader r) => ForecastModelFormat.ReadVersion2(r);
 
     /// <summary>Reads payload version 1 (<see cref="ForecastModelFormat.ReadVersion1"/>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static ForecastModel ReadVersion1(BinaryReader r) => ForecastModelFormat.ReadVersion1(r);
 
     /// <summary>Writes each series' own λ (<see cref="ForecastModelFormat.WriteSeriesWeights"/>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void WriteSeriesWeights(BinaryWriter w) => ForecastModelFormat.WriteSeriesWeights(this, w);
 
     /// <summary>Reads what <see cref="WriteSeriesWeights"/> wrote onto this model's series.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void ReadSeriesWeights(BinaryReader r) => ForecastModelFormat.ReadSeriesWeights(this, r);
+
+    /// <summary>
+    /// The model as bytes: the settings a forecast needs, every series' fit and own λ, the networks, the calibration
+    /// and the training summary (not the members' diagnostics, which a forecast does not read).
+    /// <see cref="FromBytes"/> reads them back into a model that forecasts the same numbers, bit for bit.
+    /// </summary>
+    public byte[] ToBytes()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(BytesVersion);
+            Write(w);
+            WriteSeriesWeights(w);
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Reads what <see cref="ToBytes"/> wrote.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a model this version reads.</exception>
+    public static ForecastModel FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        using var stream = new MemoryStream(bytes.ToArray(), writable: false);
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
+        int version = r.ReadInt32();
+        if (version != BytesVersion) throw new InvalidDataException($"Model bytes of version {version}; this version reads {BytesVersion}.");
+        var model = Read(r, seriesCategories: true);
+        model.ReadSeriesWeights(r);
+        if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the model.");
+        return model;
+    }
+
+    // *** Bytes of ToBytes *** int32 version (1); the payload (Write); the per-series weights (WriteSeriesWeights)
+    private const int BytesVersion = 1;
 }

@@ -13,54 +13,58 @@ namespace MLNetRnn.Core.Forecasting;
 /// bounds back into the series' units. All buffers are in a per-caller <see cref="Scratch"/>, so a forecast allocates
 /// nothing.
 /// </summary>
-internal static class ForecastRunner
+public static class ForecastRunner
 {
-    /// <summary>Per-caller buffers for forecasting up to <see cref="Capacity"/> series at once: one forward-only
-    /// workspace per member. Not thread-safe.</summary>
-    internal sealed class Scratch
+    /// <summary>Per-caller buffers for forecasting up to a number of series of one model at once (made by
+    /// <see cref="ForecastModel.CreateScratch"/>): one forward-only workspace per member. Opaque; not thread-safe,
+    /// so each thread that forecasts holds its own.</summary>
+    public sealed class Scratch
     {
-        public required int Capacity;                       // B
-        public required float[] Input;                      // (B, T, F) the windows as the networks read them
-        public required InferenceWorkspace[] Inference;     // (K) one forward-only workspace per member (each packs its weights once)
-        public required float[] Output;                     // (B, O) one member's outputs
-        public required float[] Sum;                        // (B, O) the members' mean output
-        public required float[] Adjusted;                   // (W) one window, seasonally adjusted
-        public required float[] BaseForecast;               // (B, H) raw, then scaled: the base's forecast r
-        public required float[] BaseScratch;                // (H)
-        public required float[] Levels;                     // (B) each window's level
-        public required float[] Step;                       // (1) recursive strategy: one step's base reference
-        public required float[] Sorted;                     // (Q) one step's quantiles
-        public required SeriesFit[] OneFit;                 // (1) a single forecast's series, without allocating
-        public required ForecastState[] OneState;           // (1)
-        public ForecastState? Rolling;                      // recursive strategy: the state advanced by each forecast step
+        internal readonly int Capacity;                     // B
+        internal readonly float[] Input;                    // (B, T, F) the windows as the networks read them
+        internal readonly InferenceWorkspace[] Inference;   // (K) one forward-only workspace per member (each packs its weights once)
+        internal readonly float[] Output;                   // (B, O) one member's outputs
+        internal readonly float[] Sum;                      // (B, O) the members' mean output
+        internal readonly float[] Adjusted;                 // (W) one window, seasonally adjusted
+        internal readonly float[] BaseForecast;             // (B, H) raw, then scaled: the base's forecast r
+        internal readonly float[] BaseScratch;              // (H)
+        internal readonly float[] Levels;                   // (B) each window's level
+        internal readonly float[] Step;                     // (1) recursive strategy: one step's base reference
+        internal readonly float[] Sorted;                   // (Q) one step's quantiles
+        internal readonly SeriesFit[] OneFit;               // (1) a single forecast's series, without allocating
+        internal readonly ForecastState[] OneState;         // (1)
+        internal ForecastState? Rolling;                    // recursive strategy: the state advanced by each forecast step
+
+        /// <summary>Buffers to forecast up to <paramref name="capacity"/> series of <paramref name="model"/> at once. Allocates.</summary>
+        internal Scratch(ForecastModel model, int capacity)
+        {
+            int W = model.Settings.WindowSize, T = model.Settings.Steps, H = model.Settings.Horizon, O = model.Settings.OutputSize, B = Math.Max(1, capacity);
+            Capacity = B;
+            Input = new float[B * T * model.Settings.InputSize];
+            Inference = model.Members.Select(m => B == 1 ? m.CreateInferenceWorkspace(T, blockRows: 1, threads: 1, model.HeadSteps)
+                : m.CreateInferenceWorkspace(T, blockRows: 32, threads: Math.Max(1, model.Settings.MaximumDegreeOfParallelism), model.HeadSteps)).ToArray();
+            Output = new float[B * O];
+            Sum = new float[B * O];
+            Adjusted = new float[W];
+            BaseForecast = new float[B * H];
+            BaseScratch = new float[H];
+            Levels = new float[B];
+            Step = new float[1];
+            Sorted = new float[Math.Max(1, model.Settings.QuantileCount)];
+            OneFit = new SeriesFit[1];
+            OneState = new ForecastState[1];
+        }
+
+        /// <summary>The most series one forecast call may take with this scratch.</summary>
+        public int SeriesCapacity => Capacity;
     }
 
     /// <summary>Buffers to forecast up to <paramref name="capacity"/> series of <paramref name="model"/> at once. Allocates.</summary>
-    public static Scratch CreateScratch(ForecastModel model, int capacity = 1)
-    {
-        int W = model.Settings.WindowSize, T = model.Settings.Steps, H = model.Settings.Horizon, O = model.Settings.OutputSize, B = Math.Max(1, capacity);
-        return new Scratch
-        {
-            Capacity = B,
-            Input = new float[B * T * model.Settings.InputSize],
-            Inference = model.Members.Select(m => B == 1 ? m.CreateInferenceWorkspace(T, blockRows: 1, threads: 1, model.HeadSteps)
-                : m.CreateInferenceWorkspace(T, blockRows: 32, threads: Math.Max(1, model.Settings.MaximumDegreeOfParallelism), model.HeadSteps)).ToArray(),
-            Output = new float[B * O],
-            Sum = new float[B * O],
-            Adjusted = new float[W],
-            BaseForecast = new float[B * H],
-            BaseScratch = new float[H],
-            Levels = new float[B],
-            Step = new float[1],
-            Sorted = new float[Math.Max(1, model.Settings.QuantileCount)],
-            OneFit = new SeriesFit[1],
-            OneState = new ForecastState[1],
-        };
-    }
+    internal static Scratch CreateScratch(ForecastModel model, int capacity = 1) => new(model, capacity);
 
     /// <summary>Forecasts the H values after <paramref name="state"/> of a single-series model without known-future
     /// covariates, with conformal bounds at <paramref name="confidenceLevel"/>. No allocation.</summary>
-    public static void Forecast(ForecastModel model, ForecastState state, float confidenceLevel, Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper)
+    internal static void Forecast(ForecastModel model, ForecastState state, float confidenceLevel, Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper)
         => Forecast(model, model.Single, state, ReadOnlySpan<float>.Empty, confidenceLevel, ForecastIntervalMethod.Conformal, scratch, forecast, lower, upper, Span<float>.Empty);
 
     /// <summary>
@@ -80,7 +84,7 @@ internal static class ForecastRunner
     /// <param name="lower">(H) written; NaN when the model has no calibration errors.</param>
     /// <param name="upper">(H) written; NaN when the model has no calibration errors.</param>
     /// <param name="quantiles">(H·Q) written, step-major, ascending within a step; empty to skip.</param>
-    public static void Forecast(ForecastModel model, SeriesFit fit, ForecastState state, ReadOnlySpan<float> future, float confidenceLevel, ForecastIntervalMethod method,
+    internal static void Forecast(ForecastModel model, SeriesFit fit, ForecastState state, ReadOnlySpan<float> future, float confidenceLevel, ForecastIntervalMethod method,
         Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper, Span<float> quantiles)
     {
         scratch.OneFit[0] = fit;
@@ -93,7 +97,7 @@ internal static class ForecastRunner
     /// for <paramref name="count"/> series at once (at most the scratch's capacity): one network call per member for
     /// all of them. Outputs are (count, H) and (count, H·Q); <paramref name="futures"/> is (count, H·Cf).
     /// </summary>
-    public static void Forecast(ForecastModel model, IReadOnlyList<SeriesFit> fits, IReadOnlyList<ForecastState> states, ReadOnlySpan<float> futures, int count, float confidenceLevel,
+    internal static void Forecast(ForecastModel model, IReadOnlyList<SeriesFit> fits, IReadOnlyList<ForecastState> states, ReadOnlySpan<float> futures, int count, float confidenceLevel,
         ForecastIntervalMethod method, Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper, Span<float> quantiles)
     {
         int H = model.Settings.Horizon, Q = model.Settings.QuantileCount;

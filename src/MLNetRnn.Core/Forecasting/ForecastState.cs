@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using MLNetRnn.Core.Forecasting.Baselines;
 
 namespace MLNetRnn.Core.Forecasting;
@@ -8,18 +9,32 @@ namespace MLNetRnn.Core.Forecasting;
 /// forecast from "now" needs; held by a fitted model (the end of its training series), advanced by engines and
 /// cursors one observation at a time without allocating.
 /// </summary>
-internal sealed class ForecastState
+/// <remarks>
+/// The stable API: <see cref="Empty(ForecastModel)"/>, <see cref="AfterSeries(ForecastModel, ReadOnlySpan{float}, ReadOnlySpan{float})"/>
+/// and their overloads for one series of a panel, <see cref="Observe"/>, <see cref="Count"/>, <see cref="Clone"/>,
+/// <see cref="CopyTo"/>. The buffers and the binary format (hidden from IntelliSense) are the ML.NET layer's plumbing.
+/// </remarks>
+public sealed class ForecastState
 {
     private ForecastState(float[] history, float[] baseOneStep, float[] covariates, double[] baseState, long count)
     {
         History = history; BaseOneStep = baseOneStep; Covariates = covariates; BaseState = baseState; Count = count;
     }
 
-    public float[] History { get; }         // (R) raw values, newest last; only the last min(Count, R) are meaningful
-    public float[] BaseOneStep { get; }     // (W) the base's one-step forecast of each of the last W values, raw
-    public float[] Covariates { get; }      // (W·C) the covariates of the last W rows
-    public double[] BaseState { get; }      // (S) the base's smoothing state after Count values
-    public long Count { get; private set; } // values observed so far
+    /// <summary>(R) Raw values, newest last; only the last min(Count, R) are meaningful.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] History { get; }
+    /// <summary>(W) The base's one-step forecast of each of the last W values, raw.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] BaseOneStep { get; }
+    /// <summary>(W·C) The covariates of the last W rows.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public float[] Covariates { get; }
+    /// <summary>The base's smoothing state after <see cref="Count"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public double[] BaseState { get; }
+    /// <summary>Values observed so far.</summary>
+    public long Count { get; private set; }
 
     /// <summary>An empty series fitted as <paramref name="series"/>: nothing observed yet.</summary>
     public static ForecastState Empty(ForecasterSettings s, SeriesFit series)
@@ -46,6 +61,7 @@ internal sealed class ForecastState
         return state;
     }
 
+    /// <summary>A copy that moves on independently.</summary>
     public ForecastState Clone() => new((float[])History.Clone(), (float[])BaseOneStep.Clone(), (float[])Covariates.Clone(), (double[])BaseState.Clone(), Count);
 
     /// <summary>Copies this state into <paramref name="target"/> (same model), without allocating.</summary>
@@ -58,7 +74,12 @@ internal sealed class ForecastState
         target.Count = Count;
     }
 
-    /// <summary>Appends one observation, dropping the oldest. No allocation.</summary>
+    /// <summary>Observes the next value of series <paramref name="series"/> and its covariate row (C values; empty
+    /// without covariates), dropping the oldest. No allocation.</summary>
+    public void Observe(SeriesFit series, float value, ReadOnlySpan<float> covariates) => Push(series.Baseline, value, covariates);
+
+    /// <summary>Appends one observation, dropping the oldest, as <paramref name="baseline"/> sees it. No allocation.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Push(Baseline? baseline, float value, ReadOnlySpan<float> covariates)
     {
         int R = History.Length, C = covariates.Length, W = BaseOneStep.Length;
@@ -86,6 +107,8 @@ internal sealed class ForecastState
     // *** Binary format (version 2) *** int64 count; int32 R, float[R] history; int32 W, float[W] base one-step
     // forecasts; int32 W·C, float[W·C] covariates;
     // int32 S, double[S] base state
+    /// <summary>Writes the state (the ML.NET layer's model files).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void Write(BinaryWriter w)
     {
         w.Write(Count);
@@ -99,6 +122,8 @@ internal sealed class ForecastState
         foreach (double v in BaseState) w.Write(v);
     }
 
+    /// <summary>Reads what <see cref="Write"/> wrote, for series <paramref name="series"/> of a model with <paramref name="settings"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static ForecastState Read(BinaryReader r, ForecasterSettings settings, SeriesFit series)
     {
         long count = r.ReadInt64();
@@ -114,6 +139,7 @@ internal sealed class ForecastState
     }
 
     /// <summary>Reads the series state of payload version 1 (count, the W-value window, its covariates).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static ForecastState ReadVersion1(BinaryReader r, ForecasterSettings settings, SeriesFit series)
     {
         long count = r.ReadInt64();

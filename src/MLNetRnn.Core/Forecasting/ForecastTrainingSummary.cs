@@ -147,7 +147,7 @@ public sealed record ForecastTrainingSummary
         foreach (var c in BaseCandidates)
         {
             w.Write(c.Methods.Count);
-            foreach (var m in c.Methods) Persisted.WriteEnum(w, m);
+            foreach (var m in c.Methods) BaseMethodCodes.WriteMethod(w, m);
             w.Write(c.Score);
         }
         w.Write(TrainingWindows); w.Write(ValidationWindows); w.Write(TotalWindows);
@@ -168,8 +168,8 @@ public sealed record ForecastTrainingSummary
         var candidates = new BaselineCandidate[Count(r, 64, "candidate")];
         for (int i = 0; i < candidates.Length; i++)
         {
-            var methods = new BaselineMethod[Count(r, 16, "method")];
-            for (int j = 0; j < methods.Length; j++) methods[j] = Persisted.ReadEnum<BaselineMethod>(r);
+            var methods = new ForecastBase[Count(r, 16, "method")];
+            for (int j = 0; j < methods.Length; j++) methods[j] = BaseMethodCodes.ReadMethod(r);
             candidates[i] = new BaselineCandidate(methods, r.ReadDouble());
         }
         int train = r.ReadInt32(), val = r.ReadInt32(), total = r.ReadInt32();

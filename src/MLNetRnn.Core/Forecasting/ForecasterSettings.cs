@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using MLNetRnn.Core.Cells;
 using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Initialization;
@@ -90,47 +91,115 @@ public static class ForecastingDefaults
     public const int EarlyStoppingPatience = 20;
 }
 
-/// <summary>Everything the forecaster needs to train and to forecast, resolved from the user's options.</summary>
-internal sealed record ForecasterSettings
+/// <summary>
+/// Everything a forecaster needs to train and to forecast: what <see cref="ForecastModel.Train(ForecasterSettings, float[], float[], IProgress{TrainingProgress}?, CancellationToken)"/>
+/// takes. Only <see cref="WindowSize"/> and <see cref="Horizon"/> are required; every other setting starts at
+/// <see cref="ForecastingDefaults"/>. The ML.NET options (<c>RnnForecastingOptions</c>) resolve to these.
+/// </summary>
+/// <remarks>
+/// The stable API is the settable properties (a <c>with</c> expression changes one). What the model derives from
+/// them (network sizes, input layout) and how they are saved are internal; a model file saves the settings a
+/// forecast needs, not the training ones (<see cref="Training"/>, <see cref="TimeLimit"/>, <see cref="SeriesWeighting"/>,
+/// <see cref="MaximumDegreeOfParallelism"/>, <see cref="ConfidenceLevel"/>).
+/// </remarks>
+public sealed record ForecasterSettings
 {
-    public required int WindowSize { get; init; }             // W: past values the net reads
-    public required int Horizon { get; init; }                // H: steps forecast at once
-    public int SeasonalPeriod { get; init; } = ForecastingDefaults.SeasonalPeriod; // m: 1 = no season
-    public int CovariateCount { get; init; }                  // C: known numeric features per row
+    /// <summary>W: past values the networks read per forecast.</summary>
+    public required int WindowSize { get; init; }
+
+    /// <summary>H: values forecast at once.</summary>
+    public required int Horizon { get; init; }
+
+    /// <summary>m: values per season; 1 means no season.</summary>
+    public int SeasonalPeriod { get; init; } = ForecastingDefaults.SeasonalPeriod;
+
+    /// <summary>C: numeric covariates per row (known at every observed row; see <see cref="KnownFutureCovariates"/>).</summary>
+    public int CovariateCount { get; init; }
+
+    /// <summary>How each window is scaled by its own level before the networks read it.</summary>
     public SeriesScaling Scaling { get; init; } = ForecastingDefaults.Scaling;
+
+    /// <summary>Whether the season is removed before the networks and the base see the series.</summary>
     public SeasonalAdjustment SeasonalAdjustment { get; init; } = ForecastingDefaults.SeasonalAdjustment;
+
+    /// <summary>The statistical forecast the networks correct.</summary>
     public ForecastBase Base { get; init; } = ForecastingDefaults.Base;
-    public bool ZeroHeadInitialization { get; init; } = ForecastingDefaults.ZeroHeadInitialization; // start from "no correction": the head's weights at 0
-    public bool CorrectionDamping { get; init; } = ForecastingDefaults.CorrectionDamping; // damp the correction by λ fitted on validation windows
-    public bool SeasonalFeatures { get; init; }               // add sin/cos of the position in the season
-    public bool Recursive { get; init; }                      // one-step head applied H times instead of a direct H-step head
+
+    /// <summary>Start the networks' head at zero, so training starts from "no correction" (the base itself).</summary>
+    public bool ZeroHeadInitialization { get; init; } = ForecastingDefaults.ZeroHeadInitialization;
+
+    /// <summary>Damp the networks' correction by the weight λ fitted on the validation windows.</summary>
+    public bool CorrectionDamping { get; init; } = ForecastingDefaults.CorrectionDamping;
+
+    /// <summary>Add the sine and cosine of the position in the season to every step's inputs.</summary>
+    public bool SeasonalFeatures { get; init; }
+
+    /// <summary>A one-step head applied H times instead of a direct H-step head.</summary>
+    public bool Recursive { get; init; }
+
+    /// <summary>Cell of every layer.</summary>
     public RecurrentCellKind Cell { get; init; } = ForecastingDefaults.Cell;
+
+    /// <summary>Hidden units per layer, bottom first.</summary>
     public IReadOnlyList<int> HiddenSizes { get; init; } = [ForecastingDefaults.HiddenSize];
+
+    /// <summary>Nonlinearity of Elman cells.</summary>
     public ElmanActivation Activation { get; init; } = ForecastingDefaults.Activation;
+
+    /// <summary>Layer normalisation of the gates' pre-activations.</summary>
     public bool LayerNormalization { get; init; }
+
+    /// <summary>K: networks trained from different seeds and averaged; 0 keeps the base alone.</summary>
     public int EnsembleSize { get; init; } = ForecastingDefaults.EnsembleSize;
+
+    /// <summary>Fraction of windows, from the end, each member holds out for validation.</summary>
     public float ValidationFraction { get; init; } = ForecastingDefaults.ValidationFraction;
+
+    /// <summary>Windows sampled per epoch (all of them when there are fewer).</summary>
     public int WindowsPerEpoch { get; init; } = ForecastingDefaults.WindowsPerEpoch;
+
+    /// <summary>Ceiling on optimiser steps per network.</summary>
     public int MaximumSteps { get; init; } = ForecastingDefaults.MaximumSteps;
-    public TimeSpan? TimeLimit { get; init; }                 // wall clock per network; null = none (results then depend only on the seed)
-    public SeriesWeighting SeriesWeighting { get; init; } = ForecastingDefaults.SeriesWeighting;   // a panel's training draws; not persisted
+
+    /// <summary>Wall-clock limit per network; null: none, and the result depends only on the seed. Not saved.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
+    /// <summary>How often a panel's training draws each series. Not saved.</summary>
+    public SeriesWeighting SeriesWeighting { get; init; } = ForecastingDefaults.SeriesWeighting;
 
     /// <summary>α: a panel's training draws series s with probability ∝ N_s^α.</summary>
-    public double SeriesWeightExponent => SeriesWeighting switch { SeriesWeighting.Series => 0, SeriesWeighting.SquareRoot => 0.5, _ => 1 };
+    internal double SeriesWeightExponent => SeriesWeighting switch { SeriesWeighting.Series => 0, SeriesWeighting.SquareRoot => 0.5, _ => 1 };
+
+    /// <summary>Threads training and batched forecasts may use. Not saved.</summary>
     public int MaximumDegreeOfParallelism { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>The networks' training options (loss, optimiser, clipping, seed, epochs). Not saved: a loaded model
+    /// forecasts, it does not retrain.</summary>
     public TrainingOptions Training { get; init; } = new();
-    public float? ConfidenceLevel { get; init; }             // the level the caller will ask for, to say in the summary if it is extrapolated; not persisted
+
+    /// <summary>The confidence level the caller will ask for, so that the training summary can say when it is
+    /// extrapolated beyond the held-out errors; null: not said. Not saved.</summary>
+    public float? ConfidenceLevel { get; init; }
 
     // Many series, known-future covariates, quantiles (payload version 3; all off in a version-2 model).
-    public IReadOnlyList<int> KnownFutureCovariates { get; init; } = [];   // (Cf) indices into the C covariates, ascending
-    public int StaticFeatureCount { get; init; }             // Z: encoded static features per series (numbers, one-hot blocks, then category indices)
+
+    /// <summary>(Cf) Indices into the C covariates, ascending, of those whose values for the H forecast steps are
+    /// known and fed to the networks (a decoder reads them).</summary>
+    public IReadOnlyList<int> KnownFutureCovariates { get; init; } = [];
+
+    /// <summary>Z: encoded static features per series (numbers, then the category indices of <see cref="StaticCategories"/>).</summary>
+    public int StaticFeatureCount { get; init; }
 
     /// <summary>(k) The last k of the Z static features are category indices (0 to C_j − 1, negative for a category not
     /// seen in training), which the networks read as one-hot inputs given by index, after the other inputs
     /// (<see cref="RecurrentNetworkSpec.InputCategories"/>): C_j each. Empty: every static feature is a number.</summary>
     public IReadOnlyList<int> StaticCategories { get; init; } = [];
-    public bool ScaleFeature { get; init; }                  // append the series' standardised log scale to every step
-    public IReadOnlyList<float> Quantiles { get; init; } = []; // (Q) levels of the quantile heads, ascending, 0.5 among them; empty = none
+
+    /// <summary>Append the series' standardised log scale to every step's inputs (for panels of series of different size).</summary>
+    public bool ScaleFeature { get; init; }
+
+    /// <summary>(Q) Levels of the quantile heads, ascending, 0.5 among them; empty: no quantile heads.</summary>
+    public IReadOnlyList<float> Quantiles { get; init; } = [];
 
     /// <summary>
     /// S: the networks read which of the model's S training series a window is from, as a one-hot input given by index
@@ -141,7 +210,7 @@ internal sealed record ForecasterSettings
     public int SeriesCategories { get; init; }
 
     /// <summary>The category counts of the inputs given by index, in input order: the static categories, then the series.</summary>
-    public int[] InputCategories => SeriesCategories > 0 ? [.. StaticCategories, SeriesCategories] : [.. StaticCategories];
+    internal int[] InputCategories => SeriesCategories > 0 ? [.. StaticCategories, SeriesCategories] : [.. StaticCategories];
 
     /// <summary>Cf: covariates whose values for the H forecast steps are known and fed to the networks.</summary>
     public int FutureCovariateCount => KnownFutureCovariates.Count;
@@ -150,13 +219,13 @@ internal sealed record ForecasterSettings
     public int QuantileCount => Quantiles.Count;
 
     /// <summary>The position of level 0.5 among <see cref="Quantiles"/>: the median head gives the point forecast.</summary>
-    public int MedianIndex => Quantiles.Count == 0 ? 0 : Quantiles.ToList().IndexOf(0.5f);
+    internal int MedianIndex => Quantiles.Count == 0 ? 0 : Quantiles.ToList().IndexOf(0.5f);
 
     /// <summary>Inputs per step: the scaled value, the base's one-step error (with a base), the covariates, two
     /// seasonal features when enabled, then (for many series) the Z static features and the series' scale, and with a
     /// decoder a flag that is 1 on the H future steps; last the category indices: those of the static features
     /// (<see cref="StaticCategories"/>), then with <see cref="SeriesCategories"/> the series' own.</summary>
-    public int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
+    internal int InputSize => 1 + (BaseErrorFeature ? 1 : 0) + CovariateCount + (UsesSeasonalFeatures ? 2 : 0)
         + StaticFeatureCount + (ScaleFeature ? 1 : 0) + (Decoder ? 1 : 0) + (SeriesCategories > 0 ? 1 : 0);
 
     /// <summary>
@@ -165,32 +234,35 @@ internal sealed record ForecasterSettings
     /// covariates (the others at their mean), its seasonal position, and a flag; the head is read at each future step,
     /// so the forecast of step k sees step k's covariates directly (as DeepAR's and seq2seq forecasters' decoders do).
     /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public bool Decoder => FutureCovariateCount > 0 && !Recursive;
 
     /// <summary>Steps the networks read: W, and H more with a decoder.</summary>
-    public int Steps => WindowSize + (Decoder ? Horizon : 0);
+    internal int Steps => WindowSize + (Decoder ? Horizon : 0);
 
     /// <summary>Outputs of the networks' head per step it is read at: all of <see cref="OutputSize"/> at the last step,
     /// or with a decoder max(1, Q) at each of the H future steps.</summary>
-    public int HeadSize => Decoder ? Math.Max(1, QuantileCount) : OutputSize;
+    internal int HeadSize => Decoder ? Math.Max(1, QuantileCount) : OutputSize;
 
     /// <summary>Each step also carries the base's one-step error at that step, so the networks see how the base
     /// has been missing lately (what they are asked to correct). Version-1 models have no such input.</summary>
-    public bool BaseErrorFeature => Base != ForecastBase.None && !Version1;
+    internal bool BaseErrorFeature => Base != ForecastBase.None && !Version1;
 
     /// <summary>Read from a version-1 payload: the networks' inputs are the scaled value (and covariates) only.</summary>
-    public bool Version1 { get; init; }
+    internal bool Version1 { get; init; }
 
-    public bool UsesSeasonalFeatures => SeasonalFeatures && SeasonalPeriod > 1;
+    internal bool UsesSeasonalFeatures => SeasonalFeatures && SeasonalPeriod > 1;
 
     /// <summary>Outputs of the head: H for the direct strategy (H·Q with quantile heads, laid out (H, Q)), 1 for
     /// the recursive one.</summary>
-    public int OutputSize => Recursive ? 1 : Horizon * Math.Max(1, QuantileCount);
+    internal int OutputSize => Recursive ? 1 : Horizon * Math.Max(1, QuantileCount);
 
     /// <summary>The training options of one member: the user's, with the pinball loss on the quantile levels when
     /// the networks have quantile heads.</summary>
-    public TrainingOptions MemberTraining => QuantileCount == 0 ? Training : Training with { Loss = Losses.LossKind.Pinball, Quantiles = Quantiles.ToArray() };
+    internal TrainingOptions MemberTraining => QuantileCount == 0 ? Training : Training with { Loss = Losses.LossKind.Pinball, Quantiles = Quantiles.ToArray() };
 
+    /// <summary>The networks these settings train.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public RecurrentNetworkSpec NetworkSpec => new()
     {
         Cell = Cell, InputSize = InputSize, InputCategories = InputCategories, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
@@ -200,7 +272,7 @@ internal sealed record ForecasterSettings
 
     /// <summary>Windows each ensemble member holds out as its validation block (early stopping; with the other
     /// members' blocks, the damping λ and the intervals).</summary>
-    public int ValidationWindows(int windows) => ValidationFraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(windows * ValidationFraction));
+    internal int ValidationWindows(int windows) => ValidationFraction <= 0 ? 0 : Math.Max(1, (int)Math.Round(windows * ValidationFraction));
 
     /// <summary>
     /// Windows dropped on each side of a validation block, so that no validation target is also a training target:
@@ -208,7 +280,7 @@ internal sealed record ForecasterSettings
     /// on a short series a smaller gap would let the networks see the very values they are judged on, and the
     /// held-out evidence for their correction (λ) would be worthless.
     /// </summary>
-    public int FoldGap => Recursive ? 0 : Horizon - 1;
+    internal int FoldGap => Recursive ? 0 : Horizon - 1;
 
     /// <summary>The shortest series a fit accepts: one window and the H values after it. Shorter than what the
     /// networks need (<see cref="MinimumNetworkWindows"/> training windows and a validation window), a fit keeps
@@ -225,28 +297,28 @@ internal sealed record ForecasterSettings
 
     /// <summary>Windows of a validation block that early stopping evaluates after each epoch (evenly spaced through
     /// the block); λ and the bounds use every held-out window.</summary>
-    public const int MaximumEarlyStoppingWindows = 256;
+    internal const int MaximumEarlyStoppingWindows = 256;
 
     /// <summary>Training windows below which the networks are not trained (the base alone is kept).</summary>
-    public const int MinimumNetworkWindows = 8;
+    internal const int MinimumNetworkWindows = 8;
 
     /// <summary>Held-out windows at most that λ and the bounds are fitted on. Beyond, whole series are taken evenly
     /// across the panel until this many are reached (a single series is always taken whole), so fitting many
     /// series does not predict every held-out window twice.</summary>
-    public const int MaximumEvaluationWindows = 20_000;
+    internal const int MaximumEvaluationWindows = 20_000;
 
     /// <summary>Validation windows at most that a member's early stopping is judged on in a panel, taken evenly across
     /// the series' blocks (each already at most <see cref="MaximumEarlyStoppingWindows"/>), so an epoch's validation
     /// stays cheap however many series there are.</summary>
-    public const int MaximumPanelEarlyStoppingWindows = 2048;
+    internal const int MaximumPanelEarlyStoppingWindows = 2048;
 
     /// <summary>Values of raw history a forecast reads: the window, and one season for seasonal naive.</summary>
-    public int HistoryLength => Math.Max(WindowSize, SeasonalPeriod);
+    internal int HistoryLength => Math.Max(WindowSize, SeasonalPeriod);
 
     // *** Binary format (forecaster payload version 2; enums by name) ***
     // int32 W, H, m, C; string scaling, adjustment, base; bool zero head, damping, seasonal features, recursive;
     // string cell; int32 L, int32[L] hidden; string activation; bool layer norm; int32 K; float validation fraction
-    public void Write(BinaryWriter w)
+    internal void Write(BinaryWriter w)
     {
         w.Write(WindowSize); w.Write(Horizon); w.Write(SeasonalPeriod); w.Write(CovariateCount);
         Persisted.WriteEnum(w, Scaling); Persisted.WriteEnum(w, SeasonalAdjustment); Persisted.WriteEnum(w, Base);
@@ -262,7 +334,7 @@ internal sealed record ForecasterSettings
     // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels;
     // from transformer format 6: int32 S, the series the networks read by index (0: none); int32 k, int32[k] the
     // category counts of the static features given by index (the last k of the Z)
-    public void WriteExtension(BinaryWriter w)
+    internal void WriteExtension(BinaryWriter w)
     {
         w.Write(KnownFutureCovariates.Count);
         foreach (int c in KnownFutureCovariates) w.Write(c);
@@ -276,7 +348,7 @@ internal sealed record ForecasterSettings
 
     /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings; <paramref name="seriesCategories"/>:
     /// the series count is there (transformer format 6 on).</summary>
-    public static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories)
+    internal static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories)
     {
         int cf = r.ReadInt32();
         if (cf < 0 || cf > s.CovariateCount) throw new InvalidDataException($"Known-future covariate count {cf} is out of range (0 to {s.CovariateCount}).");
@@ -312,7 +384,7 @@ internal sealed record ForecasterSettings
 
     /// <summary>Reads what <see cref="Write"/> wrote. Training options are not persisted: a loaded model
     /// forecasts, it does not retrain.</summary>
-    public static ForecasterSettings Read(BinaryReader r)
+    internal static ForecasterSettings Read(BinaryReader r)
     {
         int w = r.ReadInt32(), h = r.ReadInt32(), m = r.ReadInt32(), c = r.ReadInt32();
         var scaling = Persisted.ReadEnum<SeriesScaling>(r);
@@ -335,7 +407,7 @@ internal sealed record ForecasterSettings
 
     /// <summary>Reads the settings of payload version 1 (enums as integers, seasonal naive as the only base), as
     /// the equivalent version-2 settings: a v1 model is a seasonal-naive base without seasonal adjustment.</summary>
-    public static ForecasterSettings ReadVersion1(BinaryReader r)
+    internal static ForecasterSettings ReadVersion1(BinaryReader r)
     {
         int w = r.ReadInt32(), h = r.ReadInt32(), m = r.ReadInt32(), c = r.ReadInt32();
         var scaling = Version1Enum<SeriesScaling>(r.ReadInt32());

@@ -1,9 +1,12 @@
+using System.ComponentModel;
 namespace MLNetRnn.Core.Forecasting;
 
 // F = inputs per step (one row), C = covariates, Zd = static features that are numbers, Zc = static categories.
 
 /// <summary>What a column block of a network input row holds.</summary>
-internal enum NetworkInputPart
+/// <remarks>Public for the ML.NET layer (MLNetRnn), not part of the stable API: it may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public enum NetworkInputPart
 {
     /// <summary>The step's value, seasonally adjusted and scaled by the window's level (a decoder step: the base's forecast).</summary>
     Value,
@@ -32,16 +35,23 @@ internal enum NetworkInputPart
 }
 
 /// <summary>One block of columns of a network input row: columns [Offset, Offset + Width).</summary>
-internal readonly record struct NetworkInputSegment(NetworkInputPart Part, int Offset, int Width);
+/// <param name="Part">What the columns hold.</param>
+/// <param name="Offset">The first column.</param>
+/// <param name="Width">The number of columns.</param>
+/// <remarks>Public for the ML.NET layer (MLNetRnn), not part of the stable API: it may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly record struct NetworkInputSegment(NetworkInputPart Part, int Offset, int Width);
 
 /// <summary>
 /// The columns of one row of what the networks read (one row per window step and per decoder step), stated once from
 /// the settings. <see cref="NetworkInputWriter"/> writes rows by these offsets and the ONNX export builds its input
 /// from <see cref="Segments"/> in the same order, so the two cannot disagree on where a feature sits.
 /// </summary>
-internal sealed class NetworkInputLayout
+/// <remarks>Public for the ML.NET layer (MLNetRnn), not part of the stable API: it may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class NetworkInputLayout
 {
-    public NetworkInputLayout(ForecasterSettings s)
+    internal NetworkInputLayout(ForecasterSettings s)
     {
         var segments = new List<NetworkInputSegment>();
         int width = 0;
@@ -70,19 +80,26 @@ internal sealed class NetworkInputLayout
     }
 
     // Column offsets; −1 where the part is absent.
-    public int Value { get; }                 // always 0
+    internal int Value { get; }                 // always 0
+    /// <summary>The column of the base's one-step error; −1 without a base.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public int BaseError { get; }
-    public int Covariates { get; }            // (C)
-    public int CovariateCount { get; }        // C
-    public int Season { get; }                // (2) sin, cos
-    public int StaticFeatures { get; }        // (Zd)
-    public int StaticFeatureCount { get; }    // Zd
-    public int Scale { get; }
-    public int DecoderFlag { get; }
-    public int Categories { get; }            // (Zc, then 1 with the series' own index)
-    public int CategoryCount { get; }
-    public int Width { get; }                 // F
+    internal int Covariates { get; }            // (C)
+    /// <summary>C: the covariate columns.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int CovariateCount { get; }
+    /// <summary>The column of the seasonal sine (the cosine follows); −1 without seasonal features.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public int Season { get; }
+    internal int StaticFeatures { get; }        // (Zd)
+    internal int StaticFeatureCount { get; }    // Zd
+    internal int Scale { get; }
+    internal int DecoderFlag { get; }
+    internal int Categories { get; }            // (Zc, then 1 with the series' own index)
+    internal int CategoryCount { get; }
+    internal int Width { get; }                 // F
 
     /// <summary>The parts present, in column order.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public IReadOnlyList<NetworkInputSegment> Segments { get; }
 }

@@ -10,14 +10,14 @@ namespace MLNetRnn.Core.Forecasting;
 /// (<see cref="WindowBuilder"/>), held-out evaluation and forecasts all come through <see cref="Prepare"/>, so a window
 /// is encoded one way everywhere; the ONNX export builds its graph from the same <see cref="Layout"/>.
 /// </summary>
-internal sealed class NetworkInputWriter
+public sealed class NetworkInputWriter
 {
     private readonly ForecasterSettings _settings;
     private readonly float[] _covariateMean;    // (C)
     private readonly float[] _covariateScale;   // (C)
     private readonly float _logScaleMean, _logScaleDeviation;
 
-    public NetworkInputWriter(ForecasterSettings settings, float[] covariateMean, float[] covariateScale, float logScaleMean, float logScaleDeviation)
+    internal NetworkInputWriter(ForecasterSettings settings, float[] covariateMean, float[] covariateScale, float logScaleMean, float logScaleDeviation)
     {
         _settings = settings;
         _covariateMean = covariateMean; _covariateScale = covariateScale;
@@ -26,7 +26,7 @@ internal sealed class NetworkInputWriter
     }
 
     /// <summary>Where each feature sits in a row.</summary>
-    public NetworkInputLayout Layout { get; }
+    internal NetworkInputLayout Layout { get; }
 
     /// <summary>
     /// Fills <paramref name="input"/> (T, F) from a window of a series and writes the base's forecast of the next
@@ -46,7 +46,7 @@ internal sealed class NetworkInputWriter
     /// <param name="raw">(steps) the base's raw forecast, written.</param>
     /// <param name="baseScratch">(steps) scratch.</param>
     /// <param name="steps">Values forecast by the base.</param>
-    public float Prepare(SeriesFit fit, ReadOnlySpan<float> history, ReadOnlySpan<float> oneStep, ReadOnlySpan<float> covariates, ReadOnlySpan<double> baseState,
+    internal float Prepare(SeriesFit fit, ReadOnlySpan<float> history, ReadOnlySpan<float> oneStep, ReadOnlySpan<float> covariates, ReadOnlySpan<double> baseState,
         long count, ReadOnlySpan<float> future, Span<float> input, Span<float> adjusted, Span<float> reference, Span<float> raw, Span<float> baseScratch, int steps)
     {
         var s = _settings;

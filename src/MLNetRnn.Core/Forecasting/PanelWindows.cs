@@ -8,8 +8,9 @@ namespace MLNetRnn.Core.Forecasting;
 // index is i = o − first origin. Global window ids number the windows of series 0, then series 1, …
 
 /// <summary>The training data of a forecaster: one or more series, each with its covariate rows and static features.</summary>
-internal sealed class SeriesPanel
+public sealed class SeriesPanel
 {
+    /// <summary>S series to train one model on: an id, the values (oldest first), the covariate rows (n·C, row-major) and the Z encoded static features of each.</summary>
     public SeriesPanel(IReadOnlyList<string> ids, IReadOnlyList<float[]> values, IReadOnlyList<float[]> covariates, IReadOnlyList<float[]> staticFeatures)
     {
         if (values.Count == 0) throw new ArgumentException("A panel needs at least one series.", nameof(values));
@@ -19,16 +20,21 @@ internal sealed class SeriesPanel
     }
 
     /// <summary>One series without an id (the single-series forecaster).</summary>
-    public static SeriesPanel Single(float[] values, float[] covariates) => new([""], [values], [covariates], [[]]);
+    internal static SeriesPanel Single(float[] values, float[] covariates) => new([""], [values], [covariates], [[]]);
 
+    /// <summary>S: the series in the panel.</summary>
     public int Count => Values.Count;
+    /// <summary>(S) Each series' id, "" for a single series; messages name series by it.</summary>
     public IReadOnlyList<string> Ids { get; }                 // (S) "" for a single series
-    public IReadOnlyList<float[]> Values { get; }             // (S)(n)
-    public IReadOnlyList<float[]> Covariates { get; }         // (S)(n·C)
-    public IReadOnlyList<float[]> StaticFeatures { get; }     // (S)(Z) encoded: numbers, then category indices
+    /// <summary>(S)(n) Each series' values, oldest first.</summary>
+    public IReadOnlyList<float[]> Values { get; }
+    /// <summary>(S)(n·C) Each series' covariate rows, row-major; empty without covariates.</summary>
+    public IReadOnlyList<float[]> Covariates { get; }
+    /// <summary>(S)(Z) Each series' static features, encoded: numbers, then category indices.</summary>
+    public IReadOnlyList<float[]> StaticFeatures { get; }
 
     /// <summary>How a message names series s: "series 'id'", or "the series" when there is only one.</summary>
-    public string Name(int s) => Count == 1 && Ids[0].Length == 0 ? "the series" : $"series '{Ids[s]}'";
+    internal string Name(int s) => Count == 1 && Ids[0].Length == 0 ? "the series" : $"series '{Ids[s]}'";
 }
 
 /// <summary>

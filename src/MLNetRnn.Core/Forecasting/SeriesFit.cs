@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using MLNetRnn.Core.Forecasting.Baselines;
 using MLNetRnn.Core.Serialization;
 
@@ -11,32 +12,39 @@ namespace MLNetRnn.Core.Forecasting;
 /// The networks see every series through these, in the series' own units, so series of very different size and
 /// shape train together.
 /// </summary>
-internal sealed class SeriesFit
+/// <remarks>
+/// A handle that a <see cref="ForecastModel"/> gives out (<see cref="ForecastModel.Series"/>, <see cref="ForecastModel.FitSeries"/>)
+/// and takes back to make states and forecasts. The stable API: <see cref="FirstOrigin"/>, <see cref="CorrectionWeight"/>,
+/// <see cref="Category"/>.
+/// </remarks>
+public sealed class SeriesFit
 {
-    public SeriesFit(SeasonalDecomposition season, Baseline? baseline, WindowScaler scaler, float[] staticFeatures, float logScale,
+    internal SeriesFit(SeasonalDecomposition season, Baseline? baseline, WindowScaler scaler, float[] staticFeatures, float logScale,
         IReadOnlyList<BaselineCandidate> candidates, bool constant)
     {
         Season = season; Baseline = baseline; Scaler = scaler; StaticFeatures = staticFeatures; LogScale = logScale;
         Candidates = candidates; Constant = constant;
     }
 
-    public SeasonalDecomposition Season { get; }            // removed before the networks see a window
-    public Baseline? Baseline { get; }                      // null: no base (ForecastBase.None)
-    public WindowScaler Scaler { get; }
-    public float[] StaticFeatures { get; }                  // (Z) encoded: standardised numbers, then category indices (StaticCategories)
-    public float LogScale { get; }                          // ln(1 + mean |x|) of the training values, before standardising
-    public IReadOnlyList<BaselineCandidate> Candidates { get; }   // the base selection's ranking; empty when fixed by the options
-    public bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
+    internal SeasonalDecomposition Season { get; }            // removed before the networks see a window
+    /// <summary>The series' base; null without one (<see cref="ForecastBase.None"/>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public Baseline? Baseline { get; }
+    internal WindowScaler Scaler { get; }
+    internal float[] StaticFeatures { get; }                  // (Z) encoded: standardised numbers, then category indices (StaticCategories)
+    internal float LogScale { get; }                          // ln(1 + mean |x|) of the training values, before standardising
+    internal IReadOnlyList<BaselineCandidate> Candidates { get; }   // the base selection's ranking; empty when fixed by the options
+    internal bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
 
     /// <summary>This series' own weight λ of the networks' correction in a panel: estimated from its held-out
     /// windows and shrunk towards the panel's λ (CorrectionWeights.FitSeriesWeights). Null: the model's λ
     /// (a single series, a series started cold, a model saved before transformer format 5).</summary>
-    public float? CorrectionWeight { get; set; }
+    public float? CorrectionWeight { get; internal set; }
 
     /// <summary>This series' index among the model's training series, which the networks read with
     /// <see cref="ForecasterSettings.SeriesCategories"/>: its position in the model. −1: none (no such input, or a
     /// series started cold).</summary>
-    public int Category { get; set; } = -1;
+    public int Category { get; internal set; } = -1;
 
     /// <summary>The first origin (values seen) a forecast can be made from: a full window, and the history the base
     /// reads (one season for seasonal naive; two values for the smoothing methods' start).</summary>
@@ -46,7 +54,7 @@ internal sealed class SeriesFit
     /// rolling-origin evaluation when <see cref="ForecasterSettings.Base"/> is Auto.</summary>
     /// <exception cref="ArgumentException">The values do not suit an explicit option (a multiplicative season or a
     /// log-ratio scaling of a series that is not positive; a season longer than half the series).</exception>
-    public static SeriesFit Fit(ForecasterSettings s, float[] values, float[] staticFeatures)
+    internal static SeriesFit Fit(ForecasterSettings s, float[] values, float[] staticFeatures)
     {
         int n = values.Length, W = s.WindowSize, H = s.Horizon, m = s.SeasonalPeriod;
         bool constant = values.AsSpan().IndexOfAnyExcept(values[0]) < 0;
@@ -56,8 +64,9 @@ internal sealed class SeriesFit
         BaselineMethod[]? methods = s.Base.Methods();
         if (s.Base == ForecastBase.Auto)
         {
-            candidates = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
-            methods = candidates[0].Methods.ToArray();
+            var ranked = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
+            candidates = ranked.Select(BaseMethodCodes.ToCandidate).ToArray();
+            methods = ranked[0].Methods.ToArray();
         }
         if (methods is not null && methods.Contains(BaselineMethod.SeasonalNaive) && n < m)
             methods = [BaselineMethod.Naive];
@@ -70,7 +79,7 @@ internal sealed class SeriesFit
     }
 
     /// <summary>ln(1 + mean |x|): the size of a series, on a scale where series of 10 and 10⁶ differ by a few units.</summary>
-    public static float RawLogScale(ReadOnlySpan<float> values)
+    internal static float RawLogScale(ReadOnlySpan<float> values)
     {
         double sum = 0;
         foreach (float v in values) sum += Math.Abs(v);
@@ -80,7 +89,7 @@ internal sealed class SeriesFit
     // *** Binary format (payload version 3) ***
     // seasonal decomposition; bool has base, base; scaler; float[] static features; float log scale; bool constant;
     // int32 candidate count, per candidate int32 count + method names, double score
-    public void Write(BinaryWriter w)
+    internal void Write(BinaryWriter w)
     {
         Season.Write(w);
         w.Write(Baseline is not null);
@@ -93,12 +102,12 @@ internal sealed class SeriesFit
         foreach (var c in Candidates)
         {
             w.Write(c.Methods.Count);
-            foreach (var m in c.Methods) Persisted.WriteEnum(w, m);
+            foreach (var m in c.Methods) BaseMethodCodes.WriteMethod(w, m);
             w.Write(c.Score);
         }
     }
 
-    public static SeriesFit Read(BinaryReader r, ForecasterSettings s)
+    internal static SeriesFit Read(BinaryReader r, ForecasterSettings s)
     {
         var season = SeasonalDecomposition.Read(r);
         var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r) : null;
@@ -115,8 +124,8 @@ internal sealed class SeriesFit
         {
             int k = r.ReadInt32();
             if (k < 1 || k > 16) throw new InvalidDataException($"The saved method count {k} is out of range (1 to 16).");
-            var methods = new BaselineMethod[k];
-            for (int j = 0; j < k; j++) methods[j] = Persisted.ReadEnum<BaselineMethod>(r);
+            var methods = new ForecastBase[k];
+            for (int j = 0; j < k; j++) methods[j] = BaseMethodCodes.ReadMethod(r);
             candidates[i] = new BaselineCandidate(methods, r.ReadDouble());
         }
         return new SeriesFit(season, baseline, scaler, features, logScale, candidates, constant);

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using MLNetRnn.Core.Serialization;
 
@@ -34,8 +35,12 @@ public enum SeriesScaling
 /// differ only in where the level comes from and in what sets the unit s (<see cref="Fit"/>,
 /// <see cref="FitToTargets"/>). Allocation-free per window.
 /// </summary>
-internal sealed class WindowScaler
+/// <remarks>Public for the ML.NET layer (MLNetRnn), not part of the stable API: it may change in any release.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public sealed class WindowScaler
 {
+    /// <summary>A scaling of kind <paramref name="kind"/> whose level is the mean of the last <paramref name="levelSteps"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public WindowScaler(SeriesScaling kind, int levelSteps, float scale, float mean, float floor)
     {
         Debug.Assert(kind != SeriesScaling.Auto);
@@ -43,25 +48,30 @@ internal sealed class WindowScaler
     }
 
     /// <summary>The resolved mode (never <see cref="SeriesScaling.Auto"/>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public SeriesScaling Kind { get; }
 
     /// <summary>Trailing values averaged into the level (capped by the window): series mode the seasonal period,
     /// window mode 1 (the last value) or every step (the window mean).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public int LevelSteps { get; }
 
     /// <summary>Difference: mean |Δx| of the training series; LogRatio: mean |Δ ln x|; Global: σ. Puts a
     /// typical one-step change at about 1 in network units.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Scale { get; }
 
     /// <summary>Global: μ.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Mean { get; }
 
     /// <summary>LogRatio: the smallest value taken as positive (a fraction of the training minimum), so a later
     /// zero or negative observation does not produce an infinite input.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Floor { get; }
 
     /// <summary>Fits the scaling to the training values.</summary>
-    public static WindowScaler Fit(SeriesScaling requested, ReadOnlySpan<float> train, int windowSize, int seasonalPeriod)
+    internal static WindowScaler Fit(SeriesScaling requested, ReadOnlySpan<float> train, int windowSize, int seasonalPeriod)
     {
         float min = float.MaxValue;
         double sum = 0, steps = 0;
@@ -102,6 +112,7 @@ internal sealed class WindowScaler
     /// <param name="levelSteps">Trailing values averaged into each level (1: the last value).</param>
     /// <param name="levels">The level of each training row.</param>
     /// <param name="targets">The target of each row; positive for log ratios (the caller checks).</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public static WindowScaler FitToTargets(SeriesScaling kind, int levelSteps, ReadOnlySpan<float> levels, ReadOnlySpan<float> targets)
     {
         Debug.Assert(kind != SeriesScaling.Auto && levels.Length == targets.Length);
@@ -128,6 +139,7 @@ internal sealed class WindowScaler
     private static float PositiveScale(double s) => s > 1e-30 && double.IsFinite(s) ? (float)s : 1f;
 
     /// <summary>The level of a window of raw values: mean of its last <see cref="LevelSteps"/> values.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Level(ReadOnlySpan<float> window)
     {
         if (Kind == SeriesScaling.Global) return Mean;
@@ -140,6 +152,7 @@ internal sealed class WindowScaler
     }
 
     /// <summary>Raw value → network units, relative to <paramref name="level"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Forward(float x, float level) => Kind switch
     {
         SeriesScaling.LogRatio => MathF.Log(MathF.Max(x, Floor) / level) / Scale,
@@ -147,18 +160,19 @@ internal sealed class WindowScaler
     };
 
     /// <summary>Network units → raw value.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public float Inverse(float y, float level) => Kind switch
     {
         SeriesScaling.LogRatio => level * MathF.Exp(y * Scale),
         _ => level + Scale * y,
     };
 
-    public void Write(BinaryWriter w)
+    internal void Write(BinaryWriter w)
     {
         Persisted.WriteEnum(w, Kind); w.Write(LevelSteps); w.Write(Scale); w.Write(Mean); w.Write(Floor);
     }
 
-    public static WindowScaler Read(BinaryReader r)
+    internal static WindowScaler Read(BinaryReader r)
     {
         var kind = Persisted.ReadEnum<SeriesScaling>(r);
         if (kind == SeriesScaling.Auto) throw new InvalidDataException("A saved scaling is never Auto.");
@@ -166,7 +180,7 @@ internal sealed class WindowScaler
     }
 
     /// <summary>Payload version 1 wrote the kind as its integer value: 1 LogRatio, 2 Difference, 3 Global.</summary>
-    public static WindowScaler ReadVersion1(BinaryReader r)
+    internal static WindowScaler ReadVersion1(BinaryReader r)
     {
         int value = r.ReadInt32();
         var kind = value switch

@@ -6,7 +6,7 @@ namespace MLNetRnn.Core.Serialization;
 
 /// <summary>Writes a file through a temporary sibling and a rename, so readers never see a partial file and a
 /// failed write leaves the previous file as it was.</summary>
-internal static partial class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>How long a temporary file whose writer's process id is taken by a live process is left alone: long
     /// enough that a writer that has created its file but not yet locked it is never disturbed (microseconds), short

@@ -69,7 +69,7 @@ public sealed class RnnForecastingEngine
     {
         int series = _series.SingleIndex();
         CheckCanForecast(series);
-        return Onnx.ForecastModelOnnx.InputsFor(_model, _series.State(series), _scratch);
+        return Onnx.ForecastModelOnnx.InputsFor(_model, _series.State(series));
     }
 
     private void CheckCanForecast(int series)

@@ -47,7 +47,7 @@ internal static class ForecastModelOnnx
                 "over the horizon with the base's smoothing inside, which the ONNX export does not express. Train with " +
                 "Strategy = ForecastingStrategy.Direct (the default) to export the model.");
         RecurrentNetworkOnnx.CheckExportable(s.NetworkSpec);
-        foreach (var segment in model.Input.Layout.Segments)
+        foreach (var segment in model.InputLayout.Segments)
             if (segment.Part is not (NetworkInputPart.Value or NetworkInputPart.BaseError or NetworkInputPart.Covariates or NetworkInputPart.Season))
                 throw new NotSupportedException($"The networks read {segment.Part} (input columns {segment.Offset} to {segment.Offset + segment.Width - 1}), which the ONNX export does not write.");
         if (model.Season.Kind != SeasonalAdjustment.None && model.Season.Period != s.SeasonalPeriod)
@@ -60,7 +60,7 @@ internal static class ForecastModelOnnx
     public static IReadOnlyList<InputSpec> Inputs(ForecastModel model)
     {
         var s = model.Settings;
-        var layout = model.Input.Layout;
+        var layout = model.InputLayout;
         int W = s.WindowSize, H = s.Horizon, C = layout.CovariateCount;
         var inputs = new List<InputSpec>
         {
@@ -105,7 +105,7 @@ internal static class ForecastModelOnnx
     }
 
     /// <summary>The inputs of the graph for the forecast from <paramref name="state"/> (N = 1).</summary>
-    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch)
+    public static RnnForecastingOnnxInputs InputsFor(ForecastModel model, ForecastState state)
     {
         var s = model.Settings;
         int W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
@@ -113,7 +113,7 @@ internal static class ForecastModelOnnx
         var oneStep = new float[W];
         var covariates = new float[W * C];
         var baseForecast = new float[H];
-        RawForecastInputs(model, state, scratch, values, oneStep, covariates, baseForecast);
+        RawForecastInputs(model, state, values, oneStep, covariates, baseForecast, new float[H]);
         var tensors = Inputs(model).Select(input => new RnnOnnxTensor(input.Name, input.Name switch
         {
             Names.Values => values,
@@ -127,19 +127,19 @@ internal static class ForecastModelOnnx
     }
 
     /// <summary>
-    /// The raw numbers <see cref="NetworkInputWriter.Prepare"/> reads from <paramref name="state"/> for a direct forecast
+    /// The raw numbers NetworkInputWriter.Prepare (in MLNetRnn.Core) reads from <paramref name="state"/> for a direct forecast
     /// of a single-series model, which the graph turns into the networks' input with the same arithmetic: the window's
     /// W values and the base's one-step forecasts of them, the window's covariates (W, C), and the base's forecast of
     /// the next H values (left as it is without a base). No allocation.
     /// </summary>
-    private static void RawForecastInputs(ForecastModel model, ForecastState state, ForecastRunner.Scratch scratch, Span<float> window, Span<float> baseOneStep,
-        Span<float> covariates, Span<float> baseForecast)
+    private static void RawForecastInputs(ForecastModel model, ForecastState state, Span<float> window, Span<float> baseOneStep,
+        Span<float> covariates, Span<float> baseForecast, Span<float> baseScratch)
     {
         int W = model.Settings.WindowSize, H = model.Settings.Horizon;
         state.History.AsSpan(state.History.Length - W, W).CopyTo(window);
         state.BaseOneStep.CopyTo(baseOneStep);
         state.Covariates.CopyTo(covariates);
-        model.Baseline?.Forecast(state.BaseState, state.History, state.Count, baseForecast[..H], scratch.BaseScratch.AsSpan(0, H));
+        model.Baseline?.Forecast(state.BaseState, state.History, state.Count, baseForecast[..H], baseScratch[..H]);
     }
 
     /// <summary>Writes the nodes from the declared inputs to the forecast and the bounds at
@@ -221,7 +221,7 @@ internal static class ForecastModelOnnx
         // one-step error, the standardised covariates, sin and cos of the position in the season.
         string value = Forward(adjusted);
         var parts = new List<string>();
-        foreach (var segment in model.Input.Layout.Segments)
+        foreach (var segment in model.InputLayout.Segments)
             parts.Add(segment.Part switch
             {
                 NetworkInputPart.Value => Steps(g, value, W, "value_feature"),
@@ -262,7 +262,7 @@ internal static class ForecastModelOnnx
         };
 
         // The forecast and the bounds, as ForecastRunner.Forecast: ℓ⁻¹(y ∓ q_k), reseasonalised, in order.
-        var halfWidths = Enumerable.Range(0, H).Select(k => model.Calibration.HalfWidth(k, confidenceLevel)).ToArray();
+        var halfWidths = Enumerable.Range(0, H).Select(k => model.HalfWidth(k, confidenceLevel)).ToArray();
         string q = g.AddInitializer($"{Prefix}.half_width", halfWidths, 1, H);
         string forecast = Reseasonalize(Inverse(y));
         string a = Reseasonalize(Inverse(Node(g, "Sub", [y, q], "y_low")));
@@ -271,7 +271,7 @@ internal static class ForecastModelOnnx
     }
 
     private static bool UsesSeasonPosition(ForecastModel model)
-        => model.Season.Kind != SeasonalAdjustment.None || model.Input.Layout.Season >= 0;
+        => model.Season.Kind != SeasonalAdjustment.None || model.InputLayout.Season >= 0;
 
     /// <summary>(m, 2): sin and cos of 2π·p/m for each position p, computed as NetworkInputWriter.Prepare computes them.</summary>
     private static float[] SinCosTable(int m)

@@ -1,5 +1,5 @@
 using MLNetRnn.Core.Cells;
-using MLNetRnn.Core.Layers;
+using MLNetRnn.Core.Serialization;
 using MLNetRnn.Core.Network;
 using MLNetRnn.Onnx.Cells;
 
@@ -76,9 +76,9 @@ internal static class RecurrentNetworkOnnx
         for (int l = 0; l < L; l++)
         {
             int H = spec.HiddenSizes[l], I = spec.LayerInputSize(l);
-            string w = g.AddInitializer($"{prefix}.W_l{l}", Reorder(p.Value(p[RecurrentLayer.Names.WeightIH(l)]), order, H * I), 1, G * H, I);
-            string r = g.AddInitializer($"{prefix}.R_l{l}", Reorder(p.Value(p[RecurrentLayer.Names.WeightHH(l)]), order, H * H), 1, G * H, H);
-            float[] bias = [.. Reorder(p.Value(p[RecurrentLayer.Names.BiasIH(l)]), order, H), .. Reorder(p.Value(p[RecurrentLayer.Names.BiasHH(l)]), order, H)];
+            string w = g.AddInitializer($"{prefix}.W_l{l}", Reorder(p.Value(p[ParameterNames.WeightIH(l)]), order, H * I), 1, G * H, I);
+            string r = g.AddInitializer($"{prefix}.R_l{l}", Reorder(p.Value(p[ParameterNames.WeightHH(l)]), order, H * H), 1, G * H, H);
+            float[] bias = [.. Reorder(p.Value(p[ParameterNames.BiasIH(l)]), order, H), .. Reorder(p.Value(p[ParameterNames.BiasHH(l)]), order, H)];
             string b = g.AddInitializer($"{prefix}.B_l{l}", bias, 1, 2 * G * H);
 
             bool top = l == L - 1;
@@ -101,9 +101,9 @@ internal static class RecurrentNetworkOnnx
         }
 
         // The head, PyTorch's nn.Linear: y = h·Wᵀ + b with W (O, H).
-        var head = p[LinearHead.WeightName];
+        var head = p[ParameterNames.HeadWeight];
         string headWeight = g.AddInitializer($"{prefix}.head_weight", p.Value(head).ToArray(), head.Rows, head.Columns);
-        string headBias = g.AddInitializer($"{prefix}.head_bias", p.Value(p[LinearHead.BiasName]).ToArray(), spec.OutputSize);
+        string headBias = g.AddInitializer($"{prefix}.head_bias", p.Value(p[ParameterNames.HeadBias]).ToArray(), spec.OutputSize);
         string output = g.NewVariable($"{prefix}.head");
         g.AddNode("Gemm", [lastState, headWeight, headBias], [output], OnnxAttribute.Int("transB", 1));
         return output;

@@ -53,4 +53,16 @@ public sealed class SamplesRunTests
         Assert.Contains("Gradient norm before clipping", text);
         Assert.Contains("spectral radius", text);
     }
+
+    [Fact]
+    public void CoreOnlySampleForecastsAndRoundTripsTheModelBytes()
+    {
+        // The sample compiles against MLNetRnn.Core's public API alone (samples see no internals).
+        var output = new StringWriter();
+        int code = ForecastWithCore.Run(output, ensembleSize: 1, maximumSteps: 100);
+        string text = output.ToString();
+        Assert.True(code == 0, text);
+        Assert.Contains("same forecast yes", text);
+        Assert.Contains("after observing 1960-01", text);
+    }
 }

@@ -26,7 +26,7 @@ public sealed class Baseline
     public int SeasonalPeriod { get; }
 
     /// <summary>The methods averaged, in order.</summary>
-    public IReadOnlyList<BaselineMethod> Methods { get; }
+    internal IReadOnlyList<BaselineMethod> Methods { get; }
 
     /// <summary>Values of raw history <see cref="Forecast"/> reads: one season for seasonal naive, else 1.</summary>
     public int HistoryLength => _seasonalNaive ? SeasonalPeriod : 1;
@@ -52,7 +52,7 @@ public sealed class Baseline
     /// multiplicative for positive series).</param>
     /// <param name="methods">One or more distinct methods.</param>
     /// <exception cref="ArgumentException">Too few values, or no method.</exception>
-    public static Baseline Fit(ReadOnlySpan<float> values, int seasonalPeriod, SeasonalAdjustment adjustment, IReadOnlyList<BaselineMethod> methods)
+    internal static Baseline Fit(ReadOnlySpan<float> values, int seasonalPeriod, SeasonalAdjustment adjustment, IReadOnlyList<BaselineMethod> methods)
     {
         ArgumentNullException.ThrowIfNull(methods);
         if (methods.Count == 0) throw new ArgumentException("A baseline needs at least one method.", nameof(methods));

@@ -1,21 +1,15 @@
 namespace MLNetRnn.Core.Forecasting.Baselines;
 
-/// <summary>One candidate base and its validation score.</summary>
-/// <param name="Methods">The methods averaged.</param>
-/// <param name="Score">Mean absolute error over the validation origins and steps, divided by the in-sample mean
-/// absolute seasonal difference (a MASE); NaN when no origin could be scored.</param>
-public sealed record BaselineCandidate(IReadOnlyList<BaselineMethod> Methods, double Score)
-{
-    /// <summary>"Theta", or "SimpleExponentialSmoothing+Holt+DampedTrend".</summary>
-    public override string ToString() => $"{string.Join("+", Methods)} {Score:F3}";
-}
+/// <summary>One candidate base and its validation score (MASE; NaN when no origin could be scored); the forecaster
+/// shows it to users as a <c>BaselineCandidate</c>.</summary>
+internal sealed record RankedBase(IReadOnlyList<BaselineMethod> Methods, double Score);
 
 /// <summary>
 /// Chooses the statistical base of a forecast on the training series itself: every candidate is refitted at
 /// several origins near the end of the series and scored on the values after each (a rolling-origin
 /// evaluation, as the accuracy protocol does on the test windows), and the lowest mean scaled error wins.
 /// </summary>
-public static class BaselineSelection
+internal static class BaselineSelection
 {
     /// <summary>
     /// The candidates tried by default: the single methods and the equal-weight combination of SES, Holt and
@@ -46,7 +40,7 @@ public static class BaselineSelection
     /// refitted at each origin.</param>
     /// <param name="candidates">The candidates.</param>
     /// <param name="maxOrigins">At least 1.</param>
-    public static IReadOnlyList<BaselineCandidate> Rank(ReadOnlySpan<float> values, int seasonalPeriod, int horizon, SeasonalAdjustment adjustment,
+    public static IReadOnlyList<RankedBase> Rank(ReadOnlySpan<float> values, int seasonalPeriod, int horizon, SeasonalAdjustment adjustment,
         IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, int maxOrigins)
     {
         ArgumentNullException.ThrowIfNull(candidates);
@@ -56,10 +50,10 @@ public static class BaselineSelection
         int minimum = Math.Max(8, 2 * m), stride = (h + 1) / 2;
         var origins = new List<int>();
         for (int o = n - h; o >= minimum && origins.Count < maxOrigins; o -= stride) origins.Add(o);
-        if (origins.Count == 0) return candidates.Select(c => new BaselineCandidate(c, double.NaN)).ToArray();
+        if (origins.Count == 0) return candidates.Select(c => new RankedBase(c, double.NaN)).ToArray();
 
-        double scale = ForecastMetrics.SeasonalNaiveScale(values, m);
-        if (!(scale > 0)) scale = ForecastMetrics.SeasonalNaiveScale(values, 1);
+        double scale = SeasonalScale.MeanAbsoluteDifference(values, m);
+        if (!(scale > 0)) scale = SeasonalScale.MeanAbsoluteDifference(values, 1);
         if (!(scale > 0)) scale = 1;
         var singles = candidates.SelectMany(c => c).Distinct().ToArray();
         var errors = new double[candidates.Count];
@@ -88,7 +82,7 @@ public static class BaselineSelection
                 for (int k = 0; k < h; k++) errors[c] += Math.Abs(values[o + k] - combined[k]);
             }
         }
-        return candidates.Select((c, i) => new BaselineCandidate(c, errors[i] / (origins.Count * h) / scale))
+        return candidates.Select((c, i) => new RankedBase(c, errors[i] / (origins.Count * h) / scale))
             .OrderBy(c => c.Score).ToArray();
     }
 }

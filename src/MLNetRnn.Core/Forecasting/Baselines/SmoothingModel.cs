@@ -2,8 +2,13 @@ using MLNetRnn.Core.Serialization;
 
 namespace MLNetRnn.Core.Forecasting.Baselines;
 
-/// <summary>The statistical forecasters a recurrent forecast can be built on (its base).</summary>
-public enum BaselineMethod
+/// <summary>
+/// The statistical forecasters a base is made of, in this layer's own words, since Baselines reads nothing of the
+/// forecaster above it. Users name them by <c>ForecastBase</c>, whose members of the same names mean the same
+/// methods; <c>BaseMethodCodes</c> (Forecasting) is the one mapping between the two. The names are what model files
+/// hold (<see cref="Persisted"/> writes enums by name), so a name here never changes; the numbers are not saved.
+/// </summary>
+internal enum BaselineMethod
 {
     /// <summary>The last (seasonally adjusted) value, repeated.</summary>
     Naive = 0,

@@ -1,0 +1,15 @@
+namespace MLNetRnn.Core.Forecasting.Baselines;
+
+/// <summary>The scale a forecast error is measured against: what seasonal naive misses by in-sample.</summary>
+internal static class SeasonalScale
+{
+    /// <summary>Mean absolute seasonal difference of <paramref name="history"/>: the MASE denominator; NaN when the
+    /// history is not longer than one season.</summary>
+    public static double MeanAbsoluteDifference(ReadOnlySpan<float> history, int seasonalPeriod)
+    {
+        if (history.Length <= seasonalPeriod) return double.NaN;
+        double s = 0;
+        for (int t = seasonalPeriod; t < history.Length; t++) s += Math.Abs(history[t] - history[t - seasonalPeriod]);
+        return s / (history.Length - seasonalPeriod);
+    }
+}
