@@ -26,6 +26,7 @@ public sealed class RecurrentNetwork
     internal readonly RecurrentLayer[] Layers;
     internal readonly IRecurrentCell Cell;
     internal readonly LinearHead Head;
+    private readonly bool _dilated;   // some layer has D > 1 (asked per step: no enumeration of the spec's list there)
 
     /// <summary>Creates a network and initialises its parameters from <paramref name="seed"/>.</summary>
     /// <param name="spec">Architecture; validated.</param>
@@ -49,6 +50,7 @@ public sealed class RecurrentNetwork
             Layers[l] = new RecurrentLayer(Cell, activation, spec.LayerNormalization, l, spec.LayerInputSize(l), spec.LayerDenseInputSize(l),
                 spec.HiddenSizes[l], l == 0 ? spec.InputCategories : [], Parameters, spec.Dilation(l));
         Head = new LinearHead(Parameters, spec.HiddenSizes[^1], spec.OutputSize);
+        _dilated = spec.IsDilated;
         if (initialize) Initialize(seed);
     }
 
@@ -176,7 +178,7 @@ public sealed class RecurrentNetwork
         if (k < 1 || k > T) throw new ArgumentOutOfRangeException(nameof(truncation), k, $"truncation must be between 1 and T ({T}).");
         if (regularizerWeight > 0f)
         {
-            if (Spec.IsDilated)
+            if (_dilated)
                 throw new InvalidOperationException("Pascanu's regulariser is defined here for undilated layers; this network has Dilations.");
             if (!Cell.SupportsVanishingRegularizer || Spec.LayerNormalization)
                 throw new InvalidOperationException("Pascanu's regulariser is defined here for Elman cells without layer normalisation.");
@@ -219,7 +221,7 @@ public sealed class RecurrentNetwork
     /// not one.</exception>
     public void CarryState(Workspace ws, int step, int B)
     {
-        if (Spec.IsDilated)
+        if (_dilated)
             throw new InvalidOperationException(
                 "A dilated layer (Dilations) reads the state of D steps back, so carrying one state per layer into the next window would change the model; " +
                 "stateful streaming and carried state are not supported with Dilations above 1.");
