@@ -108,6 +108,8 @@ internal sealed record ForecasterSettings
     public IReadOnlyList<int> HiddenSizes { get; init; } = [ForecastingDefaults.HiddenSize];
     public ElmanActivation Activation { get; init; } = ForecastingDefaults.Activation;
     public bool LayerNormalization { get; init; }
+    public IReadOnlyList<int> Dilations { get; init; } = [];   // per layer; empty = none (see RecurrentNetworkSpec.Dilations)
+    public bool ResidualConnections { get; init; }
     public int EnsembleSize { get; init; } = ForecastingDefaults.EnsembleSize;
     public float ValidationFraction { get; init; } = ForecastingDefaults.ValidationFraction;
     public int WindowsPerEpoch { get; init; } = ForecastingDefaults.WindowsPerEpoch;
@@ -194,7 +196,7 @@ internal sealed record ForecasterSettings
     public RecurrentNetworkSpec NetworkSpec => new()
     {
         Cell = Cell, InputSize = InputSize, InputCategories = InputCategories, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
-        Activation = Activation, LayerNormalization = LayerNormalization,
+        Activation = Activation, LayerNormalization = LayerNormalization, Dilations = Dilations.ToArray(), ResidualConnections = ResidualConnections,
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
 
