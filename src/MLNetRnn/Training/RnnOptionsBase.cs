@@ -138,7 +138,7 @@ public abstract class RnnOptionsBase
     {
         var copy = (T)MemberwiseClone();
         copy.HiddenSizes = HiddenSizes?.ToArray()!;
-        copy.Dilations = Dilations?.ToArray()!;
+        copy.Dilations = (int[])Dilations?.Clone()!;   // Clone, not ToArray: an empty array stays a new one, not the shared Array.Empty
         return copy;
     }
 
