@@ -149,6 +149,13 @@ public sealed record ForecasterSettings
     /// <summary>Layer normalisation of the gates' pre-activations.</summary>
     public bool LayerNormalization { get; init; }
 
+    /// <summary>Per recurrent layer, the step its recurrence reaches back (h_t reads h_{t−d}); empty means 1 for every
+    /// layer (see <see cref="RecurrentNetworkSpec.Dilations"/>).</summary>
+    public IReadOnlyList<int> Dilations { get; init; } = [];
+
+    /// <summary>Add each stacked layer's input to its output (see <see cref="RecurrentNetworkSpec.ResidualConnections"/>).</summary>
+    public bool ResidualConnections { get; init; }
+
     /// <summary>K: networks trained from different seeds and averaged; 0 keeps the base alone.</summary>
     public int EnsembleSize { get; init; } = ForecastingDefaults.EnsembleSize;
 
@@ -266,7 +273,7 @@ public sealed record ForecasterSettings
     public RecurrentNetworkSpec NetworkSpec => new()
     {
         Cell = Cell, InputSize = InputSize, InputCategories = InputCategories, HiddenSizes = HiddenSizes.ToArray(), OutputSize = HeadSize,
-        Activation = Activation, LayerNormalization = LayerNormalization,
+        Activation = Activation, LayerNormalization = LayerNormalization, Dilations = Dilations.ToArray(), ResidualConnections = ResidualConnections,
         Initialization = ZeroHeadInitialization ? new InitializationSpec { HeadWeights = InitializerKind.Zeros } : InitializationSpec.Default,
     };
 

@@ -57,6 +57,9 @@ internal sealed class LayerWorkspace
     public readonly float[] Dhs;         // (T, B, H) total dL/dh_t per step (from above and from step t+1)
     public readonly float[] DhNext;      // (B, H) dL/dh_{t-1}; after Backward, dL/d(initial state)
     public readonly float[] DcNext;      // (B, H) HasCellState (LSTM) only: dL/dc_{t-1}; after Backward, dL/d(initial cell)
+    public readonly float[] DhRing;      // (D, B, H) dilated (D > 1) only: slot t mod D holds dL/dh_t from step t+D, then dL/dh_{t−D}
+    public readonly float[] DcRing;      // (D, B, H) dilated and HasCellState only: the same for dL/dc
+    public readonly float[] Residual;    // (T, B, H) residual connection only: the layer's output, h_t + its input x_t
     public readonly float[] DhDirect;    // (B, H) SeparateRecurrentProduct (GRU) only: z ⊙ dh, the path that skips W_hh
     public readonly float[] OmegaGW;     // (T, B, H) Pascanu Ω only: dΩ/dw, w = W_hhᵀ(σ' ⊙ dh)
     public readonly float[] OmegaDPre;   // (T, B, H) Pascanu Ω only: dΩ/d pre-activation (h_prev held constant)
@@ -71,7 +74,10 @@ internal sealed class LayerWorkspace
     /// <param name="T">Largest window.</param>
     /// <param name="B">Largest batch.</param>
     /// <param name="omega">Keep Pascanu Ω's buffers.</param>
-    public LayerWorkspace(IRecurrentCell cell, in Activation activation, bool layerNorm, int I, int denseI, int H, int T, int B, bool omega)
+    /// <param name="dilation">D of the layer: above 1, keep the rings of dL/dh_{t−D} (and dL/dc_{t−D}).</param>
+    /// <param name="residual">The layer's output adds its input: keep that sum.</param>
+    public LayerWorkspace(IRecurrentCell cell, in Activation activation, bool layerNorm, int I, int denseI, int H, int T, int B, bool omega,
+        int dilation = 1, bool residual = false)
     {
         this.I = I; this.H = H; G = cell.Gates;
         bool state = cell.HasCellState, separate = cell.SeparateRecurrentProduct, randomized = cell.NeedsSlopes(activation);
@@ -92,6 +98,9 @@ internal sealed class LayerWorkspace
         Dhs = new float[T * B * H];
         DhNext = new float[B * H];
         DcNext = state ? new float[B * H] : [];
+        DhRing = dilation > 1 ? new float[dilation * B * H] : [];
+        DcRing = dilation > 1 && state ? new float[dilation * B * H] : [];
+        Residual = residual ? new float[T * B * H] : [];
         DhDirect = separate ? new float[B * H] : [];
         OmegaGW = omega ? new float[T * B * H] : [];
         OmegaDPre = omega ? new float[T * B * H] : [];

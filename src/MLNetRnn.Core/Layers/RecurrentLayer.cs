@@ -16,6 +16,13 @@ namespace MLNetRnn.Core.Layers;
 //             then dW_ih += dGatesᵀ X, dW_hh += dGatesᵀ H_prev, dX = dGates · W_ih   one GEMM each
 // This is the layout cuDNN uses: the step-by-step part is only the B×H×GH recurrent product.
 //
+// Dilation D (spec.Dilations): step t reads the state of step t−D, h_{t−D} (c likewise), and the initial state Hs[0]
+// for t < D; D = 1 is the ordinary layer. The caches keep their layout, Hs[t+1] = h_t, so step t's previous state
+// is Hs[prev(t)], prev(t) = t − D + 1 for t ≥ D, else 0. The batch of a step is unchanged: the window is D
+// interleaved sub-sequences, each run by the ordinary cell. Backward carries dL/dh_{t−D} (and dL/dc) in a ring of D
+// slots, slot t mod D, since step t's gradient into h_{t−D} waits D steps to be used; for t < D it goes to the
+// initial state's gradient, DhNext.
+//
 // One-hot categories given by index (spec.InputCategories = C_0..C_{n-1}, first layer only): X's rows are (I_d + n)
 // wide, the last n features indices k_j (negative: none), and W_ih is (GH, I_d + ΣC_j), each category's block of
 // columns after the dense ones, in order, as if X held the one-hot vectors. The GEMM multiplies the I_d dense columns
@@ -29,6 +36,7 @@ internal sealed class RecurrentLayer
     private readonly Activation _activation;
     private readonly bool _layerNorm;
     public readonly int Index, I, H, G;
+    public readonly int Dilation;           // D: step t reads h_{t−D}
     private readonly int[] _categories;     // C_j of each one-hot category given by index (first layer); empty without
     private readonly int[] _blocks;         // o_j: the first column of category j's block in W_ih
     public readonly int DenseI;             // I_d: inputs multiplied by the GEMM (I without categories)
@@ -49,10 +57,12 @@ internal sealed class RecurrentLayer
     /// <param name="H">Hidden size.</param>
     /// <param name="categories">C_j of each category input (first layer only); empty for none.</param>
     /// <param name="p">The parameters, laid out by <see cref="Layout"/>.</param>
+    /// <param name="dilation">D: step t reads the state of step t − D (1: the ordinary layer).</param>
     public RecurrentLayer(IRecurrentCell cell, in Activation activation, bool layerNorm, int index, int I, int denseI, int H,
-        IReadOnlyList<int> categories, ParameterBuffer p)
+        IReadOnlyList<int> categories, ParameterBuffer p, int dilation = 1)
     {
         Index = index;
+        Dilation = dilation;
         _cell = cell;
         _activation = activation;
         _layerNorm = layerNorm;
@@ -172,7 +182,8 @@ internal sealed class RecurrentLayer
         ReadOnlySpan<float> bHH = p.Value(BiasHH);
         for (int t = 0; t < T; t++)
         {
-            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan((t * B + b0) * H, rows * H);
+            int prev = Prev(t);
+            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan((prev * B + b0) * H, rows * H);
             Span<float> h = ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H);
             Span<float> gates = ws.Gates.AsSpan((t * B + b0) * GH, rows * GH);
             bool state = _cell.HasCellState, separate = _cell.SeparateRecurrentProduct;
@@ -180,7 +191,7 @@ internal sealed class RecurrentLayer
             {
                 B = rows, H = H, Training = training, Activation = _activation, Ln = LayerNormAt(p, ws, t, B),
                 Gates = gates, HPrev = hPrev, HOut = h,
-                CPrev = state ? ws.Cs.AsSpan((t * B + b0) * H, rows * H) : default,
+                CPrev = state ? ws.Cs.AsSpan((prev * B + b0) * H, rows * H) : default,
                 C = state ? ws.Cs.AsSpan(((t + 1) * B + b0) * H, rows * H) : default,
                 TanhC = state ? ws.TanhC.AsSpan((t * B + b0) * H, rows * H) : default,
                 HH = separate ? ws.HH.AsSpan((t * B + b0) * GH, rows * GH) : default, BiasHH = bHH,
@@ -209,16 +220,24 @@ internal sealed class RecurrentLayer
         if (HasCategories) AddCategoryColumns(p.Value(WeightIH), x, gatesAll, T * Bc);
         hs.Slice(0, Bc * H).Clear();
         Span<float> cPrev = Span<float>.Empty, c = Span<float>.Empty;
+        // A dilated layer reads c_{t−D}, so it keeps every c (T+1, Bc, H); otherwise two slots, ping-pong.
+        bool history = _cell.HasCellState && Dilation > 1;
         if (_cell.HasCellState)
         {
-            cPrev = blk.C0.AsSpan(0, Bc * H);
+            cPrev = history ? blk.Cs.AsSpan(0, Bc * H) : blk.C0.AsSpan(0, Bc * H);
             c = blk.C1.AsSpan(0, Bc * H);
             cPrev.Clear();
         }
         ReadOnlySpan<float> bHH = p.Value(BiasHH);
         for (int t = 0; t < T; t++)
         {
-            ReadOnlySpan<float> hPrev = hs.Slice(t * Bc * H, Bc * H);
+            int prev = Prev(t);
+            ReadOnlySpan<float> hPrev = hs.Slice(prev * Bc * H, Bc * H);
+            if (history)
+            {
+                cPrev = blk.Cs.AsSpan(prev * Bc * H, Bc * H);
+                c = blk.Cs.AsSpan((t + 1) * Bc * H, Bc * H);
+            }
             Span<float> h = hs.Slice((t + 1) * Bc * H, Bc * H);
             Span<float> gates = gatesAll.Slice(t * Bc * GH, Bc * GH);
             var ln = _layerNorm
@@ -234,7 +253,7 @@ internal sealed class RecurrentLayer
                 WeightHHT = w.PackedWeightHHT,
             });
             // c_t is the next step's c_prev; tanh(c) and hh are not kept.
-            if (_cell.HasCellState) { Span<float> swap = cPrev; cPrev = c; c = swap; }
+            if (_cell.HasCellState && !history) { Span<float> swap = cPrev; cPrev = c; c = swap; }
         }
     }
 
@@ -258,6 +277,12 @@ internal sealed class RecurrentLayer
         ReadOnlySpan<float> values = p.Values;
         ws.DhNext.AsSpan(0, B * H).Clear();
         if (ws.DcNext.Length > 0) ws.DcNext.AsSpan(0, B * H).Clear();
+        if (Dilation > 1)
+        {
+            if (regularizerWeight > 0f) throw new InvalidOperationException("Pascanu's regulariser is defined for undilated layers (Dilations).");
+            ws.DhRing.AsSpan(0, Dilation * B * H).Clear();
+            if (ws.DcRing.Length > 0) ws.DcRing.AsSpan(0, Dilation * B * H).Clear();
+        }
         bool regularize = regularizerWeight > 0f;
 
         var job = ws.BackwardJob;
@@ -287,14 +312,19 @@ internal sealed class RecurrentLayer
         if (regularize) PascanuRegularizer.FinishWindow(this, ws, p, r0, rows);
 
         ReadOnlySpan<float> dRecWin = _cell.SeparateRecurrentProduct ? ws.DHH.AsSpan(r0 * GH, rows * GH) : dGatesWin;
-        ReadOnlySpan<float> hPrevWin = ws.Hs.AsSpan(r0 * H, rows * H);
         if (HasCategories)
         {
             Gemm.TN(GH, DenseI, rows, dGatesWin, GH, xWin, Stride, p.Gradient(WeightIH), I, accumulate: true, threads);
             AddCategoryGradients(p.Gradient(WeightIH), xWin, dGatesWin, rows);
         }
         else Gemm.TN(GH, I, rows, dGatesWin, xWin, p.Gradient(WeightIH), accumulate: true, threads);
-        Gemm.TN(GH, H, rows, dRecWin, hPrevWin, p.Gradient(WeightHH), accumulate: true, threads);
+        // Gates_t += h_prev(t) · W_hhᵀ. Steps from t1 = max(tStart, D − 1) read Hs[t − D + 1], one run of rows;
+        // the steps before it (dilated only) all read the initial state Hs[0], one product each.
+        int t1 = Math.Min(T, Math.Max(tStart, Dilation - 1));
+        for (int t = tStart; t < t1; t++)
+            Gemm.TN(GH, H, B, dRecWin.Slice((t - tStart) * B * GH, B * GH), ws.Hs.AsSpan(0, B * H), p.Gradient(WeightHH), accumulate: true, threads);
+        if (t1 < T)
+            Gemm.TN(GH, H, (T - t1) * B, dRecWin.Slice((t1 - tStart) * B * GH), ws.Hs.AsSpan(Prev(t1) * B * H, (T - t1) * B * H), p.Gradient(WeightHH), accumulate: true, threads);
         ws.BiasJob.Run(ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasIH.Offset, threads);
         ws.BiasJob.Run(_cell.SeparateRecurrentProduct ? ws.DHH : ws.DGates, r0 * GH, rows, GH, p.Gradients, BiasHH.Offset, threads);
         return omega;
@@ -304,26 +334,28 @@ internal sealed class RecurrentLayer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double BackwardRows(ParameterBuffer p, LayerWorkspace ws, int T, int B, int tStart, int b0, int b1, float regularizerWeight)
     {
-        int GH = G * H, rows = b1 - b0;
-        Span<float> dhNext = ws.DhNext.AsSpan(b0 * H, rows * H);
-        Span<float> dc = ws.DcNext.Length > 0 ? ws.DcNext.AsSpan(b0 * H, rows * H) : Span<float>.Empty;
+        int GH = G * H, rows = b1 - b0, D = Dilation;
+        // The ring of D slots of dL/dh_{t−D}, dL/dc_{t−D}; undilated, it is the one slot DhNext, DcNext.
+        float[] dhRing = D == 1 ? ws.DhNext : ws.DhRing, dcRing = D == 1 ? ws.DcNext : ws.DcRing;
         double omega = 0;
         bool regularize = regularizerWeight > 0f;
         for (int t = T - 1; t >= tStart; t--)
         {
-            int hOff = (t * B + b0) * H, gOff = (t * B + b0) * GH;
+            int hOff = (t * B + b0) * H, gOff = (t * B + b0) * GH, prev = Prev(t), slot = ((t % D) * B + b0) * H;
+            Span<float> dhNext = dhRing.AsSpan(slot, rows * H);
+            Span<float> dc = dcRing.Length > 0 ? dcRing.AsSpan(slot, rows * H) : Span<float>.Empty;
             ReadOnlySpan<float> dOut = ws.DOut.AsSpan(hOff, rows * H);
             Span<float> dh = ws.Dhs.AsSpan(hOff, rows * H);
             System.Numerics.Tensors.TensorPrimitives.Add(dOut, dhNext, dh);
 
-            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan(hOff, rows * H);
+            ReadOnlySpan<float> hPrev = ws.Hs.AsSpan((prev * B + b0) * H, rows * H);
             Span<float> dGates = ws.DGates.AsSpan(gOff, rows * GH);
             bool state = _cell.HasCellState, separate = _cell.SeparateRecurrentProduct;
             _cell.Backward(new CellStep
             {
                 B = rows, H = H, Activation = _activation, Ln = LayerNormAt(p, ws, t, B),
                 Gates = ws.Gates.AsSpan(gOff, rows * GH), HPrev = hPrev, HOut = ws.Hs.AsSpan(((t + 1) * B + b0) * H, rows * H),
-                CPrev = state ? ws.Cs.AsSpan(hOff, rows * H) : default,
+                CPrev = state ? ws.Cs.AsSpan((prev * B + b0) * H, rows * H) : default,
                 TanhC = state ? ws.TanhC.AsSpan(hOff, rows * H) : default,
                 HH = separate ? ws.HH.AsSpan(gOff, rows * GH) : default,
                 Slopes = SliceOrEmpty(ws.Slopes, hOff, rows * H),
@@ -335,6 +367,13 @@ internal sealed class RecurrentLayer
             });
             if (regularize)
                 omega += PascanuRegularizer.Step(regularizerWeight, this, ws, t, B, dh, dGates, dhNext);
+            if (D > 1 && t < D)
+            {
+                // h_{t−D} is the initial state, shared by the first D steps: their gradients add up.
+                Span<float> dh0 = ws.DhNext.AsSpan(b0 * H, rows * H);
+                System.Numerics.Tensors.TensorPrimitives.Add(dh0, dhNext, dh0);
+                if (state) { Span<float> dc0 = ws.DcNext.AsSpan(b0 * H, rows * H); System.Numerics.Tensors.TensorPrimitives.Add(dc0, dc, dc0); }
+            }
         }
         return omega;
     }
@@ -396,6 +435,10 @@ internal sealed class RecurrentLayer
     }
 
     private bool HasCategories => _categories.Length > 0;
+
+    /// <summary>The Hs (and Cs) slot step t reads its previous state from: h_{t−D} is Hs[t − D + 1], and the
+    /// first D steps read the initial state Hs[0].</summary>
+    private int Prev(int t) => t >= Dilation ? t - Dilation + 1 : 0;
 
     /// <summary>gates (rows, GH) += W_ih[:, o_j + k_j] for each row's category k_j of each category input j (none for a
     /// negative index).</summary>

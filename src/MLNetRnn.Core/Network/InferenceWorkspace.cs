@@ -66,7 +66,8 @@ public sealed class InferenceWorkspace
         var cell = CellCatalog.Of(spec.Cell);
         var activation = spec.ResolveActivation();
         for (int p = 0; p < parts; p++)
-            Blocks[p] = new InferenceBlock(cell, activation, spec.LayerNormalization, maxSteps, blockRows, spec.InputSize, spec.HiddenSizes, spec.OutputSize, maxOutputSteps);
+            Blocks[p] = new InferenceBlock(cell, activation, spec.LayerNormalization, maxSteps, blockRows, spec.InputSize, spec.HiddenSizes, spec.OutputSize, maxOutputSteps,
+                spec.IsDilated, spec.ResidualConnections);
     }
 
     /// <summary>Largest window length T.</summary>

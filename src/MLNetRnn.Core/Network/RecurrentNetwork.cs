@@ -7,6 +7,10 @@ using MLNetRnn.Core.Memory;
 namespace MLNetRnn.Core.Network;
 
 // B = batch, T = steps, I = input features, H = hidden, O = outputs, L = layers, P = output steps.
+//
+// Residual connections (spec.ResidualConnections): the output of layer l ≥ 1 is y^l = h^l + y^{l−1} (y^0 = h^0), the
+// input of layer l + 1 and, at the top, of the head. Backward mirrors it: dy^{l−1} = dX^l + dy^l, the layer's input
+// gradient plus the gradient that skipped it. The layers themselves never see the connection.
 
 /// <summary>
 /// A stack of recurrent layers (Elman, LSTM or GRU) with a linear head: the model the trainers fit.
@@ -22,6 +26,7 @@ public sealed class RecurrentNetwork
     internal readonly RecurrentLayer[] Layers;
     internal readonly IRecurrentCell Cell;
     internal readonly LinearHead Head;
+    private readonly bool _dilated;   // some layer has D > 1 (asked per step: no enumeration of the spec's list there)
 
     /// <summary>Creates a network and initialises its parameters from <paramref name="seed"/>.</summary>
     /// <param name="spec">Architecture; validated.</param>
@@ -43,8 +48,9 @@ public sealed class RecurrentNetwork
         var activation = spec.ResolveActivation();
         for (int l = 0; l < spec.Layers; l++)
             Layers[l] = new RecurrentLayer(Cell, activation, spec.LayerNormalization, l, spec.LayerInputSize(l), spec.LayerDenseInputSize(l),
-                spec.HiddenSizes[l], l == 0 ? spec.InputCategories : [], Parameters);
+                spec.HiddenSizes[l], l == 0 ? spec.InputCategories : [], Parameters, spec.Dilation(l));
         Head = new LinearHead(Parameters, spec.HiddenSizes[^1], spec.OutputSize);
+        _dilated = spec.IsDilated;
         if (initialize) Initialize(seed);
     }
 
@@ -125,10 +131,15 @@ public sealed class RecurrentNetwork
         if (training && rng is null && Cell.NeedsSlopes(Spec.ResolveActivation()))
             throw new ArgumentNullException(nameof(rng), "Training with randomised leaky ReLU needs a random source.");
         for (int l = 0; l < Layers.Length; l++)
+        {
             Layers[l].Forward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), T, B, training, rng!, ws.Threads);
-        var top = ws.Layers[^1];
-        int Htop = top.H;
-        Head.Forward(Parameters, ws.HeadWeightT, top.Hs.AsSpan((T - P + 1) * B * Htop, P * B * Htop),
+            // y^l = h^l + y^{l−1}
+            if (Spec.ResidualAt(l))
+                System.Numerics.Tensors.TensorPrimitives.Add(ws.Layers[l].Hs.AsSpan(B * ws.Layers[l].H, T * B * ws.Layers[l].H), LayerInput(ws, l, T, B),
+                    ws.Layers[l].Residual.AsSpan(0, T * B * ws.Layers[l].H));
+        }
+        int Htop = ws.Layers[^1].H;
+        Head.Forward(Parameters, ws.HeadWeightT, LayerOutput(ws, Layers.Length - 1, T, B).Slice((T - P) * B * Htop, P * B * Htop),
             ws.Output.AsSpan(0, P * B * Spec.OutputSize), P * B);
     }
 
@@ -167,6 +178,8 @@ public sealed class RecurrentNetwork
         if (k < 1 || k > T) throw new ArgumentOutOfRangeException(nameof(truncation), k, $"truncation must be between 1 and T ({T}).");
         if (regularizerWeight > 0f)
         {
+            if (_dilated)
+                throw new InvalidOperationException("Pascanu's regulariser is defined here for undilated layers; this network has Dilations.");
             if (!Cell.SupportsVanishingRegularizer || Spec.LayerNormalization)
                 throw new InvalidOperationException("Pascanu's regulariser is defined here for Elman cells without layer normalisation.");
             if (!ws.HasRegularizerBuffers)
@@ -181,7 +194,7 @@ public sealed class RecurrentNetwork
         // steps: every parameter, the head included, then follows one objective.
         int first = Math.Max(T - P, tStart), taught = T - first;
         top.DOut.AsSpan(0, first * B * Htop).Clear();
-        Head.Backward(Parameters, top.Hs.AsSpan((first + 1) * B * Htop, taught * B * Htop),
+        Head.Backward(Parameters, LayerOutput(ws, Layers.Length - 1, T, B).Slice(first * B * Htop, taught * B * Htop),
             ws.OutputGradient.AsSpan((P - taught) * B * O, taught * B * O), top.DOut.AsSpan(first * B * Htop, taught * B * Htop), taught * B);
 
         double omega = 0;
@@ -191,14 +204,27 @@ public sealed class RecurrentNetwork
                 : inputGradient ? ws.InputGradient.AsSpan(0, T * B * Spec.InputSize) : Span<float>.Empty;
             omega += Layers[l].Backward(Parameters, ws.Layers[l], LayerInput(ws, l, T, B), dX, T, B, tStart,
                 l == Layers.Length - 1 ? ws.HiddenGradientNorms : null, regularizerWeight, ws.Threads);
+            // y^l = h^l + y^{l−1}  ⇒  dy^{l−1} += dy^l (steps before tStart carry no gradient)
+            if (Spec.ResidualAt(l))
+            {
+                int H = ws.Layers[l].H;
+                Span<float> below = dX.Slice(tStart * B * H, (T - tStart) * B * H);
+                System.Numerics.Tensors.TensorPrimitives.Add(below, ws.Layers[l].DOut.AsSpan(tStart * B * H, (T - tStart) * B * H), below);
+            }
         }
         return omega;
     }
 
     /// <summary>Makes the state after step <paramref name="step"/> of the last Forward the initial state
     /// of the next one (detached: no gradient crosses). For stateful streaming and step-by-step inference.</summary>
+    /// <exception cref="InvalidOperationException">A layer is dilated: its next window would need its last D states,
+    /// not one.</exception>
     public void CarryState(Workspace ws, int step, int B)
     {
+        if (_dilated)
+            throw new InvalidOperationException(
+                "A dilated layer (Dilations) reads the state of D steps back, so carrying one state per layer into the next window would change the model; " +
+                "stateful streaming and carried state are not supported with Dilations above 1.");
         foreach (var lw in ws.Layers)
         {
             int n = B * lw.H;
@@ -330,20 +356,28 @@ public sealed class RecurrentNetwork
                     int H = spec.HiddenSizes[l];
                     Span<float> hs = blk.Hs[l].AsSpan(0, (T + 1) * bc * H);
                     net.Layers[l].Infer(net.Parameters, ws.Weights[l], blk, layerInput, hs, T, bc);
-                    layerInput = hs.Slice(bc * H, T * bc * H);
+                    if (spec.ResidualAt(l))
+                    {
+                        // y^l = h^l + y^{l−1}
+                        Span<float> y = blk.Residual[l].AsSpan(0, T * bc * H);
+                        System.Numerics.Tensors.TensorPrimitives.Add(hs.Slice(bc * H, T * bc * H), layerInput, y);
+                        layerInput = y;
+                    }
+                    else layerInput = hs.Slice(bc * H, T * bc * H);
                 }
+                // layerInput is now the top layer's output y^{L−1}, (T, bc, H_top): what the head reads.
                 int P = _P;
                 if (P == 1)
                 {
                     Span<float> y = blk.Output.AsSpan(0, bc * O);
-                    net.Head.Forward(net.Parameters, blk.HeadWeightT, blk.Hs[L - 1].AsSpan(T * bc * Htop, bc * Htop), y, bc);
+                    net.Head.Forward(net.Parameters, blk.HeadWeightT, layerInput.Slice((T - 1) * bc * Htop, bc * Htop), y, bc);
                     y.CopyTo(new Span<float>(_y + (long)b0 * O, bc * O));
                 }
                 else
                 {
                     // The head on the last P steps at once, (P, bc, O) time-major, then (bc, P, O) batch-first.
                     Span<float> y = blk.Output.AsSpan(0, P * bc * O);
-                    net.Head.Forward(net.Parameters, blk.HeadWeightT, blk.Hs[L - 1].AsSpan((T - P + 1) * bc * Htop, P * bc * Htop), y, P * bc);
+                    net.Head.Forward(net.Parameters, blk.HeadWeightT, layerInput.Slice((T - P) * bc * Htop, P * bc * Htop), y, P * bc);
                     for (int p = 0; p < P; p++)
                         for (int b = 0; b < bc; b++)
                             y.Slice((p * bc + b) * O, O).CopyTo(new Span<float>(_y + ((long)(b0 + b) * P + p) * O, O));
@@ -373,10 +407,13 @@ public sealed class RecurrentNetwork
     }
 
     private ReadOnlySpan<float> LayerInput(Workspace ws, int l, int T, int B)
+        => l == 0 ? ws.Input.AsSpan(0, T * B * Spec.InputSize) : LayerOutput(ws, l - 1, T, B);
+
+    /// <summary>(T, B, H_l) what layer <paramref name="l"/> hands up: h_1..h_T, or with a residual connection y^l.</summary>
+    private Span<float> LayerOutput(Workspace ws, int l, int T, int B)
     {
-        if (l == 0) return ws.Input.AsSpan(0, T * B * Spec.InputSize);
-        var below = ws.Layers[l - 1];
-        return below.Hs.AsSpan(B * below.H, T * B * below.H);
+        var lw = ws.Layers[l];
+        return Spec.ResidualAt(l) ? lw.Residual.AsSpan(0, T * B * lw.H) : lw.Hs.AsSpan(B * lw.H, T * B * lw.H);
     }
 
     private void CheckWorkspace(Workspace ws, int T, int B, int P)

@@ -54,6 +54,32 @@ public sealed record RecurrentNetworkSpec
     /// (Glorot uniform input weights, orthogonal recurrent weights, zero biases, LSTM forget bias 1).</summary>
     public InitializationSpec Initialization { get; init; } = InitializationSpec.Default;
 
+    /// <summary>
+    /// Dilation d_l of each layer, bottom first, each at least 1; empty (the default) = every layer 1. Layer l reads
+    /// the state it left d_l steps back, h_t = cell(x_t, h_{t−d_l}) (c likewise), and the initial state for t &lt; d_l:
+    /// the window runs as d_l interleaved sub-sequences of the ordinary cell, so a layer with d_l = 24 on hourly data
+    /// carries yesterday's state at the same hour (Chang et al. 2017, "Dilated Recurrent Neural Networks"; Smyl's
+    /// ES-RNN stacks 1, 4, 24, 168). Parameters are unchanged: a dilation costs nothing but the state it keeps.
+    /// Not with stateful streaming, which carries one state per layer. Default: none.
+    /// </summary>
+    public IReadOnlyList<int> Dilations { get; init; } = [];
+
+    /// <summary>
+    /// Residual connections between stacked layers: the input of layer l + 1 (and the head's, above the top layer) is
+    /// h^l plus the input of layer l, for every layer above the first (whose input is the features); needs every
+    /// hidden size equal. One layer: no effect. Default: false.
+    /// </summary>
+    public bool ResidualConnections { get; init; }
+
+    /// <summary>Dilation of layer <paramref name="layer"/>: 1 unless <see cref="Dilations"/> says otherwise.</summary>
+    public int Dilation(int layer) => Dilations.Count == 0 ? 1 : Dilations[layer];
+
+    /// <summary>Whether some layer has a dilation above 1.</summary>
+    internal bool IsDilated => Dilations.Any(d => d > 1);
+
+    /// <summary>Whether layer <paramref name="layer"/>'s output adds its input (a residual connection).</summary>
+    internal bool ResidualAt(int layer) => ResidualConnections && layer > 0;
+
     /// <summary>Number of layers (L).</summary>
     public int Layers => HiddenSizes.Count;
 
@@ -91,6 +117,18 @@ public sealed record RecurrentNetworkSpec
         for (int l = 0; l < HiddenSizes.Count; l++)
             if (HiddenSizes[l] < 1)
                 throw new ArgumentOutOfRangeException(nameof(HiddenSizes), HiddenSizes[l], $"HiddenSizes[{l}] must be at least 1; got {HiddenSizes[l]}.");
+        if (Dilations is null) throw new ArgumentNullException(nameof(Dilations));
+        if (Dilations.Count != 0 && Dilations.Count != HiddenSizes.Count)
+            throw new ArgumentException($"Dilations must list one dilation per layer ({HiddenSizes.Count}, as HiddenSizes), or none; got {Dilations.Count}.", nameof(Dilations));
+        for (int l = 0; l < Dilations.Count; l++)
+            if (Dilations[l] < 1)
+                throw new ArgumentOutOfRangeException(nameof(Dilations), Dilations[l], $"Dilations[{l}] must be at least 1; got {Dilations[l]}.");
+        if (ResidualConnections)
+            for (int l = 1; l < HiddenSizes.Count; l++)
+                if (HiddenSizes[l] != HiddenSizes[l - 1])
+                    throw new ArgumentException(
+                        $"ResidualConnections add each layer's input to its output, so every hidden size must be equal; HiddenSizes[{l - 1}] = {HiddenSizes[l - 1]}, HiddenSizes[{l}] = {HiddenSizes[l]}.",
+                        nameof(ResidualConnections));
         if (!Enum.IsDefined(Activation)) throw new ArgumentOutOfRangeException(nameof(Activation), Activation, "Unknown Elman activation.");
         if (!(LeakySlope > 0f && LeakySlope < 1f))
             throw new ArgumentOutOfRangeException(nameof(LeakySlope), LeakySlope, "LeakySlope must be in (0, 1).");
@@ -104,12 +142,13 @@ public sealed record RecurrentNetworkSpec
 
     internal Activation ResolveActivation() => new(Activation, LeakySlope, RandomizedLeakyLower, RandomizedLeakyUpper, EluAlpha);
 
-    /// <summary>Value equality over the hidden sizes' contents, not the list reference.</summary>
+    /// <summary>Value equality over the lists' contents (hidden sizes, categories, dilations), not the list reference.</summary>
     public bool Equals(RecurrentNetworkSpec? other) =>
         other is not null && Cell == other.Cell && InputSize == other.InputSize && InputCategories.SequenceEqual(other.InputCategories) && OutputSize == other.OutputSize
         && HiddenSizes.SequenceEqual(other.HiddenSizes) && Activation == other.Activation && LeakySlope == other.LeakySlope
         && RandomizedLeakyLower == other.RandomizedLeakyLower && RandomizedLeakyUpper == other.RandomizedLeakyUpper
-        && EluAlpha == other.EluAlpha && LayerNormalization == other.LayerNormalization && Initialization == other.Initialization;
+        && EluAlpha == other.EluAlpha && LayerNormalization == other.LayerNormalization && Initialization == other.Initialization
+        && Dilations.SequenceEqual(other.Dilations) && ResidualConnections == other.ResidualConnections;
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Cell, InputSize, InputCategories.Count, OutputSize, HiddenSizes.Count, Activation, LayerNormalization);

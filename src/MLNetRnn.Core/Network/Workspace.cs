@@ -91,11 +91,13 @@ public sealed class Workspace
         Layers = new LayerWorkspace[spec.Layers];
         var cell = CellCatalog.Of(spec.Cell);
         var activation = spec.ResolveActivation();
-        for (int l = 0; l < spec.Layers; l++) Layers[l] = new LayerWorkspace(cell, activation, spec.LayerNormalization, spec.LayerInputSize(l), spec.LayerDenseInputSize(l), spec.HiddenSizes[l], maxSteps, maxBatch, regularizer);
+        for (int l = 0; l < spec.Layers; l++) Layers[l] = new LayerWorkspace(cell, activation, spec.LayerNormalization, spec.LayerInputSize(l), spec.LayerDenseInputSize(l), spec.HiddenSizes[l], maxSteps, maxBatch, regularizer,
+            spec.Dilation(l), spec.ResidualAt(l));
     }
 
     /// <summary>(B, H_l) initial hidden state of layer <paramref name="layer"/> for a batch of
-    /// <paramref name="batch"/> rows: the slot Forward starts from. Zero unless written.</summary>
+    /// <paramref name="batch"/> rows: the slot Forward starts from (a dilated layer's first D steps all read it).
+    /// Zero unless written.</summary>
     public Span<float> InitialHidden(int layer, int batch) => Layers[layer].Hs.AsSpan(0, batch * Layers[layer].H);
 
     /// <summary>(B, H_l) initial cell state of LSTM layer <paramref name="layer"/>; empty for other cells.</summary>
@@ -109,7 +111,7 @@ public sealed class Workspace
     public ReadOnlySpan<float> Cell(int layer, int step, int batch) => Layers[layer].Cs.Length == 0 ? ReadOnlySpan<float>.Empty : Layers[layer].Cs.AsSpan(step * batch * Layers[layer].H, batch * Layers[layer].H);
 
     /// <summary>(B, H_l) dL/d(initial hidden state) of layer <paramref name="layer"/> from the last
-    /// full Backward.</summary>
+    /// full Backward (a dilated layer: summed over the first D steps, which all read it).</summary>
     public ReadOnlySpan<float> InitialHiddenGradient(int layer, int batch) => Layers[layer].DhNext.AsSpan(0, batch * Layers[layer].H);
 
     /// <summary>(B, H_l) dL/d(initial cell state) of LSTM layer <paramref name="layer"/>; empty for other cells.</summary>

@@ -215,20 +215,27 @@ public static class SafeTensors
         p.ZeroGradients();
     }
 
-    internal static string SpecToJson(RecurrentNetworkSpec s) => new JsonObject
+    internal static string SpecToJson(RecurrentNetworkSpec s)
     {
-        ["cell"] = s.Cell.ToString(),
-        ["input_size"] = s.InputSize,
-        ["input_categories"] = new JsonArray(s.InputCategories.Select(c => (JsonNode)c).ToArray()),
-        ["hidden_sizes"] = new JsonArray(s.HiddenSizes.Select(h => (JsonNode)h).ToArray()),
-        ["output_size"] = s.OutputSize,
-        ["activation"] = s.Activation.ToString(),
-        ["leaky_slope"] = s.LeakySlope,
-        ["rrelu_lower"] = s.RandomizedLeakyLower,
-        ["rrelu_upper"] = s.RandomizedLeakyUpper,
-        ["elu_alpha"] = s.EluAlpha,
-        ["layer_norm"] = s.LayerNormalization,
-    }.ToJsonString();
+        var o = new JsonObject
+        {
+            ["cell"] = s.Cell.ToString(),
+            ["input_size"] = s.InputSize,
+            ["input_categories"] = new JsonArray(s.InputCategories.Select(c => (JsonNode)c).ToArray()),
+            ["hidden_sizes"] = new JsonArray(s.HiddenSizes.Select(h => (JsonNode)h).ToArray()),
+            ["output_size"] = s.OutputSize,
+            ["activation"] = s.Activation.ToString(),
+            ["leaky_slope"] = s.LeakySlope,
+            ["rrelu_lower"] = s.RandomizedLeakyLower,
+            ["rrelu_upper"] = s.RandomizedLeakyUpper,
+            ["elu_alpha"] = s.EluAlpha,
+            ["layer_norm"] = s.LayerNormalization,
+        };
+        // Written only when set: the file of a network without them stays byte for byte what it was before they existed.
+        if (s.Dilations.Count > 0) o["dilations"] = new JsonArray(s.Dilations.Select(d => (JsonNode)d).ToArray());
+        if (s.ResidualConnections) o["residual"] = true;
+        return o.ToJsonString();
+    }
 
     internal static RecurrentNetworkSpec SpecFromJson(string json, string source)
     {
@@ -248,6 +255,8 @@ public static class SafeTensors
                 RandomizedLeakyUpper = o["rrelu_upper"]!.GetValue<float>(),
                 EluAlpha = o["elu_alpha"]!.GetValue<float>(),
                 LayerNormalization = o["layer_norm"]!.GetValue<bool>(),
+                Dilations = o["dilations"]?.AsArray().Select(x => x!.GetValue<int>()).ToArray() ?? [],   // absent: none
+                ResidualConnections = o["residual"]?.GetValue<bool>() ?? false,
             };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or NullReferenceException or FormatException)

@@ -456,6 +456,10 @@ internal sealed class StreamingSession : TrainingSession
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(s);
         s.Validate();
+        if (net.Spec.IsDilated)
+            throw new NotSupportedException(
+                "Stateful streaming carries one state per layer from update to update; a dilated layer (RecurrentNetworkSpec.Dilations above 1) would need its last D. " +
+                "Train a dilated network in the windowed regime (Fit).");
         CheckShapes(net, train, nameof(train));
         var streams = Streams.Cut(train, s.Streams, nameof(train));
         if (s.TruncationLength > streams.S)

@@ -141,6 +141,9 @@ public sealed record TrainingOptions
             throw new ArgumentException(
                 $"VanishingRegularizerWeight (Pascanu's Ω) is defined for Elman cells without layer normalisation; the network is {spec.Cell}{(spec.LayerNormalization ? " with layer normalisation" : "")}. Set it to 0.",
                 nameof(VanishingRegularizerWeight));
+        if (VanishingRegularizerWeight > 0f && spec.IsDilated)
+            throw new ArgumentException("VanishingRegularizerWeight (Pascanu's Ω) is defined for undilated layers; the network has Dilations above 1. Set it to 0.",
+                nameof(VanishingRegularizerWeight));
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "Unknown loss.");
         if (!(HuberDelta > 0f && float.IsFinite(HuberDelta))) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "HuberDelta must be positive.");
         if (Loss == LossKind.Pinball)

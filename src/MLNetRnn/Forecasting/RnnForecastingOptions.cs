@@ -376,6 +376,8 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         HiddenSizes = HiddenSizes ?? throw new ArgumentNullException(nameof(HiddenSizes)),
         Activation = Activation,
         LayerNormalization = LayerNormalization,
+        Dilations = Dilations ?? throw new ArgumentNullException(nameof(Dilations)),
+        ResidualConnections = ResidualConnections,
         EnsembleSize = EnsembleSize,
         ValidationFraction = ValidationFraction,
         WindowsPerEpoch = WindowsPerEpoch,

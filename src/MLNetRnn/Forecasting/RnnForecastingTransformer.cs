@@ -235,6 +235,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
+        SavedArchitecture.Check(Model.Settings.NetworkSpec);
         WriteFormat.Save(ctx, w =>
         {
             // *** Binary format, version 7 ***

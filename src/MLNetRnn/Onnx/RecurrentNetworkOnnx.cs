@@ -27,8 +27,8 @@ internal static class RecurrentNetworkOnnx
     public const int MinimumOpSet = 9;
 
     /// <summary>Throws if <paramref name="spec"/> has a part the standard operators cannot express.</summary>
-    /// <exception cref="NotSupportedException">Layer normalisation is on (names the option and what to do), or the last
-    /// input is a category index.</exception>
+    /// <exception cref="NotSupportedException">Layer normalisation is on, a layer is dilated or stacked layers have residual
+    /// connections (each names the option and what to do), or the last input is a category index.</exception>
     public static void CheckExportable(RecurrentNetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -41,6 +41,14 @@ internal static class RecurrentNetworkOnnx
                 $"This {spec.Cell} network normalises its gate pre-activations (LayerNormalization = true), which ONNX's " +
                 "RNN, LSTM and GRU operators cannot express, so it cannot be exported to ONNX. Train with LayerNormalization " +
                 "off to export the model.");
+        if (spec.IsDilated)
+            throw new NotSupportedException(
+                $"This {spec.Cell} network has dilated layers (Dilations = [{string.Join(", ", spec.Dilations)}]): a step reads the state of d steps " +
+                "back, which ONNX's RNN, LSTM and GRU operators cannot express, so it cannot be exported to ONNX. Train without Dilations to export the model.");
+        if (spec.ResidualConnections && spec.Layers > 1)
+            throw new NotSupportedException(
+                $"This {spec.Cell} network adds each layer's input to its output (ResidualConnections = true), which this exporter does not write; " +
+                "it cannot be exported to ONNX. Train with ResidualConnections off to export the model.");
     }
 
     /// <summary>

@@ -151,6 +151,7 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
+        Persistence.SavedArchitecture.Check(Window.Network.Spec);
         WriteFormat.Save(ctx, writer =>
         {
             Window.Write(writer);

@@ -206,6 +206,7 @@ internal sealed class WindowRegressionModel
         var spec = new RecurrentNetworkSpec
         {
             Cell = o.Cell, InputSize = F, HiddenSizes = o.HiddenSizes.ToArray(), OutputSize = 1, LayerNormalization = o.LayerNormalization,
+            Dilations = o.Dilations.ToArray(), ResidualConnections = o.ResidualConnections,
         };
         var network = new RecurrentNetwork(spec, seed);
         var training = new TrainingOptions

@@ -28,6 +28,17 @@ public abstract class RnnOptionsBase
     /// <summary>Layer-normalise every gate's pre-activation (with a learned gain and bias per unit). Default: false.</summary>
     public bool LayerNormalization { get; set; }
 
+    /// <summary>Dilation of each layer, bottom first, one per entry of <see cref="HiddenSizes"/>, each at least 1: layer l
+    /// reads its state of d_l steps back, h_t = cell(x_t, h_{t−d_l}), so a layer with the season's length (24 on hourly
+    /// data, 12 on monthly) carries the state of the same phase one season ago (Chang et al. 2017; ES-RNN stacks 1, 4, 24,
+    /// 168). Costs no parameters. Not exportable to ONNX. Default: empty (every layer 1, no dilation).</summary>
+    public int[] Dilations { get; set; } = [];
+
+    /// <summary>Residual connections between stacked layers: each layer above the first adds its input to its output
+    /// (ES-RNN, "Residual LSTM"); needs every entry of <see cref="HiddenSizes"/> equal. Not exportable to ONNX with more
+    /// than one layer. Default: false.</summary>
+    public bool ResidualConnections { get; set; }
+
     /// <summary>Maximum passes over the training windows (series mode) or rows (window mode), at least 1; early
     /// stopping and <see cref="MaximumSteps"/> usually end training sooner. Default: 200.</summary>
     public int Epochs { get; set; } = ForecastingDefaults.Epochs;
@@ -107,6 +118,17 @@ public abstract class RnnOptionsBase
                 $"{(LayerNormalization ? " with LayerNormalization" : "")}. Set it to 0.", nameof(VanishingRegularizerWeight));
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
             throw OutOfRange(nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
+        if (Dilations is null) throw new ArgumentNullException(nameof(Dilations));
+        if (Dilations.Length != 0 && HiddenSizes is not null && Dilations.Length != HiddenSizes.Length)
+            throw new ArgumentException($"Dilations must give one dilation per layer ({HiddenSizes.Length}, as HiddenSizes), or none; got {Dilations.Length}.", nameof(Dilations));
+        foreach (int d in Dilations)
+            if (d < 1) throw OutOfRange(nameof(Dilations), d, "at least 1 for every layer");
+        if (ResidualConnections && HiddenSizes is not null && HiddenSizes.Distinct().Count() > 1)
+            throw new ArgumentException($"ResidualConnections add each layer's input to its output, so every hidden size must be equal; HiddenSizes is [{string.Join(", ", HiddenSizes)}].",
+                nameof(ResidualConnections));
+        if (VanishingRegularizerWeight > 0f && Dilations.Any(d => d > 1))
+            throw new ArgumentException("VanishingRegularizerWeight (Pascanu's Ω) is defined for undilated layers; Dilations has a dilation above 1. Set it to 0.",
+                nameof(VanishingRegularizerWeight));
     }
 
     /// <summary>A copy whose arrays are copies too, so that later changes to this instance (or to its arrays) do not
@@ -116,6 +138,7 @@ public abstract class RnnOptionsBase
     {
         var copy = (T)MemberwiseClone();
         copy.HiddenSizes = HiddenSizes?.ToArray()!;
+        copy.Dilations = (int[])Dilations?.Clone()!;   // Clone, not ToArray: an empty array stays a new one, not the shared Array.Empty
         return copy;
     }
 

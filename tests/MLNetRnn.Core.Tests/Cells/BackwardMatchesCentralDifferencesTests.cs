@@ -59,6 +59,24 @@ public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper out
         return d;
     }
 
+    /// <summary>Dilated and residual stacks for every cell: T = 7 so that steps with t &lt; d (reading the initial state,
+    /// whose gradient is checked too) and t ≥ d both occur in each layer.</summary>
+    public static TheoryData<GradientCase> DilatedAndResidual()
+    {
+        var d = new TheoryData<GradientCase>();
+        foreach (var cell in CellCatalog.Kinds)
+        {
+            string n = cell.ToString().ToLowerInvariant();
+            d.Add(new GradientCase($"{n}-dilations-1-3-all", Spec(cell, [3, 3]) with { Dilations = [1, 3] }, T: 7, B: 2, P: 7));
+            d.Add(new GradientCase($"{n}-dilations-2-4-last", Spec(cell, [3, 2]) with { Dilations = [2, 4] }, T: 7, B: 2, P: 1));
+            d.Add(new GradientCase($"{n}-residual-l3-horizon", Spec(cell, [3, 3, 3]) with { ResidualConnections = true }, T: 6, B: 2, P: 3));
+            d.Add(new GradientCase($"{n}-dilations-2-4-residual-all", Spec(cell, [3, 3]) with { Dilations = [2, 4], ResidualConnections = true }, T: 7, B: 2, P: 7));
+            d.Add(new GradientCase($"{n}-dilation-8-beyond-window", Spec(cell, [3]) with { Dilations = [8] }, T: 7, B: 2, P: 2));
+        }
+        d.Add(new GradientCase("lstm-dilations-3-2-layernorm-residual", Spec(RecurrentCellKind.Lstm, [3, 3], layerNorm: true) with { Dilations = [3, 2], ResidualConnections = true }, T: 7, B: 2, P: 4));
+        return d;
+    }
+
     [Theory]
     [MemberData(nameof(ElmanActivations))]
     public void ElmanBackwardMatchesCentralDifferencesForEveryActivation(GradientCase c) => FiniteDifference.Check(c, output);
@@ -70,4 +88,8 @@ public sealed class BackwardMatchesCentralDifferencesTests(ITestOutputHelper out
     [Theory]
     [MemberData(nameof(Truncations))]
     public void TruncatedBackwardMatchesCentralDifferencesOfTheTruncatedObjective(GradientCase c) => FiniteDifference.Check(c, output);
+
+    [Theory]
+    [MemberData(nameof(DilatedAndResidual))]
+    public void DilatedAndResidualBackwardMatchesCentralDifferences(GradientCase c) => FiniteDifference.Check(c, output);
 }

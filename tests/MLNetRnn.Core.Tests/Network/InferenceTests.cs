@@ -16,6 +16,8 @@ public sealed class InferenceTests
             string n = cell.ToString().ToLowerInvariant();
             d.Add($"{n}-catalog-2-layers", new RecurrentNetworkSpec { Cell = cell, InputSize = 2, HiddenSizes = [6, 5], OutputSize = 2 });
             d.Add($"{n}-catalog-layernorm", new RecurrentNetworkSpec { Cell = cell, InputSize = 3, HiddenSizes = [7], LayerNormalization = true });
+            d.Add($"{n}-catalog-dilated-residual", new RecurrentNetworkSpec { Cell = cell, InputSize = 2, HiddenSizes = [6, 6, 6], Dilations = [1, 3, 4], ResidualConnections = true, OutputSize = 2 });
+            d.Add($"{n}-catalog-dilated-layernorm", new RecurrentNetworkSpec { Cell = cell, InputSize = 2, HiddenSizes = [5, 4], Dilations = [2, 12], LayerNormalization = true });
         }
         return d;
     }

@@ -56,6 +56,27 @@ public sealed class SafeTensorsTests : IDisposable
     }
 
     [Fact]
+    public void DilationsAndResidualConnectionsRoundTripAndAreWrittenOnlyWhenSet()
+    {
+        var plain = new RecurrentNetworkSpec { Cell = RecurrentCellKind.Gru, InputSize = 2, HiddenSizes = [4, 4] };
+        var spec = plain with { Dilations = [1, 3], ResidualConnections = true };
+        var net = new RecurrentNetwork(spec, seed: 3);
+        string path = Path.Combine(_dir, "dilated.safetensors");
+        SafeTensors.Save(net, path);
+        var back = SafeTensors.Load(path);
+        Assert.Equal(spec, back.Spec);
+        Assert.Equal(net.Parameters.Values, back.Parameters.Values);
+        var x = Enumerable.Range(0, 2 * 9 * 2).Select(i => MathF.Sin(i)).ToArray();
+        Assert.Equal(net.Predict(x, 2, 9), back.Predict(x, 2, 9));
+
+        // Without the options the metadata has no trace of them: the file is what it was before they existed.
+        string json = SafeTensors.SpecToJson(plain);
+        Assert.DoesNotContain("dilations", json);
+        Assert.DoesNotContain("residual", json);
+        Assert.Equal(plain, SafeTensors.SpecFromJson(json, "test"));
+    }
+
+    [Fact]
     public void ImportWithoutOurMetadataInfersTheSpecFromShapes()
     {
         var net = SafeTensors.Load(Path.Combine(TorchFixture.Directory, "lstm_l2_all.safetensors"));

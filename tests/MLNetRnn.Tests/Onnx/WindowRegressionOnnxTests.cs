@@ -190,6 +190,46 @@ public sealed class WindowRegressionOnnxTests(ITestOutputHelper output) : IDispo
         Assert.Equal(0, stream.Length);   // nothing written: no pass-through graph
     }
 
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void DilationsAndResidualConnectionsReachTheNetworkAndCannotBeExportedOrZippedAndSaySo(bool dilated, bool residual)
+    {
+        var view = View(_ml, Rows(SeasonalTrend(60, seed: 9)));
+        var options = Small();
+        options.HiddenSizes = [4, 4];
+        if (dilated) options.Dilations = [1, 3];
+        options.ResidualConnections = residual;
+        var model = _ml.Regression.Trainers.Rnn(options).Fit(view);
+        var spec = model.Model.Window.Network.Spec;
+        Assert.Equal(dilated ? [1, 3] : [], spec.Dilations);
+        Assert.Equal(residual, spec.ResidualConnections);
+        string option = dilated ? "Dilations" : "ResidualConnections";
+
+        using var stream = new MemoryStream();
+        var ex = Assert.Throws<NotSupportedException>(() => _ml.Model.ConvertToOnnx(model, view, stream));
+        Assert.Contains(option, ex.Message);
+        Assert.Contains("ONNX", ex.Message);
+        Assert.Equal(0, stream.Length);
+
+        using var zip = new MemoryStream();
+        Assert.Contains(option, Assert.Throws<NotSupportedException>(() => _ml.Model.Save(model, view.Schema, zip)).Message);
+    }
+
+    [Fact]
+    public void DilationsAreValidatedByName()
+    {
+        var view = View(_ml, Rows(SeasonalTrend(60, seed: 9)));
+        var options = Small();
+        options.HiddenSizes = [4, 4];
+        options.Dilations = [2];
+        Assert.Equal("Dilations", Assert.ThrowsAny<ArgumentException>(() => _ml.Regression.Trainers.Rnn(options).Fit(view)).ParamName);
+        options.Dilations = [1, 1];
+        options.HiddenSizes = [4, 3];
+        options.ResidualConnections = true;
+        Assert.Equal("ResidualConnections", Assert.ThrowsAny<ArgumentException>(() => _ml.Regression.Trainers.Rnn(options).Fit(view)).ParamName);
+    }
+
     /// <summary>Options that train a small network in a fraction of a second; accuracy does not matter here, only
     /// that the weights are not the initial ones.</summary>
     private static RnnRegressionOptions Small() => new()
