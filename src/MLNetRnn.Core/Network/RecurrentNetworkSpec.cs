@@ -75,7 +75,7 @@ public sealed record RecurrentNetworkSpec
     public int Dilation(int layer) => Dilations.Count == 0 ? 1 : Dilations[layer];
 
     /// <summary>Whether some layer has a dilation above 1.</summary>
-    internal bool IsDilated => Dilations.Any(d => d > 1);
+    public bool IsDilated => Dilations.Any(d => d > 1);
 
     /// <summary>Whether layer <paramref name="layer"/>'s output adds its input (a residual connection).</summary>
     internal bool ResidualAt(int layer) => ResidualConnections && layer > 0;
