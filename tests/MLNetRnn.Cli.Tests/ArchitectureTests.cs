@@ -1,3 +1,4 @@
+using MLNetRnn.Tests.Shared;
 using Mono.Cecil;
 using Mono.Cecil.Cil;
 
@@ -42,7 +43,7 @@ public sealed class ArchitectureTests
         using var module = ModuleDefinition.ReadModule(typeof(CliApp).Assembly.Location);
         var uses = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var type in module.GetTypes().Where(t => from.Contains(Owner(t).Namespace)))
-            foreach (var used in UsedTypes(type).SelectMany(Expand))
+            foreach (var used in TypeUses.Of(type))
                 if (to.Contains(Owner(used).Namespace))
                     uses.Add($"{Owner(type).FullName} uses {Owner(used).FullName}");
         return [.. uses];
@@ -54,32 +55,4 @@ public sealed class ArchitectureTests
         while (type.DeclaringType is not null) type = type.DeclaringType;
         return type;
     }
-
-    /// <summary>The type and what it is built from: element types of arrays and by-refs, generic arguments.</summary>
-    private static IEnumerable<TypeReference> Expand(TypeReference type)
-    {
-        yield return type;
-        if (type is TypeSpecification spec)
-            foreach (var inner in Expand(spec.ElementType)) yield return inner;
-        if (type is GenericInstanceType generic)
-            foreach (var inner in generic.GenericArguments.SelectMany(Expand)) yield return inner;
-    }
-
-    private static IEnumerable<TypeReference> UsedTypes(TypeDefinition type) =>
-        new[] { type.BaseType }.Concat(type.Interfaces.Select(i => i.InterfaceType))
-            .Concat(type.Fields.Select(f => f.FieldType))
-            .Concat(type.Properties.Select(p => p.PropertyType))
-            .Concat(type.Methods.SelectMany(m => m.Parameters.Select(p => p.ParameterType).Append(m.ReturnType)))
-            .Concat(type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Variables.Select(v => v.VariableType)))
-            .Concat(type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Instructions.SelectMany(Operands)))
-            .Where(t => t is not null)!;
-
-    private static IEnumerable<TypeReference> Operands(Instruction instruction) => instruction.Operand switch
-    {
-        GenericInstanceMethod gm => gm.GenericArguments.Append(gm.DeclaringType).Append(gm.ReturnType).Concat(gm.Parameters.Select(p => p.ParameterType)),
-        MethodReference mr => mr.Parameters.Select(p => p.ParameterType).Append(mr.DeclaringType).Append(mr.ReturnType),
-        FieldReference fr => [fr.DeclaringType, fr.FieldType],
-        TypeReference tr => [tr],
-        _ => [],
-    };
 }

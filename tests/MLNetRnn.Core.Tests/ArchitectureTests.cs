@@ -1,5 +1,6 @@
 using Mono.Cecil;
 using Mono.Cecil.Cil;
+using MLNetRnn.Tests.Shared;
 using MLNetRnn.Core.Network;
 
 namespace MLNetRnn.Core.Tests;
@@ -35,7 +36,7 @@ public sealed class ArchitectureTests
         {
             string ns = NamespaceOf(type);
             if (!ns.StartsWith("MLNetRnn.Core.", StringComparison.Ordinal) || Upper.Any(u => ns.StartsWith(u, StringComparison.Ordinal))) continue;
-            foreach (var used in UsedTypes(type))
+            foreach (var used in TypeUses.Of(type))
                 if (Upper.Any(u => NamespaceOf(used).StartsWith(u, StringComparison.Ordinal)))
                     offenders.Add($"{type.FullName} uses {used.FullName}");
         }
@@ -70,7 +71,7 @@ public sealed class ArchitectureTests
         // field, a local, or a generic argument is still seen to use it.
         using var module = ModuleDefinition.ReadModule(typeof(ArchitectureTests).Assembly.Location);
         var probe = module.GetType(typeof(Probe).FullName!.Replace('+', '/'));
-        var seen = module.GetTypes().Where(t => t == probe || IsNestedIn(t, probe)).SelectMany(UsedTypes).Select(t => t.FullName).ToHashSet();
+        var seen = module.GetTypes().Where(t => t == probe || IsNestedIn(t, probe)).SelectMany(TypeUses.Of).Select(t => t.FullName).ToHashSet();
         Assert.Contains(typeof(StaticTarget).FullName!.Replace('+', '/'), seen);
         Assert.Contains(typeof(FieldTarget).FullName!.Replace('+', '/'), seen);
         Assert.Contains(typeof(GenericTarget).FullName!.Replace('+', '/'), seen);
@@ -89,7 +90,7 @@ public sealed class ArchitectureTests
         using var module = ModuleDefinition.ReadModule(typeof(RecurrentNetwork).Assembly.Location);
         var offenders = new List<string>();
         foreach (var type in module.GetTypes().Where(t => NamespaceOf(t) == baselines))
-            foreach (var used in UsedTypes(type))
+            foreach (var used in TypeUses.Of(type))
                 if (NamespaceOf(used) == forecasting) offenders.Add($"{type.FullName} uses {used.FullName}");
         Assert.True(offenders.Count == 0, string.Join(Environment.NewLine, offenders.Distinct()));
     }
@@ -100,7 +101,7 @@ public sealed class ArchitectureTests
         int rank = Array.IndexOf(Engine, folder);
         var offenders = new List<string>();
         foreach (var type in module.GetTypes().Where(t => FolderOf(NamespaceOf(t)) == folder))
-            foreach (var used in UsedTypes(type))
+            foreach (var used in TypeUses.Of(type))
             {
                 int usedRank = Array.IndexOf(Engine, FolderOf(NamespaceOf(used)));
                 if (usedRank > rank) offenders.Add($"{folder} → {Engine[usedRank]}: {type.FullName} uses {used.FullName}");
@@ -132,80 +133,6 @@ public sealed class ArchitectureTests
         for (var d = t.DeclaringType; d is not null; d = d.DeclaringType)
             if (d == outer) return true;
         return false;
-    }
-
-    /// <summary>Every type a type definition mentions: base type, interfaces, attributes, fields, properties, events,
-    /// method signatures, generic constraints, locals, and each operand of each instruction (a called method's
-    /// declaring type, return and parameter types, a field's type, type tokens), with generic arguments, array
-    /// elements and declaring types unfolded. A nested type is checked as a type of its own (GetTypes lists it).</summary>
-    private static IEnumerable<TypeReference> UsedTypes(TypeDefinition type)
-    {
-        var direct = new List<TypeReference?> { type.BaseType };
-        direct.AddRange(type.Interfaces.Select(i => i.InterfaceType));
-        direct.AddRange(type.CustomAttributes.Select(a => a.AttributeType));
-        direct.AddRange(type.GenericParameters.SelectMany(g => g.Constraints.Select(c => c.ConstraintType)));
-        direct.AddRange(type.Fields.Select(f => f.FieldType));
-        direct.AddRange(type.Fields.SelectMany(f => f.CustomAttributes.Select(a => a.AttributeType)));
-        direct.AddRange(type.Properties.Select(p => p.PropertyType));
-        direct.AddRange(type.Events.Select(e => e.EventType));
-        foreach (var m in type.Methods)
-        {
-            direct.AddRange(MethodSignature(m));
-            direct.AddRange(m.CustomAttributes.Select(a => a.AttributeType));
-            direct.AddRange(m.GenericParameters.SelectMany(g => g.Constraints.Select(c => c.ConstraintType)));
-            if (!m.HasBody) continue;
-            direct.AddRange(m.Body.Variables.Select(v => v.VariableType));
-            direct.AddRange(m.Body.ExceptionHandlers.Select(h => h.CatchType));
-            foreach (var i in m.Body.Instructions)
-                switch (i.Operand)
-                {
-                    case MethodReference mr:
-                        direct.AddRange(MethodSignature(mr));
-                        if (mr is GenericInstanceMethod gim) direct.AddRange(gim.GenericArguments);
-                        break;
-                    case FieldReference fr:
-                        direct.Add(fr.DeclaringType);
-                        direct.Add(fr.FieldType);
-                        break;
-                    case TypeReference tr:
-                        direct.Add(tr);
-                        break;
-                    case CallSite cs:
-                        direct.Add(cs.ReturnType);
-                        direct.AddRange(cs.Parameters.Select(p => p.ParameterType));
-                        break;
-                }
-        }
-        return direct.Where(t => t is not null).SelectMany(t => Unfold(t!)).Where(t => t is not GenericParameter);
-    }
-
-    private static IEnumerable<TypeReference?> MethodSignature(MethodReference m)
-        => m.Parameters.Select(p => p.ParameterType).Append(m.ReturnType).Append(m.DeclaringType);
-
-    /// <summary>A type and every type inside it: element types, generic arguments, declaring types, function pointer
-    /// signatures.</summary>
-    private static IEnumerable<TypeReference> Unfold(TypeReference t)
-    {
-        yield return t;
-        switch (t)
-        {
-            case GenericInstanceType git:
-                foreach (var u in git.GenericArguments.SelectMany(Unfold)) yield return u;
-                break;
-            case FunctionPointerType fpt:
-                foreach (var u in fpt.Parameters.Select(p => p.ParameterType).Append(fpt.ReturnType).SelectMany(Unfold)) yield return u;
-                break;
-            case RequiredModifierType rmt:
-                foreach (var u in Unfold(rmt.ModifierType)) yield return u;
-                break;
-            case OptionalModifierType omt:
-                foreach (var u in Unfold(omt.ModifierType)) yield return u;
-                break;
-        }
-        if (t is TypeSpecification spec)
-            foreach (var u in Unfold(spec.ElementType)) yield return u;
-        if (t.DeclaringType is not null)
-            foreach (var u in Unfold(t.DeclaringType)) yield return u;
     }
 
     // The probe of UsedTypesSeesStaticCallsNestedTypesAndGenericArguments: each target is reached one hidden way.

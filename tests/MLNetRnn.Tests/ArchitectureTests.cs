@@ -1,3 +1,4 @@
+using MLNetRnn.Tests.Shared;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Mono.Cecil;
@@ -61,7 +62,7 @@ public sealed partial class ArchitectureTests
         foreach (var type in module.Types)
         {
             if (!folders.TryGetValue(Name(type), out var from)) continue;   // compiler-generated: <Module>, attributes, …
-            foreach (var used in AllNested(type).SelectMany(UsedTypes).SelectMany(Unwrap))
+            foreach (var used in AllNested(type).SelectMany(TypeUses.Of).SelectMany(Unwrap))
             {
                 if (used is not TypeDefinition definition || definition.Module != module) continue;
                 var top = definition;
@@ -114,25 +115,6 @@ public sealed partial class ArchitectureTests
         return [type];
     }
 
-    private static IEnumerable<TypeReference> UsedTypes(TypeDefinition type) =>
-        new[] { type.BaseType }.Concat(type.Interfaces.Select(i => i.InterfaceType))
-            .Concat(type.CustomAttributes.Select(a => a.AttributeType))
-            .Concat(type.Fields.Select(f => f.FieldType))
-            .Concat(type.Properties.Select(p => p.PropertyType))
-            .Concat(type.Methods.SelectMany(m => m.Parameters.Select(p => p.ParameterType).Append(m.ReturnType)))
-            .Concat(type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Variables.Select(v => v.VariableType)))
-            .Concat(type.Methods.Where(m => m.HasBody).SelectMany(m => m.Body.Instructions.SelectMany(Operands)))
-            .Where(t => t is not null)!;
-
-    private static IEnumerable<TypeReference> Operands(Instruction instruction) => instruction.Operand switch
-    {
-        GenericInstanceMethod gm => gm.GenericArguments.Append(gm.DeclaringType),
-        MethodReference mr => [mr.DeclaringType],
-        FieldReference fr => [fr.DeclaringType],
-        TypeReference tr => [tr],
-        _ => [],
-    };
-
     /// <summary>
     /// The package uses MLNetRnn.Core only through its public surface, so it can depend on any later Core (no
     /// InternalsVisibleTo, no exact version pin). Every type, method and field reference into MLNetRnn.Core in the
@@ -159,7 +141,7 @@ public sealed partial class ArchitectureTests
         }
         foreach (var type in module.GetTypes())
         {
-            foreach (var used in UsedTypes(type)) Check(type, used);
+            foreach (var used in TypeUses.Of(type)) Check(type, used);
             foreach (var method in type.Methods.Where(m => m.HasBody))
                 foreach (var instruction in method.Body.Instructions)
                     if (instruction.Operand is MemberReference member) Check(type, member);
