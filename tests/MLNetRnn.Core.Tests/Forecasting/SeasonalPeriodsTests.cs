@@ -55,6 +55,19 @@ public sealed class SeasonalPeriodsTests
     }
 
     [Fact]
+    public void AFixedSeasonalNaiveBaseJudgesThePeriodAndRepeatsTheSeriesOwnSeason()
+    {
+        // The state must keep a week of history for this series although the model's SeasonalPeriod is a day.
+        var values = Weekly(Hours, 7);
+        var settings = Hourly(ensemble: 0) with { Base = ForecastBase.SeasonalNaive };
+        var model = ForecastModel.Train(settings, values, []);
+        Assert.Equal(168, model.Single.SeasonalPeriod);
+        var forecast = Forecast(model, values);
+        // Up to the rounding of the window's scaling, which the forecast passes through.
+        for (int k = 0; k < 24; k++) Assert.InRange(forecast[k] - values[Hours - 168 + k], -1e-3f, 1e-3f);
+    }
+
+    [Fact]
     public void OneCandidateOrCandidatesTooLongForTheSeriesForecastExactlyAsWithout()
     {
         // A season of 500 needs two of them before the evaluation's origins: a 120-value series cannot consider it.
