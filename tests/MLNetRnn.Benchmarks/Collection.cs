@@ -25,6 +25,9 @@ namespace MLNetRnn.Benchmarks;
 /// mlnetrnn-MODEL), --verbose true (one line per series), the options flags of the accuracy command (--window,
 /// --hidden, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
 /// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).</para>
+/// <para>Seasons: --season P (the period of every series, in place of the collection's m), --seasons P1,P2,… (candidate
+/// periods, each series choosing its own: <c>SeasonalPeriods</c>; SeasonalPeriod is --season when given, else the
+/// smallest). With neither, <see cref="DefaultSeasons"/> by frequency. The MASE is scored at the collection's m either way.</para>
 /// </summary>
 internal static class Collection
 {
@@ -111,6 +114,7 @@ internal static class Collection
             throw new InvalidOperationException($"Series of period {series[0].Period} differ in m or h ({string.Join(", ", series.Select(s => (s.M, s.H)).Distinct())}); one model needs one season and horizon.");
         int median = Median(series.Select(s => s.N));
         var options = Accuracy.Options(median, h, m, seed, flags);
+        Seasons(options, series[0].Period, m, flags);
         options.InputColumnName = nameof(Row.Value);
         options.SeriesIdColumnName = nameof(Row.Series);
         GlobalModels.PanelFlags(options, flags);
@@ -124,9 +128,10 @@ internal static class Collection
         {
             fitted = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(rows));
             var summary = fitted.TrainingSummary;
-            note = string.Format(Inv, "window {0} ({1}), {2} pending, λ {3:F2}, {4} windows, members {5}",
+            note = string.Format(Inv, "window {0} ({1}), {2} pending, λ {3:F2}, {4} windows, members {5}; {6}",
                 options.WindowSize, flags.TryGet("window") is null ? $"the rule at the median training length {median}" : "--window",
-                fitted.PendingSeriesIds.Count, summary.CorrectionWeight, summary.TotalWindows, string.Join(" ", summary.Members.Select(x => $"{x.Steps}s/{x.StoppedBy}")));
+                fitted.PendingSeriesIds.Count, summary.CorrectionWeight, summary.TotalWindows, string.Join(" ", summary.Members.Select(x => $"{x.Steps}s/{x.StoppedBy}")),
+                PeriodCounts(options, fitted.Model.Series.Select(f => f.SeasonalPeriod)));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
@@ -155,9 +160,10 @@ internal static class Collection
         var result = new Dictionary<string, (float[], Route)>(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
         int baseAlone = 0, done = 0;
+        var chosen = new List<int>();
         foreach (var s in series)
         {
-            (float[] Forecast, Route Route, bool Networks)? fit = null;
+            (float[] Forecast, Route Route, bool Networks, int Period)? fit = null;
             try
             {
                 fit = Fit(s, seed, flags, baseOnly);
@@ -168,25 +174,52 @@ internal static class Collection
             }
             result[s.Name] = fit is { } x && x.Forecast.All(float.IsFinite) ? (x.Forecast, Route.Model) : Fallback(s, seed, flags, baseOnly ? Route.Naive : Route.Base);
             if (fit is { Networks: false } && !baseOnly) baseAlone++;
+            if (fit is { } chosenFit) chosen.Add(chosenFit.Period);
             if (++done % 100 == 0) Console.WriteLine(string.Format(Inv, "  … {0} of {1} series, {2:F0} s", done, series.Length, clock.Elapsed.TotalSeconds));
         }
-        string note = baseOnly ? "base alone" : string.Format(Inv, "{0} of {1} fits kept the base alone (the library's rule: too short for networks, or λ = 0)", baseAlone, series.Length);
+        var seasons = Accuracy.Options(series[0].N, series[0].H, series[0].M, seed, flags);
+        Seasons(seasons, series[0].Period, series[0].M, flags);
+        string note = (baseOnly ? "base alone" : string.Format(Inv, "{0} of {1} fits kept the base alone (the library's rule: too short for networks, or λ = 0)", baseAlone, series.Length))
+            + "; " + PeriodCounts(seasons, chosen);
         return (result, clock.Elapsed.TotalSeconds, note);
     }
 
     /// <summary>One series fitted alone, exactly as the accuracy command fits it (its window rule on the series' own
     /// length); <paramref name="baseOnly"/>: the base alone; <paramref name="ownWindow"/>: the rule even when --window
     /// sets one (a fallback is for a series too short for that window). Throws what the fit throws.</summary>
-    private static (float[] Forecast, Route Route, bool Networks) Fit(Series s, int seed, Accuracy.Flags flags, bool baseOnly, bool ownWindow = false)
+    private static (float[] Forecast, Route Route, bool Networks, int Period) Fit(Series s, int seed, Accuracy.Flags flags, bool baseOnly, bool ownWindow = false)
     {
         var options = Accuracy.Options(s.N, s.H, s.M, seed, flags);
+        Seasons(options, s.Period, s.M, flags);
         options.InputColumnName = nameof(Row.Value);
         if (baseOnly) options.EnsembleSize = 0;
         if (ownWindow) options.WindowSize = Accuracy.WindowRule(s.N, s.H, Accuracy.Flags.Parse([]));
         var ml = new MLContext(seed: seed);
         var fitted = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(s.Training.Select(v => new Row { Series = s.Name, Value = v })));
-        return (fitted.CreateForecastingEngine().Predict().Forecast, Route.Model, fitted.TrainingSummary.UsesNetworks);
+        return (fitted.CreateForecastingEngine().Predict().Forecast, Route.Model, fitted.TrainingSummary.UsesNetworks, fitted.Model.Series[0].SeasonalPeriod);
     }
+
+    /// <summary>
+    /// The candidate seasonal periods of a frequency when neither --season nor --seasons is given: hourly data has a
+    /// day and a week (24 and 168 hours), which comes from the calendar, not from tuning on M4 Hourly; every other
+    /// frequency keeps the collection's m alone (one candidate: the fit is the one without SeasonalPeriods).
+    /// </summary>
+    internal static int[] DefaultSeasons(string frequency, int m)
+        => string.Equals(frequency, "HOURLY", StringComparison.OrdinalIgnoreCase) && m == 24 ? [24, 168] : [m];
+
+    /// <summary>Sets SeasonalPeriod and SeasonalPeriods from --season, --seasons, or <see cref="DefaultSeasons"/>.</summary>
+    private static void Seasons(RnnForecastingOptions options, string frequency, int m, Accuracy.Flags flags)
+    {
+        int? season = flags.TryGet("season") is string p ? int.Parse(p, Inv) : null;
+        int[] candidates = flags.TryGet("seasons") is string list ? list.Split(',').Select(x => int.Parse(x, Inv)).ToArray()
+            : season is int one ? [one] : DefaultSeasons(frequency, m);
+        options.SeasonalPeriod = season ?? candidates.Min();
+        options.SeasonalPeriods = candidates.Length > 1 ? candidates : [];
+    }
+
+    private static string PeriodCounts(RnnForecastingOptions options, IEnumerable<int> chosen)
+        => options.SeasonalPeriods.Length == 0 ? $"m = {options.SeasonalPeriod}"
+            : "periods chosen: " + string.Join(", ", chosen.GroupBy(p => p).OrderBy(g => g.Key).Select(g => $"{g.Key} ({g.Count()})"));
 
     /// <summary>What the library offers a series the chosen model could not forecast, starting at <paramref name="from"/>:
     /// the single-series fit, then the base alone; the last value when even that fails (never seen so far).</summary>

@@ -55,13 +55,16 @@ internal static class Fixtures
         var rows = Samples.RetailPanel.Generate(products, days, seed: 5);
         var train = rows.Where(r => (r.Date - rows[0].Date).Days < trainDays).ToArray();
         var data = ml.Data.LoadFromEnumerable(train);
-        var model = ml.Forecasting.ForecastByRnn(new RnnForecastingOptions
+        var options = new RnnForecastingOptions
         {
             OutputColumnName = "Forecast", InputColumnName = "Sales", SeriesIdColumnName = "Product", DateColumnName = "Date",
             KnownFutureColumnNames = ["Promo"], StaticFeatureColumnNames = ["Category"], SeriesScaleFeature = true,
             Quantiles = [0.1f, 0.9f], QuantilesColumnName = "Quantiles", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7,
             ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", EnsembleSize = 2, Epochs = 10, MaximumSteps = 100, HiddenSizes = [8], Seed = 1,
-        }).Fit(data);
+        };
+        // From version 8 on, candidate seasonal periods: each series keeps the one it chose.
+        if (RnnForecastingTransformer.Format.CurrentVersion >= 8) options.SeasonalPeriods = [7, 14];
+        var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
         var engine = model.CreateForecastingEngine();
         // From version 7 on, a checkpoint also keeps the series an engine observed but could not start yet: the zip is
         // the checkpoint of an engine that saw the first 5 days of a product the model never saw (a cold start needs 14).

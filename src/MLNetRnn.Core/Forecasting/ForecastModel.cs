@@ -138,6 +138,7 @@ public sealed class ForecastModel
         int minimum = Settings.MinimumForecastLength;
         if (values.Length < minimum)
             throw new ArgumentException($"The series has {values.Length} values; a forecast reads at least {minimum} (the window).", nameof(values));
+        // With candidate periods the cold series chooses its own, as a training series does.
         var fit = SeriesFit.Fit(Settings, values, staticFeatures);
         if (values.Length < fit.FirstOrigin(Settings))
             throw new ArgumentException($"The series has {values.Length} values; its base ({fit.Baseline?.Description}) needs {fit.FirstOrigin(Settings)}.", nameof(values));
@@ -195,7 +196,14 @@ public sealed class ForecastModel
     /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>); <paramref name="seriesCategories"/>:
     /// the settings carry the series count, as everything <see cref="Write"/> writes now does (transformer format 6 on).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories) => ForecastModelFormat.Read(r, seriesCategories);
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods: false);
+
+    /// <summary>Reads what <see cref="Write"/> writes now (<see cref="ForecastModelFormat.Read"/>): <paramref name="seriesCategories"/>
+    /// as in <see cref="Read(BinaryReader, bool)"/>; <paramref name="seasonalPeriods"/>: the settings carry the candidate
+    /// seasonal periods and each series its own period, as everything <see cref="Write"/> writes now does (transformer
+    /// format 8 on).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods);
 
     /// <summary>Reads payload version 2 (<see cref="ForecastModelFormat.ReadVersion2"/>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -237,13 +245,14 @@ public sealed class ForecastModel
         using var stream = new MemoryStream(bytes.ToArray(), writable: false);
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
         int version = r.ReadInt32();
-        if (version != BytesVersion) throw new InvalidDataException($"Model bytes of version {version}; this version reads {BytesVersion}.");
-        var model = Read(r, seriesCategories: true);
+        if (version is < 1 or > BytesVersion) throw new InvalidDataException($"Model bytes of version {version}; this version reads 1 to {BytesVersion}.");
+        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2);
         model.ReadSeriesWeights(r);
         if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the model.");
         return model;
     }
 
-    // *** Bytes of ToBytes *** int32 version (1); the payload (Write); the per-series weights (WriteSeriesWeights)
-    private const int BytesVersion = 1;
+    // *** Bytes of ToBytes *** int32 version (2); the payload (Write); the per-series weights (WriteSeriesWeights).
+    // Version 1: the payload without the seasonal periods (transformer format 7's).
+    private const int BytesVersion = 2;
 }

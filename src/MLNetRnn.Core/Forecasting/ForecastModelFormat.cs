@@ -14,6 +14,7 @@ internal static class ForecastModelFormat
 {
     // *** Binary format, payload version 3 ***
     // settings (ForecasterSettings.Write, then WriteExtension); float[C] covariate means, float[C] scales;
+    // (transformer format 8 added the candidate periods to the settings' extension and each series' period to its fit)
     // float log-scale mean, float log-scale deviation; int32 S, per series SeriesFit.Write;
     // int32 K, per member int32 count + float[count] parameters; float λ; calibration; summary (Write, then WriteExtension)
     public static void Write(ForecastModel model, BinaryWriter w)
@@ -39,10 +40,11 @@ internal static class ForecastModelFormat
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote (payload version 3; <paramref name="seriesCategories"/>: with the
-    /// settings of transformer format 6).</summary>
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories)
+    /// settings of transformer format 6; <paramref name="seasonalPeriods"/>: with the candidate periods and each series'
+    /// own period, transformer format 8).</summary>
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods)
     {
-        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories);
+        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories, seasonalPeriods);
         var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
         float scaleMean = r.ReadSingle(), scaleDeviation = r.ReadSingle();
         if (!float.IsFinite(scaleMean) || !(scaleDeviation > 0) || !float.IsFinite(scaleDeviation))
@@ -50,7 +52,7 @@ internal static class ForecastModelFormat
         int S = r.ReadInt32();
         if (S < 1 || S > 1 << 26) throw new InvalidDataException($"Series count {S} is out of range (1 to {1 << 26}).");
         var series = new SeriesFit[S];
-        for (int i = 0; i < S; i++) series[i] = SeriesFit.Read(r, s);
+        for (int i = 0; i < S; i++) series[i] = SeriesFit.Read(r, s, seasonalPeriods);
         if (s.SeriesCategories > S) throw new InvalidDataException($"The saved model reads {s.SeriesCategories} series by index but holds {S}.");
         // The training series come first, in the order that gave them their index.
         for (int i = 0; i < s.SeriesCategories; i++) series[i].Category = i;
@@ -95,7 +97,7 @@ internal static class ForecastModelFormat
         float lambda = ReadWeight(r);
         var calibration = ForecastCalibration.Read(r, s.Horizon);
         var summary = ForecastTrainingSummary.Read(r);
-        var fit = new SeriesFit(season, baseline, scaler, [], 0f, summary.BaseCandidates, constant: false);
+        var fit = new SeriesFit(s.SeasonalPeriod, season, baseline, scaler, [], 0f, summary.BaseCandidates, constant: false);
         return new ForecastModel(s, [fit], mean, scale, 0f, 1f) { Members = members, CorrectionWeight = lambda, Calibration = calibration, Summary = summary };
     }
 
@@ -113,7 +115,7 @@ internal static class ForecastModelFormat
         var summary = ForecastTrainingSummary.ReadVersion1(r, scaler.Kind, s.Base == ForecastBase.SeasonalNaive);
         float lambda = ReadWeight(r);
         var baseline = s.Base == ForecastBase.SeasonalNaive ? Baselines.Baseline.SeasonalNaiveOnly(s.SeasonalPeriod) : null;
-        var fit = new SeriesFit(SeasonalDecomposition.Identity, baseline, scaler, [], 0f, [], constant: false);
+        var fit = new SeriesFit(s.SeasonalPeriod, SeasonalDecomposition.Identity, baseline, scaler, [], 0f, [], constant: false);
         return new ForecastModel(s, [fit], mean, scale, 0f, 1f)
         {
             Members = members, CorrectionWeight = lambda, Calibration = new ForecastCalibration(ForecastCalibration.Kind.PerStep, residuals), Summary = summary,

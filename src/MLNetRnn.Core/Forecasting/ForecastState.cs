@@ -39,7 +39,7 @@ public sealed class ForecastState
     /// <summary>An empty series fitted as <paramref name="series"/>: nothing observed yet.</summary>
     public static ForecastState Empty(ForecasterSettings s, SeriesFit series)
     {
-        var state = new ForecastState(new float[s.HistoryLength], new float[s.WindowSize], new float[s.WindowSize * s.CovariateCount],
+        var state = new ForecastState(new float[series.HistoryLength(s)], new float[s.WindowSize], new float[s.WindowSize * s.CovariateCount],
             new double[series.Baseline?.StateSize ?? 0], 0);
         series.Baseline?.Reset(state.BaseState);
         return state;

@@ -33,8 +33,9 @@ internal static class ForecastTrainer
     /// <exception cref="InvalidOperationException">The panel gives more windows than can be indexed (2³¹ − 1).</exception>
     public static ForecastModel Train(ForecasterSettings s, SeriesPanel panel, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
     {
-        int S = panel.Count, W = s.WindowSize, H = s.Horizon, C = s.CovariateCount, m = s.SeasonalPeriod;
+        int S = panel.Count, W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
         bool single = S == 1;
+        s.ValidateSeasonalPeriods();
         for (int i = 0; i < S; i++)
         {
             int n = panel.Values[i].Length, minimum = single ? s.MinimumLength : s.MinimumForecastLength;
@@ -151,7 +152,11 @@ internal static class ForecastTrainer
                 "The {0:0.##}% bounds need at least {1} calibration errors and {2} were available, so they are extrapolated beyond the largest error with a normal tail (levels up to {3:0.##}% are read off the errors).",
                 level * 100, ForecastCalibration.ErrorsNeeded(level), model.Calibration.SampleSize, model.Calibration.SupportedLevel * 100));
 
-        var seriesSummaries = Enumerable.Range(0, S).Select(i => new SeriesTrainingSummary(panel.Ids[i], fits[i].Baseline?.Description ?? "none",
+        bool choosesPeriod = s.CandidatePeriods.Count > 1;
+        if (choosesPeriod)
+            notes.Add(string.Format(CultureInfo.InvariantCulture, "Seasonal period chosen per series among {0}: {1}.", string.Join(", ", s.CandidatePeriods),
+                string.Join(", ", s.CandidatePeriods.Select(p => string.Create(CultureInfo.InvariantCulture, $"m = {p} ({fits.Count(f => f.SeasonalPeriod == p)})")))));
+        var seriesSummaries = Enumerable.Range(0, S).Select(i => new SeriesTrainingSummary(panel.Ids[i], BaseDescription(fits[i], choosesPeriod),
             fits[i].Season.Kind, fits[i].Scaler.Kind, tracks[i].Windows, fits[i].Constant)).ToArray();
         model.Summary = new ForecastTrainingSummary
         {
@@ -167,6 +172,15 @@ internal static class ForecastTrainer
             SupportedConfidenceLevel = model.Calibration.SupportedLevel, Notes = notes, Series = seriesSummaries,
         };
         return model;
+    }
+
+    // With candidate periods a series' base says which period it took, also where its description would not (a
+    // seasonal naive base, or no seasonal adjustment); with one period the description is as it always was.
+    private static string BaseDescription(SeriesFit fit, bool choosesPeriod)
+    {
+        string description = fit.Baseline?.Description ?? "none";
+        return choosesPeriod && !description.Contains("(m = ", StringComparison.Ordinal)
+            ? string.Create(CultureInfo.InvariantCulture, $"{description} (m = {fit.SeasonalPeriod})") : description;
     }
 
     private static T MostCommon<T>(IEnumerable<T> values) where T : notnull => values.GroupBy(v => v).OrderByDescending(g => g.Count()).First().Key;

@@ -110,8 +110,33 @@ public sealed record ForecasterSettings
     /// <summary>H: values forecast at once.</summary>
     public required int Horizon { get; init; }
 
-    /// <summary>m: values per season; 1 means no season.</summary>
+    /// <summary>m: values per season; 1 means no season. With <see cref="SeasonalPeriods"/>, one of the candidates.</summary>
     public int SeasonalPeriod { get; init; } = ForecastingDefaults.SeasonalPeriod;
+
+    /// <summary>
+    /// Candidate seasonal periods; each series takes the one its own training data supports best (the rolling-origin
+    /// evaluation that chooses the base scores every candidate period with every base, and the best pair wins), and
+    /// everything about the series then uses that period: its seasonal adjustment, seasonal naive, seasonal features and
+    /// window scaling. Empty (the default): only <see cref="SeasonalPeriod"/>. Each at least 1, and
+    /// <see cref="SeasonalPeriod"/> must be among them (it is not added silently: with the default m = 1, "no season"
+    /// would become a candidate nobody asked for).
+    /// </summary>
+    public IReadOnlyList<int> SeasonalPeriods { get; init; } = [];
+
+    /// <summary>The periods a series' fit chooses among, ascending and distinct: <see cref="SeasonalPeriod"/> alone
+    /// without <see cref="SeasonalPeriods"/>.</summary>
+    internal IReadOnlyList<int> CandidatePeriods => SeasonalPeriods.Count == 0 ? [SeasonalPeriod] : SeasonalPeriods.Distinct().Order().ToArray();
+
+    /// <summary>Throws, naming <see cref="SeasonalPeriods"/>, when a candidate is below 1 or <see cref="SeasonalPeriod"/>
+    /// is not among them.</summary>
+    internal void ValidateSeasonalPeriods()
+    {
+        ArgumentNullException.ThrowIfNull(SeasonalPeriods, nameof(SeasonalPeriods));
+        foreach (int p in SeasonalPeriods)
+            if (p < 1) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriods), p, $"SeasonalPeriods must each be at least 1; got {p}.");
+        if (SeasonalPeriods.Count > 0 && !SeasonalPeriods.Contains(SeasonalPeriod))
+            throw new ArgumentException($"SeasonalPeriods ({string.Join(", ", SeasonalPeriods)}) must contain SeasonalPeriod ({SeasonalPeriod}).", nameof(SeasonalPeriods));
+    }
 
     /// <summary>C: numeric covariates per row (known at every observed row; see <see cref="KnownFutureCovariates"/>).</summary>
     public int CovariateCount { get; init; }
@@ -258,7 +283,8 @@ public sealed record ForecasterSettings
     /// <summary>Read from a version-1 payload: the networks' inputs are the scaled value (and covariates) only.</summary>
     internal bool Version1 { get; init; }
 
-    internal bool UsesSeasonalFeatures => SeasonalFeatures && SeasonalPeriod > 1;
+    // The input layout is the model's, so it has the seasonal columns when any series may have a season.
+    internal bool UsesSeasonalFeatures => SeasonalFeatures && CandidatePeriods[^1] > 1;
 
     /// <summary>Outputs of the head: H for the direct strategy (H·Q with quantile heads, laid out (H, Q)), 1 for
     /// the recursive one.</summary>
@@ -319,9 +345,6 @@ public sealed record ForecasterSettings
     /// stays cheap however many series there are.</summary>
     internal const int MaximumPanelEarlyStoppingWindows = 2048;
 
-    /// <summary>Values of raw history a forecast reads: the window, and one season for seasonal naive.</summary>
-    internal int HistoryLength => Math.Max(WindowSize, SeasonalPeriod);
-
     // *** Binary format (forecaster payload version 2; enums by name) ***
     // int32 W, H, m, C; string scaling, adjustment, base; bool zero head, damping, seasonal features, recursive;
     // string cell; int32 L, int32[L] hidden; string activation; bool layer norm; int32 K; float validation fraction
@@ -340,7 +363,8 @@ public sealed record ForecasterSettings
     // *** Binary format, payload version 3 (after the version-2 fields) ***
     // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels;
     // from transformer format 6: int32 S, the series the networks read by index (0: none); int32 k, int32[k] the
-    // category counts of the static features given by index (the last k of the Z)
+    // category counts of the static features given by index (the last k of the Z); from transformer format 8: int32 P,
+    // int32[P] the candidate seasonal periods (SeasonalPeriods)
     internal void WriteExtension(BinaryWriter w)
     {
         w.Write(KnownFutureCovariates.Count);
@@ -351,11 +375,14 @@ public sealed record ForecasterSettings
         w.Write(SeriesCategories);
         w.Write(StaticCategories.Count);
         foreach (int c in StaticCategories) w.Write(c);
+        w.Write(SeasonalPeriods.Count);
+        foreach (int p in SeasonalPeriods) w.Write(p);
     }
 
     /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings; <paramref name="seriesCategories"/>:
-    /// the series count is there (transformer format 6 on).</summary>
-    internal static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories)
+    /// the series count is there (transformer format 6 on); <paramref name="seasonalPeriods"/>: the candidate periods are
+    /// (transformer format 8 on).</summary>
+    internal static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories, bool seasonalPeriods)
     {
         int cf = r.ReadInt32();
         if (cf < 0 || cf > s.CovariateCount) throw new InvalidDataException($"Known-future covariate count {cf} is out of range (0 to {s.CovariateCount}).");
@@ -381,11 +408,21 @@ public sealed record ForecasterSettings
         if (k < 0 || k > z) throw new InvalidDataException($"The saved count of static categories, {k}, is out of range (0 to {z}).");
         var staticCategories = new int[k];
         for (int j = 0; j < k; j++) staticCategories[j] = r.ReadInt32();
+        int P = seasonalPeriods ? r.ReadInt32() : 0;
+        if (P < 0 || P > 64) throw new InvalidDataException($"The saved count of candidate seasonal periods, {P}, is out of range (0 to 64).");
+        var periods = new int[P];
+        for (int j = 0; j < P; j++)
+        {
+            periods[j] = r.ReadInt32();
+            if (periods[j] < 1 || periods[j] > 1 << 20) throw new InvalidDataException($"A saved candidate seasonal period, {periods[j]}, is out of range.");
+        }
+        if (P > 0 && Array.IndexOf(periods, s.SeasonalPeriod) < 0)
+            throw new InvalidDataException($"The saved candidate seasonal periods ({string.Join(", ", periods)}) lack the model's period {s.SeasonalPeriod}.");
         // The spec's validation (Checked) bounds each count.
         return Checked(s with
         {
             KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles, SeriesCategories = categories,
-            StaticCategories = staticCategories,
+            StaticCategories = staticCategories, SeasonalPeriods = periods,
         });
     }
 

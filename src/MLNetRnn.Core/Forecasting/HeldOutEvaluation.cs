@@ -81,7 +81,7 @@ internal sealed class HeldOutEvaluation
         int Q = s.QuantileCount;
         foreach (int i in chosen)
         {
-            int m = s.SeasonalPeriod;
+            int m = model.Series[i].SeasonalPeriod;
             double scale = ForecastMetrics.SeasonalNaiveScale(tracks[i].Values, m);
             if (!(scale > 0)) scale = ForecastMetrics.SeasonalNaiveScale(tracks[i].Values, 1);
             ev.ShiftScale[i] = scale;

@@ -80,7 +80,7 @@ public sealed class NetworkInputWriter
     {
         var s = _settings;
         var L = Layout;
-        int W = s.WindowSize, C = L.CovariateCount, F = L.Width, m = s.SeasonalPeriod;
+        int W = s.WindowSize, C = L.CovariateCount, F = L.Width, m = fit.SeasonalPeriod;
         var season = fit.Season;
         var scaler = fit.Scaler;
         for (int j = 0; j < W; j++)
@@ -109,7 +109,7 @@ public sealed class NetworkInputWriter
     {
         var s = _settings;
         var L = Layout;
-        int W = s.WindowSize, H = s.Horizon, F = L.Width, m = s.SeasonalPeriod, Cf = s.FutureCovariateCount;
+        int W = s.WindowSize, H = s.Horizon, F = L.Width, m = fit.SeasonalPeriod, Cf = s.FutureCovariateCount;
         for (int k = 0; k < H; k++)
         {
             var row = input.Slice((W + k) * F, F);

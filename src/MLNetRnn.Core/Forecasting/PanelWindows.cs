@@ -119,7 +119,7 @@ internal sealed class WindowBuilder
         var st = _model.Settings;
         var track = _tracks[s];
         var fit = _model.Series[s];
-        int W = st.WindowSize, H = st.Horizon, C = st.CovariateCount, R = st.HistoryLength, o = i + track.First;
+        int W = st.WindowSize, H = st.Horizon, C = st.CovariateCount, R = fit.HistoryLength(st), o = i + track.First;
         var state = _state.AsSpan(0, track.StateSize);
         track.StateAt(fit, o, state);
         var future = _future.AsSpan();

@@ -19,12 +19,20 @@ namespace MLNetRnn.Core.Forecasting;
 /// </remarks>
 public sealed class SeriesFit
 {
-    internal SeriesFit(SeasonalDecomposition season, Baseline? baseline, WindowScaler scaler, float[] staticFeatures, float logScale,
+    internal SeriesFit(int seasonalPeriod, SeasonalDecomposition season, Baseline? baseline, WindowScaler scaler, float[] staticFeatures, float logScale,
         IReadOnlyList<BaselineCandidate> candidates, bool constant)
     {
-        Season = season; Baseline = baseline; Scaler = scaler; StaticFeatures = staticFeatures; LogScale = logScale;
+        SeasonalPeriod = seasonalPeriod; Season = season; Baseline = baseline; Scaler = scaler; StaticFeatures = staticFeatures; LogScale = logScale;
         Candidates = candidates; Constant = constant;
     }
+
+    /// <summary>m of this series: <see cref="ForecasterSettings.SeasonalPeriod"/>, or with
+    /// <see cref="ForecasterSettings.SeasonalPeriods"/> the candidate its own training data supported best. Its season,
+    /// base, seasonal features and window scaling all use it.</summary>
+    public int SeasonalPeriod { get; }
+
+    /// <summary>Values of raw history a forecast of this series reads: the window, and one season for seasonal naive.</summary>
+    internal int HistoryLength(ForecasterSettings s) => Math.Max(s.WindowSize, SeasonalPeriod);
 
     internal SeasonalDecomposition Season { get; }            // removed before the networks see a window
     /// <summary>The series' base; null without one (<see cref="ForecastBase.None"/>).</summary>
@@ -56,15 +64,25 @@ public sealed class SeriesFit
     /// log-ratio scaling of a series that is not positive; a season longer than half the series).</exception>
     internal static SeriesFit Fit(ForecasterSettings s, float[] values, float[] staticFeatures)
     {
-        int n = values.Length, W = s.WindowSize, H = s.Horizon, m = s.SeasonalPeriod;
+        int n = values.Length, W = s.WindowSize, H = s.Horizon;
+        var periods = s.CandidatePeriods;
         bool constant = values.AsSpan().IndexOfAnyExcept(values[0]) < 0;
+        BaselineMethod[]? methods = s.Base.Methods();
+        IReadOnlyList<RankedBase>? ranked = null;
+        int m = periods[0];
+        if (periods.Count > 1)
+        {
+            // The period is chosen with the base, by the same evaluation; a fixed base is the judge of the period, and
+            // without a base (None) the default candidates judge it, the base they pick being dropped.
+            var judges = methods is null || s.Base == ForecastBase.Auto ? BaselineSelection.DefaultCandidates : [methods];
+            (m, ranked) = BaselineSelection.RankPeriods(values, periods, H, s.SeasonalAdjustment, judges, maxOrigins: 8);
+        }
         // The season is resolved once (Auto: tested) and shared by the networks' inputs and the base's smoothing.
         var season = SeasonalDecomposition.Fit(values, m, s.SeasonalAdjustment);
         IReadOnlyList<BaselineCandidate> candidates = [];
-        BaselineMethod[]? methods = s.Base.Methods();
         if (s.Base == ForecastBase.Auto)
         {
-            var ranked = BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
+            ranked ??= BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
             candidates = ranked.Select(BaseMethodCodes.ToCandidate).ToArray();
             methods = ranked[0].Methods.ToArray();
         }
@@ -75,7 +93,7 @@ public sealed class SeriesFit
         var adjusted = new float[n];
         for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
         var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
-        return new SeriesFit(season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant);
+        return new SeriesFit(m, season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant);
     }
 
     /// <summary>ln(1 + mean |x|): the size of a series, on a scale where series of 10 and 10⁶ differ by a few units.</summary>
@@ -88,7 +106,8 @@ public sealed class SeriesFit
 
     // *** Binary format (payload version 3) ***
     // seasonal decomposition; bool has base, base; scaler; float[] static features; float log scale; bool constant;
-    // int32 candidate count, per candidate int32 count + method names, double score
+    // int32 candidate count, per candidate int32 count + method names, double score;
+    // from transformer format 8: int32 the series' own seasonal period
     internal void Write(BinaryWriter w)
     {
         Season.Write(w);
@@ -105,9 +124,12 @@ public sealed class SeriesFit
             foreach (var m in c.Methods) BaseMethodCodes.WriteMethod(w, m);
             w.Write(c.Score);
         }
+        w.Write(SeasonalPeriod);
     }
 
-    internal static SeriesFit Read(BinaryReader r, ForecasterSettings s)
+    /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="seasonalPeriod"/>: the series' period is there
+    /// (transformer format 8 on; before, every series had the settings' period).</summary>
+    internal static SeriesFit Read(BinaryReader r, ForecasterSettings s, bool seasonalPeriod)
     {
         var season = SeasonalDecomposition.Read(r);
         var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r) : null;
@@ -128,6 +150,12 @@ public sealed class SeriesFit
             for (int j = 0; j < k; j++) methods[j] = BaseMethodCodes.ReadMethod(r);
             candidates[i] = new BaselineCandidate(methods, r.ReadDouble());
         }
-        return new SeriesFit(season, baseline, scaler, features, logScale, candidates, constant);
+        int m = seasonalPeriod ? r.ReadInt32() : s.SeasonalPeriod;
+        if (!s.CandidatePeriods.Contains(m))
+            throw new InvalidDataException($"A saved series has seasonal period {m}; the model's candidates are {string.Join(", ", s.CandidatePeriods)}.");
+        // The season and the base carry their own period; a series must agree with itself.
+        if ((season.Kind != SeasonalAdjustment.None && season.Period != m) || (baseline is not null && baseline.SeasonalPeriod != m))
+            throw new InvalidDataException($"A saved series has seasonal period {m} but its season or base another.");
+        return new SeriesFit(m, season, baseline, scaler, features, logScale, candidates, constant);
     }
 }

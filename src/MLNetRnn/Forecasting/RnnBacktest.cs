@@ -76,6 +76,8 @@ internal static class RnnBacktest
             Static = staticColumns.Select(c => new StaticEncoder { Column = c.Name, Categorical = PanelReader.IsCategorical(c.Type) }).ToArray(),
         };
         var (rows, _) = PanelReader.Bind(columns, data.Schema).Read(data, TimeStep.Unknown);
+        // The MASE reported uses the options' m for every series, whichever period each chose (SeasonalPeriods), so the
+        // scores of fits with and without candidate periods compare.
         int Cf = columns.Future.Length, Cu = columns.Observed.Length, m = options.SeasonalPeriod;
         int minimum = columns.SeriesId is null ? options.ToSettings().MinimumLength : ForecasterSettings.ForecastLength(options.WindowSize);
         // With known-future covariates a forecast reads those of all H steps, so the last origin leaves H rows after it.

@@ -236,7 +236,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         return string.Create(CultureInfo.InvariantCulture,
             $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +
             $"{(covariates.Length > 0 ? $" with covariates {string.Join(", ", covariates.Select(c => $"'{c}'"))}" : "")}: " +
-            $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {o.SeasonalPeriod}, at most {o.Epochs} epochs, seed {o.Seed}.");
+            $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {(o.SeasonalPeriods.Length > 0 ? "chosen per series among " + string.Join(", ", o.SeasonalPeriods) : o.SeasonalPeriod)}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }
 
     /// <summary>The schema after transformation: the input's columns plus the forecast and bound vectors.</summary>

@@ -208,6 +208,14 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// Used by the seasonal adjustment, by seasonal naive, and by the MASE of the base selection. Default: 1.</summary>
     public int SeasonalPeriod { get; set; } = Defaults.SeasonalPeriod;
 
+    /// <summary>Candidate seasonal periods; each series takes the one its own training data supports best; default:
+    /// only <see cref="SeasonalPeriod"/>. The rolling-origin evaluation that chooses the base scores every candidate
+    /// period with every base on the series' training data, and the best pair wins; the series' seasonal adjustment,
+    /// seasonal naive, seasonal features and window scaling then use its period (the training summary shows it). Each
+    /// at least 1, and <see cref="SeasonalPeriod"/> must be among them (e.g. SeasonalPeriod = 24 with { 24, 168 } for
+    /// hourly data with daily and weekly seasons). Default: empty.</summary>
+    public int[] SeasonalPeriods { get; set; } = [];
+
     /// <summary>How the season is removed before the base's smoothing and the networks. Default:
     /// <see cref="SeasonalAdjustment.Auto"/>: only when the lag-m autocorrelation test finds a season, multiplicative
     /// for positive series, additive otherwise.</summary>
@@ -280,6 +288,11 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         if (WindowSize < 1) throw new ArgumentOutOfRangeException(nameof(WindowSize), WindowSize, $"WindowSize must be at least 1; got {WindowSize}.");
         if (Horizon < 1) throw new ArgumentOutOfRangeException(nameof(Horizon), Horizon, $"Horizon must be at least 1; got {Horizon}.");
         if (SeasonalPeriod < 1) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriod), SeasonalPeriod, $"SeasonalPeriod must be at least 1; got {SeasonalPeriod}.");
+        if (SeasonalPeriods is null) throw new ArgumentNullException(nameof(SeasonalPeriods));
+        foreach (int p in SeasonalPeriods)
+            if (p < 1) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriods), p, $"SeasonalPeriods must each be at least 1; got {p}.");
+        if (SeasonalPeriods.Length > 0 && Array.IndexOf(SeasonalPeriods, SeasonalPeriod) < 0)
+            throw new ArgumentException($"SeasonalPeriods ({string.Join(", ", SeasonalPeriods)}) must contain SeasonalPeriod ({SeasonalPeriod}).", nameof(SeasonalPeriods));
         if (!(ConfidenceLevel > 0f && ConfidenceLevel < 1f))
             throw new ArgumentOutOfRangeException(nameof(ConfidenceLevel), ConfidenceLevel, $"ConfidenceLevel must be in (0, 1); got {ConfidenceLevel}.");
         if (CovariateColumnNames is null) throw new ArgumentNullException(nameof(CovariateColumnNames));
@@ -358,6 +371,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         WindowSize = WindowSize,
         Horizon = Horizon,
         SeasonalPeriod = SeasonalPeriod,
+        SeasonalPeriods = SeasonalPeriods?.ToArray() ?? throw new ArgumentNullException(nameof(SeasonalPeriods)),
         CovariateCount = columns.CovariateCount,
         KnownFutureCovariates = columns.KnownFutureIndices,
         StaticFeatureCount = columns.StaticWidth,

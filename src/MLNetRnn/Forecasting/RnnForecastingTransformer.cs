@@ -37,12 +37,14 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// series an engine had observed but not yet started when it was checkpointed. Version-6 readers read it, without
     /// those pending series (appended last for that). Still read: version 6 (no pending series), 5 (neither what is read
     /// by index: static categories one-hot), 4 (without per-series λ either: every series takes the panel's), 3
-    /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only). A version-5 reader refuses version 6, whose settings it would misread.</summary>
+    /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only). A version-5 reader refuses version 6, whose settings it would misread.
+    /// Version 8 is version 7 with the candidate seasonal periods at the end of the settings and each series' own period
+    /// at the end of its fitted part; readable only by version-8 readers, which would otherwise misread the settings.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 7,
-        readableByVersion: 6,
+        currentVersion: 8,
+        readableByVersion: 8,
         oldestReadableVersion: 1);
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
@@ -238,7 +240,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         SavedArchitecture.Check(Model.Settings.NetworkSpec);
         WriteFormat.Save(ctx, w =>
         {
-            // *** Binary format, version 7 ***
+            // *** Binary format, version 8 (version 7 with the seasonal periods inside ForecastModel.Write) ***
             // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
@@ -248,7 +250,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             // int32 S; per series: string id, int64 last date (ticks), ForecastState (ForecastState.Write)
             // int32 K, then each member's TrainingDiagnostics.Write; per-series λ (ForecastModel.WriteSeriesWeights)
             // the series observed by an engine and not yet started (SeriesSet.WritePending)
-            // (Version 6: the same without the pending series; a version-6 reader skips them. Version 5: the settings
+            // (Version 7: the same without the seasonal periods. Version 6: also without the pending series; a version-6 reader skips them. Version 5: the settings
             // without the series read by index. Version 4: also without per-series λ.)
             // (Version 3: version 2's layout, then the diagnostics. Version 2: the same up to the confidence level, then
             // the version-2 model and one state. Version 1: likewise, model and state in their version-1 layouts.)
@@ -265,8 +267,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             Model.Write(w);
             Series.Write(w);
             w.Write(Model.Diagnostics.Length);
-            // Version 1 of the diagnostics: this format declares itself readable by version-6 readers, which read the
-            // diagnostics in the middle of the file and know only that version (it holds the same content).
+            // Version 1 of the diagnostics: version-6 and -7 readers knew only that version (it holds the same content),
+            // and keeping it leaves the diagnostics as they were.
             foreach (var d in Model.Diagnostics) d.WriteVersion(w, 1);
             Model.WriteSeriesWeights(w);
             Series.WritePending(w);
@@ -295,7 +297,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var panel = ForecastColumns.ReadExtension(r, input, covariates, version);
             string? quantiles = ForecastColumns.ReadOptional(r);
             var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
-            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6);
+            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8);
             if (panel.CovariateCount != forecaster.Settings.CovariateCount)
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);

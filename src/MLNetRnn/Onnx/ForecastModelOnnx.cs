@@ -50,8 +50,8 @@ internal static class ForecastModelOnnx
         foreach (var segment in model.InputLayout.Segments)
             if (segment.Part is not (NetworkInputPart.Value or NetworkInputPart.BaseError or NetworkInputPart.Covariates or NetworkInputPart.Season))
                 throw new NotSupportedException($"The networks read {segment.Part} (input columns {segment.Offset} to {segment.Offset + segment.Width - 1}), which the ONNX export does not write.");
-        if (model.Season.Kind != SeasonalAdjustment.None && model.Season.Period != s.SeasonalPeriod)
-            throw new NotSupportedException($"The seasonal indices have period {model.Season.Period}, the model {s.SeasonalPeriod}; the graph reads one position in the season.");
+        if (model.Season.Kind != SeasonalAdjustment.None && model.Season.Period != model.Single.SeasonalPeriod)
+            throw new NotSupportedException($"The seasonal indices have period {model.Season.Period}, the series {model.Single.SeasonalPeriod}; the graph reads one position in the season.");
     }
 
     /// <summary>The graph's inputs, in order. Which ones depend on the model: the base's forecasts only with a base,
@@ -71,7 +71,7 @@ internal static class ForecastModelOnnx
         if (C > 0)
             inputs.Add(new(Names.Covariates, [W, C], "(N, W, C) the covariates of those W rows, as observed (the graph standardises them)."));
         if (UsesSeasonPosition(model))
-            inputs.Add(new(Names.SeasonPosition, [1], $"(N, 1) t mod {s.SeasonalPeriod}: the position in the season of the first value to forecast, t counted from the first training value (an integer in [0, {s.SeasonalPeriod}))."));
+            inputs.Add(new(Names.SeasonPosition, [1], $"(N, 1) t mod {model.Single.SeasonalPeriod}: the position in the season of the first value to forecast, t counted from the first training value (an integer in [0, {model.Single.SeasonalPeriod}))."));
         if (model.Baseline is not null)
             inputs.Add(new(Names.BaseForecast, [H], "(N, H) the base's forecast of the next H values, as the base makes it (seasonal)."));
         return inputs;
@@ -95,7 +95,7 @@ internal static class ForecastModelOnnx
         g.AddMetadata("mlnetrnn.confidence_level", level);
         g.AddMetadata("mlnetrnn.window_size", s.WindowSize.ToString(CultureInfo.InvariantCulture));
         g.AddMetadata("mlnetrnn.horizon", H.ToString(CultureInfo.InvariantCulture));
-        g.AddMetadata("mlnetrnn.seasonal_period", s.SeasonalPeriod.ToString(CultureInfo.InvariantCulture));
+        g.AddMetadata("mlnetrnn.seasonal_period", model.Single.SeasonalPeriod.ToString(CultureInfo.InvariantCulture));
         g.AddMetadata("mlnetrnn.covariates", s.CovariateCount.ToString(CultureInfo.InvariantCulture));
         g.AddMetadata("mlnetrnn.base", model.Baseline?.Description ?? "none");
         string version = typeof(ForecastModelOnnx).Assembly.GetName().Version?.ToString() ?? "";
@@ -119,7 +119,7 @@ internal static class ForecastModelOnnx
             Names.Values => values,
             Names.BaseOneStepForecasts => oneStep,
             Names.Covariates => covariates,
-            Names.SeasonPosition => [(float)(state.Count % s.SeasonalPeriod)],
+            Names.SeasonPosition => [(float)(state.Count % model.Single.SeasonalPeriod)],
             Names.BaseForecast => baseForecast,
             _ => throw new InvalidOperationException($"No value for ONNX input '{input.Name}'."),
         }, [1, .. input.Dims.Select(d => (int)d)])).ToArray();
@@ -149,7 +149,7 @@ internal static class ForecastModelOnnx
         var s = model.Settings;
         var scaler = model.Scaler;
         var season = model.Season;
-        int W = s.WindowSize, H = s.Horizon, m = s.SeasonalPeriod;
+        int W = s.WindowSize, H = s.Horizon, m = model.Single.SeasonalPeriod;
         bool log = scaler.Kind == SeriesScaling.LogRatio;
         string scale = g.AddInitializer($"{Prefix}.scale", [scaler.Scale], 1);
         string floor = log ? g.AddInitializer($"{Prefix}.floor", [scaler.Floor], 1) : "";

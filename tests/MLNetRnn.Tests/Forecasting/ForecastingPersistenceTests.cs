@@ -233,6 +233,20 @@ public sealed class ForecastingPersistenceTests : IDisposable
         Close.AssertTensor("forecast of the series started after the restart", expected.Forecast, f.Forecast, 1e-5);
     }
 
+    [Fact]
+    public void VersionEightFixtureKeepsEachSeriesPeriod()
+    {
+        // Written by the fixtures command with format version 8: version 7's checkpoint, fitted with candidate seasonal
+        // periods 7 and 14, each series keeping the one it chose.
+        var loaded = AssertPanelFixtureForecasts("forecaster-v8");
+        Assert.Equal([7, 14], loaded.Model.Settings.SeasonalPeriods);
+        Assert.All(loaded.Model.Series, f => Assert.Contains(f.SeasonalPeriod, new[] { 7, 14 }));
+        // Before version 8 every series had the model's period.
+        var v7 = AssertPanelFixtureForecasts("forecaster-v7");
+        Assert.Empty(v7.Model.Settings.SeasonalPeriods);
+        Assert.All(v7.Model.Series, f => Assert.Equal(7, f.SeasonalPeriod));
+    }
+
     internal sealed record PendingRow(float Sales, float Promo, DateTime Date);
 
     internal sealed record PendingExpectation(string Id, int Observed, PendingRow[] Rest, float[] Promo, float[] Forecast);

@@ -45,16 +45,64 @@ internal static class BaselineSelection
     {
         ArgumentNullException.ThrowIfNull(candidates);
         if (maxOrigins < 1) throw new ArgumentOutOfRangeException(nameof(maxOrigins), maxOrigins, "maxOrigins must be at least 1.");
-        int n = values.Length, m = seasonalPeriod, h = horizon;
+        int m = seasonalPeriod;
         var kind = SeasonalDecomposition.Fit(values, m, adjustment).Kind;
-        int minimum = Math.Max(8, 2 * m), stride = (h + 1) / 2;
+        var origins = Origins(values.Length, horizon, Math.Max(8, 2 * m), maxOrigins);
+        if (origins.Count == 0) return candidates.Select(c => new RankedBase(c, double.NaN)).ToArray();
+        return Score(values, m, horizon, kind, candidates, origins, Scale(values, m));
+    }
+
+    /// <summary>
+    /// Chooses a seasonal period among <paramref name="periods"/> (ascending) together with the base: for each period
+    /// the series can support, the season is resolved on the whole series and every candidate base is scored at the
+    /// same origins (those every considered period allows) in the same units (absolute errors over the in-sample
+    /// naive scale at the smallest period), and the period whose best base scores lowest wins (the smaller on a
+    /// tie). A period is considered when one origin leaves two of its seasons before it and 8 values at least (the
+    /// smallest always is). Returns the period and its candidates, best first, scored as <see cref="Rank"/> scores
+    /// them when only the smallest period is considered.
+    /// </summary>
+    public static (int Period, IReadOnlyList<RankedBase> Ranked) RankPeriods(ReadOnlySpan<float> values, IReadOnlyList<int> periods, int horizon,
+        SeasonalAdjustment adjustment, IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, int maxOrigins)
+    {
+        ArgumentNullException.ThrowIfNull(periods);
+        if (periods.Count == 0) throw new ArgumentException("At least one seasonal period is needed.", nameof(periods));
+        int n = values.Length, smallest = periods[0];
+        var considered = periods.Where(p => p == smallest || n - horizon >= Math.Max(8, 2 * p)).ToArray();
+        if (considered.Length == 1) return (smallest, Rank(values, smallest, horizon, adjustment, candidates, maxOrigins));
+        // The same origins for every period: those the longest considered season allows.
+        var origins = Origins(n, horizon, Math.Max(8, 2 * considered[^1]), maxOrigins);
+        double scale = Scale(values, smallest);
+        (int Period, IReadOnlyList<RankedBase> Ranked) best = default;
+        foreach (int p in considered)
+        {
+            var kind = SeasonalDecomposition.Fit(values, p, adjustment).Kind;
+            var ranked = Score(values, p, horizon, kind, candidates, origins, scale);
+            if (best.Ranked is null || ranked[0].Score < best.Ranked[0].Score) best = (p, ranked);
+        }
+        return best;
+    }
+
+    // The last origin at n − h, the others every ⌈h/2⌉ values before it, none before `minimum`.
+    private static List<int> Origins(int n, int h, int minimum, int maxOrigins)
+    {
+        int stride = (h + 1) / 2;
         var origins = new List<int>();
         for (int o = n - h; o >= minimum && origins.Count < maxOrigins; o -= stride) origins.Add(o);
-        if (origins.Count == 0) return candidates.Select(c => new RankedBase(c, double.NaN)).ToArray();
+        return origins;
+    }
 
+    // What seasonal naive misses by in-sample, or naive when that is zero, or 1.
+    private static double Scale(ReadOnlySpan<float> values, int m)
+    {
         double scale = SeasonalScale.MeanAbsoluteDifference(values, m);
         if (!(scale > 0)) scale = SeasonalScale.MeanAbsoluteDifference(values, 1);
         if (!(scale > 0)) scale = 1;
+        return scale;
+    }
+
+    private static RankedBase[] Score(ReadOnlySpan<float> values, int m, int h, SeasonalAdjustment kind,
+        IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, List<int> origins, double scale)
+    {
         var singles = candidates.SelectMany(c => c).Distinct().ToArray();
         var errors = new double[candidates.Count];
         var forecasts = new float[singles.Length][];
