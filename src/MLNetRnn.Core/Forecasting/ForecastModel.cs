@@ -189,9 +189,16 @@ public sealed class ForecastModel
         ForecastIntervalMethod method, ForecastRunner.Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper, Span<float> quantiles)
         => ForecastRunner.Forecast(this, fits, states, futures, count, confidenceLevel, method, scratch, forecast, lower, upper, quantiles);
 
-    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3).</summary>
+    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3), with the candidate seasonal
+    /// periods and each series' own period when <see cref="HasSeasonalPeriods"/> (what transformer format 8 adds), else
+    /// in format 7's layout.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void Write(BinaryWriter w) => ForecastModelFormat.Write(this, w);
+
+    /// <summary>Whether the settings list candidate seasonal periods (<see cref="ForecasterSettings.SeasonalPeriods"/>):
+    /// then <see cref="Write"/> writes the periods, and only a reader that knows them (transformer format 8) reads it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool HasSeasonalPeriods => Settings.SeasonalPeriods.Count > 0;
 
     /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>); <paramref name="seriesCategories"/>:
     /// the settings carry the series count, as everything <see cref="Write"/> writes now does (transformer format 6 on).</summary>
@@ -231,7 +238,7 @@ public sealed class ForecastModel
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            w.Write(BytesVersion);
+            w.Write(HasSeasonalPeriods ? BytesVersion : 1);   // version 1's layout when there are no periods to write
             Write(w);
             WriteSeriesWeights(w);
         }
@@ -252,7 +259,7 @@ public sealed class ForecastModel
         return model;
     }
 
-    // *** Bytes of ToBytes *** int32 version (2); the payload (Write); the per-series weights (WriteSeriesWeights).
-    // Version 1: the payload without the seasonal periods (transformer format 7's).
+    // *** Bytes of ToBytes *** int32 version (2 with candidate seasonal periods, else 1); the payload (Write); the
+    // per-series weights (WriteSeriesWeights). Version 1: the payload without the seasonal periods (transformer format 7's).
     private const int BytesVersion = 2;
 }

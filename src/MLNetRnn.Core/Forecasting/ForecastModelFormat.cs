@@ -19,14 +19,17 @@ internal static class ForecastModelFormat
     // int32 K, per member int32 count + float[count] parameters; float λ; calibration; summary (Write, then WriteExtension)
     public static void Write(ForecastModel model, BinaryWriter w)
     {
+        // Without candidate periods every series has the settings' m, and the layout is transformer format 7's: a model
+        // that does not use the option stays readable by the readers that format promised (version 6 on).
+        bool periods = model.HasSeasonalPeriods;
         model.Settings.Write(w);
-        model.Settings.WriteExtension(w);
+        model.Settings.WriteExtension(w, periods);
         foreach (float v in model.CovariateMean) w.Write(v);
         foreach (float v in model.CovariateScale) w.Write(v);
         w.Write(model.LogScaleMean);
         w.Write(model.LogScaleDeviation);
         w.Write(model.Series.Count);
-        foreach (var fit in model.Series) fit.Write(w);
+        foreach (var fit in model.Series) fit.Write(w, periods);
         w.Write(model.Members.Length);
         foreach (var net in model.Members)
         {

@@ -365,7 +365,7 @@ public sealed record ForecasterSettings
     // from transformer format 6: int32 S, the series the networks read by index (0: none); int32 k, int32[k] the
     // category counts of the static features given by index (the last k of the Z); from transformer format 8: int32 P,
     // int32[P] the candidate seasonal periods (SeasonalPeriods)
-    internal void WriteExtension(BinaryWriter w)
+    internal void WriteExtension(BinaryWriter w, bool seasonalPeriods)
     {
         w.Write(KnownFutureCovariates.Count);
         foreach (int c in KnownFutureCovariates) w.Write(c);
@@ -375,6 +375,7 @@ public sealed record ForecasterSettings
         w.Write(SeriesCategories);
         w.Write(StaticCategories.Count);
         foreach (int c in StaticCategories) w.Write(c);
+        if (!seasonalPeriods) return;
         w.Write(SeasonalPeriods.Count);
         foreach (int p in SeasonalPeriods) w.Write(p);
     }

@@ -108,7 +108,7 @@ public sealed class SeriesFit
     // seasonal decomposition; bool has base, base; scaler; float[] static features; float log scale; bool constant;
     // int32 candidate count, per candidate int32 count + method names, double score;
     // from transformer format 8: int32 the series' own seasonal period
-    internal void Write(BinaryWriter w)
+    internal void Write(BinaryWriter w, bool seasonalPeriod)
     {
         Season.Write(w);
         w.Write(Baseline is not null);
@@ -124,7 +124,7 @@ public sealed class SeriesFit
             foreach (var m in c.Methods) BaseMethodCodes.WriteMethod(w, m);
             w.Write(c.Score);
         }
-        w.Write(SeasonalPeriod);
+        if (seasonalPeriod) w.Write(SeasonalPeriod);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="seasonalPeriod"/>: the series' period is there

@@ -39,13 +39,18 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// by index: static categories one-hot), 4 (without per-series λ either: every series takes the panel's), 3
     /// (version 2 and the diagnostics), 2 (one series, enums by name) and 1 (a seasonal-naive base only). A version-5 reader refuses version 6, whose settings it would misread.
     /// Version 8 is version 7 with the candidate seasonal periods at the end of the settings and each series' own period
-    /// at the end of its fitted part; readable only by version-8 readers, which would otherwise misread the settings.</summary>
+    /// at the end of its fitted part; readable only by version-8 readers, which would otherwise misread the settings. It is
+    /// written only for a model that uses candidate periods (<see cref="ForecastModel.HasSeasonalPeriods"/>); any other
+    /// model is written as version 7 (<see cref="FormatWithoutPeriods"/>), so the readers version 7 promised still read it.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
         currentVersion: 8,
         readableByVersion: 8,
         oldestReadableVersion: 1);
+
+    /// <summary>Version 7, readable by version-6 readers: what a model without candidate seasonal periods is written as.</summary>
+    internal static readonly ModelFormat FormatWithoutPeriods = Format.AsWrittenBy(version: 7, readableByVersion: 6);
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
         : this(options.OutputColumnName, columns, options.ConfidenceLowerBoundColumn, options.ConfidenceUpperBoundColumn, options.QuantilesColumnName,
@@ -148,8 +153,9 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>The state of a single-series model's series.</summary>
     internal ForecastState State => Series.States[0];
 
-    /// <summary>Test seam: the format Save writes, to produce models "from another version".</summary>
-    internal ModelFormat WriteFormat { get; init; } = Format;
+    /// <summary>Test seam: the format Save writes, to produce models "from another version"; null: <see cref="Format"/>
+    /// for a model with candidate seasonal periods, else <see cref="FormatWithoutPeriods"/>.</summary>
+    internal ModelFormat? WriteFormat { get; init; }
 
     /// <summary>
     /// True, although no row-to-row mapper exists: each row's forecast depends on the rows before it. ML.NET's
@@ -238,9 +244,11 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     {
         ArgumentNullException.ThrowIfNull(ctx);
         SavedArchitecture.Check(Model.Settings.NetworkSpec);
-        WriteFormat.Save(ctx, w =>
+        var format = WriteFormat ?? (Model.HasSeasonalPeriods ? Format : FormatWithoutPeriods);
+        format.Save(ctx, w =>
         {
-            // *** Binary format, version 8 (version 7 with the seasonal periods inside ForecastModel.Write) ***
+            // *** Binary format, version 8 (version 7 with the seasonal periods inside ForecastModel.Write), or version 7
+            // for a model without candidate periods (ForecastModel.Write then leaves them out) ***
             // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level

@@ -77,6 +77,27 @@ public sealed class SeasonalPeriodsTests : IDisposable
         foreach (string id in new[] { "S0", "S1" }) Assert.Equal(engine.Predict(id), restarted.Predict(id), RnnForecastComparer.Instance);
     }
 
+    /// <summary>Only a model that uses candidate periods is written as format 8 (readable by version-8 readers alone); any
+    /// other model keeps format 7's bytes and its promise that version-6 readers read it.</summary>
+    [Fact]
+    public void OnlyAModelWithCandidatePeriodsIsWrittenAsFormatEight()
+    {
+        (int Version, int ReadableBy) Saved(RnnForecastingOptions o)
+        {
+            string path = _dir.File($"{Guid.NewGuid():N}.zip");
+            _ml.Model.Save(_ml.Forecasting.ForecastByRnn(o).Fit(View()), View().Schema, path);
+            var bytes = Probe.ReadEntry(path, "TransformerChain/Model.key");
+            using var reader = new BinaryReader(new MemoryStream(bytes, 256, bytes.Length - 256));   // after ML.NET's header
+            Assert.Equal("MLNETRNN"u8.ToArray(), reader.ReadBytes(8));
+            return (reader.ReadInt32(), reader.ReadInt32());
+        }
+
+        Assert.Equal((8, 8), Saved(Options()));
+        var without = Options();
+        without.SeasonalPeriods = [];
+        Assert.Equal((7, 6), Saved(without));
+    }
+
     [Theory]
     [InlineData(new[] { 24, 0 }, "at least 1")]
     [InlineData(new[] { 168 }, "must contain SeasonalPeriod (24)")]
