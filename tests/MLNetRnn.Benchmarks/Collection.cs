@@ -11,8 +11,9 @@ namespace MLNetRnn.Benchmarks;
 /// <list type="bullet">
 /// <item><c>--model global</c> (default): per frequency, one <c>ForecastByRnn</c> with <c>SeriesIdColumnName</c> on all
 /// that frequency's training parts. The window is the accuracy protocol's rule (two horizons, at most a third of what
-/// is left after the horizon; <see cref="Accuracy.WindowRule"/>) at the frequency's median training length: one window
-/// serves the whole panel, and the rule's cap keeps the typical series, not the shortest, supplied with windows.</item>
+/// is left after the horizon; <see cref="Accuracy.WindowRule"/>) at the frequency's median training length, raised to the
+/// longest candidate season where that cap leaves room (hourly: 168): one window serves the whole panel, and the rule's
+/// cap keeps the typical series, not the shortest, supplied with windows.</item>
 /// <item><c>--model local</c>: one single-series fit per series, exactly as the accuracy command fits one.</item>
 /// <item><c>--model base</c>: the statistical base alone (<c>EnsembleSize = 0</c>), as the accuracy command's.</item>
 /// </list>
@@ -115,6 +116,11 @@ internal static class Collection
         int median = Median(series.Select(s => s.N));
         var options = Accuracy.Options(median, h, m, seed, flags);
         Seasons(options, series[0].Period, m, flags);
+        // The window sees the longest season a series may take (issue 19: "windows long enough to see the longest season
+        // by default"), where the rule's cap at the median length leaves room for it; M1's seasons are within the rule.
+        int longest = options.SeasonalPeriods.Length > 0 ? options.SeasonalPeriods.Max() : m;
+        if (flags.TryGet("window") is null && longest > options.WindowSize && longest <= (median - h) / 3)
+            options.WindowSize = longest;
         options.InputColumnName = nameof(Row.Value);
         options.SeriesIdColumnName = nameof(Row.Series);
         GlobalModels.PanelFlags(options, flags);
@@ -129,7 +135,7 @@ internal static class Collection
             fitted = ml.Forecasting.ForecastByRnn(options).Fit(ml.Data.LoadFromEnumerable(rows));
             var summary = fitted.TrainingSummary;
             note = string.Format(Inv, "window {0} ({1}), {2} pending, λ {3:F2}, {4} windows, members {5}; {6}",
-                options.WindowSize, flags.TryGet("window") is null ? $"the rule at the median training length {median}" : "--window",
+                options.WindowSize, flags.TryGet("window") is null ? $"the rule at the median training length {median}, at least the longest season" : "--window",
                 fitted.PendingSeriesIds.Count, summary.CorrectionWeight, summary.TotalWindows, string.Join(" ", summary.Members.Select(x => $"{x.Steps}s/{x.StoppedBy}")),
                 PeriodCounts(options, fitted.Model.Series.Select(f => f.SeasonalPeriod)));
         }
