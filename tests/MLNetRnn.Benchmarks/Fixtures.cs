@@ -64,6 +64,8 @@ internal static class Fixtures
         };
         // From version 8 on, candidate seasonal periods: each series keeps the one it chose.
         if (RnnForecastingTransformer.Format.CurrentVersion >= 8) options.SeasonalPeriods = [7, 14];
+        // From version 9 on, dilated layers with residual connections (version 9 is written only for such networks).
+        if (RnnForecastingTransformer.Format.CurrentVersion >= 9) (options.HiddenSizes, options.Dilations, options.ResidualConnections) = ([8, 8], [1, 7], true);
         var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
         var engine = model.CreateForecastingEngine();
         // From version 7 on, a checkpoint also keeps the series an engine observed but could not start yet: the zip is

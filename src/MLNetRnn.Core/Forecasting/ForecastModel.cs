@@ -189,9 +189,10 @@ public sealed class ForecastModel
         ForecastIntervalMethod method, ForecastRunner.Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper, Span<float> quantiles)
         => ForecastRunner.Forecast(this, fits, states, futures, count, confidenceLevel, method, scratch, forecast, lower, upper, quantiles);
 
-    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3), with the candidate seasonal
-    /// periods and each series' own period when <see cref="HasSeasonalPeriods"/> (what transformer format 8 adds), else
-    /// in format 7's layout.</summary>
+    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3): when <see cref="HasArchitectureOptions"/>,
+    /// in transformer format 9's layout (format 8's, then the networks' dilations and residual flag); else with the candidate
+    /// seasonal periods and each series' own period when <see cref="HasSeasonalPeriods"/> (what transformer format 8 adds);
+    /// else in format 7's layout.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void Write(BinaryWriter w) => ForecastModelFormat.Write(this, w);
 
@@ -200,17 +201,31 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public bool HasSeasonalPeriods => Settings.SeasonalPeriods.Count > 0;
 
+    /// <summary>Whether the networks use dilations or residual connections between stacked layers
+    /// (<see cref="ForecasterSettings.Dilations"/>, <see cref="ForecasterSettings.ResidualConnections"/> with more than one
+    /// layer): then <see cref="Write"/> records them, and only a reader that knows them (transformer format 9) reads it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool HasArchitectureOptions => Settings.HasArchitectureOptions;
+
     /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>); <paramref name="seriesCategories"/>:
     /// the settings carry the series count, as everything <see cref="Write"/> writes now does (transformer format 6 on).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods: false);
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods: false, architecture: false);
 
     /// <summary>Reads what <see cref="Write"/> writes now (<see cref="ForecastModelFormat.Read"/>): <paramref name="seriesCategories"/>
     /// as in <see cref="Read(BinaryReader, bool)"/>; <paramref name="seasonalPeriods"/>: the settings carry the candidate
     /// seasonal periods and each series its own period, as everything <see cref="Write"/> writes now does (transformer
     /// format 8 on).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods);
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture: false);
+
+    /// <summary>Reads what <see cref="Write"/> writes now, as <see cref="Read(BinaryReader, bool, bool)"/>;
+    /// <paramref name="architecture"/>: the settings also carry the networks' dilations and residual flag after the
+    /// seasonal periods (transformer format 9 on, which always writes the periods block, so it implies
+    /// <paramref name="seasonalPeriods"/>).</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture)
+        => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture);
 
     /// <summary>Reads payload version 2 (<see cref="ForecastModelFormat.ReadVersion2"/>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -238,7 +253,8 @@ public sealed class ForecastModel
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            w.Write(HasSeasonalPeriods ? BytesVersion : 1);   // version 1's layout when there are no periods to write
+            // The oldest layout that holds this model, as the transformer's formats do.
+            w.Write(HasArchitectureOptions ? BytesVersion : HasSeasonalPeriods ? 2 : 1);
             Write(w);
             WriteSeriesWeights(w);
         }
@@ -253,13 +269,14 @@ public sealed class ForecastModel
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
         int version = r.ReadInt32();
         if (version is < 1 or > BytesVersion) throw new InvalidDataException($"Model bytes of version {version}; this version reads 1 to {BytesVersion}.");
-        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2);
+        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2, architecture: version >= 3);
         model.ReadSeriesWeights(r);
         if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the model.");
         return model;
     }
 
-    // *** Bytes of ToBytes *** int32 version (2 with candidate seasonal periods, else 1); the payload (Write); the
-    // per-series weights (WriteSeriesWeights). Version 1: the payload without the seasonal periods (transformer format 7's).
-    private const int BytesVersion = 2;
+    // *** Bytes of ToBytes *** int32 version (3 with dilations or residual connections, else 2 with candidate seasonal
+    // periods, else 1); the payload (Write); the per-series weights (WriteSeriesWeights). Version 2: the payload without
+    // the architecture (transformer format 8's). Version 1: also without the seasonal periods (transformer format 7's).
+    private const int BytesVersion = 3;
 }

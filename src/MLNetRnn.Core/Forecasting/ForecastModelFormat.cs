@@ -14,16 +14,20 @@ internal static class ForecastModelFormat
 {
     // *** Binary format, payload version 3 ***
     // settings (ForecasterSettings.Write, then WriteExtension); float[C] covariate means, float[C] scales;
-    // (transformer format 8 added the candidate periods to the settings' extension and each series' period to its fit)
+    // (transformer format 8 added the candidate periods to the settings' extension and each series' period to its fit;
+    // format 9 both of those and the networks' dilations and residual flag after the periods)
     // float log-scale mean, float log-scale deviation; int32 S, per series SeriesFit.Write;
     // int32 K, per member int32 count + float[count] parameters; float λ; calibration; summary (Write, then WriteExtension)
     public static void Write(ForecastModel model, BinaryWriter w)
     {
         // Without candidate periods every series has the settings' m, and the layout is transformer format 7's: a model
         // that does not use the option stays readable by the readers that format promised (version 6 on).
-        bool periods = model.HasSeasonalPeriods;
+        // Dilations and residual connections (transformer format 9) come with format 8's periods, so only they raise the
+        // version such a model needs.
+        bool architecture = model.HasArchitectureOptions;
+        bool periods = model.HasSeasonalPeriods || architecture;
         model.Settings.Write(w);
-        model.Settings.WriteExtension(w, periods);
+        model.Settings.WriteExtension(w, periods, architecture);
         foreach (float v in model.CovariateMean) w.Write(v);
         foreach (float v in model.CovariateScale) w.Write(v);
         w.Write(model.LogScaleMean);
@@ -44,10 +48,12 @@ internal static class ForecastModelFormat
 
     /// <summary>Reads what <see cref="Write"/> wrote (payload version 3; <paramref name="seriesCategories"/>: with the
     /// settings of transformer format 6; <paramref name="seasonalPeriods"/>: with the candidate periods and each series'
-    /// own period, transformer format 8).</summary>
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods)
+    /// own period, transformer format 8; <paramref name="architecture"/>: also with the dilations and residual flag,
+    /// transformer format 9, which implies <paramref name="seasonalPeriods"/>).</summary>
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture)
     {
-        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories, seasonalPeriods);
+        seasonalPeriods |= architecture;
+        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories, seasonalPeriods, architecture);
         var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
         float scaleMean = r.ReadSingle(), scaleDeviation = r.ReadSingle();
         if (!float.IsFinite(scaleMean) || !(scaleDeviation > 0) || !float.IsFinite(scaleDeviation))

@@ -364,8 +364,9 @@ public sealed record ForecasterSettings
     // int32 Cf, int32[Cf] known-future covariate indices; int32 Z; bool scale feature; float[] quantile levels;
     // from transformer format 6: int32 S, the series the networks read by index (0: none); int32 k, int32[k] the
     // category counts of the static features given by index (the last k of the Z); from transformer format 8: int32 P,
-    // int32[P] the candidate seasonal periods (SeasonalPeriods)
-    internal void WriteExtension(BinaryWriter w, bool seasonalPeriods)
+    // int32[P] the candidate seasonal periods (SeasonalPeriods); from transformer format 9: int32 D, int32[D] the
+    // dilations (Dilations), bool residual connections (ResidualConnections)
+    internal void WriteExtension(BinaryWriter w, bool seasonalPeriods, bool architecture)
     {
         w.Write(KnownFutureCovariates.Count);
         foreach (int c in KnownFutureCovariates) w.Write(c);
@@ -375,15 +376,25 @@ public sealed record ForecasterSettings
         w.Write(SeriesCategories);
         w.Write(StaticCategories.Count);
         foreach (int c in StaticCategories) w.Write(c);
-        if (!seasonalPeriods) return;
+        // Format 9 writes the periods block too, even empty, so the architecture always sits after it.
+        if (!seasonalPeriods && !architecture) return;
         w.Write(SeasonalPeriods.Count);
         foreach (int p in SeasonalPeriods) w.Write(p);
+        if (!architecture) return;
+        w.Write(Dilations.Count);
+        foreach (int d in Dilations) w.Write(d);
+        w.Write(ResidualConnections);
     }
+
+    /// <summary>Whether the networks use dilations or residual connections between stacked layers, which only
+    /// transformer format 9 records. Residual connections on a single layer connect nothing, so such a model is
+    /// written as before.</summary>
+    internal bool HasArchitectureOptions => Dilations.Count > 0 || (ResidualConnections && HiddenSizes.Count > 1);
 
     /// <summary>Reads what <see cref="WriteExtension"/> wrote onto the version-2 settings; <paramref name="seriesCategories"/>:
     /// the series count is there (transformer format 6 on); <paramref name="seasonalPeriods"/>: the candidate periods are
-    /// (transformer format 8 on).</summary>
-    internal static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories, bool seasonalPeriods)
+    /// (transformer format 8 on); <paramref name="architecture"/>: the dilations and residual flag follow them (format 9 on).</summary>
+    internal static ForecasterSettings ReadExtension(BinaryReader r, ForecasterSettings s, bool seriesCategories, bool seasonalPeriods, bool architecture)
     {
         int cf = r.ReadInt32();
         if (cf < 0 || cf > s.CovariateCount) throw new InvalidDataException($"Known-future covariate count {cf} is out of range (0 to {s.CovariateCount}).");
@@ -419,11 +430,16 @@ public sealed record ForecasterSettings
         }
         if (P > 0 && Array.IndexOf(periods, s.SeasonalPeriod) < 0)
             throw new InvalidDataException($"The saved candidate seasonal periods ({string.Join(", ", periods)}) lack the model's period {s.SeasonalPeriod}.");
+        int D = architecture ? r.ReadInt32() : 0;
+        if (D < 0 || D > s.HiddenSizes.Count) throw new InvalidDataException($"The saved count of dilations, {D}, is out of range (0 to {s.HiddenSizes.Count}).");
+        var dilations = new int[D];
+        for (int j = 0; j < D; j++) dilations[j] = r.ReadInt32();
+        bool residual = architecture && r.ReadBoolean();
         // The spec's validation (Checked) bounds each count.
         return Checked(s with
         {
             KnownFutureCovariates = future, StaticFeatureCount = z, ScaleFeature = scale, Quantiles = quantiles, SeriesCategories = categories,
-            StaticCategories = staticCategories, SeasonalPeriods = periods,
+            StaticCategories = staticCategories, SeasonalPeriods = periods, Dilations = dilations, ResidualConnections = residual,
         });
     }
 

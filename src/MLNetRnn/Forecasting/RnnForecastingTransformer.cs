@@ -41,16 +41,29 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// Version 8 is version 7 with the candidate seasonal periods at the end of the settings and each series' own period
     /// at the end of its fitted part; readable only by version-8 readers, which would otherwise misread the settings. It is
     /// written only for a model that uses candidate periods (<see cref="ForecastModel.HasSeasonalPeriods"/>); any other
-    /// model is written as version 7 (<see cref="FormatWithoutPeriods"/>), so the readers version 7 promised still read it.</summary>
+    /// model is written as version 7 (<see cref="FormatWithoutPeriods"/>), so the readers version 7 promised still read it.
+    /// Version 9 is version 8 (the periods block always written, empty without candidates) with the networks' dilations
+    /// and residual flag after the periods; readable only by version-9 readers, which would otherwise rebuild other
+    /// networks. It is written only for a model whose networks use them (<see cref="ForecastModel.HasArchitectureOptions"/>);
+    /// any other model is written as version 8 or 7, as before.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 8,
-        readableByVersion: 8,
+        currentVersion: 9,
+        readableByVersion: 9,
         oldestReadableVersion: 1);
+
+    /// <summary>Version 8, readable by version-8 readers: what a model with candidate seasonal periods and without
+    /// dilations or residual connections is written as.</summary>
+    internal static readonly ModelFormat FormatWithPeriods = Format.AsWrittenBy(version: 8, readableByVersion: 8);
 
     /// <summary>Version 7, readable by version-6 readers: what a model without candidate seasonal periods is written as.</summary>
     internal static readonly ModelFormat FormatWithoutPeriods = Format.AsWrittenBy(version: 7, readableByVersion: 6);
+
+    /// <summary>The oldest format that holds <paramref name="model"/>, so a model costs compatibility only for the
+    /// options it uses.</summary>
+    internal static ModelFormat FormatFor(ForecastModel model)
+        => model.HasArchitectureOptions ? Format : model.HasSeasonalPeriods ? FormatWithPeriods : FormatWithoutPeriods;
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
         : this(options.OutputColumnName, columns, options.ConfidenceLowerBoundColumn, options.ConfidenceUpperBoundColumn, options.QuantilesColumnName,
@@ -153,8 +166,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>The state of a single-series model's series.</summary>
     internal ForecastState State => Series.States[0];
 
-    /// <summary>Test seam: the format Save writes, to produce models "from another version"; null: <see cref="Format"/>
-    /// for a model with candidate seasonal periods, else <see cref="FormatWithoutPeriods"/>.</summary>
+    /// <summary>Test seam: the format Save writes, to produce models "from another version"; null: <see cref="FormatFor"/>.</summary>
     internal ModelFormat? WriteFormat { get; init; }
 
     /// <summary>
@@ -243,12 +255,12 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        SavedArchitecture.Check(Model.Settings.NetworkSpec);
-        var format = WriteFormat ?? (Model.HasSeasonalPeriods ? Format : FormatWithoutPeriods);
+        var format = WriteFormat ?? FormatFor(Model);
         format.Save(ctx, w =>
         {
-            // *** Binary format, version 8 (version 7 with the seasonal periods inside ForecastModel.Write), or version 7
-            // for a model without candidate periods (ForecastModel.Write then leaves them out) ***
+            // *** Binary format, version 9 (version 8 with the dilations and residual flag inside ForecastModel.Write),
+            // version 8 (version 7 with the seasonal periods inside ForecastModel.Write), or version 7 for a model without
+            // either (ForecastModel.Write then leaves them out) ***
             // string: output column, input column; int32 + strings: past-only covariate columns
             // bool + string: lower-bound column (if present); likewise the upper-bound column
             // float: confidence level
@@ -305,7 +317,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var panel = ForecastColumns.ReadExtension(r, input, covariates, version);
             string? quantiles = ForecastColumns.ReadOptional(r);
             var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
-            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8);
+            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8, architecture: version >= 9);
             if (panel.CovariateCount != forecaster.Settings.CovariateCount)
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);

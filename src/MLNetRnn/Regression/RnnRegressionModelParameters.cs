@@ -37,16 +37,23 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
     internal const string LoaderSignature = "MLNetRnnRegressionModel";
     internal const string UserName = "MLNetRnn Recurrent Regression Model";
 
-    /// <summary>Format version 3: the model (scaling, spec, parameters), the training summary, the training diagnostics.
-    /// Version 2 lacked the diagnostics (version 2 readers skip them; reading version 2 rebuilds them from the summary).
-    /// Version 1 was the payload of the window-mode transformer itself, which <see cref="RnnRegressionVersionOneLoader"/>
-    /// still reads.</summary>
+    /// <summary>Format version 4: version 3 with the network's dilations and residual flag at the end of its spec; readable
+    /// only by version-4 readers, which would otherwise misread the rest. Written only for a network that uses them
+    /// (<see cref="WindowRegressionModel.HasArchitectureOptions"/>); any other model is written as version 3
+    /// (<see cref="FormatWithoutArchitecture"/>). Version 3: the model (scaling, spec, parameters), the training summary,
+    /// the training diagnostics. Version 2 lacked the diagnostics (version 2 readers skip them; reading version 2 rebuilds
+    /// them from the summary). Version 1 was the payload of the window-mode transformer itself, which
+    /// <see cref="RnnRegressionVersionOneLoader"/> still reads.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRRGMP",
         loaderSignature: LoaderSignature,
-        currentVersion: 3,
-        readableByVersion: 2,
+        currentVersion: 4,
+        readableByVersion: 4,
         oldestReadableVersion: 2);
+
+    /// <summary>Version 3, readable by version-2 readers: what a model without dilations or residual connections is
+    /// written as, byte for byte as before version 4.</summary>
+    internal static readonly ModelFormat FormatWithoutArchitecture = Format.AsWrittenBy(version: 3, readableByVersion: 2);
 
     private readonly VectorDataViewType _inputType;
 
@@ -91,8 +98,9 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
         => TrainingDiagnostics.FromCurves(model.Network, null, summary.GradientNormBefore.ToArray(), summary.GradientNormAfter.ToArray(),
             summary.TrainingLoss.ToArray(), summary.ValidationLoss.ToArray(), summary.BestEpoch, summary.StoppedEarly, summary.RestoredBestWeights);
 
-    /// <summary>Test seam: the format <see cref="ICanSaveModel.Save"/> writes, to produce models "from another version".</summary>
-    internal ModelFormat WriteFormat { get; init; } = Format;
+    /// <summary>Test seam: the format <see cref="ICanSaveModel.Save"/> writes, to produce models "from another version";
+    /// null: <see cref="Format"/> for a network with dilations or residual connections, else <see cref="FormatWithoutArchitecture"/>.</summary>
+    internal ModelFormat? WriteFormat { get; init; }
 
     PredictionKind IPredictor.PredictionKind => PredictionKind.Regression;
 
@@ -130,10 +138,11 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
         env.CheckValue(ctx, nameof(ctx));
         return Format.Load(ctx, static (reader, version) =>
         {
-            // *** Binary format, version 3 ***
-            // model:       WindowRegressionModel.Write (steps, scaling, network spec, parameters)
+            // *** Binary format, version 4 ***
+            // model:       WindowRegressionModel.Write (steps, scaling, network spec with dilations and residual flag, parameters)
             // summary:     RnnRegressionTrainingSummary.Write
             // diagnostics: TrainingDiagnostics.Write (absent in version 2)
+            // (Version 3: the spec without dilations and residual flag.)
             try
             {
                 var model = WindowRegressionModel.Read(reader, version);
@@ -151,12 +160,12 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        Persistence.SavedArchitecture.Check(Window.Network.Spec);
-        WriteFormat.Save(ctx, writer =>
+        var format = WriteFormat ?? (Window.HasArchitectureOptions ? Format : FormatWithoutArchitecture);
+        format.Save(ctx, writer =>
         {
-            Window.Write(writer);
+            Window.Write(writer, architecture: format.CurrentVersion >= 4);
             TrainingSummary.Write(writer);
-            if (WriteFormat.CurrentVersion >= 3) Diagnostics.Write(writer);
+            if (format.CurrentVersion >= 3) Diagnostics.Write(writer);
         });
     }
 

@@ -263,13 +263,17 @@ internal sealed class WindowRegressionModel
     //          float[F] feature means, float[F] feature scales
     // spec:    string cell, int32 I, int32 L, int32[L] hidden sizes, int32 O, bool layer norm,
     //          string Elman activation, float leaky slope, float rrelu lower, float rrelu upper, float ELU α
+    //          (format 4 on: int32 D, int32[D] dilations, bool residual connections)
     // int32:   parameter count, then float[count] parameters (ParameterBuffer layout)
     // Enums are written by name, so reordering or inserting a member never changes what an old model means.
     //
     // *** Binary format, version 1 (RnnRegressionTransformer, read by RnnRegressionVersionOneLoader) ***
     // As version 2, but enums as int32 and no target feature (always 0).
-    public void Write(BinaryWriter w)
+    public void Write(BinaryWriter w, bool architecture)
     {
+        // Without the architecture a reader rebuilds an undilated network without residual connections: another model.
+        if (!architecture && HasArchitectureOptions)
+            throw new InvalidOperationException("This network uses dilations or residual connections, which only format 4 records.");
         w.Write(Steps);
         Scaling.Write(w);
         var spec = Network.Spec;
@@ -284,10 +288,20 @@ internal sealed class WindowRegressionModel
         w.Write(spec.RandomizedLeakyLower);
         w.Write(spec.RandomizedLeakyUpper);
         w.Write(spec.EluAlpha);
+        if (architecture)
+        {
+            w.Write(spec.Dilations.Count);
+            foreach (int d in spec.Dilations) w.Write(d);
+            w.Write(spec.ResidualConnections);
+        }
         var values = Network.Parameters.Values;
         w.Write(values.Length);
         foreach (float v in values) w.Write(v);
     }
+
+    /// <summary>Whether the network uses dilations or residual connections between stacked layers, which only format 4
+    /// records. Residual connections on a single layer connect nothing, so such a model is written as before.</summary>
+    public bool HasArchitectureOptions => Network.Spec.Dilations.Count > 0 || (Network.Spec.ResidualConnections && Network.Spec.Layers > 1);
 
     public static WindowRegressionModel Read(BinaryReader r, int version)
     {
@@ -309,6 +323,14 @@ internal sealed class WindowRegressionModel
             Activation = activation, LeakySlope = r.ReadSingle(),
             RandomizedLeakyLower = r.ReadSingle(), RandomizedLeakyUpper = r.ReadSingle(), EluAlpha = r.ReadSingle(),
         };
+        if (version >= 4)
+        {
+            int D = r.ReadInt32();
+            if (D < 0 || D > layers) throw new InvalidDataException($"Dilation count {D} is out of range (0 to {layers}).");
+            var dilations = new int[D];
+            for (int l = 0; l < D; l++) dilations[l] = r.ReadInt32();
+            spec = spec with { Dilations = dilations, ResidualConnections = r.ReadBoolean() };
+        }
         try
         {
             spec.Validate();

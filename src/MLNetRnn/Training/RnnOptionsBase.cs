@@ -31,12 +31,14 @@ public abstract class RnnOptionsBase
     /// <summary>Dilation of each layer, bottom first, one per entry of <see cref="HiddenSizes"/>, each at least 1: layer l
     /// reads its state of d_l steps back, h_t = cell(x_t, h_{t−d_l}), so a layer with the season's length (24 on hourly
     /// data, 12 on monthly) carries the state of the same phase one season ago (Chang et al. 2017; ES-RNN stacks 1, 4, 24,
-    /// 168). Costs no parameters. Not exportable to ONNX. Default: empty (every layer 1, no dilation).</summary>
+    /// 168). Costs no parameters. Saved with the model in ML.NET zips and checkpoints (forecaster format 9, window mode's
+    /// format 4, which only as new a release reads; a model without dilations keeps the older format). Not exportable to
+    /// ONNX. Default: empty (every layer 1, no dilation).</summary>
     public int[] Dilations { get; set; } = [];
 
     /// <summary>Residual connections between stacked layers: each layer above the first adds its input to its output
-    /// (ES-RNN, "Residual LSTM"); needs every entry of <see cref="HiddenSizes"/> equal. Not exportable to ONNX with more
-    /// than one layer. Default: false.</summary>
+    /// (ES-RNN, "Residual LSTM"); needs every entry of <see cref="HiddenSizes"/> equal. Saved with the model as
+    /// <see cref="Dilations"/> are. Not exportable to ONNX with more than one layer. Default: false.</summary>
     public bool ResidualConnections { get; set; }
 
     /// <summary>Maximum passes over the training windows (series mode) or rows (window mode), at least 1; early

@@ -247,6 +247,17 @@ public sealed class ForecastingPersistenceTests : IDisposable
         Assert.All(v7.Model.Series, f => Assert.Equal(7, f.SeasonalPeriod));
     }
 
+    [Fact]
+    public void VersionNineFixtureKeepsItsDilatedResidualNetworks()
+    {
+        // Written by the fixtures command with format version 9: version 8's checkpoint with networks of two layers,
+        // dilations 1 and 7, and residual connections.
+        var loaded = AssertPanelFixtureForecasts("forecaster-v9");
+        Assert.Equal([1, 7], loaded.Model.Settings.Dilations);
+        Assert.True(loaded.Model.Settings.ResidualConnections);
+        Assert.Equal([7, 14], loaded.Model.Settings.SeasonalPeriods);
+    }
+
     internal sealed record PendingRow(float Sales, float Promo, DateTime Date);
 
     internal sealed record PendingExpectation(string Id, int Observed, PendingRow[] Rest, float[] Promo, float[] Forecast);

@@ -193,7 +193,7 @@ public sealed class WindowRegressionOnnxTests(ITestOutputHelper output) : IDispo
     [Theory]
     [InlineData(true, false)]
     [InlineData(false, true)]
-    public void DilationsAndResidualConnectionsReachTheNetworkAndCannotBeExportedOrZippedAndSaySo(bool dilated, bool residual)
+    public void DilationsAndResidualConnectionsReachTheNetworkAndCannotBeExportedAndSaySo(bool dilated, bool residual)
     {
         var view = View(_ml, Rows(SeasonalTrend(60, seed: 9)));
         var options = Small();
@@ -212,8 +212,13 @@ public sealed class WindowRegressionOnnxTests(ITestOutputHelper output) : IDispo
         Assert.Contains("ONNX", ex.Message);
         Assert.Equal(0, stream.Length);
 
+        // The ML.NET zip records them (window mode's format 4), so only ONNX refuses.
         using var zip = new MemoryStream();
-        Assert.Contains(option, Assert.Throws<NotSupportedException>(() => _ml.Model.Save(model, view.Schema, zip)).Message);
+        _ml.Model.Save(model, view.Schema, zip);
+        zip.Position = 0;
+        var loaded = Assert.IsType<RegressionPredictionTransformer<RnnRegressionModelParameters>>(new MLContext().Model.Load(zip, out _));
+        Assert.Equal(spec, loaded.Model.NetworkSpec);
+        Assert.Equal(Bits(model.Transform(view), "Score"), Bits(loaded.Transform(view), "Score"));
     }
 
     [Fact]

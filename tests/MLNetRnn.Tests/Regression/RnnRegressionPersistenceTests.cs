@@ -94,6 +94,7 @@ public sealed class RnnRegressionPersistenceTests : IDisposable
     [InlineData(1)]   // RnnRegressionTransformer's own payload: loads as the ML.NET regression transformer it is now
     [InlineData(2)]   // RegressionPredictionTransformer<RnnRegressionModelParameters>
     [InlineData(3)]   // the same, with its training diagnostics
+    [InlineData(4)]   // the same, with dilations and residual connections
     public void CommittedFixtureKeepsLoading(int version)
     {
         // Written by RegressionFixture.Write with that format version (see FixtureGeneratorWritesAModelThatLoads).
@@ -245,6 +246,8 @@ internal static class RegressionFixture
         {
             var data = WriteCsv(ml, rows, csv);
             var options = new RnnRegressionOptions { HiddenSizes = [8], Epochs = 15, LearningRate = 1e-2f, Seed = 0 };
+            // Format 4 is written only for a network with dilations or residual connections, so its fixture has them.
+            if (version >= 4) (options.HiddenSizes, options.Dilations, options.ResidualConnections) = ([8, 8], [1, 2], true);
             var model = ml.Transforms.Concatenate("Features", LagColumns()).Append(ml.Regression.Trainers.Rnn(options)).Fit(data);
             ml.Model.SaveAtomically(model, data.Schema, Path.Combine(directory, ZipName(version)));
 
