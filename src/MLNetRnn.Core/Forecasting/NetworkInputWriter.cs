@@ -89,12 +89,7 @@ public sealed class NetworkInputWriter
             row[L.Value] = scaler.Forward(d[j], level);
             if (L.BaseError >= 0) row[L.BaseError] = row[L.Value] - scaler.Forward(season.Deseasonalize(oneStep[j], start + j), level);
             for (int c = 0; c < C; c++) row[L.Covariates + c] = (covariates[j * C + c] - _covariateMean[c]) / _covariateScale[c];
-            if (L.Season >= 0)
-            {
-                double phase = 2 * Math.PI * ((start + j) % m) / m;
-                row[L.Season] = (float)Math.Sin(phase);
-                row[L.Season + 1] = (float)Math.Cos(phase);
-            }
+            if (L.Season >= 0) WriteSeason(row, L.Season, start + j, m);
             for (int z = 0; z < L.StaticFeatureCount; z++) row[L.StaticFeatures + z] = fit.StaticFeatures[z];
             if (L.Scale >= 0) row[L.Scale] = logScale;
             if (L.DecoderFlag >= 0) row[L.DecoderFlag] = 0f;
@@ -120,12 +115,7 @@ public sealed class NetworkInputWriter
                 int c = s.KnownFutureCovariates[f];
                 row[L.Covariates + c] = (future[k * Cf + f] - _covariateMean[c]) / _covariateScale[c];
             }
-            if (L.Season >= 0)
-            {
-                double phase = 2 * Math.PI * ((count + k) % m) / m;
-                row[L.Season] = (float)Math.Sin(phase);
-                row[L.Season + 1] = (float)Math.Cos(phase);
-            }
+            if (L.Season >= 0) WriteSeason(row, L.Season, count + k, m);
             for (int z = 0; z < L.StaticFeatureCount; z++) row[L.StaticFeatures + z] = fit.StaticFeatures[z];
             if (L.Scale >= 0) row[L.Scale] = logScale;
             row[L.DecoderFlag] = 1f;
@@ -135,6 +125,15 @@ public sealed class NetworkInputWriter
 
     /// <summary>The category indices that end an input row: the series' static categories (which follow its numeric
     /// static features in <see cref="SeriesFit.StaticFeatures"/>), then its own index.</summary>
+    /// <summary>The sine and cosine of position t in a season of m, at row[at] and row[at + 1]: the window rows and the
+    /// decoder rows write the same two columns the same way.</summary>
+    private static void WriteSeason(Span<float> row, int at, long t, int m)
+    {
+        double phase = 2 * Math.PI * (t % m) / m;
+        row[at] = (float)Math.Sin(phase);
+        row[at + 1] = (float)Math.Cos(phase);
+    }
+
     private void WriteCategories(SeriesFit fit, Span<float> row)
     {
         var L = Layout;
