@@ -207,22 +207,11 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public bool HasArchitectureOptions => Settings.HasArchitectureOptions;
 
-    /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>); <paramref name="seriesCategories"/>:
-    /// the settings carry the series count, as everything <see cref="Write"/> writes now does (transformer format 6 on).</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods: false, architecture: false);
-
-    /// <summary>Reads what <see cref="Write"/> writes now (<see cref="ForecastModelFormat.Read"/>): <paramref name="seriesCategories"/>
-    /// as in <see cref="Read(BinaryReader, bool)"/>; <paramref name="seasonalPeriods"/>: the settings carry the candidate
-    /// seasonal periods and each series its own period, as everything <see cref="Write"/> writes now does (transformer
-    /// format 8 on).</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods) => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture: false);
-
-    /// <summary>Reads what <see cref="Write"/> writes now, as <see cref="Read(BinaryReader, bool, bool)"/>;
-    /// <paramref name="architecture"/>: the settings also carry the networks' dilations and residual flag after the
-    /// seasonal periods (transformer format 9 on, which always writes the periods block, so it implies
-    /// <paramref name="seasonalPeriods"/>).</summary>
+    /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>), by what the transformer's
+    /// format version says the payload holds: <paramref name="seriesCategories"/>, the settings carry the series count
+    /// (format 6 on); <paramref name="seasonalPeriods"/>, the candidate seasonal periods and each series' own period
+    /// (format 8 on); <paramref name="architecture"/>, the networks' dilations and residual flag after the periods
+    /// (format 9 on, which always writes the periods block, so it implies <paramref name="seasonalPeriods"/>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture)
         => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture);

@@ -1,3 +1,5 @@
+using MLNetRnn.Core.Forecasting.Baselines;
+
 namespace MLNetRnn.Core.Forecasting;
 
 // S = series, E = evaluation windows, H = horizon, W = window, T = steps the networks read, F = inputs per step,
@@ -82,9 +84,7 @@ internal sealed class HeldOutEvaluation
         foreach (int i in chosen)
         {
             int m = model.Series[i].SeasonalPeriod;
-            double scale = ForecastMetrics.SeasonalNaiveScale(tracks[i].Values, m);
-            if (!(scale > 0)) scale = ForecastMetrics.SeasonalNaiveScale(tracks[i].Values, 1);
-            ev.ShiftScale[i] = scale;
+            ev.ShiftScale[i] = SeasonalScale.OrNaive(tracks[i].Values, m);
         }
 
         // In chunks: build the chunk's windows once, then one network call per member for the windows it held out.

@@ -94,10 +94,8 @@ internal static class BaselineSelection
     // What seasonal naive misses by in-sample, or naive when that is zero, or 1.
     private static double Scale(ReadOnlySpan<float> values, int m)
     {
-        double scale = SeasonalScale.MeanAbsoluteDifference(values, m);
-        if (!(scale > 0)) scale = SeasonalScale.MeanAbsoluteDifference(values, 1);
-        if (!(scale > 0)) scale = 1;
-        return scale;
+        double scale = SeasonalScale.OrNaive(values, m);
+        return scale > 0 ? scale : 1;
     }
 
     private static RankedBase[] Score(ReadOnlySpan<float> values, int m, int h, SeasonalAdjustment kind,

@@ -12,4 +12,12 @@ internal static class SeasonalScale
         for (int t = seasonalPeriod; t < history.Length; t++) s += Math.Abs(history[t] - history[t - seasonalPeriod]);
         return s / (history.Length - seasonalPeriod);
     }
+
+    /// <summary><see cref="MeanAbsoluteDifference"/> at <paramref name="seasonalPeriod"/>, or at lag 1 (what naive misses
+    /// by) when that is not positive: a series without seasonal differences still has a scale when it moves at all.</summary>
+    public static double OrNaive(ReadOnlySpan<float> history, int seasonalPeriod)
+    {
+        double scale = MeanAbsoluteDifference(history, seasonalPeriod);
+        return scale > 0 ? scale : MeanAbsoluteDifference(history, 1);
+    }
 }
