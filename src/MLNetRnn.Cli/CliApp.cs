@@ -59,7 +59,7 @@ internal static class CliApp
     {
         public readonly Option<char?> Separator = new("--separator") { Description = "Field separator: ',' (comma), ';' (semicolon), '|' or tab ('\\t' or 'tab'). Default: detected from the header line.", CustomParser = ParseSeparator };
         public readonly Option<bool> Sort = new("--sort") { Description = "Sort each series' rows by date (a newest-first or shuffled export). Without it, rows out of time order are refused, naming the first." };
-        public readonly Option<GapFilling> FillGaps = new("--fill-gaps") { Description = "Fill dates missing from a series: 'linear' interpolates the value, 'previous' repeats it (covariates repeat the previous row's). Without it, a gap is refused, naming the first.", CustomParser = ParseGaps };
+        public readonly Option<GapFilling> FillGaps = new("--fill-gaps") { HelpName = "linear|previous", Description = "Fill dates missing from a series: 'linear' interpolates the value, 'previous' repeats it (covariates repeat the previous row's). Without it, a gap is refused, naming the first.", CustomParser = ParseGaps };
 
         public IEnumerable<Option> All => [Separator, Sort, FillGaps];
 
@@ -114,10 +114,12 @@ internal static class CliApp
     private static string OutputFile(string path, string option)
     {
         if (Directory.Exists(path)) throw new CliException($"{option} '{path}' is a folder; give a file name.");
-        return OutputFolder(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", option, path);
+        OutputFolder(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", option);
+        return path;
     }
 
-    private static string OutputFolder(string dir, string option, string? path = null)
+    /// <summary>Creates a folder to be written to, or says why it cannot be.</summary>
+    private static void OutputFolder(string dir, string option)
     {
         try
         {
@@ -127,7 +129,6 @@ internal static class CliApp
         {
             throw new CliException($"Cannot create folder '{dir}' for {option}: {ex.Message}");
         }
-        return path ?? dir;
     }
 
     // ------------------------------------------------------------------ options shared by fit and backtest
@@ -250,7 +251,7 @@ internal static class CliApp
 
     private static Command Forecast(IAnsiConsole console)
     {
-        var (model, data, value, date) = SavedModelOptions("The series' CSV: rows after those the model has seen are observed before forecasting; dates label the table.");
+        var (model, data, value, date) = SavedModelOptions("The series' CSV: rows after those the model has seen are observed before forecasting (with their dates, which must continue the model's); dates label the table.");
         var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper; with many series, the series first); its folder is created." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the forecast against the series as a PNG." };
         var pick = PickedSeries("The series to draw, for a model of many series. Default: the first in --data.");
@@ -443,7 +444,9 @@ internal static class CliApp
             catch (ArgumentException ex) when (ex.ParamName == "date")
             {
                 string which = id.Length == 0 ? "the series" : $"series '{id}'";
-                throw new CliException($"The rows of '{series.Path}' after the {seen} of {which} the model has seen do not continue its dates: {ex.Message.Split(" (Parameter")[0]}");
+                string reason = ex.Message.Split(" (Parameter")[0];
+                throw new CliException(dates is null ? $"{reason} The model reads dates: give '{series.Path}' its date column (--date)."
+                    : $"The rows of '{series.Path}' after the {seen} of {which} the model has seen do not continue its dates: {reason}");
             }
         }
     }

@@ -140,6 +140,22 @@ public sealed class CsvReadingTests : IDisposable
         Assert.Equal("daily", filled.Frequency);
     }
 
+    [Fact]
+    public void ForecastRefusesNewRowsThatDoNotContinueTheModelsDates()
+    {
+        string model = Path.Combine(_dir, "m.zip");
+        Assert.Equal(0, CliTests.Run(["fit", Write("train.csv", Monthly(40)), "--model", model, .. Fast]).Code);
+        // Regular dates, but ten years on: the 41st row is not the month after the model's last (2003-04).
+        var later = Monthly(45).Select(l => l.Replace("200", "201", StringComparison.Ordinal)).ToList();
+        var (code, output) = CliTests.Run("forecast", "--model", model, "--data", Write("later.csv", later));
+        Assert.Equal(2, code);
+        Assert.Contains("do not continue its dates", output);
+        // The same file with the model's dates is observed and forecast from its end.
+        (code, output) = CliTests.Run("forecast", "--model", model, "--data", Write("more.csv", Monthly(45)));
+        Assert.True(code == 0, output);
+        Assert.Contains("2003-10-01", output);
+    }
+
     // ------------------------------------------------------------------ the time step, on the calendar
 
     public static TheoryData<string, string[], string, string> Frequencies()
