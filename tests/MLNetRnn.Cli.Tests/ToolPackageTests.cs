@@ -12,7 +12,8 @@ namespace MLNetRnn.Cli.Tests;
 /// The tool as a user gets it: <c>dotnet pack src/MLNetRnn.Cli</c> into a local folder, <c>dotnet tool install
 /// --tool-path … --add-source &lt;folder&gt;</c>, and the installed <c>mlnetrnn</c> run on a CSV file in a fresh folder
 /// (fit with plots, backtest, forecast). The packages are checked too: one small package that names a package per
-/// platform, each of those small (no other platform's native libraries, no unused ones), readme, license, repository.
+/// platform, each of those small (no other platform's native libraries, no unused ones), readme, license, repository;
+/// and MLNetRnn.Plots, which the tool carries, packs as a library.
 /// </summary>
 /// <remarks>
 /// Packed under a pre-release version of this run alone (0.2.0-tool-&lt;guid&gt;), so no package of the same version
@@ -50,6 +51,14 @@ public sealed class ToolPackageTests(ITestOutputHelper log) : IDisposable
         Run(Dotnet(), repository, null, "pack", Path.Combine(repository, "src", "MLNetRnn.Cli", "MLNetRnn.Cli.csproj"), "-c", Metadata("MLNetRnn.Configuration"),
             "-o", feed, "-nodeReuse:false", $"-p:PackageVersion={_version}");
         string platform = CheckPackages(feed);
+        // The plots' package, which the tool carries, packs as a library of its own.
+        Run(Dotnet(), repository, null, "pack", Path.Combine(repository, "src", "MLNetRnn.Plots", "MLNetRnn.Plots.csproj"), "-c", Metadata("MLNetRnn.Configuration"),
+            "--no-build", "-o", feed, "-nodeReuse:false", $"-p:PackageVersion={_version}");
+        using (var plots = ZipFile.OpenRead(Path.Combine(feed, $"MLNetRnn.Plots.{_version}.nupkg")))
+        {
+            CheckNuspec(plots, "MLNetRnn.Plots", packageType: null);
+            Assert.Contains(plots.Entries, e => e.FullName == "lib/net10.0/MLNetRnn.Plots.dll");
+        }
 
         // 2. Install from the folder; the tool's packages land in a packages folder of this test, not the machine's.
         Run(Dotnet(), _root, new() { ["NUGET_PACKAGES"] = Path.Combine(_root, "packages") },
@@ -134,7 +143,7 @@ public sealed class ToolPackageTests(ITestOutputHelper log) : IDisposable
         return here;
     }
 
-    private void CheckNuspec(ZipArchive package, string id, string packageType)
+    private void CheckNuspec(ZipArchive package, string id, string? packageType)
     {
         var entry = package.GetEntry($"{id}.nuspec") ?? throw new Xunit.Sdk.XunitException($"{id} has no nuspec.");
         XElement metadata;
@@ -145,7 +154,8 @@ public sealed class ToolPackageTests(ITestOutputHelper log) : IDisposable
         Assert.Equal("MIT", Field("license"));
         Assert.Contains(package.Entries, e => e.FullName == "README.md");
         Assert.Contains(package.Entries, e => e.FullName == "LICENSE");
-        Assert.Equal(packageType, metadata.Descendants(metadata.Name.Namespace + "packageType").Single().Attribute("name")!.Value);
+        if (packageType is not null)
+            Assert.Equal(packageType, metadata.Descendants(metadata.Name.Namespace + "packageType").Single().Attribute("name")!.Value);
         var repository = metadata.Element(metadata.Name.Namespace + "repository") ?? throw new Xunit.Sdk.XunitException($"{id}: the nuspec has no <repository>.");
         Assert.Equal("git", repository.Attribute("type")?.Value);
     }
