@@ -145,6 +145,7 @@ public sealed class PlotTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]   // two fits and two backtests: about ten seconds
     public void PlotAllDrawsTheWholeSeriesInTheForecastPictureOfEveryCommandThatDrawsOne()
     {
         string dir = Path.Combine(Path.GetTempPath(), "mlnetrnn-plots-" + Guid.NewGuid().ToString("N"));
