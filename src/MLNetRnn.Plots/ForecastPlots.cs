@@ -125,6 +125,11 @@ public static class ForecastPlots
         return first > 0 && n - first < 2 * n / 3 ? first : 0;
     }
 
+    /// <summary>The origin's date (with the time of day for data finer than days), else its position.</summary>
     private static string OriginLabel(ForecastPlotData data, int origin)
-        => data.Dates is not null && origin >= 0 && origin < data.Dates.Length ? data.Dates[origin].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : origin.ToString(CultureInfo.InvariantCulture);
+    {
+        if (data.Dates is null || origin < 0 || origin >= data.Dates.Length) return origin.ToString(CultureInfo.InvariantCulture);
+        bool hasTimes = data.Dates.Any(d => d.TimeOfDay != TimeSpan.Zero);
+        return data.Dates[origin].ToString(hasTimes ? "yyyy-MM-dd HH:mm" : "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
 }
