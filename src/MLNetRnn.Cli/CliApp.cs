@@ -201,6 +201,8 @@ internal static class CliApp
         foreach (var o in s.All) Add(command, o);
         command.Options.Add(model);
         command.Options.Add(plots);
+        var plotAll = PlotAll();
+        command.Options.Add(plotAll);
         command.Options.Add(diagnostics);
         command.SetAction(r =>
         {
@@ -234,13 +236,13 @@ internal static class CliApp
                 var all = engine.PredictAll();
                 ShowPanelForecast(console, series, all, engine.GetObservationCount);
                 string first = series.SeriesIds[0];
-                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first));
+                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first), new(options.SeasonalPeriod, r.GetValue(plotAll)));
                 if (r.GetValue(diagnostics) is { } panelDiagnostics) WriteDiagnostics(console, panelDiagnostics, fitted);
                 return 0;
             }
             var forecast = engine.Predict();
             ShowForecast(console, series, forecast, series.Values.Length);
-            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length);
+            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length, new(options.SeasonalPeriod, r.GetValue(plotAll)));
             if (r.GetValue(diagnostics) is { } ddir) WriteDiagnostics(console, ddir, fitted);
             return 0;
         });
@@ -258,6 +260,8 @@ internal static class CliApp
         var reading = new ReadingOptions();
         var command = new Command("forecast", "Forecast the next values with a saved model (every series of a model of many).") { model, data, value, date, output, plot, pick };
         foreach (var o in reading.All) command.Options.Add(o);
+        var plotAll = PlotAll();
+        command.Options.Add(plotAll);
         command.SetAction(r =>
         {
             var ml = new MLContext();
@@ -277,7 +281,7 @@ internal static class CliApp
                     var part = panel.Part(id);
                     if (!all.TryGetValue(id, out var drawn))
                         throw new CliException($"Series '{id}' has no forecast: it has {engine.GetObservationCount(id)} values, fewer than a forecast reads.");
-                    ForecastPlots.Forecast(ForecastPicture(part, drawn, engine.GetObservationCount(id)), panelPng);
+                    ForecastPlots.Forecast(ForecastPicture(part, drawn, engine.GetObservationCount(id), new(All: r.GetValue(plotAll))), panelPng);
                     console.MarkupLine($"Plot of series '{Markup.Escape(id)}' written to [bold]{Markup.Escape(panelPng)}[/].");
                 }
                 return 0;
@@ -291,7 +295,7 @@ internal static class CliApp
             if (r.GetValue(plot) is { } png)
             {
                 if (series is null) throw new CliException("--plot draws the forecast against the series: give the series with --data.");
-                ForecastPlots.Forecast(ForecastPicture(series, forecast, engine.ObservationCount), png);
+                ForecastPlots.Forecast(ForecastPicture(series, forecast, engine.ObservationCount, new(All: r.GetValue(plotAll))), png);
                 console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
             }
             return 0;
@@ -314,6 +318,8 @@ internal static class CliApp
         command.Options.Add(noRefit);
         command.Options.Add(plot);
         command.Options.Add(pick);
+        var plotAll = PlotAll();
+        command.Options.Add(plotAll);
         command.SetAction(r =>
         {
             var ml = new MLContext(seed: r.GetValue(s.Seed));
@@ -349,7 +355,7 @@ internal static class CliApp
                 var mine = result.Series.FirstOrDefault(b => b.SeriesId == id)
                     ?? throw new InvalidOperationException($"Series '{id}' was left out of the backtest: too short to forecast at its first origin. Draw another with --series.");
                 var paths = mine.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
-                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel), png,
+                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel, options.SeasonalPeriod, r.GetValue(plotAll)), png,
                     $"{drawn.ValueColumn}: backtest from {mine.Origins.Count} origins (sMAPE {mine.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {mine.Mase.ToString("F2", CultureInfo.InvariantCulture)})");
                 console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
             }
@@ -381,7 +387,8 @@ internal static class CliApp
         var (model, data, value, date) = SavedModelOptions("The series' CSV, to draw the forecast against the whole series (else against the model's last window).");
         var output = new Option<string>("--output", "-o") { Description = "Folder for the PNG files.", DefaultValueFactory = _ => "plots" };
         var pick = PickedSeries("The series to draw, for a model of many series. Default: the first in --data (or the model's first).");
-        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output, pick };
+        var all = PlotAll();
+        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output, pick, all };
         var reading = new ReadingOptions();
         foreach (var o in reading.All) command.Options.Add(o);
         command.SetAction(r =>
@@ -393,15 +400,25 @@ internal static class CliApp
                 var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date), reading.Get(r));
                 string id = r.GetValue(pick) ?? panel?.SeriesIds[0] ?? engine.SeriesIds[0];
                 WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id, futureCovariates: Future(forecaster, engine, panel, id)),
-                    engine.GetObservationCount(id));
+                    engine.GetObservationCount(id), new(All: r.GetValue(all)));
                 return 0;
             }
             var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date), reading.Get(r));
-            WritePlots(console, r.GetValue(output)!, forecaster, series, Predict(forecaster, engine, series), engine.ObservationCount);
+            WritePlots(console, r.GetValue(output)!, forecaster, series, Predict(forecaster, engine, series), engine.ObservationCount, new(All: r.GetValue(all)));
             return 0;
         });
         return command;
     }
+
+    /// <summary>How much of the series the forecast picture shows.</summary>
+    private static Option<bool> PlotAll() => new("--plot-all")
+    {
+        Description = "Draw the whole series in the forecast picture. By default a long series is drawn from six horizons (or three seasons, if longer) before the forecast, so the forecast stays readable.",
+    };
+
+    /// <summary>The season (1 when the command does not know it: a saved model's is not public) and --plot-all, for the
+    /// forecast picture's range (ForecastPlots.RecentValues).</summary>
+    private readonly record struct PlotView(int Season = 1, bool All = false);
 
     // ------------------------------------------------------------------ a saved model and its series
 
@@ -552,7 +569,8 @@ internal static class CliApp
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{h + 1},{(dates is null ? "" : series!.FormatDate(dates[h]))},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
     }
 
-    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast? forecast, long observed)
+    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast? forecast, long observed,
+        PlotView view = default)
     {
         // The base alone (too short a series for the networks) has no training run to draw.
         var written = model.Diagnostics.Count > 0 ? TrainingPlots.WriteAll(model.Diagnostics, dir, $"{model.InputColumnName}").ToList() : [];
@@ -560,7 +578,7 @@ internal static class CliApp
         if (series is not null && forecast is not null)
         {
             string png = Path.Combine(dir, ForecastPlots.FileName);
-            ForecastPlots.Forecast(ForecastPicture(series, forecast, observed), png);
+            ForecastPlots.Forecast(ForecastPicture(series, forecast, observed, view), png);
             written.Insert(0, png);
         }
         console.MarkupLine($"Plots written: {string.Join(", ", written.Select(p => Markup.Escape(Path.GetFileName(p))))} in [bold]{Markup.Escape(dir)}[/].");
@@ -568,10 +586,11 @@ internal static class CliApp
     }
 
     /// <summary>The series as far as the model has seen it, and the forecast that follows.</summary>
-    private static ForecastPlotData ForecastPicture(CsvSeries series, RnnForecast f, long observed)
+    private static ForecastPlotData ForecastPicture(CsvSeries series, RnnForecast f, long observed, PlotView view)
     {
         int n = (int)Math.Min(observed, series.Values.Length);
-        return new ForecastPlotData(series.Values[..n], [new ForecastPath(n - 1, f.Forecast, f.LowerBound, f.UpperBound)], series.Dates?[..n], series.ValueColumn, f.ConfidenceLevel);
+        return new ForecastPlotData(series.Values[..n], [new ForecastPath(n - 1, f.Forecast, f.LowerBound, f.UpperBound)], series.Dates?[..n], series.ValueColumn, f.ConfidenceLevel,
+            Math.Max(view.Season, 1), view.All);
     }
 
     private static void WriteDiagnostics(IAnsiConsole console, string dir, RnnForecastingTransformer model)
