@@ -76,7 +76,7 @@ internal static class BaselineSelection
         foreach (int p in considered)
         {
             var kind = SeasonalDecomposition.Fit(values, p, adjustment).Kind;
-            var ranked = Score(values, p, horizon, kind, candidates, origins, scale);
+            var ranked = Score(values, p, horizon, kind, candidates, origins, scale, SeasonalDecomposition.NestedIn(periods, p));
             if (best.Ranked is null || ranked[0].Score < best.Ranked[0].Score) best = (p, ranked);
         }
         return best;
@@ -99,7 +99,7 @@ internal static class BaselineSelection
     }
 
     private static RankedBase[] Score(ReadOnlySpan<float> values, int m, int h, SeasonalAdjustment kind,
-        IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, List<int> origins, double scale)
+        IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, List<int> origins, double scale, int nestedIn = 1)
     {
         var singles = candidates.SelectMany(c => c).Distinct().ToArray();
         var errors = new double[candidates.Count];
@@ -112,7 +112,7 @@ internal static class BaselineSelection
             var prefix = values[..o];
             for (int s = 0; s < singles.Length; s++)
             {
-                var b = Baseline.Fit(prefix, m, kind, [singles[s]]);
+                var b = Baseline.Fit(prefix, m, kind, [singles[s]], nestedIn);
                 b.ObserveAll(state, prefix);
                 forecasts[s] = new float[h];
                 b.Forecast(state, prefix, o, forecasts[s], scratch);
