@@ -119,7 +119,7 @@ public sealed record SeasonalPeriodDetection
     /// <summary>
     /// The significant seasons a model using <paramref name="periodsUsed"/> leaves out: every passing candidate m unless a
     /// used period is a multiple of m (its season holds m's) or m only repeats a used period (<see cref="Repeats"/>). A
-    /// model of monthly data with m = 1 or m = 7 leaves out a significant 12; one with m = 24 leaves out 12.
+    /// model of monthly data with m = 1 or m = 7 leaves out a significant 12; one with m = 12 or 24 does not.
     /// </summary>
     public IReadOnlyList<SeasonalPeriodCandidate> LeftOut(IReadOnlyList<int> periodsUsed)
     {
@@ -161,7 +161,9 @@ public sealed record SeasonalPeriodDetection
 /// positive r_m counts (a season repeats itself; a negative one is half a cycle). A period is tested when the series holds
 /// at least <see cref="MinimumSeasons"/> seasons, as the forecaster's seasonal adjustment needs.</para>
 /// <para>Calendar periods are proposed when the series holds at least two of them (as R's <c>mstl</c> keeps a period
-/// only when the series is longer than two): 365 for daily data needs two years, and is tested from three.</para>
+/// only when the series is longer than two): 365 for daily data needs two years, and is tested from three. Bartlett's
+/// limit grows with the autocorrelations below m, so a long, smooth season needs more of them to pass: a yearly cycle of
+/// daily data passes with six years of data in SeasonalPeriodDetectorTests, not with four.</para>
 /// <para>The data scan looks at lags 2 to L = min(<see cref="MaximumScannedLag"/>, n/4) of the autocorrelations of the
 /// first differences (which no trend dominates) and takes the highest local peak, or its smallest divisor that is a local
 /// peak at least 75% as high (the season, not its second repetition). Choosing the best of L lags would pass white noise
