@@ -70,6 +70,11 @@ public sealed record SeasonalPeriodCandidate(int Period, SeasonalPeriodSource So
     /// <summary>Whether any series was long enough to test the period.</summary>
     public bool Tested => SeriesTested > 0;
 
+    /// <summary>A shorter passing period whose season this one only repeats, or 0 when it is a season of its own: with that
+    /// season removed from the series, this period no longer passes (lag 24 of monthly data with a yearly season; lag 168 of
+    /// hourly data whose days are all alike, but not when the weekend differs).</summary>
+    public int Repeats { get; init; }
+
     /// <summary>"12 (dates, autocorrelation): r = 0.83 > 0.50, passes".</summary>
     public override string ToString()
     {
@@ -77,7 +82,7 @@ public sealed record SeasonalPeriodCandidate(int Period, SeasonalPeriodSource So
             .Where(x => Source.HasFlag(x.Item1)).Select(x => x.Item2);
         string from = string.Join(", ", sources);
         if (!Tested) return string.Create(CultureInfo.InvariantCulture, $"{Period} ({from}): not tested, fewer than {SeasonalPeriodDetector.MinimumSeasons} seasons");
-        string verdict = Passes ? "passes" : "does not pass";
+        string verdict = Passes ? Repeats > 0 ? string.Create(CultureInfo.InvariantCulture, $"passes, but only repeats {Repeats}") : "passes" : "does not pass";
         if (SeriesTested > 1)
             return string.Create(CultureInfo.InvariantCulture, $"{Period} ({from}): {verdict}, in {SeriesPassing} of {SeriesTested} series (median r = {Strength:F2}, limit {Threshold:F2})");
         return string.Create(CultureInfo.InvariantCulture, $"{Period} ({from}): r = {Strength:F2} {(Strength > Threshold ? ">" : "≤")} {Threshold:F2}, {verdict}");
@@ -97,45 +102,28 @@ public sealed record SeasonalPeriodDetection
     /// <summary>Every candidate, by ascending period.</summary>
     public IReadOnlyList<SeasonalPeriodCandidate> Candidates { get; init; } = [];
 
-    /// <summary>The periods proposed: those that pass, most often passing (for a panel) then strongest first, at most
-    /// <see cref="SeasonalPeriodDetector.MaximumPeriods"/>; empty when none passes. A period is left out when it only repeats
-    /// one proposed before it (<see cref="Repeats"/>): 24 beside 12 in monthly data, but not the week beside the day in
-    /// hourly data, which the calendar names as seasons of their own.</summary>
-    public IReadOnlyList<int> Periods
-    {
-        get
-        {
-            var chosen = new List<int>();
-            foreach (var c in Candidates.Where(c => c.Passes).OrderByDescending(c => c.SeriesPassing).ThenByDescending(c => c.Strength).ThenBy(c => c.Period))
-                if (chosen.Count < SeasonalPeriodDetector.MaximumPeriods && !chosen.Any(p => Repeats(c, p)))
-                    chosen.Add(c.Period);
-            return chosen;
-        }
-    }
+    /// <summary>The periods proposed: those that pass and are seasons of their own (not <see cref="SeasonalPeriodCandidate.Repeats"/>
+    /// of a shorter one), most often passing (for a panel) then strongest first, at most
+    /// <see cref="SeasonalPeriodDetector.MaximumPeriods"/>; empty when none passes.</summary>
+    public IReadOnlyList<int> Periods => Candidates.Where(c => c.Passes && c.Repeats == 0)
+        .OrderByDescending(c => c.SeriesPassing).ThenByDescending(c => c.Strength).ThenBy(c => c.Period)
+        .Take(SeasonalPeriodDetector.MaximumPeriods).Select(c => c.Period).ToArray();
 
     /// <summary>The period proposed: the first of <see cref="Periods"/>, or 1 (no season) when none passes.</summary>
     public int Period => Periods.Count > 0 ? Periods[0] : 1;
 
     /// <summary>
-    /// The significant seasons a model using <paramref name="periodsUsed"/> leaves out: every passing candidate m unless a
-    /// used period is a multiple of m (its season holds m's) or m only repeats a used period (<see cref="Repeats"/>). A
-    /// model of monthly data with m = 1 or m = 7 leaves out a significant 12; one with m = 12 or 24 does not.
+    /// The significant seasons a model using <paramref name="periodsUsed"/> leaves out: every passing season of its own
+    /// (<see cref="SeasonalPeriodCandidate.Repeats"/> 0) unless a used period is a multiple of it (its season holds it). A
+    /// model of monthly data with m = 1 or m = 7 leaves out a significant 12; one with m = 12 or 24 does not; one of hourly
+    /// data with m = 24 leaves out 168 when the weekend differs. Test the used periods too (the detector's
+    /// <c>periodsToTest</c>), so that a multiple of one of them is known to repeat it.
     /// </summary>
     public IReadOnlyList<SeasonalPeriodCandidate> LeftOut(IReadOnlyList<int> periodsUsed)
     {
         ArgumentNullException.ThrowIfNull(periodsUsed);
         var used = periodsUsed.Where(p => p > 1).ToArray();
-        return Candidates.Where(c => c.Passes && !used.Any(p => p % c.Period == 0 || Repeats(c, p))).ToArray();
-    }
-
-    /// <summary>Whether <paramref name="candidate"/> is only the season of period <paramref name="period"/> seen again: a
-    /// multiple of it, no stronger, and not a season the calendar names (the week of hourly data is one, though 168 = 7·24).</summary>
-    public bool Repeats(SeasonalPeriodCandidate candidate, int period)
-    {
-        ArgumentNullException.ThrowIfNull(candidate);
-        if (period < 2 || candidate.Period == period || candidate.Period % period != 0 || candidate.Source.HasFlag(SeasonalPeriodSource.Dates)) return false;
-        double strength = Candidates.FirstOrDefault(c => c.Period == period && c.Tested)?.Strength ?? double.NaN;
-        return !(candidate.Strength > strength);
+        return Candidates.Where(c => c.Passes && c.Repeats == 0 && !used.Any(p => p % c.Period == 0)).ToArray();
     }
 
     /// <summary>"monthly data; 12 (dates, autocorrelation): r = 0.83 > 0.50, passes; …".</summary>
@@ -171,7 +159,11 @@ public sealed record SeasonalPeriodDetection
 /// smooth daily season is almost as correlated as lag 24) and r_{2m} above the white-noise limit 1.645/√N (it repeats),
 /// which needs about four seasons. On white noise that keeps the share of series given a period near 5% (the property
 /// tests bound it).</para>
-/// <para>Scaling a series by a positive constant, or adding a linear trend, changes no verdict.</para>
+/// <para>A multiple of a passing period passes too (a yearly season of monthly data shows at lag 24 as at 12), so a passing
+/// multiple is proposed only when it still passes with the shorter season removed (<see cref="SeasonalPeriodCandidate.Repeats"/>):
+/// the week of hourly data is proposed beside the day when the weekend differs, not when every day is alike.</para>
+/// <para>Scaling a series by a positive constant changes no verdict; adding a linear trend changes no test (it can change
+/// whether a multiple repeats a season, removed by ratio from a positive series).</para>
 /// </remarks>
 public static class SeasonalPeriodDetector
 {
@@ -268,6 +260,26 @@ public static class SeasonalPeriodDetector
                 SeriesTested = tests.Length, SeriesPassing = passing,
             });
         }
+        // A passing multiple of a passing period is a season of its own only if it still passes with the shorter season
+        // removed (as classical decomposition removes it: by ratio for a positive series, else by difference).
+        for (int i = 0; i < candidates.Count; i++)
+        {
+            var c = candidates[i];
+            if (!c.Passes) continue;
+            bool found = c.Source == SeasonalPeriodSource.Autocorrelation;
+            foreach (var shorter in candidates.Where(p => p.Passes && p.Period < c.Period && c.Period % p.Period == 0))
+            {
+                var all = new (double Strength, double Threshold, bool Shows)[series.Count];
+                Parallel.For(0, series.Count, j => all[j] = TestRemainder(Deseasonalized(series[j], shorter.Period), c.Period, confirm: found));
+                var tests = all.Where(t => !double.IsNaN(t.Threshold)).ToArray();
+                int passing = tests.Count(t => t.Strength > t.Threshold && (!found || t.Shows));
+                if (tests.Length == 0 || passing < Math.Max(1, (int)Math.Ceiling(PanelShare * tests.Length)))
+                {
+                    candidates[i] = c with { Repeats = shorter.Period };
+                    break;
+                }
+            }
+        }
         return new SeasonalPeriodDetection { Frequency = frequency, SeriesCount = series.Count, Candidates = candidates };
     }
 
@@ -321,6 +333,18 @@ public static class SeasonalPeriodDetector
         double threshold = SeasonalityTest.CriticalValue * Math.Sqrt((1 + 2 * sumSquares) / N);
         bool shows = confirm && r[m] >= r[m - 1] && r[m] >= r[m + 1] && r[2 * m] > SeasonalityTest.CriticalValue / Math.Sqrt(N);
         return (r[m], threshold, shows);
+    }
+
+    /// <summary>The series with its season of period <paramref name="m"/> removed by classical decomposition (multiplicative
+    /// for a positive series, additive otherwise).</summary>
+    private static float[] Deseasonalized(float[] values, int m)
+    {
+        if (values.Length < 2 * m) return values;
+        var kind = values.All(v => v > 0) ? SeasonalAdjustment.Multiplicative : SeasonalAdjustment.Additive;
+        var season = SeasonalDecomposition.Fit(values, m, kind);
+        var x = new float[values.Length];
+        for (int t = 0; t < x.Length; t++) x[t] = season.Deseasonalize(values[t], t);
+        return x;
     }
 
     /// <summary>Mean square of the values: what a remainder is compared with to tell a season from rounding.</summary>
