@@ -390,3 +390,26 @@ public static class SeasonalPeriodDetector
         return v.Length % 2 == 1 ? v[v.Length / 2] : 0.5 * (v[v.Length / 2 - 1] + v[v.Length / 2]);
     }
 }
+
+/// <summary>The plain-language notes about seasonal periods that a forecaster adds to its training summary.</summary>
+internal static class SeasonalPeriodNotes
+{
+    /// <summary>One warning per significant season a model choosing among <paramref name="periodsUsed"/> leaves out.</summary>
+    public static IReadOnlyList<string> LeftOut(SeasonalPeriodDetection detection, IReadOnlyList<int> periodsUsed)
+    {
+        string used = periodsUsed.Count == 1 ? $"seasonal period {periodsUsed[0]}" : $"seasonal periods {string.Join(", ", periodsUsed)}";
+        return detection.LeftOut(periodsUsed).Select(c =>
+        {
+            var sources = new List<string>();
+            if (c.Source.HasFlag(SeasonalPeriodSource.Dates)) sources.Add("the dates' calendar");
+            if (c.Source.HasFlag(SeasonalPeriodSource.Autocorrelation)) sources.Add("the data");
+            string from = sources.Count > 0 ? $", proposed by {string.Join(" and ", sources)}" : "";
+            string where = detection.SeriesCount > 1
+                ? string.Create(CultureInfo.InvariantCulture, $"in {c.SeriesPassing} of {c.SeriesTested} series (median lag-{c.Period} autocorrelation {c.Strength:F2}, limit {c.Threshold:F2})")
+                : string.Create(CultureInfo.InvariantCulture, $"(lag-{c.Period} autocorrelation {c.Strength:F2}, above the 90% limit {c.Threshold:F2})");
+            return string.Create(CultureInfo.InvariantCulture,
+                $"The data has a significant season of period {c.Period} {where}{from}, which the model leaves out ({used}). " +
+                $"Set SeasonalPeriod = {c.Period} (or list it in SeasonalPeriods), or leave the seasonal period unset to have it detected.");
+        }).ToArray();
+    }
+}
