@@ -28,15 +28,106 @@ internal static class CliApp
         {
             Fit(console), Forecast(console), Backtest(console), Plot(console), StudyCommand.Create(),
         };
+        return Invoke(root, args, console, text);
+    }
+
+    /// <summary>Runs <paramref name="root"/>: whatever is thrown ends as one <c>error:</c> line and a non-zero exit code,
+    /// never a stack trace. 2 for bad input (the message says what), 1 for anything else, which also names its type.</summary>
+    internal static int Invoke(RootCommand root, string[] args, IAnsiConsole console, TextWriter? text = null)
+    {
         var config = new InvocationConfiguration { Output = text ?? Console.Out, Error = text ?? Console.Error, EnableDefaultExceptionHandler = false };
         try
         {
             return root.Parse(args).Invoke(config);
         }
-        catch (Exception ex) when (ex is CliException or ArgumentException or InvalidOperationException or InvalidDataException or FileNotFoundException or TrainingDivergedException)
+        catch (Exception thrown)
         {
-            console.MarkupLine($"[red]error:[/] {Markup.Escape(ex.Message)}");
-            return ex is CliException or ArgumentException or FileNotFoundException ? 2 : 1;
+            var ex = thrown;
+            while (ex is AggregateException or System.Reflection.TargetInvocationException or TypeInitializationException && ex.InnerException is not null) ex = ex.InnerException!;
+            bool known = ex is CliException or ArgumentException or InvalidOperationException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException
+                or TrainingDivergedException;
+            string message = string.Join(" ", ex.Message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            if (!known) message = $"{message} ({ex.GetType().Name})";
+            console.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+            return ex is CliException or ArgumentException or FileNotFoundException or DirectoryNotFoundException ? 2 : 1;
+        }
+    }
+
+    // ------------------------------------------------------------------ how CSV files are read (every command that reads one)
+
+    private sealed class ReadingOptions
+    {
+        public readonly Option<char?> Separator = new("--separator") { Description = "Field separator: ',' (comma), ';' (semicolon), '|' or tab ('\\t' or 'tab'). Default: detected from the header line.", CustomParser = ParseSeparator };
+        public readonly Option<bool> Sort = new("--sort") { Description = "Sort each series' rows by date (a newest-first or shuffled export). Without it, rows out of time order are refused, naming the first." };
+        public readonly Option<GapFilling> FillGaps = new("--fill-gaps") { HelpName = "linear|previous", Description = "Fill dates missing from a series: 'linear' interpolates the value, 'previous' repeats it (covariates repeat the previous row's). Without it, a gap is refused, naming the first.", CustomParser = ParseGaps };
+
+        public IEnumerable<Option> All => [Separator, Sort, FillGaps];
+
+        public CsvReading Get(ParseResult r) => new() { Separator = r.GetValue(Separator), Sort = r.GetValue(Sort), Gaps = r.GetValue(FillGaps) };
+
+        private static char? ParseSeparator(System.CommandLine.Parsing.ArgumentResult r)
+        {
+            string v = r.Tokens.Count == 0 ? "" : r.Tokens[0].Value;
+            switch (v.ToLowerInvariant())
+            {
+                case "," or "comma": return ',';
+                case ";" or "semicolon": return ';';
+                case "|" or "pipe": return '|';
+                case "\t" or "\\t" or "tab": return '\t';
+                default:
+                    r.AddError($"--separator must be ',', ';', '|' or tab ('\\t' or 'tab'); got '{v}'.");
+                    return null;
+            }
+        }
+
+        private static GapFilling ParseGaps(System.CommandLine.Parsing.ArgumentResult r)
+        {
+            string v = r.Tokens.Count == 0 ? "" : r.Tokens[0].Value;
+            switch (v.ToLowerInvariant())
+            {
+                case "linear": return GapFilling.Linear;
+                case "previous": return GapFilling.PreviousValue;
+                default:
+                    r.AddError($"--fill-gaps must be 'linear' or 'previous'; got '{v}'.");
+                    return GapFilling.None;
+            }
+        }
+    }
+
+    /// <summary>The date column as given: null finds a column named 'date', 'none' reads no dates.</summary>
+    private static CsvColumns WithDate(CsvColumns columns, string? date)
+        => date is not null && date.Equals("none", StringComparison.OrdinalIgnoreCase) ? columns with { Date = null, FindDate = false }
+            : columns with { Date = date, FindDate = date is null };
+
+    /// <summary>What the dates of a file are, and what reading it did to them (sorting, filling).</summary>
+    private static void DescribeDates(IAnsiConsole console, CsvSeries series)
+    {
+        if (series.Dates is not { Length: > 0 } d) return;
+        if (series.Step.IsKnown)
+            console.MarkupLine(Markup.Escape($"Dates in '{series.Columns.Date}': {series.Frequency}, {series.FormatDate(d.Min())} to {series.FormatDate(d.Max())}."));
+        if (series.Sorted) console.MarkupLine("[yellow]note:[/] rows were out of time order; sorted by date (--sort).");
+        if (series.FilledSteps > 0)
+            console.MarkupLine($"[yellow]note:[/] {Markup.Escape($"{series.FilledSteps} missing {series.Frequency} time step(s) filled (--fill-gaps), the first at {series.FirstFill}.")}");
+    }
+
+    /// <summary>Creates the folder of a file to be written (before the work, so a run does not fail at its end).</summary>
+    private static string OutputFile(string path, string option)
+    {
+        if (Directory.Exists(path)) throw new CliException($"{option} '{path}' is a folder; give a file name.");
+        OutputFolder(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", option);
+        return path;
+    }
+
+    /// <summary>Creates a folder to be written to, or says why it cannot be.</summary>
+    private static void OutputFolder(string dir, string option)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"Cannot create folder '{dir}' for {option}: {ex.Message}");
         }
     }
 
@@ -44,9 +135,9 @@ internal static class CliApp
 
     private sealed class SeriesOptions
     {
-        public readonly Argument<string> Data = new("data") { Description = "CSV file with a header row; rows in time order." };
+        public readonly Argument<string> Data = new("data") { Description = "CSV file with a header row; each series' rows in time order (or --sort)." };
         public readonly Option<string> Value = new("--value", "-v") { Description = "Column holding the series.", DefaultValueFactory = _ => "value" };
-        public readonly Option<string?> Date = new("--date") { Description = "Column holding each row's date (or year), for tables and plots. Default: 'date' when the file has it." };
+        public readonly Option<string?> Date = new("--date") { Description = "Column holding each row's date (or year): the time step (hourly, daily, weekly, monthly, quarterly, yearly, …) is inferred from it, each series must advance one step per row (see --sort, --fill-gaps), and forecasts are dated on that calendar. Default: 'date' when the file has it; 'none' reads no dates (rows are consecutive steps)." };
         public readonly Option<string[]> Covariates = new("--covariates") { Description = "Columns of covariates observed with each row, comma-separated (used by the direct strategy).", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
         public readonly Option<string[]> KnownFuture = new("--known-future") { Description = "Columns known in advance (promotions, prices, holidays), comma-separated: fed for the steps forecast too. `forecast --data` reads them from rows that leave the value empty after each series' last value.", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
         public readonly Option<string[]> Static = new("--static") { Description = "Columns constant within each series (with --series-id), comma-separated: text is a category (one-hot, read by index), numbers are standardised.", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
@@ -64,22 +155,16 @@ internal static class CliApp
         public readonly Option<int> Seed = new("--seed") { Description = "Seed of initialisation and shuffling.", DefaultValueFactory = _ => 0 };
         public readonly Option<string?> SeriesId = new("--series-id") { Description = "Column naming each row's series: the file holds many series (rows grouped by id, in time order within each), fitted as one model." };
 
-        public IEnumerable<Symbol> All => [Data, Value, Date, Covariates, KnownFuture, Static, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed, SeriesId];
+        public readonly ReadingOptions Reading = new();
+
+        public IEnumerable<Symbol> All => [Data, Value, Date, .. Reading.All, Covariates, KnownFuture, Static, Window, Horizon, Season, Cell, Hidden, Ensemble, Epochs, Patience, LearningRate, Clip, Confidence, Seed, SeriesId];
 
         private static string[] CommaList(System.CommandLine.Parsing.ArgumentResult r) => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
 
-        public CsvSeries Load(MLContext ml, ParseResult r)
+        public CsvSeries Load(MLContext ml, ParseResult r) => CsvSeries.Load(ml, r.GetValue(Data)!, WithDate(new CsvColumns(r.GetValue(Value)!)
         {
-            string data = r.GetValue(Data)!;
-            string? date = r.GetValue(Date);
-            if (date is null && File.Exists(data) && File.ReadLines(data).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
-                date = "date";
-            return CsvSeries.Load(ml, data, new CsvColumns(r.GetValue(Value)!)
-            {
-                Date = date, Covariates = r.GetValue(Covariates) ?? [], KnownFuture = r.GetValue(KnownFuture) ?? [], Static = r.GetValue(Static) ?? [],
-                SeriesId = r.GetValue(SeriesId),
-            });
-        }
+            Covariates = r.GetValue(Covariates) ?? [], KnownFuture = r.GetValue(KnownFuture) ?? [], Static = r.GetValue(Static) ?? [], SeriesId = r.GetValue(SeriesId),
+        }, r.GetValue(Date)), Reading.Get(r));
 
         public RnnForecastingOptions Options(ParseResult r, CsvSeries series)
         {
@@ -87,6 +172,9 @@ internal static class CliApp
             var o = new RnnForecastingOptions
             {
                 OutputColumnName = "Forecast", InputColumnName = series.ValueColumn, CovariateColumnNames = series.CovariateColumns, SeriesIdColumnName = series.IdColumn,
+                // The model knows its dates (its time step, each series' last date), as the library checks them; the file
+                // was read to one row per step already. No calendar features: the dates check and label, they do not feed the networks.
+                DateColumnName = series.Columns.Date, CalendarFeatures = series.Columns.Date is null ? null : CalendarFeatures.None,
                 KnownFutureColumnNames = series.Columns.KnownFuture, StaticFeatureColumnNames = series.Columns.Static,
                 ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", ConfidenceLevel = r.GetValue(Confidence),
                 WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season),
@@ -106,13 +194,15 @@ internal static class CliApp
     private static Command Fit(IAnsiConsole console)
     {
         var s = new SeriesOptions();
-        var model = new Option<string>("--model", "-m") { Description = "Where to save the fitted model (an ML.NET zip).", DefaultValueFactory = _ => "model.zip" };
-        var plots = new Option<string?>("--plots", "-p") { Description = "Folder for PNG plots: forecast, loss, gradient norm, backward signal, W_hh spectrum." };
-        var diagnostics = new Option<string?>("--diagnostics") { Description = "Folder for the training diagnostics as CSV and JSON (one subfolder per ensemble member)." };
+        var model = new Option<string>("--model", "-m") { Description = "Where to save the fitted model (an ML.NET zip); its folder is created.", DefaultValueFactory = _ => "model.zip" };
+        var plots = new Option<string?>("--plots", "-p") { Description = "Folder for PNG plots (created): forecast, loss, gradient norm, backward signal, W_hh spectrum." };
+        var diagnostics = new Option<string?>("--diagnostics") { Description = "Folder for the training diagnostics as CSV and JSON (created; one subfolder per ensemble member)." };
         var command = new Command("fit", "Fit a forecaster to the series in a CSV file, with a live progress display; save it as an ML.NET zip.");
         foreach (var o in s.All) Add(command, o);
         command.Options.Add(model);
         command.Options.Add(plots);
+        var plotAll = PlotAll();
+        command.Options.Add(plotAll);
         command.Options.Add(diagnostics);
         command.SetAction(r =>
         {
@@ -120,12 +210,16 @@ internal static class CliApp
             var series = s.Load(ml, r);
             var options = s.Options(r, series);
             var estimator = ml.Forecasting.ForecastByRnn(options);
+            // Every output's folder exists before training, so a long run does not fail at its end.
+            string path = OutputFile(r.GetValue(model)!, "--model");
+            if (r.GetValue(plots) is { } plotFolder) OutputFolder(plotFolder, "--plots");
+            if (r.GetValue(diagnostics) is { } diagnosticsFolder) OutputFolder(diagnosticsFolder, "--diagnostics");
             string what = series.IdColumn is null ? $"[bold]{series.Values.Length}[/] values"
                 : $"[bold]{series.SeriesIds.Length}[/] series ('{Markup.Escape(series.IdColumn)}'), {series.Values.Length} rows";
             console.MarkupLine($"Fitting {options.EnsembleSize} × {options.Cell}({options.HiddenSizes[0]}) on {what} of '{Markup.Escape(series.ValueColumn)}' from {Markup.Escape(series.Path)}: window {options.WindowSize}, horizon {options.Horizon}, season {options.SeasonalPeriod}.");
+            DescribeDates(console, series);
             var fitted = TrainingDisplay.Fit(console, estimator, series.View);
             ShowSummary(console, fitted);
-            string path = r.GetValue(model)!;
             ml.Model.SaveAtomically(fitted, series.View.Schema, path);
             console.MarkupLine($"Model saved to [bold]{Markup.Escape(path)}[/].");
             var engine = fitted.CreateForecastingEngine();
@@ -142,13 +236,13 @@ internal static class CliApp
                 var all = engine.PredictAll();
                 ShowPanelForecast(console, series, all, engine.GetObservationCount);
                 string first = series.SeriesIds[0];
-                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first));
+                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first), new(options.SeasonalPeriod, r.GetValue(plotAll)));
                 if (r.GetValue(diagnostics) is { } panelDiagnostics) WriteDiagnostics(console, panelDiagnostics, fitted);
                 return 0;
             }
             var forecast = engine.Predict();
             ShowForecast(console, series, forecast, series.Values.Length);
-            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length);
+            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length, new(options.SeasonalPeriod, r.GetValue(plotAll)));
             if (r.GetValue(diagnostics) is { } ddir) WriteDiagnostics(console, ddir, fitted);
             return 0;
         });
@@ -159,18 +253,24 @@ internal static class CliApp
 
     private static Command Forecast(IAnsiConsole console)
     {
-        var (model, data, value, date) = SavedModelOptions("The series' CSV: rows after those the model has seen are observed before forecasting; dates label the table.");
-        var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper; with many series, the series first)." };
+        var (model, data, value, date) = SavedModelOptions("The series' CSV: rows after those the model has seen are observed before forecasting (with their dates, which must continue the model's); dates label the table.");
+        var output = new Option<string?>("--output", "-o") { Description = "Also write the forecast as CSV (step, date, forecast, lower, upper; with many series, the series first); its folder is created." };
         var plot = new Option<string?>("--plot") { Description = "Also draw the forecast against the series as a PNG." };
         var pick = PickedSeries("The series to draw, for a model of many series. Default: the first in --data.");
+        var reading = new ReadingOptions();
         var command = new Command("forecast", "Forecast the next values with a saved model (every series of a model of many).") { model, data, value, date, output, plot, pick };
+        foreach (var o in reading.All) command.Options.Add(o);
+        var plotAll = PlotAll();
+        command.Options.Add(plotAll);
         command.SetAction(r =>
         {
             var ml = new MLContext();
+            if (r.GetValue(output) is { } outputCsv) OutputFile(outputCsv, "--output");
+            if (r.GetValue(plot) is { } outputPng) OutputFile(outputPng, "--plot");
             var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
             if (forecaster.SeriesIdColumnName is not null)
             {
-                var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
+                var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date), reading.Get(r));
                 var all = engine.PredictAll(futureCovariates: Futures(forecaster, engine, panel));
                 ShowPanelForecast(console, panel, all, engine.GetObservationCount);
                 if (r.GetValue(output) is { } panelCsv) WritePanelForecastCsv(panelCsv, panel, all, engine.GetObservationCount);
@@ -181,12 +281,12 @@ internal static class CliApp
                     var part = panel.Part(id);
                     if (!all.TryGetValue(id, out var drawn))
                         throw new CliException($"Series '{id}' has no forecast: it has {engine.GetObservationCount(id)} values, fewer than a forecast reads.");
-                    ForecastPlots.Forecast(ForecastPicture(part, drawn, engine.GetObservationCount(id)), panelPng);
+                    ForecastPlots.Forecast(ForecastPicture(part, drawn, engine.GetObservationCount(id), new(All: r.GetValue(plotAll))), panelPng);
                     console.MarkupLine($"Plot of series '{Markup.Escape(id)}' written to [bold]{Markup.Escape(panelPng)}[/].");
                 }
                 return 0;
             }
-            var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
+            var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date), reading.Get(r));
             if (series is not null && engine.ObservationCount > series.Values.Length)
                 console.MarkupLine($"[yellow]note:[/] the model has seen {engine.ObservationCount} values, more than the {series.Values.Length} rows of {Markup.Escape(series.Path)}; it forecasts from its own state.");
             var forecast = Predict(forecaster, engine, series);
@@ -195,7 +295,7 @@ internal static class CliApp
             if (r.GetValue(plot) is { } png)
             {
                 if (series is null) throw new CliException("--plot draws the forecast against the series: give the series with --data.");
-                ForecastPlots.Forecast(ForecastPicture(series, forecast, engine.ObservationCount), png);
+                ForecastPlots.Forecast(ForecastPicture(series, forecast, engine.ObservationCount, new(All: r.GetValue(plotAll))), png);
                 console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
             }
             return 0;
@@ -212,18 +312,22 @@ internal static class CliApp
         var noRefit = new Option<bool>("--no-refit") { Description = "Fit once at the first origin and observe the rest (faster) instead of refitting at each." };
         var plot = new Option<string?>("--plot") { Description = "Draw the forecasts from every origin against the series as a PNG." };
         var pick = PickedSeries("The series to draw with --series-id. Default: the first.");
-        var command = new Command("backtest", "Rolling-origin evaluation: fit, forecast from several origins near the end, score against what followed.");
+        var command = new Command("backtest", "Rolling-origin evaluation: fit, forecast from several origins near the end, score against what followed, beside baselines on the same origins (the model's base alone, seasonal naive, naive).");
         foreach (var o in s.All) Add(command, o);
         command.Options.Add(origins);
         command.Options.Add(noRefit);
         command.Options.Add(plot);
         command.Options.Add(pick);
+        var plotAll = PlotAll();
+        command.Options.Add(plotAll);
         command.SetAction(r =>
         {
             var ml = new MLContext(seed: r.GetValue(s.Seed));
             var series = s.Load(ml, r);
             var options = s.Options(r, series);
             var estimator = ml.Forecasting.ForecastByRnn(options);
+            if (r.GetValue(plot) is { } plotFile) OutputFile(plotFile, "--plot");
+            DescribeDates(console, series);
             RnnBacktestResult result = null!;
             console.Status().Start($"Backtesting over {r.GetValue(origins)} origins…", _ =>
                 result = ml.Forecasting.Backtest(estimator, series.View, r.GetValue(origins), refit: !r.GetValue(noRefit)));
@@ -243,6 +347,7 @@ internal static class CliApp
             }
             string over = series.IdColumn is null ? $"{result.Origins.Count} origins" : $"{result.Series.Count} series, {result.Origins.Count} origins (means over series)";
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Over {over}: sMAPE [bold]{result.Smape:F2}%[/], MASE [bold]{result.Mase:F3}[/], RMSE {result.RootMeanSquaredError:F3}."));
+            ShowBaselines(console, result);
             if (r.GetValue(plot) is { } png)
             {
                 string id = r.GetValue(pick) ?? series.SeriesIds.FirstOrDefault() ?? "";
@@ -250,13 +355,29 @@ internal static class CliApp
                 var mine = result.Series.FirstOrDefault(b => b.SeriesId == id)
                     ?? throw new InvalidOperationException($"Series '{id}' was left out of the backtest: too short to forecast at its first origin. Draw another with --series.");
                 var paths = mine.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
-                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel), png,
+                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel, options.SeasonalPeriod, r.GetValue(plotAll)), png,
                     $"{drawn.ValueColumn}: backtest from {mine.Origins.Count} origins (sMAPE {mine.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {mine.Mase.ToString("F2", CultureInfo.InvariantCulture)})");
                 console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
             }
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The model's MASE per step beside its baselines' on the same origins, then each one's overall figures.</summary>
+    private static void ShowBaselines(IAnsiConsole console, RnnBacktestResult result)
+    {
+        if (result.Baselines.Count == 0) return;
+        var perStep = new Table().Title("MASE per step ahead, beside baselines on the same origins (lower is better)").AddColumns("step", "model");
+        foreach (var b in result.Baselines) perStep.AddColumn(Markup.Escape(b.Name));
+        for (int k = 0; k < result.ByHorizon.Count; k++)
+            perStep.AddRow([I(k + 1), F(result.ByHorizon[k].Mase), .. result.Baselines.Select(b => F(b.ByHorizon[k].Mase))]);
+        console.Write(perStep);
+        var overall = new Table().Title("Model and baselines over all steps").AddColumns("forecaster", "sMAPE %", "MASE", "RMSE");
+        overall.AddRow("model", F(result.Smape), F(result.Mase), F(result.RootMeanSquaredError));
+        foreach (var b in result.Baselines) overall.AddRow(Markup.Escape(b.Name), F(b.Smape), F(b.Mase), F(b.RootMeanSquaredError));
+        console.Write(overall);
+        console.MarkupLine("'base alone' is this model without its networks (--ensemble 0): what the networks add is the difference to it.");
     }
 
     // ------------------------------------------------------------------ plot
@@ -266,25 +387,38 @@ internal static class CliApp
         var (model, data, value, date) = SavedModelOptions("The series' CSV, to draw the forecast against the whole series (else against the model's last window).");
         var output = new Option<string>("--output", "-o") { Description = "Folder for the PNG files.", DefaultValueFactory = _ => "plots" };
         var pick = PickedSeries("The series to draw, for a model of many series. Default: the first in --data (or the model's first).");
-        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output, pick };
+        var all = PlotAll();
+        var command = new Command("plot", "Draw a saved model's forecast and training diagnostics as PNG files.") { model, data, value, date, output, pick, all };
+        var reading = new ReadingOptions();
+        foreach (var o in reading.All) command.Options.Add(o);
         command.SetAction(r =>
         {
             var ml = new MLContext();
             var (forecaster, engine) = LoadEngine(ml, r.GetValue(model)!);
             if (forecaster.SeriesIdColumnName is not null)
             {
-                var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
+                var panel = ObserveNewPanelRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date), reading.Get(r));
                 string id = r.GetValue(pick) ?? panel?.SeriesIds[0] ?? engine.SeriesIds[0];
                 WritePlots(console, r.GetValue(output)!, forecaster, panel?.Part(id), engine.Predict(id, futureCovariates: Future(forecaster, engine, panel, id)),
-                    engine.GetObservationCount(id));
+                    engine.GetObservationCount(id), new(All: r.GetValue(all)));
                 return 0;
             }
-            var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date));
-            WritePlots(console, r.GetValue(output)!, forecaster, series, Predict(forecaster, engine, series), engine.ObservationCount);
+            var series = ObserveNewRows(ml, forecaster, engine, r.GetValue(data), r.GetValue(value), r.GetValue(date), reading.Get(r));
+            WritePlots(console, r.GetValue(output)!, forecaster, series, Predict(forecaster, engine, series), engine.ObservationCount, new(All: r.GetValue(all)));
             return 0;
         });
         return command;
     }
+
+    /// <summary>How much of the series the forecast picture shows.</summary>
+    private static Option<bool> PlotAll() => new("--plot-all")
+    {
+        Description = "Draw the whole series in the forecast picture. By default a long series is drawn from six horizons (or three seasons, if longer) before the forecast, so the forecast stays readable.",
+    };
+
+    /// <summary>The season (1 when the command does not know it: a saved model's is not public) and --plot-all, for the
+    /// forecast picture's range (ForecastPlots.RecentValues).</summary>
+    private readonly record struct PlotView(int Season = 1, bool All = false);
 
     // ------------------------------------------------------------------ a saved model and its series
 
@@ -293,7 +427,7 @@ internal static class CliApp
         new Option<string>("--model", "-m") { Description = "A model saved by fit.", DefaultValueFactory = _ => "model.zip" },
         new Option<string?>("--data", "-d") { Description = dataDescription },
         new Option<string?>("--value", "-v") { Description = "Column of the series in --data. Default: the model's input column." },
-        new Option<string?>("--date") { Description = "Date column of --data. Default: 'date' when present." });
+        new Option<string?>("--date") { Description = "Date column of --data, read as fit reads it (time order, one step per row, the step inferred; see --sort, --fill-gaps); the forecast is dated on its calendar. Default: 'date' when present; 'none' reads no dates." });
 
     private static Option<string?> PickedSeries(string description) => new("--series") { Description = description };
 
@@ -302,27 +436,46 @@ internal static class CliApp
 
     /// <summary>Reads the panel in <paramref name="path"/> (null: none), the series by the model's id column, and has the
     /// engine observe each series' rows after those it has seen (a series new to the model is started cold from them).</summary>
-    private static CsvSeries? ObserveNewPanelRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn, string? dateColumn)
+    private static CsvSeries? ObserveNewPanelRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn,
+        string? dateColumn, CsvReading reading)
     {
         if (path is null) return null;
-        var panel = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, forecaster, forecaster.SeriesIdColumnName);
-        foreach (string id in panel.SeriesIds)
-        {
-            var part = panel.Part(id);
-            int C = part.ObservedWidth;
-            for (long i = engine.GetObservationCount(id); i < part.Values.Length; i++) engine.Observe(id, part.Values[i], part.Observed.AsSpan((int)i * C, C));
-        }
+        var panel = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, reading, forecaster, forecaster.SeriesIdColumnName);
+        foreach (string id in panel.SeriesIds) Observe(engine, panel.Part(id), id, engine.GetObservationCount(id), forecaster.DateColumnName is not null);
         return panel;
+    }
+
+    /// <summary>Has the engine observe the rows of <paramref name="series"/> from the <paramref name="seen"/>-th on. A model
+    /// with dates gets each row's date, so it checks that the file continues its series one step at a time (and a series
+    /// new to it starts at its first date).</summary>
+    private static void Observe(RnnForecastingEngine engine, CsvSeries series, string id, long seen, bool dated)
+    {
+        int C = series.ObservedWidth;
+        var dates = dated ? series.Dates : null;
+        for (long i = seen; i < series.Values.Length; i++)
+        {
+            try
+            {
+                engine.Observe(id, series.Values[i], series.Observed.AsSpan((int)i * C, C), dates?[i]);
+            }
+            catch (ArgumentException ex) when (ex.ParamName == "date")
+            {
+                string which = id.Length == 0 ? "the series" : $"series '{id}'";
+                string reason = ex.Message.Split(" (Parameter")[0];
+                throw new CliException(dates is null ? $"{reason} The model reads dates: give '{series.Path}' its date column (--date)."
+                    : $"The rows of '{series.Path}' after the {seen} of {which} the model has seen do not continue its dates: {reason}");
+            }
+        }
     }
 
     /// <summary>Reads the series in <paramref name="path"/> (null: none) and has the engine observe the rows after
     /// those the model has seen, with their covariates.</summary>
-    private static CsvSeries? ObserveNewRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn, string? dateColumn)
+    private static CsvSeries? ObserveNewRows(MLContext ml, RnnForecastingTransformer forecaster, RnnForecastingEngine engine, string? path, string? valueColumn,
+        string? dateColumn, CsvReading reading)
     {
         if (path is null) return null;
-        var series = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, forecaster);
-        int C = series.ObservedWidth;
-        for (long i = engine.ObservationCount; i < series.Values.Length; i++) engine.Observe(series.Values[i], series.Observed.AsSpan((int)i * C, C));
+        var series = LoadLike(ml, path, valueColumn ?? forecaster.InputColumnName, dateColumn, reading, forecaster);
+        Observe(engine, series, "", engine.ObservationCount, forecaster.DateColumnName is not null);
         return series;
     }
 
@@ -368,10 +521,10 @@ internal static class CliApp
 
     private static void ShowForecast(IAnsiConsole console, CsvSeries? series, RnnForecast f, long observed)
     {
-        var dates = series?.Dates is not null ? series.FutureDates(f.Forecast.Length, observed) : null;
+        var dates = series?.FutureDates(f.Forecast.Length, observed);
         var table = new Table().Title($"Forecast ({f.ConfidenceLevel.ToString("P0", CultureInfo.InvariantCulture)} interval)").AddColumns("step", "date", "forecast", "lower", "upper");
         for (int h = 0; h < f.Forecast.Length; h++)
-            table.AddRow(I(h + 1), dates is null ? "–" : dates[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), F(f.Forecast[h]), F(f.LowerBound[h]), F(f.UpperBound[h]));
+            table.AddRow(I(h + 1), dates is null ? "–" : series!.FormatDate(dates[h]), F(f.Forecast[h]), F(f.LowerBound[h]), F(f.UpperBound[h]));
         console.Write(table);
     }
 
@@ -385,8 +538,8 @@ internal static class CliApp
             .AddColumns("series", "from", "step 1", $"step {H}", $"step {H}, {any.ConfidenceLevel.ToString("P0", CultureInfo.InvariantCulture)} interval");
         foreach (var (id, f) in all.Take(ShownSeries))
         {
-            var dates = panel?.Dates is not null && panel.HasSeries(id) ? panel.Part(id).FutureDates(H, observed(id)) : null;
-            table.AddRow(Markup.Escape(id), dates is null ? "–" : dates[0].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            var dates = panel is not null && panel.HasSeries(id) ? panel.Part(id).FutureDates(H, observed(id)) : null;
+            table.AddRow(Markup.Escape(id), dates is null ? "–" : panel!.FormatDate(dates[0]),
                 F(f.Forecast[0]), F(f.Forecast[H - 1]), $"{F(f.LowerBound[H - 1])} – {F(f.UpperBound[H - 1])}");
         }
         console.Write(table);
@@ -400,23 +553,24 @@ internal static class CliApp
         w.WriteLine("series,step,date,forecast,lower,upper");
         foreach (var (id, f) in all)
         {
-            var dates = panel?.Dates is not null && panel.HasSeries(id) ? panel.Part(id).FutureDates(f.Forecast.Length, observed(id)) : null;
+            var dates = panel is not null && panel.HasSeries(id) ? panel.Part(id).FutureDates(f.Forecast.Length, observed(id)) : null;
             string quoted = id.Contains(',') || id.Contains('"') ? $"\"{id.Replace("\"", "\"\"")}\"" : id;
             for (int h = 0; h < f.Forecast.Length; h++)
-                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{quoted},{h + 1},{dates?[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{quoted},{h + 1},{(dates is null ? "" : panel!.FormatDate(dates[h]))},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
         }
     }
 
     private static void WriteForecastCsv(string path, CsvSeries? series, RnnForecast f, long observed)
     {
-        var dates = series?.Dates is not null ? series.FutureDates(f.Forecast.Length, observed) : null;
+        var dates = series?.FutureDates(f.Forecast.Length, observed);
         using var w = new StreamWriter(path);
         w.WriteLine("step,date,forecast,lower,upper");
         for (int h = 0; h < f.Forecast.Length; h++)
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{h + 1},{dates?[h].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{h + 1},{(dates is null ? "" : series!.FormatDate(dates[h]))},{f.Forecast[h]:R},{f.LowerBound[h]:R},{f.UpperBound[h]:R}"));
     }
 
-    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast? forecast, long observed)
+    private static void WritePlots(IAnsiConsole console, string dir, RnnForecastingTransformer model, CsvSeries? series, RnnForecast? forecast, long observed,
+        PlotView view = default)
     {
         // The base alone (too short a series for the networks) has no training run to draw.
         var written = model.Diagnostics.Count > 0 ? TrainingPlots.WriteAll(model.Diagnostics, dir, $"{model.InputColumnName}").ToList() : [];
@@ -424,7 +578,7 @@ internal static class CliApp
         if (series is not null && forecast is not null)
         {
             string png = Path.Combine(dir, ForecastPlots.FileName);
-            ForecastPlots.Forecast(ForecastPicture(series, forecast, observed), png);
+            ForecastPlots.Forecast(ForecastPicture(series, forecast, observed, view), png);
             written.Insert(0, png);
         }
         console.MarkupLine($"Plots written: {string.Join(", ", written.Select(p => Markup.Escape(Path.GetFileName(p))))} in [bold]{Markup.Escape(dir)}[/].");
@@ -432,10 +586,11 @@ internal static class CliApp
     }
 
     /// <summary>The series as far as the model has seen it, and the forecast that follows.</summary>
-    private static ForecastPlotData ForecastPicture(CsvSeries series, RnnForecast f, long observed)
+    private static ForecastPlotData ForecastPicture(CsvSeries series, RnnForecast f, long observed, PlotView view)
     {
         int n = (int)Math.Min(observed, series.Values.Length);
-        return new ForecastPlotData(series.Values[..n], [new ForecastPath(n - 1, f.Forecast, f.LowerBound, f.UpperBound)], series.Dates?[..n], series.ValueColumn, f.ConfidenceLevel);
+        return new ForecastPlotData(series.Values[..n], [new ForecastPath(n - 1, f.Forecast, f.LowerBound, f.UpperBound)], series.Dates?[..n], series.ValueColumn, f.ConfidenceLevel,
+            Math.Max(view.Season, 1), view.All);
     }
 
     private static void WriteDiagnostics(IAnsiConsole console, string dir, RnnForecastingTransformer model)
@@ -461,16 +616,11 @@ internal static class CliApp
     }
 
     /// <summary>Reads a file of the model's columns; rows that leave the value empty give the steps to forecast.</summary>
-    private static CsvSeries LoadLike(MLContext ml, string path, string value, string? date, RnnForecastingTransformer forecaster, string? idColumn = null)
-    {
-        if (date is null && File.Exists(path) && File.ReadLines(path).FirstOrDefault()?.Split(',').Any(h => h.Trim().Trim('"').Equals("date", StringComparison.OrdinalIgnoreCase)) == true)
-            date = "date";
-        return CsvSeries.Load(ml, path, new CsvColumns(value)
+    private static CsvSeries LoadLike(MLContext ml, string path, string value, string? date, CsvReading reading, RnnForecastingTransformer forecaster, string? idColumn = null)
+        => CsvSeries.Load(ml, path, WithDate(new CsvColumns(value)
         {
-            Date = date, Covariates = forecaster.CovariateColumnNames.ToArray(), KnownFuture = forecaster.KnownFutureColumnNames.ToArray(),
-            SeriesId = idColumn, FutureRows = true,
-        });
-    }
+            Covariates = forecaster.CovariateColumnNames.ToArray(), KnownFuture = forecaster.KnownFutureColumnNames.ToArray(), SeriesId = idColumn, FutureRows = true,
+        }, date ?? forecaster.DateColumnName), reading);
 
     private static void Add(Command command, Symbol symbol)
     {

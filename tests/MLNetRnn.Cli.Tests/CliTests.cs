@@ -94,6 +94,11 @@ public sealed class CliTests : IDisposable
         Assert.Contains("Accuracy per step ahead", output);
         Assert.Contains("MASE", output);
         Assert.Contains("Over 2 origins", output);
+        // Baselines on the same origins, per step and overall, beside the model.
+        Assert.Contains("MASE per step ahead, beside baselines", output);
+        foreach (string baseline in new[] { "base alone", "seasonal naive (m = 12)", "naive" })
+            Assert.Contains(baseline, output);
+        Assert.Contains("Model and baselines over all steps", output);
         AssertPng(File("backtest.png"));
     }
 
@@ -219,8 +224,10 @@ public sealed class CliTests : IDisposable
         var all = System.IO.File.ReadAllLines(data).Skip(1).Select(l => l.Split(',')).ToArray();
         foreach (var id in new[] { "A", "B", "N" })
         {
-            var values = all.Where(f => f[0] == id).Select(f => float.Parse(f[2], CultureInfo.InvariantCulture)).ToArray();
-            for (long i = engine.GetObservationCount(id); i < values.Length; i++) engine.Observe(id, values[i]);
+            // The model knows its dates (fit passes the date column), so a series new to it starts at its first date.
+            var mine = all.Where(f => f[0] == id).ToArray();
+            for (long i = engine.GetObservationCount(id); i < mine.Length; i++)
+                engine.Observe(id, float.Parse(mine[i][2], CultureInfo.InvariantCulture), default, DateTime.Parse(mine[i][1], CultureInfo.InvariantCulture));
         }
         var expected = engine.PredictAll();
         foreach (var line in rows.Skip(1))

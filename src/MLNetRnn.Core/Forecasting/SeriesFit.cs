@@ -77,8 +77,10 @@ public sealed class SeriesFit
             var judges = methods is null || s.Base == ForecastBase.Auto ? BaselineSelection.DefaultCandidates : [methods];
             (m, ranked) = BaselineSelection.RankPeriods(values, periods, H, s.SeasonalAdjustment, judges, maxOrigins: 8);
         }
-        // The season is resolved once (Auto: tested) and shared by the networks' inputs and the base's smoothing.
-        var season = SeasonalDecomposition.Fit(values, m, s.SeasonalAdjustment);
+        // The season is resolved once (Auto: tested) and shared by the networks' inputs and the base's smoothing; a
+        // candidate period that is a multiple of a shorter candidate (a week of hours) is shrunk towards the nested season.
+        int nestedIn = SeasonalDecomposition.NestedIn(periods, m);
+        var season = SeasonalDecomposition.Fit(values, m, s.SeasonalAdjustment, nestedIn);
         IReadOnlyList<BaselineCandidate> candidates = [];
         if (s.Base == ForecastBase.Auto)
         {
@@ -88,7 +90,7 @@ public sealed class SeriesFit
         }
         if (methods is not null && methods.Contains(BaselineMethod.SeasonalNaive) && n < m)
             methods = [BaselineMethod.Naive];
-        var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, methods);
+        var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, methods, nestedIn);
 
         var adjusted = new float[n];
         for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);

@@ -38,8 +38,8 @@ public sealed record HorizonAccuracy(int Step, RegressionMetrics Metrics, double
 /// <param name="RootMeanSquaredError">Mean over its origins of each origin's RMSE.</param>
 public sealed record SeriesBacktest(string SeriesId, IReadOnlyList<BacktestOrigin> Origins, double Smape, double Mase, double RootMeanSquaredError);
 
-/// <summary>The result of <see cref="RnnCatalog.Backtest"/>: each origin, the accuracy per step ahead, and for a panel
-/// each series' accuracy.</summary>
+/// <summary>The result of <see cref="RnnCatalog.Backtest"/>: each origin, the accuracy per step ahead, for a panel
+/// each series' accuracy, and the same figures for baselines (<see cref="Baselines"/>).</summary>
 /// <param name="Origins">One entry per forecast origin (per series, series by series), oldest first.</param>
 /// <param name="ByHorizon">One entry per step ahead, pooled over every series.</param>
 /// <param name="Smape">Mean over series of each series' mean sMAPE over origins (the protocol's "rolling" figure).</param>
@@ -59,12 +59,18 @@ public sealed record RnnBacktestResult(IReadOnlyList<BacktestOrigin> Origins, IR
     /// <summary>The series of a panel left out of the backtest: too short for a forecast at its first origin (fewer
     /// rows than the window before it). They are in none of the figures.</summary>
     public IReadOnlyList<string> SeriesLeftOut { get; init; } = [];
+
+    /// <summary>Reference forecasters scored on the same origins, to read the model's figures against: the model's base
+    /// alone (<see cref="BacktestBaselineKind.Base"/>), seasonal naive (when the seasonal period is above 1 and every
+    /// origin has a season of history) and naive, in that order.</summary>
+    public IReadOnlyList<BacktestBaseline> Baselines { get; init; } = [];
 }
 
 /// <summary>Rolling-origin evaluation of a forecasting estimator over the end of each series.</summary>
 internal static class RnnBacktest
 {
-    public static RnnBacktestResult Run(IHostEnvironment env, RnnForecastingEstimator estimator, IDataView data, int origins, int? horizon, bool refit)
+    public static RnnBacktestResult Run(IHostEnvironment env, RnnForecastingEstimator estimator, IDataView data, int origins, int? horizon, bool refit,
+        bool baselines = true)
     {
         var options = estimator.Options;
         int h = horizon ?? options.Horizon, H = options.Horizon;
@@ -170,10 +176,29 @@ internal static class RnnBacktest
         }
         var series = Enumerable.Range(0, S).Select(s => new SeriesBacktest(rows.Ids[s], results[s], results[s].Average(r => r.Smape), results[s].Average(r => r.Mase),
             results[s].Average(r => ForecastMetrics.RootMeanSquaredError(r.Actual, r.Forecast)))).ToArray();
-        return new RnnBacktestResult(all, byHorizon, series.Average(x => x.Smape), series.Average(x => x.Mase), series.Average(x => x.RootMeanSquaredError))
+        var result = new RnnBacktestResult(all, byHorizon, series.Average(x => x.Smape), series.Average(x => x.Mase), series.Average(x => x.RootMeanSquaredError))
         {
             Series = series, SeriesLeftOut = leftOut, MaseSeasonalPeriod = m,
         };
+        return baselines ? result with { Baselines = Baselines(env, estimator, data, origins, horizon, refit, result, rows, m) } : result;
+    }
+
+    /// <summary>The base alone (the estimator without networks, backtested the same way), seasonal naive and naive from
+    /// the model's origins, each scored with the model's MASE (period <paramref name="m"/>).</summary>
+    private static BacktestBaseline[] Baselines(IHostEnvironment env, RnnForecastingEstimator estimator, IDataView data, int origins, int? horizon,
+        bool refit, RnnBacktestResult model, PanelRows rows, int m)
+    {
+        var options = estimator.Options;
+        int ensemble = options.EnsembleSize;
+        options.EnsembleSize = 0;
+        var alone = ensemble == 0 ? model : Run(env, new RnnForecastingEstimator(env, options), data, origins, horizon, refit, baselines: false);
+        float[] History(string id, int origin) => rows.Values[rows.Index[id]].GetRange(0, origin).ToArray();
+        double Mase(float[] actual, float[] forecast, float[] history) => ForecastMetrics.Mase(actual, forecast, history, m);
+        var list = new List<BacktestBaseline> { BacktestBaselines.Base(alone) };
+        if (m > 1 && model.Origins.All(o => o.Origin >= m))
+            list.Add(BacktestBaselines.Repeat(env, BacktestBaselineKind.SeasonalNaive, m, model.Series, History, Mase));
+        list.Add(BacktestBaselines.Repeat(env, BacktestBaselineKind.Naive, 1, model.Series, History, Mase));
+        return list.ToArray();
     }
 
     /// <summary>The first <paramref name="rows"/>(s) rows of every series, as a data view with the forecaster's columns.</summary>

@@ -55,6 +55,26 @@ public sealed class SeasonalPeriodsTests
     }
 
     [Fact]
+    public void AWeekChosenAmongADayAndAWeekIsShrunkTowardsTheDayTimesTheWeekday()
+    {
+        // The season the networks and the base remove is the week nested in the day (halfway to the day's profile
+        // times a weekday factor), not the 168 indices alone; with the week as the only candidate it is the latter.
+        var values = Weekly(Hours, 1);
+        var model = ForecastModel.Train(Hourly(ensemble: 0), values, []);
+        Assert.Equal(168, model.Single.SeasonalPeriod);
+        var kind = model.Single.Season.Kind;
+        Assert.NotEqual(MLNetRnn.Core.Forecasting.Baselines.SeasonalAdjustment.None, kind);
+        var nested = MLNetRnn.Core.Forecasting.Baselines.SeasonalDecomposition.Fit(values, 168, kind, nestedIn: 24);
+        var alone = MLNetRnn.Core.Forecasting.Baselines.SeasonalDecomposition.Fit(values, 168, kind);
+        Assert.NotEqual(alone.Indices, nested.Indices);
+        Assert.Equal(nested.Indices, model.Single.Season.Indices);
+        Assert.Equal(nested.Indices, model.Single.Baseline!.Season.Indices);
+
+        var weekOnly = ForecastModel.Train(Hourly(ensemble: 0) with { SeasonalPeriod = 168, SeasonalPeriods = [] }, values, []);
+        Assert.Equal(alone.Indices, weekOnly.Single.Season.Indices);
+    }
+
+    [Fact]
     public void AFixedSeasonalNaiveBaseJudgesThePeriodAndRepeatsTheSeriesOwnSeason()
     {
         // The state must keep a week of history for this series although the model's SeasonalPeriod is a day.

@@ -15,7 +15,7 @@ namespace MLNetRnn.Tests.Packaging;
 /// The packages as a user gets them: MLNetRnn.Core and MLNetRnn are packed into a local folder feed, a fresh console
 /// app outside the repository installs MLNetRnn from it (everything else from the machine's default source), loads a
 /// model this test saved and fits one of its own, and this test checks what it computed. The nuspecs are checked too:
-/// license, readme, tags, version, and dependency ranges.
+/// license, readme, tags, version, repository, and dependency ranges.
 /// </summary>
 /// <remarks>
 /// It shells out to <c>dotnet pack</c> (of what the test run has just built: <c>--no-build</c>), <c>dotnet new
@@ -112,6 +112,11 @@ public sealed class PackageSmokeTests : IDisposable
             Assert.False(string.IsNullOrWhiteSpace(Field(nuspec, "authors")), $"{id}: no authors");
             Assert.False(string.IsNullOrWhiteSpace(Field(nuspec, "description")), $"{id}: no description");
             Assert.Contains("LSTM", Field(nuspec, "tags"), StringComparison.Ordinal);
+            // The repository's kind, and (packed from a git clone) the commit packed; a URL only where the clone's origin
+            // is a public address (src/Directory.Build.props).
+            var repository = nuspec.Element(nuspec.Name.Namespace + "repository") ?? throw new Xunit.Sdk.XunitException($"{id}: the nuspec has no <repository>.");
+            Assert.Equal("git", repository.Attribute("type")?.Value);
+            if (repository.Attribute("commit") is { } commit) Assert.Matches("^[0-9a-f]{40}$", commit.Value);
             Assert.Contains("LICENSE", entries);
             Assert.Contains("README.md", entries);
             Assert.Contains($"lib/net10.0/{id}.dll", entries);

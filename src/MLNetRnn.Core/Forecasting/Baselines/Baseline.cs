@@ -51,8 +51,10 @@ public sealed class Baseline
     /// <param name="adjustment">How the season is removed before the smoothing members (Auto: test, then
     /// multiplicative for positive series).</param>
     /// <param name="methods">One or more distinct methods.</param>
+    /// <param name="nestedIn">The shorter season the period nests in (<see cref="SeasonalDecomposition.NestedIn"/>), or 1.</param>
     /// <exception cref="ArgumentException">Too few values, or no method.</exception>
-    internal static Baseline Fit(ReadOnlySpan<float> values, int seasonalPeriod, SeasonalAdjustment adjustment, IReadOnlyList<BaselineMethod> methods)
+    internal static Baseline Fit(ReadOnlySpan<float> values, int seasonalPeriod, SeasonalAdjustment adjustment, IReadOnlyList<BaselineMethod> methods,
+        int nestedIn = 1)
     {
         ArgumentNullException.ThrowIfNull(methods);
         if (methods.Count == 0) throw new ArgumentException("A baseline needs at least one method.", nameof(methods));
@@ -61,7 +63,7 @@ public sealed class Baseline
         if (seasonalNaive && values.Length < seasonalPeriod)
             throw new ArgumentException($"Seasonal naive needs one season ({seasonalPeriod} values); got {values.Length}.", nameof(values));
         var smoothing = methods.Where(m => m != BaselineMethod.SeasonalNaive).Distinct().ToArray();
-        var season = smoothing.Length == 0 ? SeasonalDecomposition.Identity : SeasonalDecomposition.Fit(values, seasonalPeriod, adjustment);
+        var season = smoothing.Length == 0 ? SeasonalDecomposition.Identity : SeasonalDecomposition.Fit(values, seasonalPeriod, adjustment, nestedIn);
         var d = new float[values.Length];
         for (int t = 0; t < d.Length; t++) d[t] = season.Deseasonalize(values[t], t);
         var models = smoothing.Select(m => SmoothingModel.Fit(m, d)).ToArray();

@@ -28,9 +28,10 @@ internal static class BaselineSelection
     ];
 
     /// <summary>
-    /// Scores each candidate at up to <paramref name="maxOrigins"/> origins, the last at n − h and the others
-    /// every ⌈h/2⌉ values before it, each fitted on the values before the origin (at least two seasons and 8
-    /// values), and returns the candidates best first. With no origin to score (a short series), the scores are
+    /// Scores each candidate at up to <paramref name="maxOrigins"/> origins, the last full-horizon one at n − h and
+    /// the others every ⌈h/2⌉ values before it (a short series, with fewer, is also scored after n − h on the steps
+    /// left, and one by one before), each fitted on the values before the origin (at least two seasons and 8
+    /// values), and returns the candidates best first. With no origin to score (a very short series), the scores are
     /// NaN and the order is the order given.
     /// </summary>
     /// <param name="values">The training series.</param>
@@ -76,18 +77,29 @@ internal static class BaselineSelection
         foreach (int p in considered)
         {
             var kind = SeasonalDecomposition.Fit(values, p, adjustment).Kind;
-            var ranked = Score(values, p, horizon, kind, candidates, origins, scale);
+            var ranked = Score(values, p, horizon, kind, candidates, origins, scale, SeasonalDecomposition.NestedIn(periods, p));
             if (best.Ranked is null || ranked[0].Score < best.Ranked[0].Score) best = (p, ranked);
         }
         return best;
     }
 
-    // The last origin at n − h, the others every ⌈h/2⌉ values before it, none before `minimum`.
-    private static List<int> Origins(int n, int h, int minimum, int maxOrigins)
+    // The last full-horizon origin at n − h, the others every ⌈h/2⌉ values before it, none before `minimum`. A short
+    // series has few of them (a 15-value yearly series with h = 6 has one), and one origin is a noisy judge: on M1 it
+    // picked worse bases than any single trend method on the yearly series. So while there are fewer than
+    // maxOrigins, the origins after n − h count too, each scoring the steps the series has left (n − o < h), and
+    // then the values before the earliest full origin, one by one.
+    internal static List<int> Origins(int n, int h, int minimum, int maxOrigins)
     {
         int stride = (h + 1) / 2;
         var origins = new List<int>();
         for (int o = n - h; o >= minimum && origins.Count < maxOrigins; o -= stride) origins.Add(o);
+        if (origins.Count < maxOrigins)
+        {
+            int earliest = origins.Count > 0 ? origins[^1] : n - h + 1;
+            for (int o = Math.Max(n - h + 1, minimum); o < n && origins.Count < maxOrigins; o++) origins.Add(o);
+            for (int o = earliest - 1; o >= minimum && origins.Count < maxOrigins; o--)
+                if (!origins.Contains(o)) origins.Add(o);
+        }
         return origins;
     }
 
@@ -99,10 +111,11 @@ internal static class BaselineSelection
     }
 
     private static RankedBase[] Score(ReadOnlySpan<float> values, int m, int h, SeasonalAdjustment kind,
-        IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, List<int> origins, double scale)
+        IReadOnlyList<IReadOnlyList<BaselineMethod>> candidates, List<int> origins, double scale, int nestedIn = 1)
     {
         var singles = candidates.SelectMany(c => c).Distinct().ToArray();
         var errors = new double[candidates.Count];
+        long steps = 0;                                    // scored, over all origins: fewer than h after n − h
         var forecasts = new float[singles.Length][];
         var scratch = new float[h];
         var combined = new float[h];
@@ -112,7 +125,7 @@ internal static class BaselineSelection
             var prefix = values[..o];
             for (int s = 0; s < singles.Length; s++)
             {
-                var b = Baseline.Fit(prefix, m, kind, [singles[s]]);
+                var b = Baseline.Fit(prefix, m, kind, [singles[s]], nestedIn);
                 b.ObserveAll(state, prefix);
                 forecasts[s] = new float[h];
                 b.Forecast(state, prefix, o, forecasts[s], scratch);
@@ -125,10 +138,11 @@ internal static class BaselineSelection
                     var f = forecasts[Array.IndexOf(singles, method)];
                     for (int k = 0; k < h; k++) combined[k] += f[k] / candidates[c].Count;
                 }
-                for (int k = 0; k < h; k++) errors[c] += Math.Abs(values[o + k] - combined[k]);
+                for (int k = 0; k < h && o + k < values.Length; k++) errors[c] += Math.Abs(values[o + k] - combined[k]);
             }
+            steps += Math.Min(h, values.Length - o);
         }
-        return candidates.Select((c, i) => new RankedBase(c, errors[i] / (origins.Count * h) / scale))
+        return candidates.Select((c, i) => new RankedBase(c, errors[i] / steps / scale))
             .OrderBy(c => c.Score).ToArray();
     }
 }

@@ -171,4 +171,26 @@ public sealed class BaselineTests
         Assert.All(ranked, c => Assert.True(double.IsNaN(c.Score)));
         Assert.Equal(BaselineSelection.DefaultCandidates.Select(c => c.ToArray()), ranked.Select(c => c.Methods.ToArray()));
     }
+
+    [Fact]
+    public void AShortSeriesIsAlsoJudgedAtTheOriginsAfterNMinusH()
+    {
+        // 15 yearly values, h = 6: one full-horizon origin (9); then 10…14, each scoring the steps left; then 8.
+        Assert.Equal([9, 10, 11, 12, 13, 14, 8], BaselineSelection.Origins(15, 6, 8, 8));
+        // A long series has its eight full-horizon origins, as before.
+        Assert.Equal([110, 105, 100, 95, 90, 85, 80, 75], BaselineSelection.Origins(120, 10, 8, 8));
+        Assert.Equal([3], BaselineSelection.Origins(8, 5, 3, 1));
+    }
+
+    [Fact]
+    public void APartialOriginScoresOnlyTheStepsTheSeriesHasLeft()
+    {
+        // x_t = t: drift is exact; naive misses by k + 1 at step k, over the steps each origin has (6 at 9 and 8;
+        // 5, 4, 3, 2, 1 at 10…14), in units of the in-sample naive error (1): 77 / 27, not 21 / 6 at origin 9 alone.
+        var x = Enumerable.Range(0, 15).Select(t => (float)t).ToArray();
+        var ranked = BaselineSelection.Rank(x, 1, 6, SeasonalAdjustment.None, [[BaselineMethod.Naive], [BaselineMethod.Drift]], 8);
+        Assert.Equal([BaselineMethod.Drift], ranked[0].Methods);
+        Assert.Equal(0, ranked[0].Score, 5);
+        Assert.Equal(77.0 / 27, ranked[1].Score, 5);
+    }
 }
