@@ -44,9 +44,10 @@ public sealed record ObservationReceipt([property: Id(0)] string SeriesId, [prop
 /// <param name="Behind">Its shard's model is another version that this series could not move to (its replay log does not
 /// reach back to where that version's data ends): it forecasts with <paramref name="Model"/> until it can.</param>
 /// <param name="Shard">Its shard.</param>
+/// <param name="Silo">The silo its grain is active on.</param>
 [GenerateSerializer, Immutable]
 public sealed record SeriesStatus([property: Id(0)] string SeriesId, [property: Id(1)] string Model, [property: Id(2)] long ObservationCount,
-    [property: Id(3)] bool Started, [property: Id(4)] bool Behind, [property: Id(5)] int Shard);
+    [property: Id(3)] bool Started, [property: Id(4)] bool Behind, [property: Id(5)] int Shard, [property: Id(6)] string Silo);
 
 /// <summary>The forecasts of many series: those that could be made, and why the others could not.</summary>
 [GenerateSerializer, Immutable]

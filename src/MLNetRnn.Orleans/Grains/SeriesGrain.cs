@@ -110,7 +110,7 @@ internal sealed class SeriesGrain(
     public async Task<SeriesStatus> GetStatus()
     {
         await Bind();
-        return new SeriesStatus(_id, _bound.ToString(), _series!.ObservationCount, _series.IsStarted, _behind is not null, _shard);
+        return new SeriesStatus(_id, _bound.ToString(), _series!.ObservationCount, _series.IsStarted, _behind is not null, _shard, RuntimeIdentity);
     }
 
     private void Apply(Observation o) => _forecaster.Observe(_series!, o.Value, o.Covariates ?? [], o.Date);
