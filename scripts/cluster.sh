@@ -32,24 +32,28 @@ dotnet build samples/MLNetRnn.OrleansCluster -c Release -v q -nologo >/dev/null
 APP="dotnet samples/MLNetRnn.OrleansCluster/bin/Release/net10.0/MLNetRnn.OrleansCluster.dll"
 $APP train --store "$DIR/models" --series "$SERIES" --days "$DAYS"
 
-declare -a PIDS
-start_silo() { $APP silo --index "$1" --store "$DIR/models" --postgres "$CONN" >"$DIR/silo$1.log" 2>&1 & PIDS[$1]=$!; }
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KILLER:-}" ] && kill "$KILLER" 2>/dev/null || true; }
+# Each silo's process id is in $DIR/silo<i>.pid (a restarted silo rewrites it): the script stops only what it started.
+start_silo() { $APP silo --index "$1" --store "$DIR/models" --postgres "$CONN" >>"$DIR/silo$1.log" 2>&1 & echo $! >"$DIR/silo$1.pid"; }
+cleanup() {
+  [ -n "${KILLER:-}" ] && kill "$KILLER" 2>/dev/null || true
+  for i in 0 1 2; do [ -f "$DIR/silo$i.pid" ] && kill "$(cat "$DIR/silo$i.pid")" 2>/dev/null || true; done
+}
 trap cleanup EXIT
+rm -f "$DIR"/silo?.log
 start_silo 0; sleep 5; start_silo 1; start_silo 2
 for i in 0 1 2; do
   until grep -q "up" "$DIR/silo$i.log" 2>/dev/null; do sleep 1; done
 done
-echo "silos up: ${PIDS[*]}"
+echo "silos up: $(cat "$DIR"/silo?.pid | tr '\n' ' ')"
 
 if [ "$KILL" -gt 0 ]; then
   (
     victim=1
     while true; do
       sleep "$KILL"
-      pid="$(pgrep -f "silo --index $victim " | head -1 || true)"
-      [ -n "$pid" ] && { kill -9 "$pid"; echo "$(date +%T) killed silo $victim (pid $pid)"; }
-      $APP silo --index "$victim" --store "$DIR/models" --postgres "$CONN" >>"$DIR/silo$victim.log" 2>&1 &
+      pid="$(cat "$DIR/silo$victim.pid")"
+      kill -9 "$pid" 2>/dev/null && echo "$(date +%T) killed silo $victim (pid $pid)"
+      start_silo "$victim"
       victim=$((3 - victim))
     done
   ) & KILLER=$!
@@ -57,6 +61,5 @@ fi
 
 /usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" 2>"$DIR/client.time"
 for i in 0 1 2; do
-  rss=$(ps -o rss= -p "${PIDS[$i]}" 2>/dev/null || echo "?")
-  echo "silo $i resident memory: ${rss} kB"
+  echo "silo $i resident memory: $(ps -o rss= -p "$(cat "$DIR/silo$i.pid")" | tr -d ' ') kB"
 done

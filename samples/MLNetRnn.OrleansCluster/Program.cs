@@ -10,6 +10,7 @@ using MLNetRnn.Orleans;
 using MLNetRnn.Orleans.Hosting;
 using MLNetRnn.Orleans.Models;
 using MLNetRnn.Samples;
+using Orleans.Configuration;
 using Orleans.Runtime;
 
 // A forecasting service on a local Orleans cluster (scripts/cluster.sh drives it):
@@ -18,18 +19,22 @@ using Orleans.Runtime;
 //   load  --store DIR --series N --days D --seconds S --workers W --verify K
 //         deploy retail@v1, stream days D, D+1, … of every series as observe-and-forecast calls for S seconds from W
 //         concurrent callers, print throughput and latency, then check K series against a single-process engine.
+//   shards --series N --days D --shards S --store DIR
+//         in one process: one model on all N series against S shard models (series split as the cluster splits them),
+//         each scored by MASE on the 7 days after D; the same fit a shard trainer grain runs (ShardTraining.Fit).
 var arguments = Arguments.Parse(args);
 return arguments.Command switch
 {
     "train" => Train(arguments),
     "silo" => await Silo(arguments),
     "load" => await Load(arguments),
+    "shards" => Shards(arguments),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: train|silo|load [--store DIR] [--postgres CONN] [--index I] [--series N] [--days D] [--seconds S] [--workers W] [--verify K]");
+    Console.Error.WriteLine("usage: train|silo|load [--store DIR] [--postgres CONN] [--index I] [--series N] [--days D] [--seconds S] [--workers W] [--verify K] [--shards S]");
     return 2;
 }
 
@@ -72,7 +77,15 @@ static async Task<int> Silo(Arguments a)
         .UseOrleans(silo => silo
             .UseLocalhostClustering(siloPort: 11111 + a.Index, gatewayPort: 30000 + a.Index, primarySiloEndpoint: primary, serviceId: "mlnetrnn", clusterId: "local")
             .AddPostgresForecastingStorage(a.Postgres)
-            .AddMLNetRnnForecasting(new FileSystemModelStore(a.Store)))
+            .AddMLNetRnnForecasting(new FileSystemModelStore(a.Store))
+            // A killed silo is declared dead after two missed one-second probes (defaults: 10 s probes, 3 missed, 2 votes),
+            // so its series' grains come back on the others within seconds.
+            .Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            }))
         .Build();
     await host.StartAsync();
     Console.WriteLine($"silo {a.Index} up (pid {Environment.ProcessId})");
@@ -164,6 +177,48 @@ static async Task<int> Load(Arguments a)
     return differ == 0 && lost == 0 ? 0 : 1;
 }
 
+static int Shards(Arguments a)
+{
+    var panel = Panel(a.Series, a.Days);
+    string file = Path.Combine(a.Store, "..", $"panel-{a.Series}x{a.Days}.csv");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+    File.WriteAllLines(file, ["series,value", .. panel.SelectMany(s => s.Take(a.Days)).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Product},{r.Sales}"))]);
+    string json = System.Text.Json.JsonSerializer.Serialize(new RnnForecastingOptions
+    {
+        OutputColumnName = "Forecast", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7, EnsembleSize = 1, HiddenSizes = [16], MaximumSteps = 300, Seed = 1,
+    });
+    var byId = panel.ToDictionary(s => s[0].Product);
+    double Score(int shards, int shard, out double seconds, out int series)
+    {
+        var clock = Stopwatch.StartNew();
+        var rows = MLNetRnn.Orleans.Sharding.ShardTraining.ReadShard(file, shards, shard);
+        var engine = MLNetRnn.Orleans.Sharding.ShardTraining.Fit(rows, json).CreateForecastingEngine();
+        seconds = clock.Elapsed.TotalSeconds;
+        series = engine.SeriesIds.Count;
+        return engine.SeriesIds.Average(id => Mase(byId[id], a.Days, engine.Predict(id).Forecast));
+    }
+    double one = Score(1, 0, out double oneSeconds, out _);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one model, {a.Series} series: MASE {one:F4}, fitted in {oneSeconds:F0} s"));
+    double total = 0, weighted = 0;
+    for (int k = 0; k < a.ShardCount; k++)
+    {
+        double mase = Score(a.ShardCount, k, out double seconds, out int series);
+        total += seconds;
+        weighted += mase * series;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shard {k} of {a.ShardCount}, {series} series: MASE {mase:F4}, fitted in {seconds:F0} s"));
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{a.ShardCount} shards: MASE {weighted / a.Series:F4} over all series ({(weighted / a.Series / one - 1) * 100:+0.0;-0.0}% against one model); {total:F0} s fitting one after another"));
+    return 0;
+}
+
+/// <summary>MASE of a forecast of the days after <paramref name="end"/>: its mean absolute error over the in-sample mean
+/// absolute error of the weekly seasonal naive forecast.</summary>
+static double Mase(RetailPanel.Sale[] series, int end, float[] forecast)
+{
+    double scale = Enumerable.Range(7, end - 7).Average(t => Math.Abs(series[t].Sales - series[t - 7].Sales));
+    return Enumerable.Range(0, forecast.Length).Average(k => Math.Abs(series[end + k].Sales - forecast[k])) / scale;
+}
+
 static double Quantile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
 
 static async Task<(int Silos, long Activations, long Memory)> Statistics(IManagementGrain management)
@@ -173,7 +228,7 @@ static async Task<(int Silos, long Activations, long Memory)> Statistics(IManage
     return (stats.Length, stats.Sum(s => (long)s.ActivationCount), stats.Sum(s => s.EnvironmentStatistics.FilteredMemoryUsageBytes));
 }
 
-internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify)
+internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify, int ShardCount)
 {
     public static Arguments Parse(string[] args)
     {
@@ -181,6 +236,6 @@ internal sealed record Arguments(string Command, string Store, string Postgres, 
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new(args.Length > 0 ? args[0] : "", Get("store", Path.Combine(Path.GetTempPath(), "mlnetrnn-cluster", "models")),
             Get("postgres", "Host=127.0.0.1;Port=55432;Username=postgres;Database=mlnetrnn"), Int("index", 0), Int("series", 2000), Int("days", 120),
-            Int("seconds", 30), Int("workers", 64), Int("verify", 200));
+            Int("seconds", 30), Int("workers", 64), Int("verify", 200), Int("shards", 3));
     }
 }
