@@ -19,6 +19,9 @@ using Orleans.Runtime;
 //   load  --store DIR --series N --days D --seconds S --workers W --verify K
 //         deploy retail@v1, stream days D, D+1, … of every series as observe-and-forecast calls for S seconds from W
 //         concurrent callers, print throughput and latency, then check K series against a single-process engine.
+//   memory --series N --observations K --store DIR --postgres CONN
+//         one silo in this process: the managed memory it holds per active series grain after K observations each
+//         (a full collection before and after), with the state in PostgreSQL.
 //   shards --series N --days D --shards S --store DIR
 //         in one process: one model on all N series against S shard models (series split as the cluster splits them),
 //         each scored by MASE on the 7 days after D; the same fit a shard trainer grain runs (ShardTraining.Fit).
@@ -29,6 +32,7 @@ return arguments.Command switch
     "silo" => await Silo(arguments),
     "load" => await Load(arguments),
     "shards" => Shards(arguments),
+    "memory" => await Memory(arguments),
     _ => Usage(),
 };
 
@@ -189,6 +193,32 @@ static async Task<int> Load(Arguments a)
     return differ == 0 && lost == 0 ? 0 : 1;
 }
 
+static async Task<int> Memory(Arguments a)
+{
+    using var host = Host.CreateDefaultBuilder()
+        .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+        .UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: 11200, gatewayPort: 30200, serviceId: "mlnetrnn-memory", clusterId: "memory")
+            .AddPostgresForecastingStorage(a.Postgres)
+            .AddMLNetRnnForecasting(new FileSystemModelStore(a.Store)))
+        .Build();
+    await host.StartAsync();
+    var grains = host.Services.GetRequiredService<IGrainFactory>();
+    var panel = Panel(a.Series, a.Days);
+    string deployment = "m" + Guid.NewGuid().ToString("N")[..8];
+    await grains.GetGrain<IDeploymentGrain>(deployment).Deploy("retail", "v1");
+    await grains.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, panel[0][0].Product)).Predict();   // the model, loaded
+    long m0 = GC.GetTotalMemory(forceFullCollection: true);
+    for (int k = 0; k < a.Observations; k++)
+        foreach (var chunk in panel.Chunk(256))
+            await Task.WhenAll(chunk.Select(s => grains.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, s[0].Product)).Observe(new Observation(s[a.Days + k].Sales))));
+    long m1 = GC.GetTotalMemory(forceFullCollection: true);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{a.Series} series grains after {a.Observations} observation(s) each: {(m1 - m0) / a.Series} bytes of managed memory per series (grain, activation, state, stored bytes, replay log)"));
+    await host.StopAsync();
+    return 0;
+}
+
 static int Shards(Arguments a)
 {
     var panel = Panel(a.Series, a.Days);
@@ -240,7 +270,7 @@ static async Task<(int Silos, long Activations, long Memory)> Statistics(IManage
     return (stats.Length, stats.Sum(s => (long)s.ActivationCount), stats.Sum(s => s.EnvironmentStatistics.FilteredMemoryUsageBytes));
 }
 
-internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify, int ShardCount)
+internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify, int ShardCount, int Observations)
 {
     public static Arguments Parse(string[] args)
     {
@@ -248,6 +278,6 @@ internal sealed record Arguments(string Command, string Store, string Postgres, 
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new(args.Length > 0 ? args[0] : "", Get("store", Path.Combine(Path.GetTempPath(), "mlnetrnn-cluster", "models")),
             Get("postgres", "Host=127.0.0.1;Port=55432;Username=postgres;Database=mlnetrnn"), Int("index", 0), Int("series", 2000), Int("days", 120),
-            Int("seconds", 30), Int("workers", 64), Int("verify", 200), Int("shards", 3));
+            Int("seconds", 30), Int("workers", 64), Int("verify", 200), Int("shards", 3), Int("observations", 1));
     }
 }
