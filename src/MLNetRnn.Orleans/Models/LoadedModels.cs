@@ -13,13 +13,14 @@ public sealed class LoadedModels
     private readonly IModelStore _store;
     private readonly MLContext _ml = new();
     private readonly ConcurrentDictionary<(string Name, string Version), Lazy<Task<RnnSeriesForecaster>>> _loaded = new();
-    private int _loads;
+    private readonly ConcurrentDictionary<(string Name, string Version), int> _loads = new();
 
     /// <summary>Models read from <paramref name="store"/>.</summary>
     public LoadedModels(IModelStore store) => _store = store;
 
-    /// <summary>How many times a model was read from the store and loaded in this silo (once per name and version).</summary>
-    public int LoadCount => Volatile.Read(ref _loads);
+    /// <summary>How many times the silo read version <paramref name="version"/> of <paramref name="name"/> from the
+    /// store and loaded it: 1 once any grain used it, however many did.</summary>
+    public int LoadCount(string name, string version) => _loads.TryGetValue((name, version), out int n) ? n : 0;
 
     /// <summary>The forecaster of version <paramref name="version"/> of <paramref name="name"/>, loading it on first use.</summary>
     /// <exception cref="ModelNotFoundException">The store has no such model or version.</exception>
@@ -37,7 +38,7 @@ public sealed class LoadedModels
         try
         {
             byte[] bytes = await _store.ReadAsync(name, version).ConfigureAwait(false);
-            Interlocked.Increment(ref _loads);
+            _loads.AddOrUpdate((name, version), 1, (_, n) => n + 1);
             using var stream = new MemoryStream(bytes, writable: false);
             return new RnnSeriesForecaster(_ml.Model.Load(stream, out _));
         }
