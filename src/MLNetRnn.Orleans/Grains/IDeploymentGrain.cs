@@ -14,9 +14,10 @@ public interface IDeploymentGrain : IGrainWithStringKey
     /// <exception cref="Models.ModelNotFoundException">The store has no such model or version.</exception>
     Task<DeploymentMap> Deploy(string modelName, string version);
 
-    /// <summary>Serves each shard with its own model (sharded training writes this); the shard count may change
-    /// only on a deployment that holds no series state yet, since it moves series between shards.</summary>
+    /// <summary>Serves each shard with its own model (sharded training writes this). Once deployed, the shard count
+    /// stays: it decides which shard holds a series (deploy under a new name to reshard).</summary>
     /// <exception cref="Models.ModelNotFoundException">The store lacks one of them.</exception>
+    /// <exception cref="ArgumentException">No shards, or another count than the deployment's.</exception>
     Task<DeploymentMap> DeployShards(ShardModel[] shards);
 
     /// <summary>Swaps shard <paramref name="shard"/> to another version of its model. Series move to it on their next
