@@ -42,11 +42,12 @@ public static class ForecastAirPassengers
         const int horizon = 12, holdout = 12;
         IDataView train = mlContext.Data.TakeRows(all, series.Length - holdout);
 
-        // An ordinary pipeline: name the series, then forecast it.
+        // An ordinary pipeline: name the series, then forecast it. The seasonal period is left to the forecaster, which
+        // detects it in the training data (seasonalPeriod: 12 would give the same model).
         var pipeline = mlContext.Transforms.CopyColumns("Passengers", nameof(Month.Value))
             .Append(mlContext.Forecasting.ForecastByRnn(
                 outputColumnName: "Forecast", inputColumnName: "Passengers",
-                windowSize: 24, horizon: horizon, seasonalPeriod: 12,
+                windowSize: 24, horizon: horizon,
                 confidenceLowerBoundColumn: "Lower", confidenceUpperBoundColumn: "Upper", confidenceLevel: 0.9f));
         var started = DateTime.UtcNow;
         var model = pipeline.Fit(train);
@@ -54,7 +55,12 @@ public static class ForecastAirPassengers
         var forecaster = model.LastTransformer;
         var summary = forecaster.TrainingSummary;
         output.WriteLine($"AirPassengers: {series.Length} months; trained on the first {series.Length - holdout} in {seconds:F1} s.");
-        // What the fit did: the statistical base it chose (and the runners-up), and how much the networks changed it.
+        // What the fit did: the season it found, the statistical base it chose (and the runners-up), and how much the
+        // networks changed it.
+        var season = summary.SeasonalPeriodDetection!.Candidates.FirstOrDefault(c => c.Period == summary.SeasonalPeriods[0]);
+        output.WriteLine(season is null ? $"  season: none detected (m = {summary.SeasonalPeriods[0]})"
+            : string.Format(inv, "  season: m = {0}, {1} (lag-{0} autocorrelation {2:F2}, above the 90% limit {3:F2})",
+                season.Period, summary.SeasonalPeriodDetected ? "detected" : "set", season.Strength, season.Threshold));
         output.WriteLine($"  base: {summary.Base} (chosen over {string.Join(", ", summary.BaseCandidates.Skip(1).Take(2))} on the training series)");
         output.WriteLine(string.Format(inv, "  {0} GRU(32) networks correct it with weight λ = {1:F2}, moving the forecast by {2:F2} MASE units on held-out windows",
             summary.Members.Count, summary.CorrectionWeight, summary.MeanCorrection));

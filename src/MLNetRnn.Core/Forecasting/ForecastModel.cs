@@ -88,6 +88,23 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public void AddNote(string note) => Summary = Summary with { Notes = [.. Summary.Notes, note] };
 
+    /// <summary>Records in <see cref="Summary"/> what the seasonal-period detection found and whether it chose the periods,
+    /// with the periods the series use, and adds a note for each significant season the model leaves out
+    /// (<see cref="SeasonalPeriodDetection.LeftOut"/> of its candidate periods). Returns those notes.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public IReadOnlyList<string> ReportSeasonalPeriods(SeasonalPeriodDetection detection, bool detected)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        var warnings = SeasonalPeriodNotes.LeftOut(detection, Settings.CandidatePeriods);
+        Summary = Summary with
+        {
+            SeasonalPeriodDetection = detection, SeasonalPeriodDetected = detected,
+            SeasonalPeriods = Series.Select(f => f.SeasonalPeriod).Distinct().Order().ToArray(),
+            Notes = [.. Summary.Notes, .. warnings],
+        };
+        return warnings;
+    }
+
     /// <summary>(K) each member's training diagnostics; empty for the base alone. Set by <see cref="Train(ForecasterSettings, SeriesPanel, IProgress{TrainingProgress}?, CancellationToken)"/>;
     /// the transformer's payload saves and restores them.</summary>
     public TrainingDiagnostics[] Diagnostics { get; set; } = [];

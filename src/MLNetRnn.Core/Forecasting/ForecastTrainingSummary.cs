@@ -112,6 +112,20 @@ public sealed record ForecastTrainingSummary
     /// <summary>Plain-language notes on the fit: base-only fallbacks, a constant series, extrapolated bounds.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>What the seasonal-period detection found (<see cref="SeasonalPeriodDetector"/>): every candidate period, where it
+    /// came from (the dates, the data, the options), its strength and whether it passed; <see langword="null"/> when no
+    /// detection ran (the core trainer called directly) and for a model read from a file, which keeps the periods used and any
+    /// warning about them (in <see cref="Notes"/>), not the detection itself.</summary>
+    public SeasonalPeriodDetection? SeasonalPeriodDetection { get; init; }
+
+    /// <summary>Whether the seasonal periods were chosen by the detection (the options left them unset), rather than set.
+    /// Like <see cref="SeasonalPeriodDetection"/>, not kept in a model file (false once read).</summary>
+    public bool SeasonalPeriodDetected { get; init; }
+
+    /// <summary>The seasonal periods the series use, ascending (one for a single series; for a panel choosing among
+    /// candidates, those chosen). Set with <see cref="SeasonalPeriodDetection"/>; empty without it.</summary>
+    public IReadOnlyList<int> SeasonalPeriods { get; init; } = [];
+
     /// <summary>One entry per series the model was fitted on, in the order of the training data. For a panel, the
     /// fields above that describe a series (<see cref="Base"/>, <see cref="Scaling"/>, <see cref="SeasonalAdjustment"/>)
     /// summarise these: the bases with their counts, the most common scaling and adjustment.</summary>

@@ -12,8 +12,8 @@ public enum BacktestBaselineKind
     /// = 0, fitted (or observing) as the model is at each origin. What the networks add is the difference to it.</summary>
     Base = 0,
 
-    /// <summary>The last season repeated, f_{n+h} = y_{n+h−m·⌈h/m⌉}, with m the estimator's
-    /// <see cref="RnnForecastingOptions.SeasonalPeriod"/>: the forecast MASE is scaled by, so its MASE is near 1.</summary>
+    /// <summary>The last season repeated, f_{n+h} = y_{n+h−m·⌈h/m⌉}, with m the period detected in the data,
+    /// <see cref="RnnBacktestResult.MaseSeasonalPeriod"/>: the forecast MASE is scaled by, so its MASE is near 1.</summary>
     SeasonalNaive = 1,
 
     /// <summary>The last value repeated.</summary>

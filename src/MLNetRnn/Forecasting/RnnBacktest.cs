@@ -51,6 +51,11 @@ public sealed record RnnBacktestResult(IReadOnlyList<BacktestOrigin> Origins, IR
     /// <summary>Each series' backtest, in the order of the data (one entry for a single series).</summary>
     public IReadOnlyList<SeriesBacktest> Series { get; init; } = [];
 
+    /// <summary>The seasonal period m every MASE of this backtest is scaled by (the mean absolute lag-m difference before
+    /// the origin): the period detected in the whole data and its dates (<see cref="RnnCatalog.DetectSeasonalPeriods"/>;
+    /// 1 when none passes), whatever period the model was given, so backtests of models with different seasons compare.</summary>
+    public int MaseSeasonalPeriod { get; init; } = 1;
+
     /// <summary>The series of a panel left out of the backtest: too short for a forecast at its first origin (fewer
     /// rows than the window before it). They are in none of the figures.</summary>
     public IReadOnlyList<string> SeriesLeftOut { get; init; } = [];
@@ -81,10 +86,11 @@ internal static class RnnBacktest
             Date = columns.Date, Gaps = columns.Gaps, Calendar = columns.Calendar,
             Static = staticColumns.Select(c => new StaticEncoder { Column = c.Name, Categorical = PanelReader.IsCategorical(c.Type) }).ToArray(),
         };
-        var (rows, _) = PanelReader.Bind(columns, data.Schema).Read(data, TimeStep.Unknown);
-        // The MASE reported uses the options' m for every series, whichever period each chose (SeasonalPeriods), so the
-        // scores of fits with and without candidate periods compare.
-        int Cf = columns.Future.Length, Cu = columns.Observed.Length, m = options.SeasonalPeriod;
+        var (rows, timeStep) = PanelReader.Bind(columns, data.Schema).Read(data, TimeStep.Unknown);
+        // MASE is scaled by the period detected in the data (and its dates), for every series, whatever period the model was
+        // given or each series chose, so that backtests of models with different seasons compare.
+        int m = SeasonalPeriodDetector.Detect(rows.Values.Select(v => v.ToArray()).ToArray(), SeasonalPeriodChoice.Frequency(timeStep)).Period;
+        int Cf = columns.Future.Length, Cu = columns.Observed.Length;
         int minimum = columns.SeriesId is null ? options.ToSettings().MinimumLength : ForecasterSettings.ForecastLength(options.WindowSize);
         // With known-future covariates a forecast reads those of all H steps, so the last origin leaves H rows after it.
         int margin = Cf > 0 ? H - h : 0;
@@ -172,7 +178,7 @@ internal static class RnnBacktest
             results[s].Average(r => ForecastMetrics.RootMeanSquaredError(r.Actual, r.Forecast)))).ToArray();
         var result = new RnnBacktestResult(all, byHorizon, series.Average(x => x.Smape), series.Average(x => x.Mase), series.Average(x => x.RootMeanSquaredError))
         {
-            Series = series, SeriesLeftOut = leftOut,
+            Series = series, SeriesLeftOut = leftOut, MaseSeasonalPeriod = m,
         };
         return baselines ? result with { Baselines = Baselines(env, estimator, data, origins, horizon, refit, result, rows, m) } : result;
     }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetRnn.Core.Cells;
+using MLNetRnn.Core.Forecasting;
 
 namespace MLNetRnn;
 
@@ -17,7 +18,8 @@ public static class RnnCatalog
     /// <param name="inputColumnName">Name of the series column (<see cref="float"/>, rows in time order).</param>
     /// <param name="windowSize">Past values each forecast reads, at least 1 and at least one season.</param>
     /// <param name="horizon">Steps forecast from each row, at least 1.</param>
-    /// <param name="seasonalPeriod">Seasonal period (12 for monthly data with a yearly season); 1 = none.</param>
+    /// <param name="seasonalPeriod">Seasonal period (12 for monthly data with a yearly season); 1 = none; 0 (the default) =
+    /// detected from the data (<see cref="RnnForecastingOptions.SeasonalPeriod"/>).</param>
     /// <param name="confidenceLowerBoundColumn">Name of the lower-bound vector column, or null for none.</param>
     /// <param name="confidenceUpperBoundColumn">Name of the upper-bound vector column, or null for none.</param>
     /// <param name="confidenceLevel">Coverage of the bounds, in (0, 1).</param>
@@ -57,7 +59,8 @@ public static class RnnCatalog
     /// forecasts are made at origins n − origins·h, …, n − h (disjoint test windows tiling the last origins·h rows),
     /// each from the rows before it, and scored per step ahead with ML.NET's regression metrics, sMAPE and MASE
     /// (M4 definitions: sMAPE = mean 200·|y − f|/(|y| + |f|); MASE = MAE over the mean absolute seasonal difference
-    /// of the rows before the origin).
+    /// of the rows before the origin, at the period detected in the data, <see cref="RnnBacktestResult.MaseSeasonalPeriod"/>,
+    /// whatever period the estimator uses, so backtests of estimators with different seasons compare).
     /// </summary>
     /// <param name="catalog">The forecasting catalog, <c>mlContext.Forecasting</c>.</param>
     /// <param name="estimator">The forecaster to evaluate.</param>
@@ -77,6 +80,33 @@ public static class RnnCatalog
         ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(data);
         return RnnBacktest.Run(((IInternalCatalog)catalog).Environment, estimator, data, origins, horizon, refit);
+    }
+
+    /// <summary>
+    /// Proposes seasonal periods for the series in <paramref name="data"/>, as <see cref="ForecastByRnn(ForecastingCatalog, RnnForecastingOptions)"/>
+    /// does when its seasonal period is left unset (<see cref="RnnForecastingOptions.SeasonalPeriod"/> 0): from the calendar of
+    /// the dates' frequency (hourly 24 and 168, daily 7 and 365, weekly 52, monthly 12, quarterly 4) when
+    /// <paramref name="dateColumnName"/> is given, and from the data's autocorrelations, each period tested with the lag-m
+    /// autocorrelation test of R's forecast package (<see cref="SeasonalPeriodDetector"/>).
+    /// </summary>
+    /// <param name="catalog">The forecasting catalog, <c>mlContext.Forecasting</c>.</param>
+    /// <param name="data">The series, rows in time order (within each series).</param>
+    /// <param name="inputColumnName">Name of the series column (<see cref="float"/>).</param>
+    /// <param name="dateColumnName">Name of a <see cref="DateTime"/> column, or null: with it, the dates must advance one
+    /// step per row (checked as <see cref="RnnForecastingOptions.DateColumnName"/> is), and the step gives the calendar's periods.</param>
+    /// <param name="seriesIdColumnName">Name of the series id column of a panel, or null for one series: then a period is
+    /// proposed when it passes in at least a quarter of the series long enough to test it.</param>
+    /// <param name="gapFilling">What to do when a series skips time steps (needs <paramref name="dateColumnName"/>). Default:
+    /// <see cref="GapFilling.None"/>: a gap is an error naming the series and the row.</param>
+    /// <returns>Every candidate period with its source, strength (the lag-m autocorrelation) and verdict;
+    /// <see cref="SeasonalPeriodDetection.Periods"/> and <see cref="SeasonalPeriodDetection.Period"/> are what the forecaster would use.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or has the wrong type (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">The data view is empty, a value is not finite, or the dates go backwards or skip steps.</exception>
+    public static SeasonalPeriodDetection DetectSeasonalPeriods(this ForecastingCatalog catalog, IDataView data, string inputColumnName,
+        string? dateColumnName = null, string? seriesIdColumnName = null, GapFilling gapFilling = GapFilling.None)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return SeasonalPeriodChoice.Detect(data, inputColumnName, dateColumnName, seriesIdColumnName, gapFilling);
     }
 
     /// <summary>

@@ -28,12 +28,18 @@ public sealed class RnnForecastingEngine
     private readonly float[] _given;                        // (H·Cg) the known-future columns' values given for one forecast
 
     internal RnnForecastingEngine(RnnForecastingTransformer forecaster, ITransformer? pipeline)
+        : this(forecaster, pipeline, new SeriesRegistry(forecaster.Model, forecaster.Columns, forecaster.Series, forecaster.SeriesIds.Count))
+    {
+    }
+
+    /// <summary>An engine over <paramref name="series"/>: the model's series, or (RnnSeriesForecaster) one series at a time.</summary>
+    internal RnnForecastingEngine(RnnForecastingTransformer forecaster, ITransformer? pipeline, SeriesRegistry series)
     {
         _forecaster = forecaster;
         _pipeline = pipeline;
         _model = forecaster.Model;
         _columns = forecaster.Columns;
-        _series = new SeriesRegistry(_model, _columns, forecaster.Series, forecaster.SeriesIds.Count);
+        _series = series;
         _scratch = _model.CreateScratch();
         _future = new float[_model.Settings.Horizon * _model.Settings.FutureCovariateCount];
         _given = new float[_model.Settings.Horizon * _columns.Future.Length];

@@ -116,13 +116,20 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         if (rows.Count == 1 && settings.ScaleFeature) settings = settings with { ScaleFeature = false };
         CheckLengths(rows, columns, settings);
         var panel = Panel(rows, columns);
+        // Periods left unset are detected on the training series (and the dates' calendar); set ones are only compared with
+        // what the data holds, for the summary and a warning.
+        var seasons = SeasonalPeriodChoice.Detect(_options, panel.Values, step);
+        settings = SeasonalPeriodChoice.Apply(settings, _options, seasons);
+        bool detected = SeasonalPeriodChoice.Detects(_options);
 
         ForecastModel model;
         using (var ch = _host.Start("Training"))
         {
-            ch.Info(MessageSensitivity.None, Describe(rows, idFeature: settings.SeriesCategories > 0 || columns.Static.Any(e => e.Column == columns.SeriesId)));
+            ch.Info(MessageSensitivity.None, Describe(rows, settings, idFeature: settings.SeriesCategories > 0 || columns.Static.Any(e => e.Column == columns.SeriesId)));
+            ch.Info(MessageSensitivity.None, SeasonalPeriodChoice.Describe(seasons, settings, detected));
             var progress = new ChannelProgress(ch, Progress);
             model = ForecastModel.Train(settings, panel, progress, CancellationToken);
+            model.ReportSeasonalPeriods(seasons, detected);
             if (pendingRows is not null)
                 model.AddNote(string.Create(CultureInfo.InvariantCulture,
                     $"{pendingRows.Count} of {rows.Count + pendingRows.Count} series are shorter than the window ({minimum} values): " +
@@ -227,7 +234,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         return new SeriesPanel(rows.Ids.ToArray(), values, covariates, features);
     }
 
-    private string Describe(PanelRows rows, bool idFeature)
+    private string Describe(PanelRows rows, ForecasterSettings settings, bool idFeature)
     {
         var o = _options;
         string series = o.SeriesIdColumnName is null ? $"{rows.RowCount} rows of '{o.InputColumnName}'"
@@ -236,7 +243,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
         return string.Create(CultureInfo.InvariantCulture,
             $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +
             $"{(covariates.Length > 0 ? $" with covariates {string.Join(", ", covariates.Select(c => $"'{c}'"))}" : "")}: " +
-            $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {(o.SeasonalPeriods.Length > 0 ? "chosen per series among " + string.Join(", ", o.SeasonalPeriods) : o.SeasonalPeriod)}, at most {o.Epochs} epochs, seed {o.Seed}.");
+            $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {(settings.SeasonalPeriods.Count > 0 ? "chosen per series among " + string.Join(", ", settings.SeasonalPeriods) : settings.SeasonalPeriod)}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }
 
     /// <summary>The schema after transformation: the input's columns plus the forecast and bound vectors.</summary>

@@ -35,8 +35,8 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// <summary>Default values, in one place: the catalog's optional arguments use the same constants.</summary>
     public static class Defaults
     {
-        /// <summary>Seasonal period: 1 means no season.</summary>
-        public const int SeasonalPeriod = ForecastingDefaults.SeasonalPeriod;
+        /// <summary>Seasonal period: 0, detected from the data and the dates (1 would mean no season).</summary>
+        public const int SeasonalPeriod = 0;
 
         /// <summary>Confidence level of the bounds.</summary>
         public const float ConfidenceLevel = 0.95f;
@@ -204,16 +204,30 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// validation windows the networks did not train on. Default: 0.95.</summary>
     public float ConfidenceLevel { get; set; } = Defaults.ConfidenceLevel;
 
-    /// <summary>Seasonal period m (12 for monthly data with a yearly season), at least 1; 1 means no season.
-    /// Used by the seasonal adjustment, by seasonal naive, and by the MASE of the base selection. Default: 1.</summary>
+    /// <summary>Seasonal period m (12 for monthly data with a yearly season); 1 means no season; 0 (the default) detects it.
+    /// Used by the seasonal adjustment, by seasonal naive, and by the MASE of the base selection.
+    /// </summary>
+    /// <remarks>
+    /// With 0 and no <see cref="SeasonalPeriods"/>, <see cref="RnnForecastingEstimator.Fit"/> detects the periods on the
+    /// training data (<see cref="SeasonalPeriodDetector"/>): the calendar of the date column's frequency when
+    /// <see cref="DateColumnName"/> is set (hourly 24 and 168, daily 7 and 365, weekly 52, monthly 12, quarterly 4), and the
+    /// data's own autocorrelation peak, each tested with the lag-m autocorrelation test of R's forecast package and the M4
+    /// benchmarks. None passing gives m = 1; one gives that period, exactly as if it had been set; several become
+    /// candidates each series chooses among, as with <see cref="SeasonalPeriods"/>. The training summary
+    /// (<see cref="ForecastTrainingSummary.SeasonalPeriodDetection"/>, <see cref="ForecastTrainingSummary.SeasonalPeriods"/>) and
+    /// <see cref="Microsoft.ML.MLContext.Log"/> say what was detected, from what, and what was used; the saved model keeps the
+    /// periods used. A period set here is used as it is, and a significant season it leaves out (m = 1 on monthly data with a
+    /// yearly season) is reported as a warning, in the summary's notes and the log. Default: 0.
+    /// </remarks>
     public int SeasonalPeriod { get; set; } = Defaults.SeasonalPeriod;
 
     /// <summary>Candidate seasonal periods; each series takes the one its own training data supports best; default:
-    /// only <see cref="SeasonalPeriod"/>. The rolling-origin evaluation that chooses the base scores every candidate
-    /// period with every base on the series' training data, and the best pair wins; the series' seasonal adjustment,
-    /// seasonal naive, seasonal features and window scaling then use its period (the training summary shows it). Each
-    /// at least 1, and <see cref="SeasonalPeriod"/> must be among them (e.g. SeasonalPeriod = 24 with { 24, 168 } for
-    /// hourly data with daily and weekly seasons). Default: empty.</summary>
+    /// only <see cref="SeasonalPeriod"/> (or those detected when it is 0). The rolling-origin evaluation that chooses the base
+    /// scores every candidate period with every base on the series' training data, and the best pair wins; the series'
+    /// seasonal adjustment, seasonal naive, seasonal features and window scaling then use its period (the training summary
+    /// shows it). Each at least 1; a nonzero <see cref="SeasonalPeriod"/> must be among them (e.g. SeasonalPeriod = 24 with
+    /// { 24, 168 } for hourly data with daily and weekly seasons; with SeasonalPeriod 0 the list alone is used, and the
+    /// model records its first as its period). Default: empty.</summary>
     public int[] SeasonalPeriods { get; set; } = [];
 
     /// <summary>How the season is removed before the base's smoothing and the networks. Default:
@@ -287,11 +301,11 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         if (string.IsNullOrWhiteSpace(InputColumnName)) throw new ArgumentException("InputColumnName is required.", nameof(InputColumnName));
         if (WindowSize < 1) throw new ArgumentOutOfRangeException(nameof(WindowSize), WindowSize, $"WindowSize must be at least 1; got {WindowSize}.");
         if (Horizon < 1) throw new ArgumentOutOfRangeException(nameof(Horizon), Horizon, $"Horizon must be at least 1; got {Horizon}.");
-        if (SeasonalPeriod < 1) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriod), SeasonalPeriod, $"SeasonalPeriod must be at least 1; got {SeasonalPeriod}.");
+        if (SeasonalPeriod < 0) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriod), SeasonalPeriod, $"SeasonalPeriod must be 0 (detect it) or at least 1; got {SeasonalPeriod}.");
         if (SeasonalPeriods is null) throw new ArgumentNullException(nameof(SeasonalPeriods));
         foreach (int p in SeasonalPeriods)
             if (p < 1) throw new ArgumentOutOfRangeException(nameof(SeasonalPeriods), p, $"SeasonalPeriods must each be at least 1; got {p}.");
-        if (SeasonalPeriods.Length > 0 && Array.IndexOf(SeasonalPeriods, SeasonalPeriod) < 0)
+        if (SeasonalPeriods.Length > 0 && SeasonalPeriod != 0 && Array.IndexOf(SeasonalPeriods, SeasonalPeriod) < 0)
             throw new ArgumentException($"SeasonalPeriods ({string.Join(", ", SeasonalPeriods)}) must contain SeasonalPeriod ({SeasonalPeriod}).", nameof(SeasonalPeriods));
         if (!(ConfidenceLevel > 0f && ConfidenceLevel < 1f))
             throw new ArgumentOutOfRangeException(nameof(ConfidenceLevel), ConfidenceLevel, $"ConfidenceLevel must be in (0, 1); got {ConfidenceLevel}.");
@@ -370,7 +384,8 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     {
         WindowSize = WindowSize,
         Horizon = Horizon,
-        SeasonalPeriod = SeasonalPeriod,
+        // 0 (detect) is settled by Fit (SeasonalPeriodChoice); until then the settings hold the first candidate, or no season.
+        SeasonalPeriod = SeasonalPeriod != 0 ? SeasonalPeriod : SeasonalPeriods is { Length: > 0 } ? SeasonalPeriods[0] : ForecastingDefaults.SeasonalPeriod,
         SeasonalPeriods = SeasonalPeriods?.ToArray() ?? throw new ArgumentNullException(nameof(SeasonalPeriods)),
         CovariateCount = columns.CovariateCount,
         KnownFutureCovariates = columns.KnownFutureIndices,
@@ -421,6 +436,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         copy.KnownFutureColumnNames = KnownFutureColumnNames?.ToArray()!;
         copy.StaticFeatureColumnNames = StaticFeatureColumnNames?.ToArray()!;
         copy.Quantiles = Quantiles?.ToArray()!;
+        copy.SeasonalPeriods = SeasonalPeriods?.ToArray()!;
         return copy;
     }
 }

@@ -9,7 +9,7 @@ namespace MLNetRnn;
 /// model may fill), resolves an id to a series, starting a new one cold from its own history once it has a window, and
 /// gives back the whole set for a checkpoint. The engine forecasts from it; nothing here forecasts.
 /// </summary>
-internal sealed class SeriesRegistry
+internal sealed partial class SeriesRegistry
 {
     private readonly ForecastModel _model;
     private readonly ForecastColumns _columns;
@@ -24,7 +24,7 @@ internal sealed class SeriesRegistry
     private bool _startedCold;
 
     /// <summary>Series observed by the engine that the model was not trained on, not started yet.</summary>
-    private sealed class ColdSeries
+    internal sealed class ColdSeries
     {
         public List<float> Values { get; } = [];
         public List<float> Covariates { get; } = [];        // (n·C)

@@ -69,7 +69,7 @@ public sealed class ForecastingBadInputTests
     [Theory]
     [InlineData(0, 6, 1, 0.9f, "WindowSize")]
     [InlineData(24, 0, 1, 0.9f, "Horizon")]
-    [InlineData(24, 6, 0, 0.9f, "SeasonalPeriod")]
+    [InlineData(24, 6, -1, 0.9f, "SeasonalPeriod")]
     [InlineData(24, 6, 1, 1f, "ConfidenceLevel")]
     [InlineData(24, 6, 1, 0f, "ConfidenceLevel")]
     public void OutOfRangeArgumentsAreNamed(int window, int horizon, int season, float level, string name)

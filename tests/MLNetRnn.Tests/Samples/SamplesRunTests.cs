@@ -19,6 +19,7 @@ public sealed class SamplesRunTests
             Assert.True(code == 0, text);
             Assert.Contains("same forecast yes", text);
             Assert.Contains("1961-12", text);
+            Assert.Contains("season: m = 12, detected", text);
         }
         finally
         {

@@ -1,0 +1,292 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML;
+using MLNetRnn;
+using MLNetRnn.Orleans;
+using MLNetRnn.Orleans.Hosting;
+using MLNetRnn.Orleans.Models;
+using MLNetRnn.Samples;
+using Orleans.Configuration;
+using Orleans.Runtime;
+
+// A forecasting service on a local Orleans cluster (scripts/cluster.sh drives it):
+//   train --store DIR --series N --days D        fit one global model to N retail series × D days, save it as retail@v1
+//   silo  --store DIR --postgres CONN --index I  silo I of the cluster (silo 0 is the primary the others join)
+//   load  --store DIR --series N --days D --seconds S --workers W --verify K
+//         deploy retail@v1, stream days D, D+1, … of every series as observe-and-forecast calls for S seconds from W
+//         concurrent callers, print throughput and latency, then check K series against a single-process engine.
+//   memory --series N --observations K --store DIR --postgres CONN
+//         one silo in this process: the managed memory it holds per active series grain after K observations each
+//         (a full collection before and after), with the state in PostgreSQL.
+//   shards --series N --days D --shards S --store DIR
+//         in one process: one model on all N series against S shard models (series split as the cluster splits them),
+//         each scored by MASE on the 7 days after D; the same fit a shard trainer grain runs (ShardTraining.Fit).
+var arguments = Arguments.Parse(args);
+return arguments.Command switch
+{
+    "train" => Train(arguments),
+    "silo" => await Silo(arguments),
+    "load" => await Load(arguments),
+    "shards" => Shards(arguments),
+    "memory" => await Memory(arguments),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: train|silo|load [--store DIR] [--postgres CONN] [--index I] [--series N] [--days D] [--seconds S] [--workers W] [--verify K] [--shards S]");
+    return 2;
+}
+
+static RetailPanel.Sale[][] Panel(int series, int days) => [.. RetailPanel.Generate(series, days + 64, seed: 7).GroupBy(r => r.Product).Select(g => g.ToArray())];
+
+static int Train(Arguments a)
+{
+    var clock = Stopwatch.StartNew();
+    var panel = Panel(a.Series, a.Days);
+    var ml = new MLContext(seed: 0);
+    var data = ml.Data.LoadFromEnumerable(panel.SelectMany(s => s.Take(a.Days)));
+    var options = new RnnForecastingOptions
+    {
+        OutputColumnName = "Forecast", InputColumnName = nameof(RetailPanel.Sale.Sales), SeriesIdColumnName = nameof(RetailPanel.Sale.Product),
+        WindowSize = 14, Horizon = 7, SeasonalPeriod = 7, ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper",
+        EnsembleSize = 1, HiddenSizes = [16], MaximumSteps = 300, Seed = 1,
+    };
+    var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
+    using var stream = new MemoryStream();
+    ml.Model.Save(model, data.Schema, stream);
+    new FileSystemModelStore(a.Store).SaveAsync("retail", "v1", stream.ToArray()).GetAwaiter().GetResult();
+    Console.WriteLine($"trained retail@v1 on {a.Series} series × {a.Days} days in {clock.Elapsed.TotalSeconds:F0} s ({stream.Length / 1e6:F1} MB)");
+
+    // What a silo holds per series besides Orleans' activation: the live state, and its bytes (the stored row's payload).
+    var forecaster = new RnnSeriesForecaster(model);
+    long heap = GC.GetTotalMemory(forceFullCollection: true);
+    var states = panel.Select(s => forecaster.CreateState(s[0].Product)).ToArray();
+    long live = (GC.GetTotalMemory(forceFullCollection: true) - heap) / states.Length;
+    double bytes = states.Average(s => s.ToBytes().Length);
+    GC.KeepAlive(states);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per series: {live} bytes of live state, {bytes:F0} bytes as stored"));
+    return 0;
+}
+
+static async Task<int> Silo(Arguments a)
+{
+    var primary = new IPEndPoint(IPAddress.Loopback, 11111);
+    using var host = Host.CreateDefaultBuilder()
+        .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+        .UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: 11111 + a.Index, gatewayPort: 30000 + a.Index, primarySiloEndpoint: primary, serviceId: "mlnetrnn", clusterId: "local")
+            .AddPostgresForecastingStorage(a.Postgres)
+            .AddMLNetRnnForecasting(new FileSystemModelStore(a.Store))
+            // A killed silo is declared dead after two missed one-second probes (defaults: 10 s probes, 3 missed, 2 votes),
+            // so its series' grains come back on the others within seconds.
+            .Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            })
+            .Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)))
+        .Build();
+    await host.StartAsync();
+    Console.WriteLine($"silo {a.Index} up (pid {Environment.ProcessId})");
+    await host.WaitForShutdownAsync();
+    return 0;
+}
+
+static async Task<int> Load(Arguments a)
+{
+    using var host = Host.CreateDefaultBuilder()
+        .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Error))
+        .UseOrleansClient(c => c.UseLocalhostClustering([30000, 30001, 30002], serviceId: "mlnetrnn", clusterId: "local")
+            // A call whose silo died fails after 5 s (default 30 s) and is tried again, on the grain's new activation.
+            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)))
+        .Build();
+    await host.StartAsync();
+    var grains = host.Services.GetRequiredService<IClusterClient>();
+    var panel = Panel(a.Series, a.Days);
+    await grains.GetGrain<IDeploymentGrain>("retail").Deploy("retail", "v1");
+    var management = grains.GetGrain<IManagementGrain>(0);
+
+    // Warm-up: every silo loads the model; memory then, before the series' grains exist, is the baseline.
+    // (A silo's first load of the model can outlast the 5 s response timeout on a busy machine: asked again then.)
+    for (int attempt = 1; ; attempt++)
+    {
+        try
+        {
+            await Task.WhenAll(panel.Take(60).Select(s => grains.GetGrain<ISeriesGrain>(SeriesKey.Of("retail", s[0].Product)).Predict()));
+            break;
+        }
+        catch (TimeoutException) when (attempt < 10) { }
+    }
+    var before = await Statistics(management);
+
+    // Each worker owns every W-th series and goes round them, one day each per lap: a series' calls never overlap.
+    var acknowledged = new int[panel.Length];
+    var latencies = new List<double>[a.Workers];
+    var recoveries = new List<double>[a.Workers];   // calls that failed at first: time until the series answered
+    long failures = 0;
+    var stop = Stopwatch.StartNew();
+    var workers = Enumerable.Range(0, a.Workers).Select(w => Task.Run(async () =>
+    {
+        var mine = latencies[w] = new List<double>(1 << 16);
+        var recovered = recoveries[w] = [];
+        for (int lap = 0; stop.Elapsed.TotalSeconds < a.Seconds && lap < 64; lap++)
+            for (int s = w; s < panel.Length && stop.Elapsed.TotalSeconds < a.Seconds; s += a.Workers)
+            {
+                var grain = grains.GetGrain<ISeriesGrain>(SeriesKey.Of("retail", panel[s][0].Product));
+                var observation = new Observation(panel[s][a.Days + acknowledged[s]].Sales);
+                long t0 = Stopwatch.GetTimestamp();
+                bool failed = false;
+                while (true)
+                {
+                    try
+                    {
+                        await grain.ObserveAndPredict(observation);
+                        break;
+                    }
+                    catch (Exception) when (stop.Elapsed.TotalSeconds < a.Seconds + 120)
+                    {
+                        // A silo died under the call: the observation is acknowledged if the store has it, else sent again.
+                        Interlocked.Increment(ref failures);
+                        failed = true;
+                        await Task.Delay(200);
+                        try
+                        {
+                            if ((await grain.GetStatus()).ObservationCount == a.Days + acknowledged[s] + 1) break;
+                        }
+                        catch (Exception) { }
+                    }
+                }
+                mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                if (failed) recovered.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                acknowledged[s]++;
+            }
+    })).ToArray();
+    await Task.WhenAll(workers);
+    double seconds = stop.Elapsed.TotalSeconds;
+    var all = latencies.SelectMany(l => l).Order().ToArray();
+    var after = await Statistics(management);
+    var recovery = recoveries.SelectMany(r => r).Order().ToArray();
+    if (recovery.Length > 0)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{recovery.Length} calls met a dead silo; their series answered again after {Quantile(recovery, 0.5):F1} s (median), {recovery[^1]:F1} s (longest)"));
+    int touched = acknowledged.Count(n => n > 0);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{all.Length} observe-and-forecast calls in {seconds:F1} s from {a.Workers} callers: {all.Length / seconds:F0} calls/s; latency p50 {Quantile(all, 0.5):F1} ms, p99 {Quantile(all, 0.99):F1} ms, max {all[^1]:F0} ms; {failures} failed tries, retried"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{touched} series active over {after.Silos} silos: {after.Activations} activations; silo memory {before.Memory / 1e6:F0} MB before, {after.Memory / 1e6:F0} MB after: {(after.Memory - before.Memory) / Math.Max(1, after.Activations - before.Activations):F0} bytes per activation"));
+
+    // Verification: a single-process engine fed the acknowledged observations forecasts what the grains forecast.
+    var ml = new MLContext();
+    using var file = new MemoryStream(await new FileSystemModelStore(a.Store).ReadAsync("retail", "v1"));
+    var engine = ml.Model.Load(file, out _).CreateForecastingEngine();
+    var sample = Enumerable.Range(0, panel.Length).Where(s => acknowledged[s] > 0).OrderBy(s => (s * 2654435761u) % 1000003).Take(a.Verify).ToArray();
+    int differ = 0, lost = 0;
+    foreach (int s in sample)
+    {
+        string id = panel[s][0].Product;
+        for (int k = 0; k < acknowledged[s]; k++) engine.Observe(id, panel[s][a.Days + k].Sales);
+        var grain = grains.GetGrain<ISeriesGrain>(SeriesKey.Of("retail", id));
+        var status = await grain.GetStatus();
+        if (status.ObservationCount < a.Days + acknowledged[s]) lost++;
+        var got = await grain.Predict();
+        if (!engine.Predict(id).Forecast.AsSpan().SequenceEqual(got.Forecast)) differ++;
+    }
+    Console.WriteLine($"verified {sample.Length} series against a single-process engine: {lost} with acknowledged observations lost, {differ} forecasts that differ");
+    await host.StopAsync();
+    return differ == 0 && lost == 0 ? 0 : 1;
+}
+
+static async Task<int> Memory(Arguments a)
+{
+    using var host = Host.CreateDefaultBuilder()
+        .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+        .UseOrleans(silo => silo
+            .UseLocalhostClustering(siloPort: 11200, gatewayPort: 30200, serviceId: "mlnetrnn-memory", clusterId: "memory")
+            .AddPostgresForecastingStorage(a.Postgres)
+            .AddMLNetRnnForecasting(new FileSystemModelStore(a.Store)))
+        .Build();
+    await host.StartAsync();
+    var grains = host.Services.GetRequiredService<IGrainFactory>();
+    var panel = Panel(a.Series, a.Days);
+    string deployment = "m" + Guid.NewGuid().ToString("N")[..8];
+    await grains.GetGrain<IDeploymentGrain>(deployment).Deploy("retail", "v1");
+    await grains.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, panel[0][0].Product)).Predict();   // the model, loaded
+    long m0 = GC.GetTotalMemory(forceFullCollection: true);
+    for (int k = 0; k < a.Observations; k++)
+        foreach (var chunk in panel.Chunk(256))
+            await Task.WhenAll(chunk.Select(s => grains.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, s[0].Product)).Observe(new Observation(s[a.Days + k].Sales))));
+    long m1 = GC.GetTotalMemory(forceFullCollection: true);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{a.Series} series grains after {a.Observations} observation(s) each: {(m1 - m0) / a.Series} bytes of managed memory per series (grain, activation, state, stored bytes, replay log)"));
+    await host.StopAsync();
+    return 0;
+}
+
+static int Shards(Arguments a)
+{
+    var panel = Panel(a.Series, a.Days);
+    string file = Path.Combine(a.Store, "..", $"panel-{a.Series}x{a.Days}.csv");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+    File.WriteAllLines(file, ["series,value", .. panel.SelectMany(s => s.Take(a.Days)).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Product},{r.Sales}"))]);
+    string json = System.Text.Json.JsonSerializer.Serialize(new RnnForecastingOptions
+    {
+        OutputColumnName = "Forecast", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7, EnsembleSize = 1, HiddenSizes = [16], MaximumSteps = 300, Seed = 1,
+    });
+    var byId = panel.ToDictionary(s => s[0].Product);
+    double Score(int shards, int shard, out double seconds, out int series)
+    {
+        var clock = Stopwatch.StartNew();
+        var rows = MLNetRnn.Orleans.Sharding.ShardTraining.ReadShard(file, shards, shard);
+        var engine = MLNetRnn.Orleans.Sharding.ShardTraining.Fit(rows, json).CreateForecastingEngine();
+        seconds = clock.Elapsed.TotalSeconds;
+        series = engine.SeriesIds.Count;
+        return engine.SeriesIds.Average(id => Mase(byId[id], a.Days, engine.Predict(id).Forecast));
+    }
+    double one = Score(1, 0, out double oneSeconds, out _);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one model, {a.Series} series: MASE {one:F4}, fitted in {oneSeconds:F0} s"));
+    double total = 0, weighted = 0;
+    for (int k = 0; k < a.ShardCount; k++)
+    {
+        double mase = Score(a.ShardCount, k, out double seconds, out int series);
+        total += seconds;
+        weighted += mase * series;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"shard {k} of {a.ShardCount}, {series} series: MASE {mase:F4}, fitted in {seconds:F0} s"));
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{a.ShardCount} shards: MASE {weighted / a.Series:F4} over all series ({(weighted / a.Series / one - 1) * 100:+0.0;-0.0}% against one model); {total:F0} s fitting one after another"));
+    return 0;
+}
+
+/// <summary>MASE of a forecast of the days after <paramref name="end"/>: its mean absolute error over the in-sample mean
+/// absolute error of the weekly seasonal naive forecast.</summary>
+static double Mase(RetailPanel.Sale[] series, int end, float[] forecast)
+{
+    double scale = Enumerable.Range(7, end - 7).Average(t => Math.Abs(series[t].Sales - series[t - 7].Sales));
+    return Enumerable.Range(0, forecast.Length).Average(k => Math.Abs(series[end + k].Sales - forecast[k])) / scale;
+}
+
+static double Quantile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+
+static async Task<(int Silos, long Activations, long Memory)> Statistics(IManagementGrain management)
+{
+    var hosts = await management.GetHosts(onlyActive: true);
+    var stats = await management.GetRuntimeStatistics([.. hosts.Keys]);
+    return (stats.Length, stats.Sum(s => (long)s.ActivationCount), stats.Sum(s => s.EnvironmentStatistics.FilteredMemoryUsageBytes));
+}
+
+internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify, int ShardCount, int Observations)
+{
+    public static Arguments Parse(string[] args)
+    {
+        string Get(string name, string fallback) { int i = Array.IndexOf(args, "--" + name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
+        int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        return new(args.Length > 0 ? args[0] : "", Get("store", Path.Combine(Path.GetTempPath(), "mlnetrnn-cluster", "models")),
+            Get("postgres", "Host=127.0.0.1;Port=55432;Username=postgres;Database=mlnetrnn"), Int("index", 0), Int("series", 2000), Int("days", 120),
+            Int("seconds", 30), Int("workers", 64), Int("verify", 200), Int("shards", 3), Int("observations", 1));
+    }
+}
