@@ -202,14 +202,29 @@ public sealed class RnnForecastingEngine
     /// columns in their order, then the calendar features of the horizon's dates.</summary>
     private void FillFuture(int seriesIndex, IReadOnlyDictionary<string, float[]>? given, Span<float> destination)
     {
+        CheckFutureCovariates(_series.Ids[seriesIndex], given);
+        int H = Horizon;
+        if (_columns.Future.Length == 0)
+        {
+            _columns.WriteFuture([], _series.LastDate(seriesIndex), destination.Length == 0 ? 0 : H, destination);
+            return;
+        }
+        _columns.WriteFuture(_given, _series.LastDate(seriesIndex), H, destination);
+    }
+
+    /// <summary>Checks a forecast's known-future covariates (and keeps them, (H, Cg) step-major, for
+    /// <see cref="FillFuture"/>): one finite value per step of the horizon for each known-future column, none for others.
+    /// The typed engine calls it before observing, so a bad call leaves the state as it was.</summary>
+    /// <exception cref="ArgumentException">A column is missing, unknown, of the wrong length or not finite (names it).</exception>
+    internal void CheckFutureCovariates(string seriesId, IReadOnlyDictionary<string, float[]>? given)
+    {
         var names = _columns.Future;
         int H = Horizon, Cf = names.Length;
-        string series = _columns.SeriesId is null ? "" : $" of series '{_series.Ids[seriesIndex]}'";
+        string series = _columns.SeriesId is null ? "" : $" of series '{seriesId}'";
         if (Cf == 0)
         {
             if (given is { Count: > 0 })
                 throw new ArgumentException($"The model has no known-future covariates; got values for {string.Join(", ", given.Keys.Select(k => $"'{k}'"))}.", "futureCovariates");
-            _columns.WriteFuture([], _series.LastDate(seriesIndex), destination.Length == 0 ? 0 : H, destination);
             return;
         }
         if (given is null)
@@ -230,7 +245,6 @@ public sealed class RnnForecastingEngine
                 _given[k * Cf + c] = values[k];
             }
         }
-        _columns.WriteFuture(_given, _series.LastDate(seriesIndex), H, destination);
     }
 
     internal static void CheckForecastArguments(int horizon, float confidenceLevel, int modelHorizon)
