@@ -275,7 +275,7 @@ internal sealed class ExampleBinding<TSrc, TDst> : IDisposable
     private ArgumentException MissingInput(string column, int stagesBefore) => new(stagesBefore == 0
         ? $"{typeof(TSrc).Name} has no member for the forecaster's input column '{column}' (members: " +
           $"{string.Join(", ", _inputSchema.Where(c => !c.IsHidden).Select(c => c.Name))}); add a float member named '{column}' or marked [ColumnName(\"{column}\")]."
-        : $"The {stagesBefore} stage(s) before the forecaster do not produce its input column '{column}' from {typeof(TSrc).Name}.", nameof(TSrc));
+        : $"The {Counted.Of(stagesBefore, "stage")} before the forecaster {(stagesBefore == 1 ? "does" : "do")} not produce its input column '{column}' from {typeof(TSrc).Name}.", nameof(TSrc));
 
     /// <summary>One setter per TDst member that receives a forecaster column, keyed by column name.</summary>
     private static Dictionary<string, Action<TDst, float[]>> OutputSetters(string?[] outputs, SchemaDefinition? definition, bool ignoreMissingColumns)

@@ -316,7 +316,7 @@ internal sealed partial class ForecastDataView : IDataView
                 throw new InvalidOperationException($"Date column '{_columns.Date}' in {series} at row {_source.Position}: {date:yyyy-MM-dd HH:mm:ss} is not a whole number of time steps ({_columns.Step}) after {walk.LastDate:yyyy-MM-dd HH:mm:ss}.");
             if (_columns.Gaps == GapFilling.None)
                 throw new InvalidOperationException($"Date column '{_columns.Date}': {series} has a gap at row {_source.Position}: {date:yyyy-MM-dd HH:mm:ss} follows {walk.LastDate:yyyy-MM-dd HH:mm:ss}, " +
-                    $"{k - 1} time step(s) of {_columns.Step} missing. Fill them in the data, or fit with GapFilling PreviousValue or Linear.");
+                    $"{Counted.Of(k - 1, "time step")} of {_columns.Step} missing. Fill them in the data, or fit with GapFilling PreviousValue or Linear.");
             float previous = walk.State?.History[^1] ?? value;
             for (long j = 1; j < k; j++)
             {

@@ -77,7 +77,7 @@ public sealed class RnnForecastingEngine
         int first = _series.Fit(series).FirstOrigin(_model.Settings);
         long seen = _series.State(series).Count;
         if (seen < first)
-            throw new InvalidOperationException($"The engine has seen {seen} values of {_series.Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
+            throw new InvalidOperationException($"The engine has seen {Training.Counted.Of(seen, "value")} of {_series.Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
     }
 
     /// <summary>Confidence level of the bounds unless a call asks for another.</summary>
@@ -228,7 +228,7 @@ public sealed class RnnForecastingEngine
             return;
         }
         if (given is null)
-            throw new ArgumentException($"The model needs the known-future covariates {string.Join(", ", names.Select(n => $"'{n}'"))} for the {H} steps of the forecast{series}; none were given.", "futureCovariates");
+            throw new ArgumentException($"The model needs the known-future covariates {string.Join(", ", names.Select(n => $"'{n}'"))} for the {Training.Counted.Of(H, "step")} of the forecast{series}; none were given.", "futureCovariates");
         foreach (string key in given.Keys)
             if (Array.IndexOf(names, key) < 0)
                 throw new ArgumentException($"'{key}' is not a known-future column of the model (they are {string.Join(", ", names.Select(n => $"'{n}'"))}).", "futureCovariates");
@@ -237,7 +237,7 @@ public sealed class RnnForecastingEngine
             if (!given.TryGetValue(names[c], out var values) || values is null)
                 throw new ArgumentException($"Known-future column '{names[c]}' has no values for the forecast{series}; give one per step of the model's horizon ({H}).", "futureCovariates");
             if (values.Length != H)
-                throw new ArgumentException($"Known-future column '{names[c]}' has {values.Length} values for the forecast{series}; it needs {H}, one per step of the model's horizon (the networks read the whole horizon's).", "futureCovariates");
+                throw new ArgumentException($"Known-future column '{names[c]}' has {Training.Counted.Of(values.Length, "value")} for the forecast{series}; it needs {H}, one per step of the model's horizon (the networks read the whole horizon's).", "futureCovariates");
             for (int k = 0; k < H; k++)
             {
                 if (!float.IsFinite(values[k]))

@@ -421,7 +421,7 @@ internal sealed class SeriesSet
             long ticks = r.ReadInt64();
             if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) throw new InvalidDataException($"The saved date of pending series '{id}' is out of range.");
             int n = r.ReadInt32();
-            if (n < 1 || n > most) throw new InvalidDataException($"Pending series '{id}' holds {n} values; a series not yet started holds 1 to {most}.");
+            if (n < 1 || n > most) throw new InvalidDataException($"Pending series '{id}' holds {Training.Counted.Of(n, "value")}; a series not yet started holds 1 to {most}.");
             var values = new float[n];
             var covariates = new float[n * C];
             for (int i = 0; i < n; i++) values[i] = r.ReadSingle();

@@ -99,7 +99,7 @@ public sealed class RnnRegressionEstimator : ITrainerEstimator<RegressionPredict
         RnnRegressionColumns.CheckNoNormalizedSlots(input, featureColumn, o, W);
         if (o.TruncationLength > W)
             throw new ArgumentOutOfRangeException(nameof(o.TruncationLength), o.TruncationLength,
-                $"TruncationLength must be between 1 and the steps per row ({W}: feature column '{o.FeatureColumnName}' holds {W * F} values, FeaturesPerStep = {F}); got {o.TruncationLength}.");
+                $"TruncationLength must be between 1 and the steps per row ({W}: feature column '{o.FeatureColumnName}' holds {Counted.Of(W * F, "value")}, FeaturesPerStep = {F}); got {o.TruncationLength}.");
 
         var (features, labels, N) = RnnRegressionColumns.ReadAll(input, featureColumn, labelColumn, W * F);
         if (N == 0)
@@ -220,7 +220,7 @@ internal static class RnnRegressionColumns
             getFeatures(ref buffer);
             getLabel(ref label);
             if (buffer.Length != rowLength)
-                throw new InvalidOperationException($"Feature column '{featureColumn.Name}' has {buffer.Length} values at row {n}; its type says {rowLength}.");
+                throw new InvalidOperationException($"Feature column '{featureColumn.Name}' has {Counted.Of(buffer.Length, "value")} at row {n}; its type says {rowLength}.");
             var row = features.AsSpan(n * rowLength, rowLength);
             buffer.CopyTo(row);
             for (int k = 0; k < rowLength; k++)
