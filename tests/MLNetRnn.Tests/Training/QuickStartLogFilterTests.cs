@@ -16,14 +16,16 @@ namespace MLNetRnn.Tests.Training;
 /// </summary>
 public sealed class QuickStartLogFilterTests
 {
-    /// <summary>The quick start's line, as README.md has it (without its trailing comment).</summary>
+    /// <summary>The quick start's line, as the READMEs have it (without its trailing comment).</summary>
     private const string ReadmeLine =
         "ml.Log += (_, e) => { if (e.Source.StartsWith(\"Rnn\") && e.Kind != ChannelMessageKind.Trace) Console.WriteLine(e.RawMessage); };";
 
-    [Fact]
-    public void TheReadmeQuickStartFiltersTheLogAsThisTestDoes()
+    [Theory]
+    [InlineData("README.md")]
+    [InlineData("src/MLNetRnn/README.md")]   // the package's
+    public void TheReadmeQuickStartFiltersTheLogAsThisTestDoes(string file)
     {
-        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot(), file));
         int start = readme.IndexOf("```csharp\nusing Microsoft.ML;", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no quick-start block starting with 'using Microsoft.ML;'.");
         string block = readme[start..readme.IndexOf("```", start + 3, StringComparison.Ordinal)];
