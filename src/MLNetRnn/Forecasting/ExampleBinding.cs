@@ -36,6 +36,7 @@ internal sealed class ExampleBinding<TSrc, TDst> : IDisposable
     private readonly DataViewRow? _outputRow;           // ... and what they give
     private readonly IRowReadableAs<TDst>? _typedOutput;
     private readonly Func<TSrc>? _blankExample;         // fills the input row before any example, for the stages after
+    private TSrc? _current;                             // the example the input row holds
     private bool _hasExample;
 
     /// <summary>Binds the members of <typeparamref name="TSrc"/> and <typeparamref name="TDst"/> to the forecaster's
@@ -140,6 +141,7 @@ internal sealed class ExampleBinding<TSrc, TDst> : IDisposable
     public Example Read(TSrc example)
     {
         _inputRow.ExtractValues(example);
+        _current = example;
         _hasExample = true;
         float value = 0;
         _getValue(ref value);
@@ -155,6 +157,22 @@ internal sealed class ExampleBinding<TSrc, TDst> : IDisposable
         if (_getId is not null)
             id = _getId() ?? throw new ArgumentException($"The example's series id ('{_idColumn}') is missing.", nameof(example));
         return new Example(value, _covariates, id, date);
+    }
+
+    /// <summary>The series id of <paramref name="example"/>, read without leaving it in the input row (which goes back
+    /// to the example it held), so that a call refused after this reads nothing.</summary>
+    public string? PeekSeriesId(TSrc example)
+    {
+        var (previous, had) = (_current, _hasExample);
+        try
+        {
+            return Read(example).SeriesId;
+        }
+        finally
+        {
+            if (previous is not null) _inputRow.ExtractValues(previous);
+            (_current, _hasExample) = (previous, had);
+        }
     }
 
     /// <summary>Fills <paramref name="prediction"/>'s forecast and bound members; with stages after the forecaster,

@@ -295,7 +295,7 @@ internal sealed partial class ForecastDataView : IDataView
         private void FillGap(Walk walk, DateTime date, float value)
         {
             string series = _columns.SeriesId is null ? "the series" : $"series '{walk.Id}'";
-            if (walk.Steps == 0)
+            if (walk.Continues && walk.Steps == 0)
             {
                 // The first row continues the model's state: the steps between its last date and this row are filled as
                 // an engine fills them, the state's last covariates carried; they are no rows of this view.

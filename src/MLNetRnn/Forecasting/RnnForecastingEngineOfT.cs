@@ -144,7 +144,7 @@ public sealed class RnnForecastingEngine<TSrc, TDst> : IDisposable
             throw new ArgumentOutOfRangeException(nameof(horizon), h,
                 $"The stages after the forecaster read its columns as vectors of the model's horizon ({_engine.Horizon}), so a forecast has all of it; " +
                 $"got horizon {h}. Leave horizon unset and take the first {h} values.");
-        string id = example is not null && _binding.HasSeriesId ? _binding.Read(example).SeriesId ?? _lastId : _lastId;
+        string id = example is not null && _binding.HasSeriesId ? _binding.PeekSeriesId(example) ?? _lastId : _lastId;
         _engine.CheckFutureCovariates(id, futureCovariates);
         if (example is not null) Observe(example);
         var forecast = _binding.HasSeriesId ? _engine.Predict(_lastId, h, futureCovariates, level)
