@@ -137,7 +137,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
                     $"the model keeps them (PendingSeriesIds), and an engine forecasts each once it has observed {minimum} values of it."));
             var summary = model.Summary;
             ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
+                $"Trained {Counted.Of(summary.Members.Count, "network")} on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
                 $"{summary.ValidationWindows} for validation); base {summary.Base}, seasonal adjustment {summary.SeasonalAdjustment}, " +
                 $"scaling {summary.Scaling}, correction weight {summary.CorrectionWeight:G4}."));
             // What a user should know about the fit (a fallback to the base, extrapolated bounds): warnings, as ML.NET's are.
@@ -241,7 +241,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows" + (idFeature ? ", the ids as an input" : "");
         var covariates = o.CovariateColumnNames.Concat(o.KnownFutureColumnNames.Select(c => c + " (known in advance)")).ToArray();
         return string.Create(CultureInfo.InvariantCulture,
-            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +
+            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) {(o.EnsembleSize == 1 ? "network" : "networks")} on {series}" +
             $"{(covariates.Length > 0 ? $" with covariates {string.Join(", ", covariates.Select(c => $"'{c}'"))}" : "")}: " +
             $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {(settings.SeasonalPeriods.Count > 0 ? "chosen per series among " + string.Join(", ", settings.SeasonalPeriods) : settings.SeasonalPeriod)}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }
