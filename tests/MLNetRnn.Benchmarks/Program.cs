@@ -5,6 +5,7 @@ using MLNetRnn.Benchmarks;
 //   throughput      seq/s for the reference configurations (compare with tests/reference/torch_rnn_bench.py); [--threads n] [--config name]
 //   accuracy        the forecast-accuracy protocol of the protocol (docs/accuracy-protocol.md) (docs/accuracy.md)
 //   window-scaling  window mode's scalings one step ahead on tests/MLNetRnn.Benchmarks/Accuracy/data (docs/design/window-regression.md)
+//   window-normaliser  the two ways out of the normalised-features refusal, on the same series (docs/design/window-regression.md)
 //   fixtures        writes the forecaster's model zip that the tests keep loading
 //   gemm            GFLOP/s of the GEMM seam at the training shapes, 1 and 2 threads
 //   profile         where a training step's time goes: GEMM, cells, the rest (1 thread, CPU time)
@@ -18,6 +19,7 @@ return args.Length > 0 ? args[0] switch
     "throughput" => Throughput.Run(args[1..]),
     "accuracy" => Accuracy.Run(args[1..]),
     "window-scaling" => WindowScalingMeasurement.Run(args[1..]),
+    "window-normaliser" => WindowNormaliserMeasurement.Run(args[1..]),
     "fixtures" => Fixtures.Run(args[1..]),
     "gemm" => GemmRate.Run(args[1..]),
     "profile" => Profile.Run(args[1..]),

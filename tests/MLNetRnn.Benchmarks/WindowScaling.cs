@@ -18,23 +18,7 @@ internal static class WindowScalingMeasurement
 
     public static int Run(string[] args)
     {
-        // The series travel with the benchmarks (Accuracy/data, copied from tests/MLNetRnn.Benchmarks/Accuracy/data); an argument names
-        // another folder holding a data/ folder.
-        string dataDir = args.Length > 0 ? Path.Combine(args[0], "data") : Path.Combine(AppContext.BaseDirectory, "Accuracy", "data");
-        var series = new List<(string Name, float[] Values, int W, int Test)>();
-        foreach (var (file, w, test) in new[] { ("AirPassengers", 12, 36), ("USAccDeaths", 12, 24), ("JohnsonJohnson", 8, 24), ("WWWusage", 10, 30), ("BJsales", 10, 30) })
-        {
-            var values = File.ReadLines(Path.Combine(dataDir, file + ".csv")).Skip(1).Select(l => float.Parse(l.Split(',')[1], Inv)).ToArray();
-            series.Add((file, values, w, test));
-        }
-        var rng = new Random(7);
-        series.Add(("Trend+season", Enumerable.Range(0, 200).Select(t => (float)(10 + 0.5 * t + 3 * Math.Sin(2 * Math.PI * t / 12) + (2 * rng.NextDouble() - 1))).ToArray(), 12, 60));
-        var walk = new float[200];
-        walk[0] = 50;
-        var steps = new Random(3);
-        for (int t = 1; t < walk.Length; t++) walk[t] = walk[t - 1] + (float)(2 * steps.NextDouble() - 1) + 0.3f;
-        series.Add(("Drifting walk", walk, 10, 60));
-
+        var series = Series(args);
         var scalings = Enum.GetValues<RnnRegressionScaling>();
         Console.WriteLine($"# window mode, one step ahead, RMSE / RMSE of naive last value, mean (sd) over seeds 0-2; {DateTime.UtcNow:yyyy-MM-dd}");
         Console.WriteLine($"{"series",-16}" + string.Concat(scalings.Select(s => $"{s,18}")));
@@ -66,6 +50,30 @@ internal static class WindowScalingMeasurement
         }
         Console.WriteLine($"{"geometric mean",-16}" + string.Concat(scalings.Select(s => string.Format(Inv, "{0,18:F3}", Math.Exp(ratios[s].Average(Math.Log))))));
         return 0;
+    }
+
+    /// <summary>The seven series with their window W and test rows: five from the data folder (or from
+    /// <c>args[0]/data</c>), two synthetic.</summary>
+    internal static List<(string Name, float[] Values, int W, int Test)> Series(string[] args)
+    {
+        // The series travel with the benchmarks (Accuracy/data, copied from tests/MLNetRnn.Benchmarks/Accuracy/data); an argument names
+        // another folder holding a data/ folder.
+        string dataDir = args.Length > 0 ? Path.Combine(args[0], "data") : Path.Combine(AppContext.BaseDirectory, "Accuracy", "data");
+        var series = new List<(string Name, float[] Values, int W, int Test)>();
+        foreach (var (file, w, test) in new[] { ("AirPassengers", 12, 36), ("USAccDeaths", 12, 24), ("JohnsonJohnson", 8, 24), ("WWWusage", 10, 30), ("BJsales", 10, 30) })
+        {
+            var values = File.ReadLines(Path.Combine(dataDir, file + ".csv")).Skip(1).Select(l => float.Parse(l.Split(',')[1], Inv)).ToArray();
+            series.Add((file, values, w, test));
+        }
+        var rng = new Random(7);
+        series.Add(("Trend+season", Enumerable.Range(0, 200).Select(t => (float)(10 + 0.5 * t + 3 * Math.Sin(2 * Math.PI * t / 12) + (2 * rng.NextDouble() - 1))).ToArray(), 12, 60));
+        var walk = new float[200];
+        walk[0] = 50;
+        var steps = new Random(3);
+        for (int t = 1; t < walk.Length; t++) walk[t] = walk[t - 1] + (float)(2 * steps.NextDouble() - 1) + 0.3f;
+        series.Add(("Drifting walk", walk, 10, 60));
+
+        return series;
     }
 
     private sealed class LagRow

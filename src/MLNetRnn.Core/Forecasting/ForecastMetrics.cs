@@ -55,7 +55,7 @@ public static class ForecastMetrics
     /// <summary>The seasonal naive forecast: the last observed season repeated, f_{n+h} = x_{n+h−m·⌈h/m⌉}.</summary>
     public static float[] SeasonalNaive(ReadOnlySpan<float> history, int horizon, int seasonalPeriod)
     {
-        if (history.Length < seasonalPeriod) throw new ArgumentException($"history needs at least one season ({seasonalPeriod} values); got {history.Length}.", nameof(history));
+        if (history.Length < seasonalPeriod) throw new ArgumentException($"history needs at least one season ({Training.Counted.Of(seasonalPeriod, "value")}); got {history.Length}.", nameof(history));
         var f = new float[horizon];
         int n = history.Length;
         for (int h = 1; h <= horizon; h++) f[h - 1] = history[n - seasonalPeriod + (h - 1) % seasonalPeriod];

@@ -154,11 +154,11 @@ public sealed class ForecastModel
     {
         int minimum = Settings.MinimumForecastLength;
         if (values.Length < minimum)
-            throw new ArgumentException($"The series has {values.Length} values; a forecast reads at least {minimum} (the window).", nameof(values));
+            throw new ArgumentException($"The series has {Counted.Of(values.Length, "value")}; a forecast reads at least {minimum} (the window).", nameof(values));
         // With candidate periods the cold series chooses its own, as a training series does.
         var fit = SeriesFit.Fit(Settings, values, staticFeatures);
         if (values.Length < fit.FirstOrigin(Settings))
-            throw new ArgumentException($"The series has {values.Length} values; its base ({fit.Baseline?.Description}) needs {fit.FirstOrigin(Settings)}.", nameof(values));
+            throw new ArgumentException($"The series has {Counted.Of(values.Length, "value")}; its base ({fit.Baseline?.Description}) needs {fit.FirstOrigin(Settings)}.", nameof(values));
         return fit;
     }
 

@@ -41,8 +41,8 @@ internal static class ForecastTrainer
             int n = panel.Values[i].Length, minimum = single ? s.MinimumLength : s.MinimumForecastLength;
             if (n < minimum)
                 throw new ArgumentException(single
-                    ? $"The series has {n} values; window {W} + horizon {H} needs at least {s.MinimumLength}."
-                    : $"{panel.Name(i)} has {n} values; a forecast reads at least {minimum} (the window).", "values");
+                    ? $"The series has {Counted.Of(n, "value")}; window {W} + horizon {H} needs at least {s.MinimumLength}."
+                    : $"{panel.Name(i)} has {Counted.Of(n, "value")}; a forecast reads at least {minimum} (the window).", "values");
         }
         if (s.SeriesCategories != 0 && s.SeriesCategories != S)
             throw new ArgumentException($"SeriesCategories is {s.SeriesCategories}; the networks read the index of each of the panel's {S} series, or none (0).", nameof(s));
@@ -104,13 +104,13 @@ internal static class ForecastTrainer
         bool networks = K > 0 && constants < S && folds.Sum(f => f.Block) > 0 && trainIndex.All(t => t.Length >= ForecasterSettings.MinimumNetworkWindows);
         if (single && fits[0].Constant) notes.Add("The series is constant: the forecast is that constant, with zero-width bounds.");
         else if (constants > 0)
-            notes.Add(string.Format(CultureInfo.InvariantCulture, "{0} of {1} series are constant ({2}): their forecast is that constant, with zero-width bounds.",
-                constants, S, string.Join(", ", Enumerable.Range(0, S).Where(i => fits[i].Constant).Take(5).Select(panel.Name)) + (constants > 5 ? ", …" : "")));
+            notes.Add(string.Format(CultureInfo.InvariantCulture, "{0} of {1} series {3} constant ({2}): their forecast is that constant, with zero-width bounds.",
+                constants, S, string.Join(", ", Enumerable.Range(0, S).Where(i => fits[i].Constant).Take(5).Select(panel.Name)) + (constants > 5 ? ", …" : ""), constants == 1 ? "is" : "are"));
         if (K > 0 && !networks && !(single && fits[0].Constant))
             notes.Add(string.Format(CultureInfo.InvariantCulture, single
-                ? "The series gives {0} windows of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation block), so the forecast is the base alone."
-                : "The series give {0} windows of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation blocks), so the forecast is the base alone.",
-                N, W, H, ForecasterSettings.MinimumNetworkWindows));
+                ? "The series gives {0} of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation block), so the forecast is the base alone."
+                : "The series give {0} of {1} + {2} values: too few to train and validate the networks (each needs at least {3} training windows besides its validation blocks), so the forecast is the base alone.",
+                Counted.Of(N, "window"), W, H, ForecasterSettings.MinimumNetworkWindows));
 
         var summaries = Array.Empty<MemberTrainingSummary>();
         if (networks)

@@ -115,7 +115,7 @@ public sealed class RecurrentTrainer
             int nVal = (int)Math.Round(train.Count * Options.ValidationFraction);
             if (nVal < 1 || nVal >= train.Count)
                 throw new ArgumentOutOfRangeException(nameof(Options.ValidationFraction), Options.ValidationFraction,
-                    $"ValidationFraction {Options.ValidationFraction} of {train.Count} windows leaves {nVal} for validation and {train.Count - nVal} for training; both need at least 1.");
+                    $"ValidationFraction {Options.ValidationFraction} of {Counted.Of(train.Count, "window")} leaves {nVal} for validation and {train.Count - nVal} for training; both need at least 1.");
             validation = train.Slice(train.Count - nVal, nVal);
             train = train.Slice(0, train.Count - nVal);
         }
@@ -284,8 +284,8 @@ internal abstract class TrainingSession
             StepCompleted?.Invoke(new TrainingStep(Report.GradientNorms.Count - 1, _epochIndex, loss, norm, norm, double.NaN, lr, omega, Skipped: true));
             if (++_consecutiveNonFinite >= Options.MaxConsecutiveNonFiniteSteps)
                 throw new TrainingDivergedException(string.Format(CultureInfo.InvariantCulture,
-                    "Training diverged at epoch {0}, step {1}: loss is {2:G4}; gradient norm before clipping was {3:G4}; {4} steps in a row were non-finite and skipped. {5}",
-                    _epochIndex, Report.StepsTaken + Report.SkippedSteps, loss, norm, _consecutiveNonFinite, Advice()));
+                    "Training diverged at epoch {0}, step {1}: loss is {2:G4}; gradient norm before clipping was {3:G4}; {4} in a row were non-finite and skipped. {5}",
+                    _epochIndex, Report.StepsTaken + Report.SkippedSteps, loss, norm, Counted.Of(_consecutiveNonFinite, "step"), Advice()));
             return;
         }
         _consecutiveNonFinite = 0;

@@ -383,7 +383,7 @@ internal sealed class PanelReader
                 throw new InvalidOperationException($"Date column '{_date!.Value.Name}' in {rows.Name(s, _columns)} at row {at}: {Show(b)} follows {Show(a)}, which is not a whole number of time steps ({step}) later.");
             if (_columns.Gaps == GapFilling.None)
                 throw new InvalidOperationException($"Date column '{_date!.Value.Name}': {rows.Name(s, _columns)} has a gap at row {at}: {Show(b)} follows {Show(a)}, " +
-                    $"{k - 1} time step(s) of {step} missing. Fill them in the data, or set GapFilling to PreviousValue or Linear.");
+                    $"{Training.Counted.Of(k - 1, "time step")} of {step} missing. Fill them in the data, or set GapFilling to PreviousValue or Linear.");
             // Fill the k − 1 missing steps: the previous row's covariates, the value carried or interpolated.
             for (long j = 1; j < k; j++)
             {

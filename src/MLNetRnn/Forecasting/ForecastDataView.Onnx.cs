@@ -28,9 +28,10 @@ internal sealed partial class ForecastDataView : ITransformCanSaveOnnx
     void ISaveAsOnnx.SaveAsOnnx(OnnxContext ctx) => throw new NotSupportedException(
         $"{nameof(RnnForecastingTransformer)} (column '{_transformer.OutputColumnName}') forecasts each row from the rows before it, " +
         "so mlContext.Model.ConvertToOnnx, which converts a pipeline row by row, cannot carry it, and no ONNX model was written. " +
-        $"Use forecaster.{nameof(RnnForecastingTransformer.ExportToOnnx)}(stream) (for a fitted pipeline, model.LastTransformer." +
-        $"{nameof(RnnForecastingTransformer.ExportToOnnx)}(stream)): it writes the forecaster as one graph whose inputs " +
-        $"{nameof(RnnForecastingEngine)}.{nameof(RnnForecastingEngine.GetOnnxInputs)}() produces from a series state (docs/design/onnx.md).");
+        $"Use the forecaster's {nameof(RnnForecastingTransformer.ExportToOnnx)}(stream): it writes the forecaster as one graph whose inputs " +
+        $"{nameof(RnnForecastingEngine)}.{nameof(RnnForecastingEngine.GetOnnxInputs)}() produces from a series state (docs/design/onnx.md). " +
+        $"In a pipeline, take the forecaster out of it wherever it stands: ((IEnumerable<ITransformer>)model).OfType<{nameof(RnnForecastingTransformer)}>().Single()" +
+        $".{nameof(RnnForecastingTransformer.ExportToOnnx)}(stream) (model.LastTransformer only when it is the last stage); the stages around it are not in that graph.");
 
     /// <summary>A transformed view is not saved on its own; the transformer is (<c>mlContext.Model.Save</c>).</summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => throw new NotSupportedException(

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetRnn.Core.Forecasting;
+using MLNetRnn.Training;
 
 namespace MLNetRnn;
 
@@ -11,9 +12,20 @@ namespace MLNetRnn;
 /// be shuffled and offers one cursor at a time.
 /// </summary>
 /// <remarks>
+/// <para>
 /// A model of many series, or with known-future covariates, first makes one pass over the data: series the model was
 /// not trained on are fitted on their rows here (a cold start), and each series' known-future covariates are kept so
 /// that a row's forecast can read those of the H rows after it.
+/// </para>
+/// <para>
+/// A series' rows either restate its history (the training data, or a part of it: the forecasts start from nothing, as
+/// on the training data) or continue it (only newer rows: the forecasts start from the model's state, as an engine
+/// would after observing them). With a date column, rows continue a series when its first row here is dated after the
+/// series' last date in the model; a gap between the two is filled or refused as in training. Without one, they
+/// continue it when there are fewer of them than the series' first forecast reads (the window, and a season for a
+/// seasonal base), since they could not be forecast from on their own; a longer run is read as the series' history.
+/// A series the model holds as pending (shorter than a window) is continued by date only, from its pending values.
+/// </para>
 /// </remarks>
 internal sealed partial class ForecastDataView : IDataView
 {
@@ -22,6 +34,7 @@ internal sealed partial class ForecastDataView : IDataView
     private readonly PanelReader _reader;
     private readonly int _firstOutput;   // schema index of the first output column
     private Lookahead? _lookahead;
+    private Dictionary<string, long>? _lengths;   // rows per series here, for the continuation rule without dates
 
     public ForecastDataView(IDataView source, RnnForecastingTransformer transformer, PanelReader reader)
     {
@@ -56,7 +69,31 @@ internal sealed partial class ForecastDataView : IDataView
         if (outputs) sourceColumns = sourceColumns.Concat(_reader.Active);
         var cursor = _source.GetRowCursor(sourceColumns.Distinct().ToArray());
         if (outputs && (_transformer.SeriesIdColumnName is not null || _transformer.Model.Settings.FutureCovariateCount > 0)) _lookahead ??= Lookahead.Of(this);
+        if (outputs && _transformer.DateColumnName is null) _lengths ??= _lookahead?.Lengths ?? CountRows();
         return new Cursor(this, cursor, outputs, needed.Select(c => c.Index).ToHashSet());
+    }
+
+    /// <summary>Rows per series (by id; "" without a series id column), in a pass that reads only the id.</summary>
+    private Dictionary<string, long> CountRows()
+    {
+        var lengths = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (_reader.IdColumn is not { } idColumn)
+        {
+            long n = _source.GetRowCount() ?? -1;
+            if (n < 0)
+                using (var all = _source.GetRowCursor([]))
+                    for (n = 0; all.MoveNext();) n++;
+            lengths[""] = n;
+            return lengths;
+        }
+        using var cursor = _source.GetRowCursor([idColumn]);
+        var getId = PanelReader.TextGetter(cursor, idColumn);
+        while (cursor.MoveNext())
+        {
+            string id = getId() ?? "";
+            lengths[id] = lengths.GetValueOrDefault(id) + 1;
+        }
+        return lengths;
     }
 
     // Rows depend on their predecessors, so they cannot be split across parallel cursors.
@@ -69,6 +106,8 @@ internal sealed partial class ForecastDataView : IDataView
     {
         public required Dictionary<string, SeriesFit?> ColdFits;     // null: too short to start
         public required Dictionary<string, float[]> Future;          // (n·Cf) per series
+        public required Dictionary<string, long> Lengths;            // rows per series, as read (gap-filled rows included)
+        public required HashSet<string> PendingContinued;           // pending series whose rows here are dated after them
 
         public static Lookahead Of(ForecastDataView view)
         {
@@ -77,6 +116,7 @@ internal sealed partial class ForecastDataView : IDataView
             var (rows, _) = view._reader.Read(view._source, columns.Step);
             var cold = new Dictionary<string, SeriesFit?>(StringComparer.Ordinal);
             var future = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            var continued = new HashSet<string>(StringComparer.Ordinal);
             int Cu = columns.Observed.Length, Cp = columns.Covariates.Length, Cg = columns.Future.Length, Cf = columns.FutureWidth;
             for (int s = 0; s < rows.Count; s++)
             {
@@ -94,18 +134,64 @@ internal sealed partial class ForecastDataView : IDataView
                     future[rows.Ids[s]] = f;
                 }
                 if (t.Series.Index.ContainsKey(rows.Ids[s])) continue;
-                // A series the model was not trained on: fitted on its rows here, as the estimator fitted the others on theirs.
+                // A series the model was not trained on: fitted on its rows here, as the estimator fitted the others on
+                // theirs; a pending series whose rows here come after its pending values, on those values and these rows.
+                var values = rows.Values[s];
+                var pending = view.ContinuedPending(rows.Ids[s], rows.Dates[s].Count > 0 ? rows.Dates[s][0] : null);
+                if (pending is not null)
+                {
+                    continued.Add(rows.Ids[s]);
+                    values = [.. pending.Values, .. JunctionFill(columns, pending.Values[^1], pending.LastDate, rows.Dates[s][0], values[0], rows.Name(s, columns)), .. values];
+                }
                 try
                 {
-                    cold[rows.Ids[s]] = t.Model.FitSeries(rows.Values[s].ToArray(), columns.EncodeStatic(rows.Static[s]));
+                    cold[rows.Ids[s]] = t.Model.FitSeries(values.ToArray(), columns.EncodeStatic(rows.Static[s]));
                 }
                 catch (ArgumentException)
                 {
                     cold[rows.Ids[s]] = null;
                 }
             }
-            return new Lookahead { ColdFits = cold, Future = future };
+            var lengths = rows.Ids.Select((id, s) => (id, (long)rows.Values[s].Count)).ToDictionary(x => x.id, x => x.Item2, StringComparer.Ordinal);
+            return new Lookahead { ColdFits = cold, Future = future, Lengths = lengths, PendingContinued = continued };
         }
+    }
+
+    /// <summary>The pending series <paramref name="id"/> if the rows here continue it: the first is dated after its
+    /// pending values (a date column is needed to tell; without one a pending series is read from its rows here alone).</summary>
+    private PendingSeries? ContinuedPending(string id, DateTime? first)
+    {
+        if (first is not DateTime date || _transformer.DateColumnName is null) return null;
+        var pending = _transformer.Series.Pending.FirstOrDefault(p => p.Id == id);
+        return pending is not null && date > pending.LastDate ? pending : null;
+    }
+
+    /// <summary>The values filling the steps between a series' last value (<paramref name="last"/>, dated
+    /// <paramref name="lastDate"/>) and the first row here, as training fills a gap: the last value carried, or the line
+    /// to <paramref name="next"/>. Refused, as in training, when the model does not fill gaps or the dates are not a
+    /// whole number of steps apart.</summary>
+    /// <exception cref="InvalidOperationException">The gap cannot be filled (names the date column and both dates).</exception>
+    private static List<float> JunctionFill(ForecastColumns columns, float last, DateTime lastDate, DateTime date, float next, string? series = null)
+    {
+        var filled = new List<float>();
+        if (!columns.Step.IsKnown) return filled;
+        long k = columns.Step.StepsBetween(lastDate, date);
+        if (k == 1) return filled;
+        string who = series ?? "the series";
+        if (k < 1)
+            throw new InvalidOperationException($"Date column '{columns.Date}': the first row of {who} here, {date:yyyy-MM-dd HH:mm:ss}, comes after the model's last date of it, " +
+                $"{lastDate:yyyy-MM-dd HH:mm:ss}, so it is read as continuing the model; but it is not a whole number of time steps ({columns.Step}) later.");
+        if (columns.Gaps == GapFilling.None)
+            throw new InvalidOperationException($"Date column '{columns.Date}': the first row of {who} here, {date:yyyy-MM-dd HH:mm:ss}, continues the model's last date of it, " +
+                $"{lastDate:yyyy-MM-dd HH:mm:ss}, after a gap of {Counted.Of(k - 1, "time step")} of {columns.Step}. Give the rows between (or all the rows from the start), " +
+                "or fit with GapFilling PreviousValue or Linear.");
+        float previous = last;
+        for (long j = 1; j < k; j++)
+        {
+            previous = columns.Gaps == GapFilling.Linear ? previous + (next - previous) / (k - j + 1) : previous;
+            filled.Add(previous);
+        }
+        return filled;
     }
 
     /// <summary>One series as the cursor walks it.</summary>
@@ -115,7 +201,9 @@ internal sealed partial class ForecastDataView : IDataView
         public required SeriesFit? Fit;      // null: the series cannot be forecast (unknown and too short)
         public required ForecastState? State;
         public DateTime LastDate;
-        public long Steps;                    // rows pushed, filled ones included
+        public bool Dated;                    // LastDate holds a date: the model's (continuing) or a row's
+        public bool Continues;                // the rows here continue the model's state of the series
+        public long Steps;                    // rows of this view pushed, filled ones included (not the junction's)
     }
 
     private sealed class Cursor : DataViewRowCursor
@@ -184,16 +272,17 @@ internal sealed partial class ForecastDataView : IDataView
             string id = _getId?.Invoke() ?? "";
             if (_getId is not null && id.Length == 0)
                 throw new InvalidOperationException($"Series id column '{_columns.SeriesId}' has no value at row {_source.Position}; every row needs the id of its series.");
-            var walk = _current = WalkOf(id);
+            DateTime date = default;
+            _getDate?.Invoke(ref date);
+            var walk = _current = WalkOf(id, date);
             float v = 0;
             _getValue!(ref v);
             for (int c = 0; c < _getObserved.Length; c++) _observed[c] = _getObserved[c]();
-            DateTime date = default;
             if (_getDate is not null)
             {
-                _getDate(ref date);
-                if (walk.Steps > 0 && _columns.Step.IsKnown) FillGap(walk, date, v);
+                if (walk.Dated && _columns.Step.IsKnown) FillGap(walk, date, v);
                 walk.LastDate = date;
+                walk.Dated = true;
             }
             _columns.WriteCovariates(_observed, date, _rowCovariates);
             walk.State?.Push(walk.Fit!.Baseline, v, _rowCovariates);
@@ -205,14 +294,29 @@ internal sealed partial class ForecastDataView : IDataView
         /// <summary>Pushes the steps missing before <paramref name="date"/>, or refuses them as the estimator does.</summary>
         private void FillGap(Walk walk, DateTime date, float value)
         {
+            string series = _columns.SeriesId is null ? "the series" : $"series '{walk.Id}'";
+            if (walk.Continues && walk.Steps == 0)
+            {
+                // The first row continues the model's state: the steps between its last date and this row are filled as
+                // an engine fills them, the state's last covariates carried; they are no rows of this view.
+                var state = walk.State!;
+                int Cu = _columns.Observed.Length, offset = state.Covariates.Length - Cu - Calendar.Count(_columns.Calendar);
+                if (Cu > 0) state.Covariates.AsSpan(offset, Cu).CopyTo(_previous);
+                var fill = JunctionFill(_columns, state.History[^1], walk.LastDate, date, value, series);
+                for (int j = 0; j < fill.Count; j++)
+                {
+                    _columns.WriteCovariates(_previous, _columns.Step.Add(walk.LastDate, j + 1), _rowCovariates);
+                    state.Push(walk.Fit!.Baseline, fill[j], _rowCovariates);
+                }
+                return;
+            }
             long k = _columns.Step.StepsBetween(walk.LastDate, date);
             if (k == 1) return;
-            string series = _columns.SeriesId is null ? "the series" : $"series '{walk.Id}'";
             if (k < 1)
                 throw new InvalidOperationException($"Date column '{_columns.Date}' in {series} at row {_source.Position}: {date:yyyy-MM-dd HH:mm:ss} is not a whole number of time steps ({_columns.Step}) after {walk.LastDate:yyyy-MM-dd HH:mm:ss}.");
             if (_columns.Gaps == GapFilling.None)
                 throw new InvalidOperationException($"Date column '{_columns.Date}': {series} has a gap at row {_source.Position}: {date:yyyy-MM-dd HH:mm:ss} follows {walk.LastDate:yyyy-MM-dd HH:mm:ss}, " +
-                    $"{k - 1} time step(s) of {_columns.Step} missing. Fill them in the data, or fit with GapFilling PreviousValue or Linear.");
+                    $"{Counted.Of(k - 1, "time step")} of {_columns.Step} missing. Fill them in the data, or fit with GapFilling PreviousValue or Linear.");
             float previous = walk.State?.History[^1] ?? value;
             for (long j = 1; j < k; j++)
             {
@@ -224,18 +328,42 @@ internal sealed partial class ForecastDataView : IDataView
             }
         }
 
-        private Walk WalkOf(string id)
+        /// <summary>The walk of series <paramref name="id"/>, started at its first row here (dated <paramref name="date"/>
+        /// with a date column): from the model's state when the rows continue it, else from nothing.</summary>
+        private Walk WalkOf(string id, DateTime date)
         {
             if (_walks.TryGetValue(id, out var walk)) return walk;
             SeriesFit? fit = null;
             var set = _view._transformer.Series;
-            if (set.Index.TryGetValue(id, out int i)) fit = _model.Series[i];
+            bool known = set.Index.TryGetValue(id, out int i);
+            if (known) fit = _model.Series[i];
             else if (_view._lookahead?.ColdFits.TryGetValue(id, out var cold) == true) fit = cold;
             else if (_columns.SeriesId is null) fit = _model.Series[0];
-            // A transformed data view is its own data: each series' history starts empty here.
             walk = new Walk { Id = id, Fit = fit, State = fit is null ? null : ForecastState.Empty(_model.Settings, fit) };
+            if (known && Continues(i, id, date))
+            {
+                walk.State = set.States[i].Clone();
+                walk.Continues = true;
+                if (_columns.Date is not null) (walk.LastDate, walk.Dated) = (set.LastDates[i], true);
+            }
+            else if (fit is not null && _view._lookahead?.PendingContinued.Contains(id) == true)
+            {
+                // A pending series continued by date: its pending values first (its fit was made on them and these rows).
+                var p = set.Pending.First(x => x.Id == id);
+                int C = _model.Settings.CovariateCount;
+                for (int k = 0; k < p.Values.Length; k++) walk.State!.Push(fit.Baseline, p.Values[k], p.Covariates.AsSpan(k * C, C));
+                (walk.LastDate, walk.Dated, walk.Continues) = (p.LastDate, true, true);
+            }
             _walks[id] = walk;
             return walk;
+        }
+
+        /// <summary>Do the rows here continue the model's series <paramref name="i"/>? By date when there is a date column,
+        /// else when they are too few to forecast from on their own (<see cref="ForecastDataView"/>'s remarks).</summary>
+        private bool Continues(int i, string id, DateTime date)
+        {
+            if (_columns.Date is not null) return date > _view._transformer.Series.LastDates[i];
+            return _view._lengths!.GetValueOrDefault(id) < _model.Series[i].FirstOrigin(_model.Settings);
         }
 
         public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
@@ -275,11 +403,17 @@ internal sealed partial class ForecastDataView : IDataView
                 _forecast, _lower, _upper, _quantiles);
         }
 
-        /// <summary>The known-future covariates of the H steps after the current row, from the first pass.</summary>
+        /// <summary>The known-future covariates of the H steps after the current row: from the first pass, or, when
+        /// they are only the calendar, from the row's date (as an engine writes them), so the last rows forecast too.</summary>
         private bool Future(Walk walk)
         {
             int Cf = _model.Settings.FutureCovariateCount, H = _model.Settings.Horizon;
             if (Cf == 0) return true;
+            if (_columns.Future.Length == 0 && walk.Dated && _columns.Step.IsKnown)
+            {
+                _columns.WriteFuture([], walk.LastDate, H, _future);
+                return true;
+            }
             var all = _view._lookahead!.Future[walk.Id];
             long from = walk.Steps * Cf;
             if (from + (long)H * Cf > all.Length) return false;

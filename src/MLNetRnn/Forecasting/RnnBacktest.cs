@@ -111,8 +111,8 @@ internal static class RnnBacktest
             first[s] = n - origins * h - margin;
             if (first[s] < minimum)
                 throw new InvalidOperationException(columns.SeriesId is null
-                    ? $"Input column '{options.InputColumnName}' has {n} rows: {origins} origins of horizon {h} leave {first[s]} for the first fit, which needs at least {minimum}."
-                    : $"Input column '{options.InputColumnName}': series '{rows.Ids[s]}' has {n} rows: {origins} origins of horizon {h} leave {first[s]} for the first fit, which needs at least {minimum}.");
+                    ? $"Input column '{options.InputColumnName}' has {Training.Counted.Of(n, "row")}: {Training.Counted.Of(origins, "origin")} of horizon {h} leave {first[s]} for the first fit, which needs at least {minimum}."
+                    : $"Input column '{options.InputColumnName}': series '{rows.Ids[s]}' has {Training.Counted.Of(n, "row")}: {Training.Counted.Of(origins, "origin")} of horizon {h} leave {first[s]} for the first fit, which needs at least {minimum}.");
         }
 
         var results = new List<BacktestOrigin>[S];

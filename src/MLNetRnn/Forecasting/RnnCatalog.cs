@@ -129,15 +129,18 @@ public static class RnnCatalog
     /// <c>Predict()</c> forecasts from the current state, <c>CheckPoint</c> saves model and state.
     /// </summary>
     /// <typeparam name="TSrc">The example type: members named like the pipeline's input columns.</typeparam>
-    /// <typeparam name="TDst">The forecast type: <c>float[]</c> members named like the forecast and bound columns.</typeparam>
-    /// <param name="model">A fitted or loaded model: the forecaster alone, or a pipeline whose last stage it is.</param>
+    /// <typeparam name="TDst">The forecast type: <c>float[]</c> members named like the forecast and bound columns (with
+    /// stages after the forecaster: members named like the columns of the last stage's output).</typeparam>
+    /// <param name="model">A fitted or loaded model: the forecaster alone, or a pipeline that contains it (row-to-row
+    /// stages before it run on each example, those after it on each forecast).</param>
     /// <param name="mlContext">The context; <c>TSrc</c> is read through it as a <c>PredictionEngine</c> reads it.</param>
     /// <param name="ignoreMissingColumns">Leave <typeparamref name="TDst"/> members that name no forecaster column
     /// unset instead of failing. Default: false, as in ML.NET.</param>
     /// <param name="inputSchemaDefinition">How <typeparamref name="TSrc"/> maps to columns; null = by member names.</param>
     /// <param name="outputSchemaDefinition">How <typeparamref name="TDst"/> maps to columns; null = by member names.</param>
-    /// <exception cref="ArgumentException">The model holds no forecaster, several, or stages after it; or a member of
-    /// <typeparamref name="TSrc"/> or <typeparamref name="TDst"/> is missing or has the wrong type (the message names it).</exception>
+    /// <exception cref="ArgumentException">The model holds no forecaster, or several; a stage is not row to row; or a
+    /// member of <typeparamref name="TSrc"/> or <typeparamref name="TDst"/> is missing or has the wrong type (the message
+    /// names it).</exception>
     public static RnnForecastingEngine<TSrc, TDst> CreateForecastingEngine<TSrc, TDst>(this ITransformer model, MLContext mlContext,
         bool ignoreMissingColumns = false, SchemaDefinition? inputSchemaDefinition = null, SchemaDefinition? outputSchemaDefinition = null)
         where TSrc : class
@@ -147,12 +150,7 @@ public static class RnnCatalog
         ArgumentNullException.ThrowIfNull(mlContext);
         var (forecaster, index) = Locate(model);
         var stages = model is IEnumerable<ITransformer> chain ? chain.ToArray() : [model];
-        if (index != stages.Length - 1)
-            throw new ArgumentException(
-                $"The typed forecasting engine needs the {nameof(RnnForecastingTransformer)} to be the last stage of the pipeline; " +
-                $"{stages.Length - 1 - index} stage(s) follow it ({string.Join(", ", stages.Skip(index + 1).Select(t => t.GetType().Name))}). " +
-                "Use CreateForecastingEngine() without type arguments, or Transform on a data view.", nameof(model));
-        return new RnnForecastingEngine<TSrc, TDst>(mlContext, forecaster, model, stages[..index], ignoreMissingColumns,
+        return new RnnForecastingEngine<TSrc, TDst>(mlContext, forecaster, model, stages[..index], stages[(index + 1)..], ignoreMissingColumns,
             inputSchemaDefinition, outputSchemaDefinition);
     }
 

@@ -83,7 +83,7 @@ public sealed class RnnForecastingEngine
         int first = _series.Fit(series).FirstOrigin(_model.Settings);
         long seen = _series.State(series).Count;
         if (seen < first)
-            throw new InvalidOperationException($"The engine has seen {seen} values of {_series.Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
+            throw new InvalidOperationException($"The engine has seen {Training.Counted.Of(seen, "value")} of {_series.Name(series)}; a forecast needs {first} (the window, and one season for seasonal naive).");
     }
 
     /// <summary>Confidence level of the bounds unless a call asks for another.</summary>
@@ -208,18 +208,33 @@ public sealed class RnnForecastingEngine
     /// columns in their order, then the calendar features of the horizon's dates.</summary>
     private void FillFuture(int seriesIndex, IReadOnlyDictionary<string, float[]>? given, Span<float> destination)
     {
+        CheckFutureCovariates(_series.Ids[seriesIndex], given);
+        int H = Horizon;
+        if (_columns.Future.Length == 0)
+        {
+            _columns.WriteFuture([], _series.LastDate(seriesIndex), destination.Length == 0 ? 0 : H, destination);
+            return;
+        }
+        _columns.WriteFuture(_given, _series.LastDate(seriesIndex), H, destination);
+    }
+
+    /// <summary>Checks a forecast's known-future covariates (and keeps them, (H, Cg) step-major, for
+    /// <see cref="FillFuture"/>): one finite value per step of the horizon for each known-future column, none for others.
+    /// The typed engine calls it before observing, so a bad call leaves the state as it was.</summary>
+    /// <exception cref="ArgumentException">A column is missing, unknown, of the wrong length or not finite (names it).</exception>
+    internal void CheckFutureCovariates(string seriesId, IReadOnlyDictionary<string, float[]>? given)
+    {
         var names = _columns.Future;
         int H = Horizon, Cf = names.Length;
-        string series = _columns.SeriesId is null ? "" : $" of series '{_series.Ids[seriesIndex]}'";
+        string series = _columns.SeriesId is null ? "" : $" of series '{seriesId}'";
         if (Cf == 0)
         {
             if (given is { Count: > 0 })
                 throw new ArgumentException($"The model has no known-future covariates; got values for {string.Join(", ", given.Keys.Select(k => $"'{k}'"))}.", "futureCovariates");
-            _columns.WriteFuture([], _series.LastDate(seriesIndex), destination.Length == 0 ? 0 : H, destination);
             return;
         }
         if (given is null)
-            throw new ArgumentException($"The model needs the known-future covariates {string.Join(", ", names.Select(n => $"'{n}'"))} for the {H} steps of the forecast{series}; none were given.", "futureCovariates");
+            throw new ArgumentException($"The model needs the known-future covariates {string.Join(", ", names.Select(n => $"'{n}'"))} for the {Training.Counted.Of(H, "step")} of the forecast{series}; none were given.", "futureCovariates");
         foreach (string key in given.Keys)
             if (Array.IndexOf(names, key) < 0)
                 throw new ArgumentException($"'{key}' is not a known-future column of the model (they are {string.Join(", ", names.Select(n => $"'{n}'"))}).", "futureCovariates");
@@ -228,7 +243,7 @@ public sealed class RnnForecastingEngine
             if (!given.TryGetValue(names[c], out var values) || values is null)
                 throw new ArgumentException($"Known-future column '{names[c]}' has no values for the forecast{series}; give one per step of the model's horizon ({H}).", "futureCovariates");
             if (values.Length != H)
-                throw new ArgumentException($"Known-future column '{names[c]}' has {values.Length} values for the forecast{series}; it needs {H}, one per step of the model's horizon (the networks read the whole horizon's).", "futureCovariates");
+                throw new ArgumentException($"Known-future column '{names[c]}' has {Training.Counted.Of(values.Length, "value")} for the forecast{series}; it needs {H}, one per step of the model's horizon (the networks read the whole horizon's).", "futureCovariates");
             for (int k = 0; k < H; k++)
             {
                 if (!float.IsFinite(values[k]))
@@ -236,7 +251,6 @@ public sealed class RnnForecastingEngine
                 _given[k * Cf + c] = values[k];
             }
         }
-        _columns.WriteFuture(_given, _series.LastDate(seriesIndex), H, destination);
     }
 
     internal static void CheckForecastArguments(int horizon, float confidenceLevel, int modelHorizon)

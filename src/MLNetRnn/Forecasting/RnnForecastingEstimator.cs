@@ -132,12 +132,12 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             model.ReportSeasonalPeriods(seasons, detected);
             if (pendingRows is not null)
                 model.AddNote(string.Create(CultureInfo.InvariantCulture,
-                    $"{pendingRows.Count} of {rows.Count + pendingRows.Count} series are shorter than the window ({minimum} values): " +
+                    $"{pendingRows.Count} of {rows.Count + pendingRows.Count} series {(pendingRows.Count == 1 ? "is" : "are")} shorter than the window ({minimum} values): " +
                     $"{string.Join(", ", pendingRows.Ids.Take(5).Select(x => $"'{x}'"))}{(pendingRows.Count > 5 ? ", …" : "")}. They were not trained on; " +
                     $"the model keeps them (PendingSeriesIds), and an engine forecasts each once it has observed {minimum} values of it."));
             var summary = model.Summary;
             ch.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                $"Trained {summary.Members.Count} network(s) on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
+                $"Trained {Counted.Of(summary.Members.Count, "network")} on {summary.TotalWindows} windows ({summary.TrainingWindows} for training, " +
                 $"{summary.ValidationWindows} for validation); base {summary.Base}, seasonal adjustment {summary.SeasonalAdjustment}, " +
                 $"scaling {summary.Scaling}, correction weight {summary.CorrectionWeight:G4}."));
             // What a user should know about the fit (a fallback to the base, extrapolated bounds): warnings, as ML.NET's are.
@@ -179,7 +179,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             int n = rows.Values[0].Count;
             if (n < settings.MinimumLength)
                 throw new InvalidOperationException(
-                    $"Input column '{_options.InputColumnName}' has {n} rows; WindowSize {W} + Horizon {H} needs at least {settings.MinimumLength}.");
+                    $"Input column '{_options.InputColumnName}' has {Counted.Of(n, "row")}; WindowSize {W} + Horizon {H} needs at least {settings.MinimumLength}.");
             return;
         }
         int minimum = ForecasterSettings.ForecastLength(W);
@@ -188,7 +188,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             int n = rows.Values[s].Count;
             if (n < minimum)
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                    $"Series id column '{columns.SeriesId}': series '{rows.Ids[s]}' (first at row {rows.Rows[s].First(r => r >= 0)}) has {n} rows; a forecast reads at least {minimum} (WindowSize {W}). Remove it, or fit with a smaller WindowSize."));
+                    $"Series id column '{columns.SeriesId}': series '{rows.Ids[s]}' (first at row {rows.Rows[s].First(r => r >= 0)}) has {Counted.Of(n, "row")}; a forecast reads at least {minimum} (WindowSize {W}). Remove it, or fit with a smaller WindowSize."));
         }
         CheckWindowCount(columns.SeriesId, Enumerable.Range(0, rows.Count).Select(s => (rows.Ids[s], (long)rows.Values[s].Count, rows.Rows[s][^1])), W, H);
     }
@@ -241,7 +241,7 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
             : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows" + (idFeature ? ", the ids as an input" : "");
         var covariates = o.CovariateColumnNames.Concat(o.KnownFutureColumnNames.Select(c => c + " (known in advance)")).ToArray();
         return string.Create(CultureInfo.InvariantCulture,
-            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) network(s) on {series}" +
+            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) {(o.EnsembleSize == 1 ? "network" : "networks")} on {series}" +
             $"{(covariates.Length > 0 ? $" with covariates {string.Join(", ", covariates.Select(c => $"'{c}'"))}" : "")}: " +
             $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {(settings.SeasonalPeriods.Count > 0 ? "chosen per series among " + string.Join(", ", settings.SeasonalPeriods) : settings.SeasonalPeriod)}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }

@@ -15,9 +15,10 @@ namespace MLNetRnn;
 /// A fitted recurrent forecaster (from <see cref="RnnForecastingEstimator"/>) of one series or of every series of a
 /// panel. Transforming a data view adds, for each row, the forecast of the next <see cref="Horizon"/> values of its
 /// series made from that series' rows up to and including it (NaN until <see cref="WindowSize"/> rows have been
-/// seen), and the bounds and quantiles if configured. The transformer also remembers where each series it was fitted
-/// on ended (or where the checkpoint it was saved from stood), so that <see cref="CreateForecastingEngine"/> forecasts
-/// what comes next.
+/// seen), and the bounds and quantiles if configured; rows that only continue a series the model knows (its newer rows)
+/// are forecast from where the model left off (<see cref="Transform"/>). The transformer also remembers where each
+/// series it was fitted on ended (or where the checkpoint it was saved from stood), so that
+/// <see cref="CreateForecastingEngine"/> forecasts what comes next.
 /// </summary>
 /// <remarks>
 /// Rows depend on the rows before them, so this is not a row-to-row mapper: a <c>PredictionEngine</c> cannot
@@ -198,6 +199,25 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// a cursor reaches them, each from the window of its series' rows ending at it. A series the model was not trained
     /// on is fitted on its rows in this data view first (a cold start); with known-future covariates, each row's
     /// forecast reads them from its series' next H rows (NaN where the data ends sooner).</summary>
+    /// <remarks>
+    /// <para>
+    /// A series' rows here either restate its history (the training data, or any part of it: forecasts from those rows
+    /// alone, NaN until a window of them) or continue it (only rows newer than the model's: forecasts from the model's
+    /// state of the series plus those rows, exactly what an engine gives after observing them). Which, is decided per
+    /// series at its first row here:
+    /// </para>
+    /// <list type="bullet">
+    /// <item>With <see cref="DateColumnName"/>: the rows continue the series when the first is dated after the series'
+    /// last date in the model (<see cref="SeriesIds"/>, trained or checkpointed). Steps missing between the two are filled
+    /// per the model's gap filling, or refused naming both dates; a series the model holds as pending continues from its
+    /// pending values.</item>
+    /// <item>Without a date column nothing tells new rows from old, so the rows continue the series when there are fewer
+    /// of them here than its first forecast reads (the window, and one season for a seasonal base): too few to forecast
+    /// from on their own, and before this rule every one of them was NaN. A longer run is read as the series' history.
+    /// To continue the model with more rows than that, give the model a date column or use an engine
+    /// (<see cref="CreateForecastingEngine"/>, <c>Observe</c>).</item>
+    /// </list>
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">An input column is missing or has the wrong type.</exception>
     public IDataView Transform(IDataView input)
     {
@@ -401,7 +421,7 @@ internal sealed class SeriesSet
             long ticks = r.ReadInt64();
             if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks) throw new InvalidDataException($"The saved date of pending series '{id}' is out of range.");
             int n = r.ReadInt32();
-            if (n < 1 || n > most) throw new InvalidDataException($"Pending series '{id}' holds {n} values; a series not yet started holds 1 to {most}.");
+            if (n < 1 || n > most) throw new InvalidDataException($"Pending series '{id}' holds {Training.Counted.Of(n, "value")}; a series not yet started holds 1 to {most}.");
             var values = new float[n];
             var covariates = new float[n * C];
             for (int i = 0; i < n; i++) values[i] = r.ReadSingle();

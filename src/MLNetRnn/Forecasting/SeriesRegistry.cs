@@ -136,7 +136,7 @@ internal sealed partial class SeriesRegistry
     {
         var names = _columns.Observed;
         if (covariates.Length != names.Length)
-            throw new ArgumentException($"The model has {names.Length} covariate column(s) ({string.Join(", ", names)}); got {covariates.Length} value(s).", nameof(covariates));
+            throw new ArgumentException($"The model has {Training.Counted.Of(names.Length, "covariate column")} ({string.Join(", ", names)}); got {Training.Counted.Of(covariates.Length, "value")}.", nameof(covariates));
         string series = _columns.SeriesId is null ? "" : $" of series '{id}'";
         if (!float.IsFinite(value)) throw new ArgumentException($"The observed value of '{_columns.Input}'{series} must be finite; got {value}.", nameof(value));
         for (int c = 0; c < covariates.Length; c++)
@@ -149,7 +149,7 @@ internal sealed partial class SeriesRegistry
         if (k < 1)
             throw new ArgumentException($"Series '{id}': the date {at:yyyy-MM-dd HH:mm:ss} is not a whole number of time steps ({_columns.Step}) after its last, {last:yyyy-MM-dd HH:mm:ss}.", "date");
         if (_columns.Gaps == GapFilling.None)
-            throw new ArgumentException($"Series '{id}' has a gap: {at:yyyy-MM-dd HH:mm:ss} follows {last:yyyy-MM-dd HH:mm:ss}, {k - 1} time step(s) of {_columns.Step} missing. Observe them, or fit with GapFilling.", "date");
+            throw new ArgumentException($"Series '{id}' has a gap: {at:yyyy-MM-dd HH:mm:ss} follows {last:yyyy-MM-dd HH:mm:ss}, {Training.Counted.Of(k - 1, "time step")} of {_columns.Step} missing. Observe them, or fit with GapFilling.", "date");
     }
 
     /// <summary>The index of a series the engine can forecast, starting it cold when it has observed enough of it.</summary>
@@ -159,7 +159,7 @@ internal sealed partial class SeriesRegistry
         int minimum = _model.Settings.MinimumForecastLength;
         if (_cold.TryGetValue(seriesId, out var cold) && cold.Values.Count < minimum)
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"Series '{seriesId}' has {cold.Values.Count} values; a forecast reads at least {minimum} (the window). Observe {minimum - cold.Values.Count} more and it starts then, its season, base and scale fitted on its own history."));
+                $"Series '{seriesId}' has {Training.Counted.Of(cold.Values.Count, "value")}; a forecast reads at least {minimum} (the window). Observe {minimum - cold.Values.Count} more and it starts then, its season, base and scale fitted on its own history."));
         if (cold is null)
             throw new InvalidOperationException(_columns.SeriesId is null
                 ? $"The model holds one series without an id; got series id '{seriesId}'. Use Predict() or Predict(horizon, confidenceLevel)."

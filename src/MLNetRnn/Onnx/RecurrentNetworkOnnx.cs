@@ -34,7 +34,7 @@ internal static class RecurrentNetworkOnnx
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.InputCategories.Count > 0)
             throw new NotSupportedException(
-                $"This {spec.Cell} network reads its last {spec.InputCategories.Count} input(s) as category indices (InputCategories), " +
+                $"This {spec.Cell} network reads its last {(spec.InputCategories.Count == 1 ? "input" : $"{spec.InputCategories.Count} inputs")} as category indices (InputCategories), " +
                 "which the graph's RNN, LSTM and GRU operators do not read; it cannot be exported to ONNX.");
         if (spec.LayerNormalization)
             throw new NotSupportedException(

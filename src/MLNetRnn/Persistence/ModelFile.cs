@@ -103,11 +103,13 @@ public static class ModelFile
     private static void CheckArchive(Stream stream, string fullPath)
     {
         bool hasModelStream = false;
+        var entryNames = new List<string>();
         try
         {
             using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
             foreach (var entry in archive.Entries)
             {
+                entryNames.Add(entry.FullName);
                 // ML.NET's components write Model.key; Model.bin is its older single-stream form. Both
                 // start with ML.NET's model header and end with its tail.
                 bool isModelStream = entry.Name is ModelStreamName or "Model.bin";
@@ -124,11 +126,22 @@ public static class ModelFile
                 "An ML.NET model file is a zip written by Model.Save; this one is truncated, corrupted, or not a model file.", ex);
         }
 
+        // A damaged byte in the zip's directory can rename an entry; the names in the entries' own headers are as
+        // written. Checked before concluding anything from the entries' names.
+        stream.Position = 0;
+        if (ZipDirectory.NameMissingFromEntries(stream, entryNames) is { } renamed)
+        {
+            throw MarkOurs(new InvalidDataException(
+                $"Cannot load model file '{fullPath}': it is corrupted: the zip archive's directory lists an entry '{renamed}' that no " +
+                "entry in the file has, so a byte of the directory was damaged after the file was written (an interrupted save " +
+                "leaves a shorter file whose entries agree with its directory)."));
+        }
+
         if (!hasModelStream)
         {
             throw MarkOurs(new InvalidDataException(
                 $"Cannot load model file '{fullPath}': it is a zip archive but holds no ML.NET model " +
-                $"(no '{ModelStreamName}' entry, which Model.Save always writes). A save that failed part-way leaves such a file."));
+                $"(no '{ModelStreamName}' entry, which Model.Save always writes): a save that failed part-way, or a zip that is not a model file."));
         }
     }
 
@@ -155,19 +168,25 @@ public static class ModelFile
                 $"(its CRC-32 is {crc:x8}, the archive records {entry.Crc32:x8})."));
         }
 
-        if (copy != null && !IsCompleteModelStream(copy.GetBuffer().AsSpan(0, (int)copy.Length), out string problem))
+        if (copy != null && !IsCompleteModelStream(copy.GetBuffer().AsSpan(0, (int)copy.Length), out string problem, out bool unfinished))
         {
-            // ModelOperationsCatalog.Save writes the archive even when a transformer's Save throws,
-            // leaving such an entry behind; that is the usual way to get one.
-            throw MarkOurs(new InvalidDataException(
-                $"Cannot load model file '{fullPath}': the zip entry '{entry.FullName}' is not a complete ML.NET model " +
-                $"stream ({problem}). It is typically what a save that failed part-way leaves behind."));
+            // ModelOperationsCatalog.Save writes the archive even when a transformer's Save throws, leaving an entry
+            // whose header was never completed: that is the usual way to get one. A completed header over damaged
+            // bytes is another matter (its CRC matched, so the damage came with the CRC: a tool rewrote the file).
+            throw MarkOurs(new InvalidDataException(unfinished
+                ? $"Cannot load model file '{fullPath}': the zip entry '{entry.FullName}' is an unfinished ML.NET model stream " +
+                  $"({problem}): what a save that failed part-way leaves behind."
+                : $"Cannot load model file '{fullPath}': the zip entry '{entry.FullName}' is corrupted: its ML.NET model stream was " +
+                  $"finished, but its bytes no longer agree with its header ({problem})."));
         }
     }
 
-    /// <summary>Checks ML.NET's fixed-size header and the tail signature that ends every model stream.</summary>
-    private static bool IsCompleteModelStream(ReadOnlySpan<byte> bytes, out string problem)
+    /// <summary>Checks ML.NET's fixed-size header and the tail signature that ends every model stream.
+    /// <paramref name="unfinished"/> tells a stream whose header was never completed, or that ends before the length
+    /// its header records (a save that stopped), from a completed one that was damaged.</summary>
+    private static bool IsCompleteModelStream(ReadOnlySpan<byte> bytes, out string problem, out bool unfinished)
     {
+        unfinished = true;
         if (bytes.Length < ModelHeader.Size)
         {
             problem = $"{bytes.Length} bytes, shorter than the {ModelHeader.Size}-byte header";
@@ -175,6 +194,19 @@ public static class ModelFile
         }
 
         ModelHeader.MarshalFromBytes(out var header, bytes[..ModelHeader.Size].ToArray());
+        // ML.NET writes the header blank, the stream, then the header's fields and the tail: a blank length is a
+        // stream whose save never got to the end, a longer one than the bytes a stream cut short.
+        if (header.FpLim == 0)
+        {
+            problem = "its header was never completed";
+            return false;
+        }
+        if (header.FpLim > bytes.Length)
+        {
+            problem = $"it ends after {bytes.Length} of the {header.FpLim} bytes its header records";
+            return false;
+        }
+        unfinished = false;
         if (!ModelHeader.TryValidate(ref header, bytes.Length, out var ex))
         {
             problem = ex.Message;

@@ -123,7 +123,7 @@ public sealed class RnnRegressionModelParameters : IPredictorProducing<float>, I
         {
             if (features.Length != row.Length)
                 throw new ArgumentException(
-                    $"The feature vector has {features.Length} values; the model reads {row.Length} (WindowSize {model.Steps} × FeaturesPerStep {model.FeaturesPerStep}).");
+                    $"The feature vector has {Training.Counted.Of(features.Length, "value")}; the model reads {row.Length} (WindowSize {model.Steps} × FeaturesPerStep {model.FeaturesPerStep}).");
             features.CopyTo(row);
             score = model.Predict(row, workspace);
         };

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML.Runtime;
+using MLNetRnn.Training;
 
 namespace MLNetRnn.Regression;
 
@@ -18,15 +19,15 @@ internal static class TrainingLog
     {
         string layers = string.Join(", ", o.HiddenSizes);
         string validation = validationRows > 0
-            ? string.Format(Inv, "validating on the last {0} rows (ValidationFraction {1})", validationRows, o.ValidationFraction)
+            ? string.Format(Inv, "validating on the last {0} (ValidationFraction {1})", Counted.Of(validationRows, "row"), o.ValidationFraction)
             : "without validation (ValidationFraction 0)";
         string stopping = validationRows > 0 && o.EarlyStoppingPatience is int patience
-            ? string.Format(Inv, "at most {0} epochs, stopping after {1} without a lower validation loss", o.Epochs, patience)
-            : Count(o.Epochs, "epoch");
+            ? string.Format(Inv, "at most {0}, stopping after {1} without a lower validation loss", Counted.Of(o.Epochs, "epoch"), patience)
+            : Counted.Of(o.Epochs, "epoch");
         string seedFrom = o.Seed is null ? "drawn from the MLContext: RnnRegressionOptions.Seed is not set" : "RnnRegressionOptions.Seed";
         channel.Info(string.Format(Inv,
-            "Training {0} [{1}] on {2} rows of {3} steps × {4}, {5}; {6}; batch {7}, Adam {8}, scaling {9}; seed {10} ({11}).",
-            o.Cell, layers, trainingRows, steps, Count(o.FeaturesPerStep, "feature"), validation, stopping, o.BatchSize, o.LearningRate,
+            "Training {0} [{1}] on {2} of {3} × {4}, {5}; {6}; batch {7}, Adam {8}, scaling {9}; seed {10} ({11}).",
+            o.Cell, layers, Counted.Of(trainingRows, "row"), Counted.Of(steps, "step"), Counted.Of(o.FeaturesPerStep, "feature"), validation, stopping, o.BatchSize, o.LearningRate,
             o.Scaling, seed, seedFrom));
     }
 
@@ -37,10 +38,8 @@ internal static class TrainingLog
         string kept = s.RestoredBestWeights
             ? string.Format(Inv, "The model keeps the weights of epoch {0} (validation loss {1:G4})", s.BestEpoch + 1, s.BestValidationLoss)
             : string.Format(Inv, "The model keeps the weights of the last epoch, {0}", s.EpochsRun);
-        string skipped = s.SkippedSteps > 0 ? $"; {Count(s.SkippedSteps, "step")} skipped for a non-finite loss or gradient" : "";
-        channel.Info(string.Format(Inv, "{0}; trained in {1:F1} s, {2} of {3} steps clipped{4}.",
-            kept, elapsed.TotalSeconds, s.ClippedSteps, s.GradientNormBefore.Count, skipped));
+        string skipped = s.SkippedSteps > 0 ? $"; {Counted.Of(s.SkippedSteps, "step")} skipped for a non-finite loss or gradient" : "";
+        channel.Info(string.Format(Inv, "{0}; trained in {1:F1} s, {2} of {3} clipped{4}.",
+            kept, elapsed.TotalSeconds, s.ClippedSteps, Counted.Of(s.GradientNormBefore.Count, "step"), skipped));
     }
-
-    private static string Count(int n, string noun) => string.Format(Inv, "{0} {1}{2}", n, noun, n == 1 ? "" : "s");
 }

@@ -133,7 +133,7 @@ internal sealed class WindowScaling
         int F = r.ReadInt32();
         if (F < 1 || F > 1 << 20) throw new InvalidDataException($"Features per step {F} is out of range.");
         int k = version == 1 ? 0 : r.ReadInt32();
-        if (k < 0 || k >= F) throw new InvalidDataException($"Target feature {k} is out of range for {F} features per step.");
+        if (k < 0 || k >= F) throw new InvalidDataException($"Target feature {k} is out of range for {Training.Counted.Of(F, "feature")} per step.");
         var mean = new float[F];
         var scale = new float[F];
         for (int f = 0; f < F; f++) mean[f] = r.ReadSingle();
@@ -237,7 +237,7 @@ internal sealed class WindowRegressionModel
         int V = (int)Math.Round(N * (double)fraction, MidpointRounding.AwayFromZero);
         if (V < 1 || V >= N)
             throw new InvalidOperationException(
-                $"ValidationFraction {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} of {N} rows leaves {V} for validation and {N - V} for training; " +
+                $"ValidationFraction {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} of {Training.Counted.Of(N, "row")} leaves {V} for validation and {N - V} for training; " +
                 "both need at least 1. Provide more rows or set ValidationFraction to 0.");
         return V;
     }

@@ -64,8 +64,8 @@ internal sealed class ChannelProgress : IProgress<TrainingProgress>
         text.Append(": training loss ").Append(Number(s.TrainingLoss));
         if (!double.IsNaN(s.ValidationLoss)) text.Append(", validation loss ").Append(Number(s.ValidationLoss));
         if (p.Patience > 0)
-            text.Append("; ").Append(p.EpochsWithoutImprovement).Append(" of ").Append(p.Patience)
-                .Append(" epochs without improvement (at most ").Append(p.Epochs).Append(')');
+            text.Append("; ").Append(p.EpochsWithoutImprovement).Append(" of ").Append(Counted.Of(p.Patience, "epoch"))
+                .Append(" without improvement (at most ").Append(p.Epochs).Append(')');
         text.Append("; gradient norm mean ").Append(Number(s.MeanGradientNorm)).Append(", max ").Append(Number(s.MaxGradientNorm));
         if (s.ClippedSteps > 0) text.Append(", ").Append(s.ClippedSteps).Append(s.ClippedSteps == 1 ? " step" : " steps").Append(" clipped");
         if (s.SkippedSteps > 0) text.Append(", ").Append(s.SkippedSteps).Append(s.SkippedSteps == 1 ? " step" : " steps").Append(" skipped (non-finite)");
@@ -78,7 +78,7 @@ internal sealed class ChannelProgress : IProgress<TrainingProgress>
         int ran = p.Epoch + 1;
         string why = stop switch
         {
-            TrainingStop.EarlyStopping => $"stopped early: no improvement in {p.Patience} epochs",
+            TrainingStop.EarlyStopping => $"stopped early: no improvement in {Counted.Of(p.Patience, "epoch")}",
             TrainingStop.StepLimit => "reached the step budget",
             TrainingStop.TimeLimit => "reached the time limit",
             _ => "reached the maximum",

@@ -168,16 +168,6 @@ public class ForecastingEngineTests
     }
 
     [Fact]
-    public void TypedEngineNeedsTheForecasterLast()
-    {
-        var pipeline = _ml.Forecasting.ForecastByRnn(Small()).Append(_ml.Transforms.CopyColumns("Copy", "Forecast"));
-        var model = pipeline.Fit(View(_ml, _series[..80]));
-        var ex = Assert.Throws<ArgumentException>(() => model.CreateForecastingEngine<Observation, ForecastOnly>(_ml));
-        Assert.Contains("last stage", ex.Message);
-        Assert.Contains("ColumnCopyingTransformer", ex.Message);
-    }
-
-    [Fact]
     public void CheckPointToStreamContinuesWhereTheEngineStopped()
     {
         var model = Fit();

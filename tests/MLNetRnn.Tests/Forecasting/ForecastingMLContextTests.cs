@@ -48,13 +48,13 @@ public class ForecastingMLContextTests
             m => Assert.Matches(@"; \d+ of 5 epochs without improvement \(at most 40\)", m));
 
         var info = ours.Where(e => e.Kind == ChannelMessageKind.Info).Select(e => e.RawMessage).ToList();
-        Assert.StartsWith("Training 2 Gru(4) network(s) on 96 rows of 'Value'", info[0]);
+        Assert.StartsWith("Training 2 Gru(4) networks on 96 rows of 'Value'", info[0]);
         Assert.Contains("seed 3", info[0]);
         // Then the seasonal period: set here, and the candidates the detection tested beside it.
         Assert.StartsWith("Seasonal period set: 12.", info[1]);
         Assert.Contains("12 (autocorrelation, given): r = ", info[1]);
         Assert.Equal(["member 1 of 2:", "member 2 of 2:"], info.Skip(2).Take(2).Select(m => m[..(m.IndexOf(':') + 1)]).Order());
-        Assert.StartsWith("Trained 2 network(s)", info[^1]);
+        Assert.StartsWith("Trained 2 networks", info[^1]);
     }
 
     [Fact]

@@ -89,7 +89,7 @@ public sealed class GlobalBadInputTests
         var rows = Retail(3, 60).Where((r, i) => i != 70 && i != 71).ToArray();   // P00001 skips two days
         var o = FastPanel();
         o.DateColumnName = "Date";
-        Names<InvalidOperationException>(() => Fit(o, rows), "'Date'", "series 'P00001'", "row 70", "2 time step(s)", "GapFilling");
+        Names<InvalidOperationException>(() => Fit(o, rows), "'Date'", "series 'P00001'", "row 70", "2 time steps", "GapFilling");
     }
 
     [Theory]

@@ -181,7 +181,7 @@ public sealed class GlobalForecastingTests : IDisposable
         Assert.True(SameBits(engine.Predict("P00006", futureCovariates: promo).Forecast, last.Predict("P00006", futureCovariates: promo).Forecast));
         // The saved series kept its last date: the day after the next is a gap of one.
         var gap = current.CreateForecastingEngine();
-        Assert.Contains("1 time step(s)", Assert.Throws<ArgumentException>(() => gap.Observe("P00006", 1f, [0f], fresh[14].Date)).Message);
+        Assert.Contains("1 time step of", Assert.Throws<ArgumentException>(() => gap.Observe("P00006", 1f, [0f], fresh[14].Date)).Message);
     }
 
     [Fact]
