@@ -54,7 +54,7 @@ public sealed class BadInputTests(ClusterFixture fixture)
     {
         var (deployment, grain, version, forecast) = await Observed();
         var error = await Assert.ThrowsAsync<ArgumentException>(() => grain.Observe(new Observation(5f, [0f, 1f])));
-        Assert.Contains("1 covariate column(s) (Promo); got 2", error.Message);
+        Assert.Contains("1 covariate column (Promo); got 2", error.Message);
         // Observe-and-forecast with a bad forecast request keeps no observation either.
         var future = await Assert.ThrowsAsync<ArgumentException>(() => grain.ObserveAndPredict(new Observation(5f, [0f]), new ForecastRequest(FutureCovariates: new() { ["Promo"] = [1f] })));
         Assert.Contains("'Promo' has 1 values", future.Message);

@@ -6,7 +6,7 @@ using static MLNetRnn.Tests.Forecasting.ForecastingTestData;
 namespace MLNetRnn.Tests.Forecasting;
 
 /// <summary>A dated row of one of several series.</summary>
-public sealed class DatedRow
+public sealed class DatedSeriesRow
 {
     public string Series { get; set; } = "";
 
@@ -42,7 +42,7 @@ public sealed class SeasonalPeriodDetectionTests
     }
 
     private IDataView Dated(IReadOnlyList<float[]> series, DateTime start, Func<DateTime, int, DateTime> step) => _ml.Data.LoadFromEnumerable(
-        series.SelectMany((values, s) => values.Select((v, t) => new DatedRow { Series = $"S{s}", Date = step(start, t), Value = v })).ToArray());
+        series.SelectMany((values, s) => values.Select((v, t) => new DatedSeriesRow { Series = $"S{s}", Date = step(start, t), Value = v })).ToArray());
 
     [Fact]
     public void AnUnsetSeasonalPeriodIsDetectedAndGivesTheModelOfSettingIt()
@@ -87,7 +87,7 @@ public sealed class SeasonalPeriodDetectionTests
         var undated = _ml.Forecasting.ForecastByRnn(o).Fit(View(_ml, values));
         Assert.Equal(1, undated.Model.Settings.SeasonalPeriod);
 
-        o.DateColumnName = nameof(DatedRow.Date);
+        o.DateColumnName = nameof(DatedSeriesRow.Date);
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(Dated([values], new DateTime(2010, 1, 3), (d, t) => d.AddDays(7 * t)));
         Assert.Equal(52, model.Model.Settings.SeasonalPeriod);
         var detection = model.TrainingSummary.SeasonalPeriodDetection!;
@@ -103,8 +103,8 @@ public sealed class SeasonalPeriodDetectionTests
             new DateTime(2020, 1, 6), (d, t) => d.AddHours(t));
         var o = new RnnForecastingOptions
         {
-            OutputColumnName = "Forecast", InputColumnName = nameof(DatedRow.Value), SeriesIdColumnName = nameof(DatedRow.Series),
-            DateColumnName = nameof(DatedRow.Date), WindowSize = 48, Horizon = 24, EnsembleSize = 1, HiddenSizes = [8], MaximumSteps = 40, Seed = 1,
+            OutputColumnName = "Forecast", InputColumnName = nameof(DatedSeriesRow.Value), SeriesIdColumnName = nameof(DatedSeriesRow.Series),
+            DateColumnName = nameof(DatedSeriesRow.Date), WindowSize = 48, Horizon = 24, EnsembleSize = 1, HiddenSizes = [8], MaximumSteps = 40, Seed = 1,
         };
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(data);
 
@@ -177,14 +177,14 @@ public sealed class SeasonalPeriodDetectionTests
     public void DetectSeasonalPeriodsReadsTheDataAsTheForecasterDoes()
     {
         var monthly = Dated([Seasonal(120, seed: 4), Seasonal(96, seed: 5)], new DateTime(2001, 1, 31), (d, t) => d.AddMonths(t));
-        var detection = _ml.Forecasting.DetectSeasonalPeriods(monthly, nameof(DatedRow.Value), nameof(DatedRow.Date), nameof(DatedRow.Series));
+        var detection = _ml.Forecasting.DetectSeasonalPeriods(monthly, nameof(DatedSeriesRow.Value), nameof(DatedSeriesRow.Date), nameof(DatedSeriesRow.Series));
         Assert.Equal(SamplingFrequency.Monthly, detection.Frequency);
         Assert.Equal(2, detection.SeriesCount);
         Assert.Equal(12, detection.Period);
         Assert.Equal(SeasonalPeriodSource.Dates | SeasonalPeriodSource.Autocorrelation, detection.Candidates.Single(c => c.Period == 12).Source);
 
         var gap = Dated([Seasonal(60, seed: 4)], new DateTime(2001, 1, 1), (d, t) => d.AddDays(t < 30 ? t : t + 1));
-        Assert.Contains("Date", Assert.Throws<InvalidOperationException>(() => _ml.Forecasting.DetectSeasonalPeriods(gap, nameof(DatedRow.Value), nameof(DatedRow.Date))).Message);
+        Assert.Contains("Date", Assert.Throws<InvalidOperationException>(() => _ml.Forecasting.DetectSeasonalPeriods(gap, nameof(DatedSeriesRow.Value), nameof(DatedSeriesRow.Date))).Message);
         Assert.Contains("'Missing'", Assert.Throws<ArgumentOutOfRangeException>(() => _ml.Forecasting.DetectSeasonalPeriods(monthly, "Missing")).Message);
     }
 }
