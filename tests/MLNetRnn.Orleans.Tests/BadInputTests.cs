@@ -57,7 +57,7 @@ public sealed class BadInputTests(ClusterFixture fixture)
         Assert.Contains("1 covariate column (Promo); got 2", error.Message);
         // Observe-and-forecast with a bad forecast request keeps no observation either.
         var future = await Assert.ThrowsAsync<ArgumentException>(() => grain.ObserveAndPredict(new Observation(5f, [0f]), new ForecastRequest(FutureCovariates: new() { ["Promo"] = [1f] })));
-        Assert.Contains("'Promo' has 1 values", future.Message);
+        Assert.Contains("'Promo' has 1 value for the forecast", future.Message);
         await Unchanged(deployment, grain, version, forecast);
     }
 

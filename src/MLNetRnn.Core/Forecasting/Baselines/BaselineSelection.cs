@@ -87,9 +87,7 @@ internal static class BaselineSelection
     // series has few of them (a 15-value yearly series with h = 6 has one), and one origin is a noisy judge: on M1 it
     // picked worse bases than any single trend method on the yearly series. So while there are fewer than
     // maxOrigins, the origins after n − h count too, each scoring the steps the series has left (n − o < h), and
-    // then the values before the earliest full origin, one by one. A series with no full origin whose partial ones
-    // score fewer than h steps in all has no evidence (a 16-day series with a weekly season would be judged on 3
-    // values): it gets no origin, and the candidates keep their given order, as before.
+    // then the values before the earliest full origin, one by one.
     internal static List<int> Origins(int n, int h, int minimum, int maxOrigins)
     {
         int stride = (h + 1) / 2;
@@ -97,11 +95,10 @@ internal static class BaselineSelection
         for (int o = n - h; o >= minimum && origins.Count < maxOrigins; o -= stride) origins.Add(o);
         if (origins.Count < maxOrigins)
         {
-            int full = origins.Count, earliest = full > 0 ? origins[^1] : n - h + 1;
+            int earliest = origins.Count > 0 ? origins[^1] : n - h + 1;
             for (int o = Math.Max(n - h + 1, minimum); o < n && origins.Count < maxOrigins; o++) origins.Add(o);
             for (int o = earliest - 1; o >= minimum && origins.Count < maxOrigins; o--)
                 if (!origins.Contains(o)) origins.Add(o);
-            if (full == 0 && origins.Sum(o => Math.Min(h, n - o)) < h) origins.Clear();
         }
         return origins;
     }
