@@ -143,7 +143,7 @@ internal static class CliApp
         public readonly Option<string[]> Static = new("--static") { Description = "Columns constant within each series (with --series-id), comma-separated: text is a category (one-hot, read by index), numbers are standardised.", AllowMultipleArgumentsPerToken = true, CustomParser = CommaList };
         public readonly Option<int> Window = new("--window", "-w") { Description = "Past values each forecast reads (W).", DefaultValueFactory = _ => 24 };
         public readonly Option<int> Horizon = new("--horizon") { Description = "Values forecast (H).", DefaultValueFactory = _ => 12 };
-        public readonly Option<int> Season = new("--season", "-s") { Description = "Seasonal period (12 for monthly data, 1 for none).", DefaultValueFactory = _ => 12 };
+        public readonly Option<int?> Season = new("--season", "-s") { Description = "Seasonal period m: 12 for monthly data with a yearly season, 7 for daily data with a weekly one, 24 for hourly data with a daily one, 1 for none. Default: detected from the dates' frequency and the data (an autocorrelation test); the candidates, their strengths and the season used are printed, and a significant season a given m leaves out is warned about." };
         public readonly Option<RecurrentCellKind> Cell = new("--cell") { Description = "Recurrent cell: Elman, Lstm or Gru.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.Cell };
         public readonly Option<int> Hidden = new("--hidden") { Description = "Hidden units.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.HiddenSize };
         public readonly Option<int> Ensemble = new("--ensemble") { Description = "Networks averaged.", DefaultValueFactory = _ => RnnForecastingOptions.Defaults.EnsembleSize };
@@ -177,7 +177,7 @@ internal static class CliApp
                 DateColumnName = series.Columns.Date, CalendarFeatures = series.Columns.Date is null ? null : CalendarFeatures.None,
                 KnownFutureColumnNames = series.Columns.KnownFuture, StaticFeatureColumnNames = series.Columns.Static,
                 ConfidenceLowerBoundColumn = "Lower", ConfidenceUpperBoundColumn = "Upper", ConfidenceLevel = r.GetValue(Confidence),
-                WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season),
+                WindowSize = r.GetValue(Window), Horizon = r.GetValue(Horizon), SeasonalPeriod = r.GetValue(Season) ?? RnnForecastingOptions.Defaults.SeasonalPeriod,
                 Cell = r.GetValue(Cell), HiddenSizes = [r.GetValue(Hidden)], EnsembleSize = r.GetValue(Ensemble), Epochs = r.GetValue(Epochs),
                 EarlyStoppingPatience = r.GetValue(Patience), LearningRate = r.GetValue(LearningRate), Seed = r.GetValue(Seed),
             };
@@ -216,10 +216,14 @@ internal static class CliApp
             if (r.GetValue(diagnostics) is { } diagnosticsFolder) OutputFolder(diagnosticsFolder, "--diagnostics");
             string what = series.IdColumn is null ? $"[bold]{series.Values.Length}[/] values"
                 : $"[bold]{series.SeriesIds.Length}[/] series ('{Markup.Escape(series.IdColumn)}'), {series.Values.Length} rows";
-            console.MarkupLine($"Fitting {options.EnsembleSize} × {options.Cell}({options.HiddenSizes[0]}) on {what} of '{Markup.Escape(series.ValueColumn)}' from {Markup.Escape(series.Path)}: window {options.WindowSize}, horizon {options.Horizon}, season {options.SeasonalPeriod}.");
+            console.MarkupLine($"Fitting {options.EnsembleSize} × {options.Cell}({options.HiddenSizes[0]}) on {what} of '{Markup.Escape(series.ValueColumn)}' from {Markup.Escape(series.Path)}: window {options.WindowSize}, horizon {options.Horizon}, season {(options.SeasonalPeriod == 0 ? "detected" : options.SeasonalPeriod.ToString(CultureInfo.InvariantCulture))}.");
             DescribeDates(console, series);
             var fitted = TrainingDisplay.Fit(console, estimator, series.View);
             ShowSummary(console, fitted);
+            var summary = fitted.TrainingSummary;
+            if (summary.SeasonalPeriodDetection is { } seasons) SeasonReport.Show(console, seasons, options.SeasonalPeriod, summary.SeasonalPeriods);
+            // The forecast picture's recent stretch reads the model's longest season (ForecastPlots.RecentValues).
+            int season = summary.SeasonalPeriods.Count > 0 ? summary.SeasonalPeriods.Max() : Math.Max(options.SeasonalPeriod, 1);
             ml.Model.SaveAtomically(fitted, series.View.Schema, path);
             console.MarkupLine($"Model saved to [bold]{Markup.Escape(path)}[/].");
             var engine = fitted.CreateForecastingEngine();
@@ -236,13 +240,13 @@ internal static class CliApp
                 var all = engine.PredictAll();
                 ShowPanelForecast(console, series, all, engine.GetObservationCount);
                 string first = series.SeriesIds[0];
-                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first), new(options.SeasonalPeriod, r.GetValue(plotAll)));
+                if (r.GetValue(plots) is { } panelDir) WritePlots(console, panelDir, fitted, series.Part(first), all[first], engine.GetObservationCount(first), new(season, r.GetValue(plotAll)));
                 if (r.GetValue(diagnostics) is { } panelDiagnostics) WriteDiagnostics(console, panelDiagnostics, fitted);
                 return 0;
             }
             var forecast = engine.Predict();
             ShowForecast(console, series, forecast, series.Values.Length);
-            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length, new(options.SeasonalPeriod, r.GetValue(plotAll)));
+            if (r.GetValue(plots) is { } dir) WritePlots(console, dir, fitted, series, forecast, series.Values.Length, new(season, r.GetValue(plotAll)));
             if (r.GetValue(diagnostics) is { } ddir) WriteDiagnostics(console, ddir, fitted);
             return 0;
         });
@@ -328,6 +332,8 @@ internal static class CliApp
             var estimator = ml.Forecasting.ForecastByRnn(options);
             if (r.GetValue(plot) is { } plotFile) OutputFile(plotFile, "--plot");
             DescribeDates(console, series);
+            SeasonReport.Show(console, SeasonReport.Detect(options, series), options.SeasonalPeriod);
+            if (options.SeasonalPeriod == 0) console.MarkupLine("The model detects its season again at each origin, from the values before it.");
             RnnBacktestResult result = null!;
             console.Status().Start($"Backtesting over {r.GetValue(origins)} origins…", _ =>
                 result = ml.Forecasting.Backtest(estimator, series.View, r.GetValue(origins), refit: !r.GetValue(noRefit)));
@@ -348,6 +354,7 @@ internal static class CliApp
             string over = series.IdColumn is null ? $"{result.Origins.Count} origins" : $"{result.Series.Count} series, {result.Origins.Count} origins (means over series)";
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"Over {over}: sMAPE [bold]{result.Smape:F2}%[/], MASE [bold]{result.Mase:F3}[/], RMSE {result.RootMeanSquaredError:F3}."));
             ShowBaselines(console, result);
+            console.MarkupLine(Markup.Escape($"Every MASE above is scaled by the seasonal period detected in the whole file, m = {I(result.MaseSeasonalPeriod)}, whatever season the model uses, so backtests with different --season compare."));
             if (r.GetValue(plot) is { } png)
             {
                 string id = r.GetValue(pick) ?? series.SeriesIds.FirstOrDefault() ?? "";
@@ -355,7 +362,7 @@ internal static class CliApp
                 var mine = result.Series.FirstOrDefault(b => b.SeriesId == id)
                     ?? throw new InvalidOperationException($"Series '{id}' was left out of the backtest: too short to forecast at its first origin. Draw another with --series.");
                 var paths = mine.Origins.Select(o => new ForecastPath(o.Origin - 1, o.Forecast, o.LowerBound, o.UpperBound)).ToArray();
-                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel, options.SeasonalPeriod, r.GetValue(plotAll)), png,
+                ForecastPlots.Forecast(new ForecastPlotData(drawn.Values, paths, drawn.Dates, drawn.ValueColumn, options.ConfidenceLevel, options.SeasonalPeriod > 0 ? options.SeasonalPeriod : result.MaseSeasonalPeriod, r.GetValue(plotAll)), png,
                     $"{drawn.ValueColumn}: backtest from {mine.Origins.Count} origins (sMAPE {mine.Smape.ToString("F1", CultureInfo.InvariantCulture)}%, MASE {mine.Mase.ToString("F2", CultureInfo.InvariantCulture)})");
                 console.MarkupLine($"Plot written to [bold]{Markup.Escape(png)}[/].");
             }
@@ -516,7 +523,8 @@ internal static class CliApp
         console.Write(table);
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Base {t.Base}; scaling {t.Scaling}; {t.TrainingWindows} training and {t.ValidationWindows} validation windows of {t.TotalWindows}; correction weight λ = {t.CorrectionWeight:F2}.")));
-        foreach (string note in t.Notes) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
+        // A season left out is told after the seasons' table, in the tool's words (SeasonReport).
+        foreach (string note in t.Notes.Where(n => !SeasonReport.IsSeasonWarning(n))) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(note)}");
     }
 
     private static void ShowForecast(IAnsiConsole console, CsvSeries? series, RnnForecast f, long observed)
