@@ -116,7 +116,8 @@ public sealed class SeriesGrainTests(ClusterFixture fixture)
         await Task.WhenAll(ids.Select(id => Series(deployment, id).Predict(new ForecastRequest(FutureCovariates: TestModels.Future(id, TestModels.FirstEnd - 1)))));
         await Task.WhenAll(ids.Select(id => Series(deployment, id).Predict(new ForecastRequest(FutureCovariates: TestModels.Future(id, TestModels.FirstEnd - 1)))));
         var silos = (await Task.WhenAll(ids.Select(id => Series(deployment, id).GetStatus()))).Select(s => s.Silo).Distinct().Count();
-        Assert.True(silos >= 2, $"the {ids.Length} series landed on {silos} silo(s)");
+        // Placement decides how many silos the series land on (usually two or three; on a loaded machine sometimes one):
+        // whichever they are, each loads the version once for all the series it holds, where ten loads would fail below.
         var loads = fixture.LoadedModelsOfEachSilo().Select(m => m.LoadCount(TestModels.Name, version)).ToArray();
         Assert.All(loads, n => Assert.InRange(n, 0, 1));
         Assert.True(loads.Sum() >= silos, $"loads per silo {string.Join(", ", loads)} for series on {silos} silos");
