@@ -94,12 +94,20 @@ internal readonly record struct TimeStep(int Months, long Ticks)
 
     private static bool IsMonthEnd(DateTime d) => d.Day == DateTime.DaysInMonth(d.Year, d.Month);
 
-    public override string ToString() => Months switch
+    /// <summary>The step in words ("1 day", "7 days", "1 hour", "3 months"), as messages name it; a step that is no whole
+    /// number of days, hours, minutes or seconds as a time span.</summary>
+    public override string ToString()
     {
-        0 => TimeSpan.FromTicks(Ticks).ToString("g", CultureInfo.InvariantCulture),
-        1 => "1 month",
-        _ => $"{Months} months",
-    };
+        if (Months > 0) return Months == 1 ? "1 month" : $"{Months} months";
+        var span = TimeSpan.FromTicks(Ticks);
+        foreach (var (unit, name) in new[] { (TimeSpan.FromDays(1), "day"), (TimeSpan.FromHours(1), "hour"), (TimeSpan.FromMinutes(1), "minute"), (TimeSpan.FromSeconds(1), "second") })
+            if (Ticks > 0 && Ticks % unit.Ticks == 0)
+            {
+                long n = Ticks / unit.Ticks;
+                return string.Create(CultureInfo.InvariantCulture, $"{n} {(n == 1 ? name : name + "s")}");
+            }
+        return span.ToString("c", CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>The calendar features of dates, as sine/cosine pairs.</summary>

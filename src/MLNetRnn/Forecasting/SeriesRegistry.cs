@@ -143,13 +143,16 @@ internal sealed partial class SeriesRegistry
             if (!float.IsFinite(covariates[c])) throw new ArgumentException($"Covariates must be finite; '{names[c]}'{series} is {covariates[c]}.", nameof(covariates));
     }
 
+    // A single-series model's one series has no id: its messages say "The series".
+    private string Who(string id) => _columns.SeriesId is null ? "The series" : $"Series '{id}'";
+
     private void CheckStep(string id, DateTime last, DateTime at, long k)
     {
         if (k == 1) return;
         if (k < 1)
-            throw new ArgumentException($"Series '{id}': the date {at:yyyy-MM-dd HH:mm:ss} is not a whole number of time steps ({_columns.Step}) after its last, {last:yyyy-MM-dd HH:mm:ss}.", "date");
+            throw new ArgumentException($"{Who(id)}: the date {at:yyyy-MM-dd HH:mm:ss} is not a whole number of time steps ({_columns.Step}) after its last, {last:yyyy-MM-dd HH:mm:ss}.", "date");
         if (_columns.Gaps == GapFilling.None)
-            throw new ArgumentException($"Series '{id}' has a gap: {at:yyyy-MM-dd HH:mm:ss} follows {last:yyyy-MM-dd HH:mm:ss}, {Training.Counted.Of(k - 1, "time step")} of {_columns.Step} missing. Observe them, or fit with GapFilling.", "date");
+            throw new ArgumentException($"{Who(id)} has a gap: {at:yyyy-MM-dd HH:mm:ss} follows {last:yyyy-MM-dd HH:mm:ss}, {Training.Counted.Of(k - 1, "time step")} of {_columns.Step} missing. Observe them, or fit with GapFilling.", "date");
     }
 
     /// <summary>The index of a series the engine can forecast, starting it cold when it has observed enough of it.</summary>

@@ -54,7 +54,21 @@ public sealed class NumberAgreementTests
         var ex = Assert.Throws<ArgumentException>(() => engine.Observe("", 1f, default, start.AddMonths(81)));
 
         Assert.Contains("1 time step of", ex.Message);
+        // A single-series model's series has no id: it is "the series", and its step is said in words.
+        Assert.StartsWith("The series has a gap", ex.Message);
+        Assert.Contains("of 1 month missing", ex.Message);
     }
+
+    [Theory]
+    [InlineData(0, 24 * 36_000_000_000L, "1 day")]
+    [InlineData(0, 7 * 24 * 36_000_000_000L, "7 days")]
+    [InlineData(0, 36_000_000_000L, "1 hour")]
+    [InlineData(0, 90 * 600_000_000L, "90 minutes")]
+    [InlineData(0, 15_000_000L, "00:00:01.5000000")]
+    [InlineData(1, 0, "1 month")]
+    [InlineData(3, 0, "3 months")]
+    public void ATimeStepIsSaidInWords(int months, long ticks, string expected)
+        => Assert.Equal(expected, new MLNetRnn.TimeStep(months, ticks).ToString());
 
     [Fact]
     public void AModelWithOneValueOfANewSeriesSaysOneValue()
