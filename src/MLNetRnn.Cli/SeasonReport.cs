@@ -24,7 +24,10 @@ internal static class SeasonReport
     public static SeasonalPeriodDetection Detect(RnnForecastingOptions options, CsvSeries series)
     {
         var values = series.IdColumn is null ? [series.Values] : series.SeriesIds.Select(id => series.Part(id).Values).ToArray();
-        return SeasonalPeriodChoice.Detect(options, values, series.Step);
+        // The set season (if any) is tested too, as the forecaster's own report does, so the warning can compare them.
+        int[] given = options.SeasonalPeriod == 0 && options.SeasonalPeriods.Length == 0 ? []
+            : options.SeasonalPeriods.Append(options.SeasonalPeriod).Where(p => p > 1).Distinct().ToArray();
+        return SeasonalPeriodDetector.Detect(values, series.Step.Frequency, given);
     }
 
     /// <summary>The candidates table, the season used and the warnings. <paramref name="setPeriod"/> is <c>--season</c>

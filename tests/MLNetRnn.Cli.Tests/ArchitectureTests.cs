@@ -17,6 +17,17 @@ public sealed class ArchitectureTests
     private const string Shared = "MLNetRnn.Cli.Shared";
 
     [Fact]
+    public void TheToolSeesOnlyTheLibrarysPublicApi()
+    {
+        // The tool ships as its own package on MLNetRnn's: it must build against what any user of the library sees,
+        // so a newer library cannot break it through a changed internal.
+        var grants = typeof(MLNetRnn.RnnForecastingEstimator).Assembly
+            .GetCustomAttributes(typeof(System.Runtime.CompilerServices.InternalsVisibleToAttribute), false)
+            .Cast<System.Runtime.CompilerServices.InternalsVisibleToAttribute>().Select(a => a.AssemblyName);
+        Assert.DoesNotContain(App, grants);
+    }
+
+    [Fact]
     public void StudyDoesNotUseTheApp() => AssertNoArrow(from: [Study], to: [App]);
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MLNetRnn.Core.Forecasting;
 
 namespace MLNetRnn;
 
@@ -38,12 +39,31 @@ public enum GapFilling
 }
 
 /// <summary>The spacing of a series' dates: a whole number of calendar months (monthly, quarterly, yearly data, where
-/// steps differ in days), or a fixed duration.</summary>
-internal readonly record struct TimeStep(int Months, long Ticks)
+/// steps differ in days), or a fixed duration. The forecaster infers it from the date column
+/// (<see cref="RnnForecastingOptions.DateColumnName"/>) to check gaps and date its forecasts; tools that read dates
+/// themselves (the <c>mlnetrnn</c> CLI) use the same rules through this type.</summary>
+/// <param name="Months">Calendar months per step (1 monthly, 3 quarterly, 12 yearly), or 0 for a fixed duration.</param>
+/// <param name="Ticks">The fixed duration of a step in ticks when <paramref name="Months"/> is 0.</param>
+public readonly record struct TimeStep(int Months, long Ticks)
 {
+    /// <summary>No step known (no dates, or fewer than two).</summary>
     public static readonly TimeStep Unknown = new(0, 0);
 
+    /// <summary>Whether a step is known.</summary>
     public bool IsKnown => Months > 0 || Ticks > 0;
+
+    /// <summary>The sampling frequency this step is, for seasonal-period detection: hourly, daily, weekly, monthly,
+    /// quarterly, yearly, or unknown (no dates, or another step: every 15 minutes, every other month, …).</summary>
+    public SamplingFrequency Frequency => this switch
+    {
+        { Months: 1 } => SamplingFrequency.Monthly,
+        { Months: 3 } => SamplingFrequency.Quarterly,
+        { Months: 12 } => SamplingFrequency.Yearly,
+        { Months: 0, Ticks: TimeSpan.TicksPerHour } => SamplingFrequency.Hourly,
+        { Months: 0, Ticks: TimeSpan.TicksPerDay } => SamplingFrequency.Daily,
+        { Months: 0, Ticks: 7 * TimeSpan.TicksPerDay } => SamplingFrequency.Weekly,
+        _ => SamplingFrequency.Unknown,
+    };
 
     /// <summary>The date <paramref name="steps"/> steps after <paramref name="date"/>. Monthly steps from the last day
     /// of a month land on the last day of the target month.</summary>

@@ -15,18 +15,8 @@ internal static class SeasonalPeriodChoice
     /// <summary>Whether the options leave the seasonal periods to the detection.</summary>
     public static bool Detects(RnnForecastingOptions options) => options.SeasonalPeriod == 0 && options.SeasonalPeriods.Length == 0;
 
-    /// <summary>The sampling frequency of a time step inferred from the dates: hourly, daily, weekly, monthly, quarterly,
-    /// yearly, or unknown (no dates, or another step: every 15 minutes, every other month, …).</summary>
-    public static SamplingFrequency Frequency(TimeStep step) => step switch
-    {
-        { Months: 1 } => SamplingFrequency.Monthly,
-        { Months: 3 } => SamplingFrequency.Quarterly,
-        { Months: 12 } => SamplingFrequency.Yearly,
-        { Months: 0, Ticks: TimeSpan.TicksPerHour } => SamplingFrequency.Hourly,
-        { Months: 0, Ticks: TimeSpan.TicksPerDay } => SamplingFrequency.Daily,
-        { Months: 0, Ticks: 7 * TimeSpan.TicksPerDay } => SamplingFrequency.Weekly,
-        _ => SamplingFrequency.Unknown,
-    };
+    /// <summary>The sampling frequency of a time step inferred from the dates (<see cref="TimeStep.Frequency"/>).</summary>
+    public static SamplingFrequency Frequency(TimeStep step) => step.Frequency;
 
     /// <summary>Detects on the training series, testing the periods the options set as well, so that the report can
     /// compare them with what the data holds.</summary>
