@@ -1,3 +1,4 @@
+using MLNetRnn.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -194,22 +195,7 @@ public sealed class ToolPackageTests(ITestOutputHelper log) : IDisposable
 
     private string Run(string program, string workingDirectory, Dictionary<string, string>? environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
-        // The test host's MSBuild and NuGet settings are not passed on; no build server is left running.
-        foreach (string key in start.Environment.Keys.ToArray())
-            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("_MSBUILD", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("NUGET_", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
-                start.Environment.Remove(key);
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment["UseSharedCompilation"] = "false";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        var start = ChildDotnet.Start(program, workingDirectory, arguments);
         foreach (var (key, value) in environment ?? []) start.Environment[key] = value;
 
         string command = $"{Path.GetFileName(program)} {string.Join(" ", arguments)}";

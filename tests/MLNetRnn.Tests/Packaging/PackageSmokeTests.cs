@@ -1,3 +1,4 @@
+using MLNetRnn.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
@@ -203,24 +204,7 @@ public sealed class PackageSmokeTests : IDisposable
     /// and the compiler server are not left running.</summary>
     private static string Dotnet(string workingDirectory, params string[] arguments)
     {
-        var start = new ProcessStartInfo(ModelLoaderProcess.DotnetHost())
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments) start.ArgumentList.Add(argument);
-        foreach (string key in start.Environment.Keys.ToArray())
-            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("_MSBUILD", StringComparison.OrdinalIgnoreCase)
-                || key.StartsWith("NUGET_", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
-                start.Environment.Remove(key);
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        start.Environment["UseSharedCompilation"] = "false";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        var start = ChildDotnet.Start(ModelLoaderProcess.DotnetHost(), workingDirectory, arguments);
 
         string command = "dotnet " + string.Join(" ", arguments);
         using var process = Process.Start(start)!;
