@@ -74,9 +74,23 @@ public sealed record ShardModel([property: Id(0)] string ModelName, [property: I
 /// <param name="Deployment">The deployment's name.</param>
 /// <param name="Revision">Bumped by every change.</param>
 /// <param name="Shards">The model of each shard.</param>
+/// <param name="Groups">0: each series has its own grain (<see cref="ISeriesGrain"/>); G: the series are kept in G group
+/// grains (<see cref="ISeriesGroupGrain"/>), series id to group by <see cref="SeriesGroups.GroupOf"/>.</param>
 [GenerateSerializer, Immutable]
-public sealed record DeploymentMap([property: Id(0)] string Deployment, [property: Id(1)] long Revision, [property: Id(2)] ShardModel[] Shards)
+public sealed record DeploymentMap([property: Id(0)] string Deployment, [property: Id(1)] long Revision, [property: Id(2)] ShardModel[] Shards,
+    [property: Id(3)] int Groups = 0)
 {
     /// <summary>The shard of <paramref name="seriesId"/>.</summary>
     public int ShardOf(string seriesId) => Sharding.ShardMap.ShardOf(seriesId, Shards.Length);
+
+    /// <summary>The group of <paramref name="seriesId"/> (with <see cref="Groups"/> &gt; 0).</summary>
+    public int GroupOf(string seriesId) => SeriesGroups.GroupOf(seriesId, Groups);
 }
+
+/// <summary>One new value of a series of a group call.</summary>
+/// <param name="SeriesId">The series.</param>
+/// <param name="Observation">Its next value.</param>
+/// <param name="Request">What the series' forecast is asked for (its own known-future covariates, say); null: the call's.
+/// With several values of a series in one call, its last non-null request.</param>
+[GenerateSerializer, Immutable]
+public sealed record SeriesObservation([property: Id(0)] string SeriesId, [property: Id(1)] Observation Observation, [property: Id(2)] ForecastRequest? Request = null);

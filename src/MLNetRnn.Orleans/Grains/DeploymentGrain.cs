@@ -12,6 +12,9 @@ public sealed class DeploymentState
 
     /// <summary>The model of each shard; empty: nothing deployed.</summary>
     [Id(1)] public ShardModel[] Shards { get; set; } = [];
+
+    /// <summary>0: a grain per series; G: the series kept in G group grains. Fixed by the first deployment.</summary>
+    [Id(2)] public int Groups { get; set; }
 }
 
 internal sealed class DeploymentGrain(
@@ -20,6 +23,22 @@ internal sealed class DeploymentGrain(
     public Task<DeploymentMap?> GetMap() => Task.FromResult(Map());
 
     public Task<DeploymentMap> Deploy(string modelName, string version) => DeployShards([new ShardModel(modelName, version)]);
+
+    public async Task<DeploymentMap> DeployGrouped(string modelName, string version, int groups)
+    {
+        if (groups < 1) throw new ArgumentOutOfRangeException(nameof(groups), groups, "A grouped deployment keeps its series in at least 1 group grain.");
+        if (state.State.Shards.Length > 0 && state.State.Groups != groups)
+            throw new ArgumentException(state.State.Groups == 0
+                ? $"Deployment '{this.GetPrimaryKeyString()}' keeps each series in its own grain; the series' state is there. Deploy under a new name to keep them in groups."
+                : $"Deployment '{this.GetPrimaryKeyString()}' keeps its series in {state.State.Groups} groups; the count decides which group holds a series. Deploy under a new name to regroup.", nameof(groups));
+        var shard = new ShardModel(modelName, version);
+        await CheckLoads(shard);
+        state.State.Shards = [shard];
+        state.State.Groups = groups;
+        state.State.Revision++;
+        await state.WriteStateAsync();
+        return Map()!;
+    }
 
     public async Task<DeploymentMap> DeployShards(ShardModel[] shards)
     {
@@ -59,5 +78,5 @@ internal sealed class DeploymentGrain(
         await models.GetAsync(shard.ModelName, shard.Version);
     }
 
-    private DeploymentMap? Map() => state.State.Shards.Length == 0 ? null : new DeploymentMap(this.GetPrimaryKeyString(), state.State.Revision, state.State.Shards);
+    private DeploymentMap? Map() => state.State.Shards.Length == 0 ? null : new DeploymentMap(this.GetPrimaryKeyString(), state.State.Revision, state.State.Shards, state.State.Groups);
 }

@@ -109,7 +109,11 @@ internal sealed class SeriesGrain(
 
     private async Task Bind()
     {
-        if (await _slot.Bind(await directory.GetAsync(_deployment), models, this.GetPrimaryKeyString())) await Write();
+        var map = await directory.GetAsync(_deployment);
+        // Two homes for one series would be two states that drift apart.
+        if (map.Groups > 0)
+            throw new InvalidOperationException($"Deployment '{_deployment}' keeps its series in {map.Groups} group grains; call ISeriesGroupGrain (SeriesGroups.Key) or IForecastGateway for series '{_slot.Id}'.");
+        if (await _slot.Bind(map, models, this.GetPrimaryKeyString())) await Write();
     }
 
     /// <summary>Writes the live state with <paramref name="logged"/> added to the replay log, before the call returns.

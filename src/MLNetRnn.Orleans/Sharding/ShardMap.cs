@@ -10,14 +10,19 @@ public static class ShardMap
     /// <summary>The shard, 0 to <paramref name="shardCount"/> − 1, of <paramref name="seriesId"/>.</summary>
     public static int ShardOf(string seriesId, int shardCount)
     {
-        ArgumentNullException.ThrowIfNull(seriesId);
         ArgumentOutOfRangeException.ThrowIfLessThan(shardCount, 1);
-        if (shardCount == 1) return 0;
+        return shardCount == 1 ? 0 : (int)(Hash(seriesId) % (ulong)shardCount);
+    }
+
+    /// <summary>FNV-1a (64 bits) of the UTF-8 bytes of <paramref name="seriesId"/>.</summary>
+    internal static ulong Hash(string seriesId)
+    {
+        ArgumentNullException.ThrowIfNull(seriesId);
         ulong hash = 14695981039346656037UL;
         int n = Encoding.UTF8.GetByteCount(seriesId);
         Span<byte> bytes = n <= 256 ? stackalloc byte[n] : new byte[n];
         Encoding.UTF8.GetBytes(seriesId, bytes);
         foreach (byte b in bytes) hash = (hash ^ b) * 1099511628211UL;
-        return (int)(hash % (ulong)shardCount);
+        return hash;
     }
 }

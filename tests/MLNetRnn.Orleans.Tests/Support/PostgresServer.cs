@@ -54,13 +54,17 @@ internal static class PostgresServer
     }
 
     /// <summary>The stored version (ETag) of a series grain's state, or null when nothing is stored for it.</summary>
-    public static long? StoredVersion(string serviceId, string grainKey)
+    public static long? StoredVersion(string serviceId, string grainKey) => StoredVersion(serviceId, "series", grainKey, "series");
+
+    /// <summary>The stored version (ETag) of grain <c>{grainType}/{grainKey}</c>'s state <paramref name="stateName"/>, or null.</summary>
+    public static long? StoredVersion(string serviceId, string grainType, string grainKey, string stateName)
     {
         using var connection = new NpgsqlConnection(ConnectionString);
         connection.Open();
-        using var command = new NpgsqlCommand("SELECT version FROM mlnetrnn_grain_state WHERE service_id = $1 AND grain_id = $2 AND state_name = 'series'", connection);
+        using var command = new NpgsqlCommand("SELECT version FROM mlnetrnn_grain_state WHERE service_id = $1 AND grain_id = $2 AND state_name = $3", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = serviceId });
-        command.Parameters.Add(new NpgsqlParameter { Value = $"series/{grainKey}" });
+        command.Parameters.Add(new NpgsqlParameter { Value = $"{grainType}/{grainKey}" });
+        command.Parameters.Add(new NpgsqlParameter { Value = stateName });
         return command.ExecuteScalar() is long v ? v : null;
     }
 }
