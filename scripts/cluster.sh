@@ -3,14 +3,17 @@
 # streams observations as observe-and-forecast calls and prints throughput, latency, memory and a bit-for-bit check
 # against a single-process engine.
 #
-#   scripts/cluster.sh [--series N] [--days D] [--seconds S] [--workers W] [--verify K] [--kill-every SECONDS]
+#   scripts/cluster.sh [--series N] [--days D] [--seconds S] [--workers W] [--verify K] [--kill-every SECONDS] [--groups G]
+#
+# --groups G keeps the series in G group grains and streams each group's day as one call (see the load command).
+# The model is trained once per N × D and kept in $MLNETRNN_CLUSTER_DIR/models between runs.
 #
 # --kill-every kills silo 1 or 2 (in turn) with kill -9 every SECONDS and starts it again; the check at the end then
 # shows whether any acknowledged observation was lost. Silo 0 is the primary of the development membership and is
 # never killed. Logs and the model store are in $MLNETRNN_CLUSTER_DIR (default /tmp/mlnetrnn-cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SERIES=2000; DAYS=120; SECONDS_=30; WORKERS=64; VERIFY=200; KILL=0
+SERIES=2000; DAYS=120; SECONDS_=30; WORKERS=64; VERIFY=200; KILL=0; NGROUPS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --series) SERIES="$2"; shift 2 ;;
@@ -19,6 +22,7 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS="$2"; shift 2 ;;
     --verify) VERIFY="$2"; shift 2 ;;
     --kill-every) KILL="$2"; shift 2 ;;
+    --groups) NGROUPS="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,7 +34,11 @@ psql "postgresql://postgres@127.0.0.1:${MLNETRNN_PG_PORT:-55432}/mlnetrnn" -qc "
 
 dotnet build samples/MLNetRnn.OrleansCluster -c Release -v q -nologo >/dev/null
 APP="dotnet samples/MLNetRnn.OrleansCluster/bin/Release/net10.0/MLNetRnn.OrleansCluster.dll"
-$APP train --store "$DIR/models" --series "$SERIES" --days "$DAYS"
+if [ "$(cat "$DIR/models/trained-on" 2>/dev/null)" != "${SERIES}x${DAYS}" ]; then
+  rm -rf "$DIR/models"
+  $APP train --store "$DIR/models" --series "$SERIES" --days "$DAYS"
+  echo "${SERIES}x${DAYS}" >"$DIR/models/trained-on"
+fi
 
 # Each silo's process id is in $DIR/silo<i>.pid (a restarted silo rewrites it): the script stops only what it started.
 start_silo() { $APP silo --index "$1" --store "$DIR/models" --postgres "$CONN" >>"$DIR/silo$1.log" 2>&1 & echo $! >"$DIR/silo$1.pid"; }
@@ -59,7 +67,7 @@ if [ "$KILL" -gt 0 ]; then
   ) & KILLER=$!
 fi
 
-/usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" 2>"$DIR/client.time"
+/usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" --groups "$NGROUPS" 2>"$DIR/client.time"
 for i in 0 1 2; do
   echo "silo $i resident memory: $(ps -o rss= -p "$(cat "$DIR/silo$i.pid")" | tr -d ' ') kB"
 done
