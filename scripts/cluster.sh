@@ -4,7 +4,10 @@
 # against a single-process engine.
 #
 #   scripts/cluster.sh [--series N] [--days D] [--seconds S] [--workers W] [--verify K] [--kill-every SECONDS] [--groups G]
+#   scripts/cluster.sh --train-shards S [--series N] [--days D]
 #
+# --train-shards S trains the N × D panel as S shards across the three silos instead of streaming (see the sample's
+# train-shards command) and prints each shard's time, silo, peak memory and MASE.
 # --groups G keeps the series in G group grains and streams each group's day as one call (see the load command).
 # The model is trained once per N × D and kept in $MLNETRNN_CLUSTER_DIR/models between runs.
 #
@@ -13,7 +16,7 @@
 # never killed. Logs and the model store are in $MLNETRNN_CLUSTER_DIR (default /tmp/mlnetrnn-cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SERIES=2000; DAYS=120; SECONDS_=30; WORKERS=64; VERIFY=200; KILL=0; NGROUPS=0
+SERIES=2000; DAYS=120; SECONDS_=30; WORKERS=64; VERIFY=200; KILL=0; NGROUPS=0; SHARDS=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --series) SERIES="$2"; shift 2 ;;
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
     --verify) VERIFY="$2"; shift 2 ;;
     --kill-every) KILL="$2"; shift 2 ;;
     --groups) NGROUPS="$2"; shift 2 ;;
+    --train-shards) SHARDS="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -34,7 +38,7 @@ psql "postgresql://postgres@127.0.0.1:${MLNETRNN_PG_PORT:-55432}/mlnetrnn" -qc "
 
 dotnet build samples/MLNetRnn.OrleansCluster -c Release -v q -nologo >/dev/null
 APP="dotnet samples/MLNetRnn.OrleansCluster/bin/Release/net10.0/MLNetRnn.OrleansCluster.dll"
-if [ "$(cat "$DIR/models/trained-on" 2>/dev/null)" != "${SERIES}x${DAYS}" ]; then
+if [ "$SHARDS" -eq 0 ] && [ "$(cat "$DIR/models/trained-on" 2>/dev/null)" != "${SERIES}x${DAYS}" ]; then
   rm -rf "$DIR/models"
   $APP train --store "$DIR/models" --series "$SERIES" --days "$DAYS"
   echo "${SERIES}x${DAYS}" >"$DIR/models/trained-on"
@@ -67,7 +71,12 @@ if [ "$KILL" -gt 0 ]; then
   ) & KILLER=$!
 fi
 
-/usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" --groups "$NGROUPS" 2>"$DIR/client.time"
+if [ "$SHARDS" -gt 0 ]; then
+  mkdir -p "$DIR/models"
+  $APP train-shards --store "$DIR/models" --series "$SERIES" --days "$DAYS" --shards "$SHARDS"
+else
+  /usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" --groups "$NGROUPS" 2>"$DIR/client.time"
+fi
 for i in 0 1 2; do
   echo "silo $i resident memory: $(ps -o rss= -p "$(cat "$DIR/silo$i.pid")" | tr -d ' ') kB"
 done

@@ -24,6 +24,9 @@ using Orleans.Runtime;
 //   memory --series N --observations K --store DIR --postgres CONN
 //         one silo in this process: the managed memory it holds per active series grain after K observations each
 //         (a full collection before and after), with the state in PostgreSQL.
+//   train-shards --series N --days D --shards S --store DIR
+//         on the cluster: N series × D days as S shards, one trainer grain per shard on the silos, progress every 10 s,
+//         then each shard's time, silo, peak memory and MASE on the 7 days after D (its model loaded here from the store).
 //   shards --series N --days D --shards S --store DIR
 //         in one process: one model on all N series against S shard models (series split as the cluster splits them),
 //         each scored by MASE on the 7 days after D; the same fit a shard trainer grain runs (ShardTraining.Fit).
@@ -34,6 +37,7 @@ return arguments.Command switch
     "silo" => await Silo(arguments),
     "load" => await Load(arguments),
     "shards" => Shards(arguments),
+    "train-shards" => await TrainShards(arguments),
     "memory" => await Memory(arguments),
     _ => Usage(),
 };
@@ -346,16 +350,67 @@ static async Task<int> Memory(Arguments a)
     return 0;
 }
 
+// The panel as the CSV file shard trainers read (series,value; the first D days of each series), and the options
+// every shard is fitted with: the cluster model's.
+static string PanelFile(Arguments a, RetailPanel.Sale[][] panel)
+{
+    string file = Path.GetFullPath(Path.Combine(a.Store, "..", $"panel-{a.Series}x{a.Days}.csv"));
+    Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+    File.WriteAllLines(file, ["series,value", .. panel.SelectMany(s => s.Take(a.Days)).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Product},{r.Sales}"))]);
+    return file;
+}
+
+static string ShardOptions() => System.Text.Json.JsonSerializer.Serialize(new RnnForecastingOptions
+{
+    OutputColumnName = "Forecast", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7, EnsembleSize = 1, HiddenSizes = [16], MaximumSteps = 300, Seed = 1,
+});
+
+static async Task<int> TrainShards(Arguments a)
+{
+    var panel = Panel(a.Series, a.Days);
+    string file = PanelFile(a, panel);
+    using var host = await Client();
+    var grains = host.Services.GetRequiredService<IClusterClient>();
+    string deployment = "sharded";
+    var training = grains.GetGrain<MLNetRnn.Orleans.Sharding.IShardedTrainingGrain>($"{deployment}@v1");
+    var progress = await training.Start(new MLNetRnn.Orleans.Sharding.ShardedTrainingRequest(deployment, "v1", file, a.ShardCount, ShardOptions()));
+    var clock = Stopwatch.StartNew();
+    while (!progress.Deployed)
+    {
+        await Task.Delay(10_000);
+        try { progress = await training.GetProgress(); }
+        catch (TimeoutException) { continue; }   // a silo busy fitting answers late
+        Console.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: {progress}");
+        if (progress.Shards.Any(s => s.Phase == MLNetRnn.Orleans.Sharding.ShardPhase.Failed))
+        {
+            Console.WriteLine(string.Join(Environment.NewLine, progress.Shards.Select(s => $"shard {s.Shard}: {s.Phase} {s.Message}")));
+            return 1;
+        }
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{a.Series} series × {a.Days} days in {a.ShardCount} shards: deployed after {progress.Seconds:F0} s"));
+    var byId = panel.ToDictionary(s => s[0].Product);
+    var store = new FileSystemModelStore(a.Store);
+    var ml = new MLContext();
+    double weighted = 0;
+    foreach (var shard in progress.Shards)
+    {
+        using var bytes = new MemoryStream(await store.ReadAsync(MLNetRnn.Orleans.Sharding.ShardTraining.ModelName(deployment, shard.Shard), "v1"));
+        var engine = ml.Model.Load(bytes, out _).CreateForecastingEngine();
+        double mase = engine.SeriesIds.Average(id => Mase(byId[id], a.Days, engine.Predict(id).Forecast));
+        weighted += mase * engine.SeriesIds.Count;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"shard {shard.Shard}: {shard.Series} series on {shard.Silo}, fitted in {shard.Seconds:F0} s, peak working set {shard.PeakWorkingSetBytes / 1e6:F0} MB; MASE {mase:F4}"));
+    }
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"all shards: MASE {weighted / a.Series:F4} over {a.Series} series"));
+    await host.StopAsync();
+    return 0;
+}
+
 static int Shards(Arguments a)
 {
     var panel = Panel(a.Series, a.Days);
-    string file = Path.Combine(a.Store, "..", $"panel-{a.Series}x{a.Days}.csv");
-    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
-    File.WriteAllLines(file, ["series,value", .. panel.SelectMany(s => s.Take(a.Days)).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Product},{r.Sales}"))]);
-    string json = System.Text.Json.JsonSerializer.Serialize(new RnnForecastingOptions
-    {
-        OutputColumnName = "Forecast", WindowSize = 14, Horizon = 7, SeasonalPeriod = 7, EnsembleSize = 1, HiddenSizes = [16], MaximumSteps = 300, Seed = 1,
-    });
+    string file = PanelFile(a, panel);
+    string json = ShardOptions();
     var byId = panel.ToDictionary(s => s[0].Product);
     double Score(int shards, int shard, out double seconds, out int series)
     {
