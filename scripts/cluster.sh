@@ -8,6 +8,7 @@
 #
 # --train-shards S trains the N × D panel as S shards across the three silos instead of streaming (see the sample's
 # train-shards command) and prints each shard's time, silo, peak memory and MASE.
+# --extra E generates E days after D to stream (a run stops after E laps of the panel).
 # --groups G keeps the series in G group grains and streams each group's day as one call (see the load command).
 # The model is trained once per N × D and kept in $MLNETRNN_CLUSTER_DIR/models between runs.
 #
@@ -16,7 +17,7 @@
 # never killed. Logs and the model store are in $MLNETRNN_CLUSTER_DIR (default /tmp/mlnetrnn-cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SERIES=2000; DAYS=120; SECONDS_=30; WORKERS=64; VERIFY=200; KILL=0; NGROUPS=0; SHARDS=0
+SERIES=2000; DAYS=120; SECONDS_=30; WORKERS=64; VERIFY=200; KILL=0; NGROUPS=0; SHARDS=0; EXTRA=64
 while [ $# -gt 0 ]; do
   case "$1" in
     --series) SERIES="$2"; shift 2 ;;
@@ -27,6 +28,7 @@ while [ $# -gt 0 ]; do
     --kill-every) KILL="$2"; shift 2 ;;
     --groups) NGROUPS="$2"; shift 2 ;;
     --train-shards) SHARDS="$2"; shift 2 ;;
+    --extra) EXTRA="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -75,7 +77,7 @@ if [ "$SHARDS" -gt 0 ]; then
   mkdir -p "$DIR/models"
   $APP train-shards --store "$DIR/models" --series "$SERIES" --days "$DAYS" --shards "$SHARDS"
 else
-  /usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" --groups "$NGROUPS" 2>"$DIR/client.time"
+  /usr/bin/time -v $APP load --store "$DIR/models" --series "$SERIES" --days "$DAYS" --seconds "$SECONDS_" --workers "$WORKERS" --verify "$VERIFY" --groups "$NGROUPS" --extra "$EXTRA" 2>"$DIR/client.time"
 fi
 for i in 0 1 2; do
   echo "silo $i resident memory: $(ps -o rss= -p "$(cat "$DIR/silo$i.pid")" | tr -d ' ') kB"

@@ -19,6 +19,7 @@ using Orleans.Runtime;
 //   load  --store DIR --series N --days D --seconds S --workers W --verify K [--groups G]
 //         deploy retail@v1, stream days D, D+1, … of every series as observe-and-forecast calls for S seconds from W
 //         concurrent callers, print throughput and latency, then check K series against a single-process engine.
+//         --extra E: days generated after D for streaming (64; the run stops after E laps).
 //         --groups G: a grouped deployment, the series kept in G group grains; each call observes and forecasts the
 //         next day of every series of one group (N/G series), with one write.
 //   memory --series N --observations K --store DIR --postgres CONN
@@ -48,7 +49,10 @@ static int Usage()
     return 2;
 }
 
-static RetailPanel.Sale[][] Panel(int series, int days) => [.. RetailPanel.Generate(series, days + 64, seed: 7).GroupBy(r => r.Product).Select(g => g.ToArray())];
+// The panel's rows, by product (Generate writes them product by product, days in order): the first D days are what a
+// model is trained on, the days after them what the load streams (the first D days of a product are the same
+// however many days follow).
+static RetailPanel.Sale[][] Panel(int series, int days, int extra = 64) => [.. RetailPanel.Generate(series, days + extra, seed: 7).Chunk(days + extra)];
 
 static int Train(Arguments a)
 {
@@ -214,7 +218,7 @@ static async Task<int> LoadGroups(Arguments a)
 {
     using var host = await Client();
     var grains = host.Services.GetRequiredService<IClusterClient>();
-    var (ids, sales) = Compact(Panel(a.Series, a.Days));
+    var (ids, sales) = Compact(Panel(a.Series, a.Days, a.Extra));
     var map = await grains.GetGrain<IDeploymentGrain>("retail-groups").DeployGrouped("retail", "v1", a.Groups);
     var members = Enumerable.Range(0, a.Groups).Select(_ => new List<int>()).ToArray();
     for (int s = 0; s < ids.Length; s++) members[map.GroupOf(ids[s])].Add(s);
@@ -241,7 +245,7 @@ static async Task<int> LoadGroups(Arguments a)
     {
         var mine = latencies[w] = new List<double>(1 << 14);
         var recovered = recoveries[w] = [];
-        for (int lap = 0; stop.Elapsed.TotalSeconds < a.Seconds && lap < 64; lap++)
+        for (int lap = 0; stop.Elapsed.TotalSeconds < a.Seconds && lap < a.Extra; lap++)
             for (int g = w; g < a.Groups && stop.Elapsed.TotalSeconds < a.Seconds; g += a.Workers)
             {
                 if (members[g].Count == 0) continue;
@@ -402,8 +406,18 @@ static async Task<int> TrainShards(Arguments a)
             $"shard {shard.Shard}: {shard.Series} series on {shard.Silo}, fitted in {shard.Seconds:F0} s, peak working set {shard.PeakWorkingSetBytes / 1e6:F0} MB; MASE {mase:F4}"));
     }
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"all shards: MASE {weighted / a.Series:F4} over {a.Series} series"));
+
+    // One shard fitted again here, in one process, as ShardTraining.Fit does: its forecasts against the silo's model's.
+    var clock2 = Stopwatch.StartNew();
+    var local = MLNetRnn.Orleans.Sharding.ShardTraining.Fit(MLNetRnn.Orleans.Sharding.ShardTraining.ReadShard(file, a.ShardCount, 0), ShardOptions()).CreateForecastingEngine();
+    using var first = new MemoryStream(await store.ReadAsync(MLNetRnn.Orleans.Sharding.ShardTraining.ModelName(deployment, 0), "v1"));
+    var silo = ml.Model.Load(first, out _).CreateForecastingEngine();
+    int differ = local.SeriesIds.Count(id => !local.Predict(id).Forecast.AsSpan().SequenceEqual(silo.Predict(id).Forecast));
+    double localMase = local.SeriesIds.Average(id => Mase(byId[id], a.Days, local.Predict(id).Forecast));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"shard 0 fitted in this process in {clock2.Elapsed.TotalSeconds:F0} s: MASE {localMase:F4}; {differ} of {local.SeriesIds.Count} series forecast differently from the silo's shard model"));
     await host.StopAsync();
-    return 0;
+    return differ == 0 ? 0 : 1;
 }
 
 static int Shards(Arguments a)
@@ -452,7 +466,7 @@ static async Task<(int Silos, long Activations, long Memory)> Statistics(IManage
     return (stats.Length, stats.Sum(s => (long)s.ActivationCount), stats.Sum(s => s.EnvironmentStatistics.FilteredMemoryUsageBytes));
 }
 
-internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify, int ShardCount, int Observations, int Groups)
+internal sealed record Arguments(string Command, string Store, string Postgres, int Index, int Series, int Days, int Seconds, int Workers, int Verify, int ShardCount, int Observations, int Groups, int Extra)
 {
     public static Arguments Parse(string[] args)
     {
@@ -460,6 +474,6 @@ internal sealed record Arguments(string Command, string Store, string Postgres, 
         int Int(string name, int fallback) => int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
         return new(args.Length > 0 ? args[0] : "", Get("store", Path.Combine(Path.GetTempPath(), "mlnetrnn-cluster", "models")),
             Get("postgres", "Host=127.0.0.1;Port=55432;Username=postgres;Database=mlnetrnn"), Int("index", 0), Int("series", 2000), Int("days", 120),
-            Int("seconds", 30), Int("workers", 64), Int("verify", 200), Int("shards", 3), Int("observations", 1), Int("groups", 0));
+            Int("seconds", 30), Int("workers", 64), Int("verify", 200), Int("shards", 3), Int("observations", 1), Int("groups", 0), Int("extra", 64));
     }
 }
