@@ -22,7 +22,7 @@ using Orleans.Runtime;
 //         --extra E: days generated after D for streaming (64; the run stops after E laps).
 //         --groups G: a grouped deployment, the series kept in G group grains; each call observes and forecasts the
 //         next day of every series of one group (N/G series), with one write.
-//   memory --series N --observations K --store DIR --postgres CONN
+//   memory --series N --observations K --store DIR --postgres CONN [--groups G]
 //         one silo in this process: the managed memory it holds per active series grain after K observations each
 //         (a full collection before and after), with the state in PostgreSQL.
 //   train-shards --series N --days D --shards S --store DIR
@@ -341,6 +341,23 @@ static async Task<int> Memory(Arguments a)
     var grains = host.Services.GetRequiredService<IGrainFactory>();
     var panel = Panel(a.Series, a.Days);
     string deployment = "m" + Guid.NewGuid().ToString("N")[..8];
+    if (a.Groups > 0)
+    {
+        // Grouped: the series in G group grains, each day of a group's series one call (and one write).
+        var map = await grains.GetGrain<IDeploymentGrain>(deployment).DeployGrouped("retail", "v1", a.Groups);
+        ISeriesGroupGrain Group(int g) => grains.GetGrain<ISeriesGroupGrain>(SeriesGroups.Key(deployment, g));
+        var groups = panel.GroupBy(s => map.GroupOf(s[0].Product)).ToArray();
+        await Group(groups[0].Key).Predict([groups[0].First()[0].Product]);   // the model, loaded
+        long g0 = GC.GetTotalMemory(forceFullCollection: true);
+        for (int k = 0; k < a.Observations; k++)
+            foreach (var chunk in groups.Chunk(64))
+                await Task.WhenAll(chunk.Select(g => Group(g.Key).Observe([.. g.Select(s => new SeriesObservation(s[0].Product, new Observation(s[a.Days + k].Sales)))])));
+        long g1 = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{a.Series} series in {a.Groups} group grains after {a.Observations} observation(s) each: {(g1 - g0) / a.Series} bytes of managed memory per series (its share of the group's activation, its stored bytes and replay log, its live state)"));
+        await host.StopAsync();
+        return 0;
+    }
     await grains.GetGrain<IDeploymentGrain>(deployment).Deploy("retail", "v1");
     await grains.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, panel[0][0].Product)).Predict();   // the model, loaded
     long m0 = GC.GetTotalMemory(forceFullCollection: true);
