@@ -85,6 +85,10 @@ static int Train(Arguments a)
 
 static async Task<int> Silo(Arguments a)
 {
+    // A shard's fit keeps cores busy for minutes (its own thread, and the pool threads of its parallel loops): enough
+    // pool threads at hand that the silo still answers its one-second membership probes meanwhile.
+    ThreadPool.GetMinThreads(out int workers, out int io);
+    ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
     var primary = new IPEndPoint(IPAddress.Loopback, 11111);
     using var host = Host.CreateDefaultBuilder()
         .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))

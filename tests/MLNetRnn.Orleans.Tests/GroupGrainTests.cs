@@ -18,8 +18,8 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
 
     private IGrainFactory Grains => fixture.Cluster.GrainFactory;
 
-    private async Task<DeploymentMap> Deploy(string version = "v1")
-        => await Grains.GetGrain<IDeploymentGrain>("g" + Guid.NewGuid().ToString("N")[..8]).DeployGrouped(TestModels.Name, version, Groups);
+    private async Task<DeploymentMap> Deploy(string version = "v1", int groups = Groups)
+        => await Grains.GetGrain<IDeploymentGrain>("g" + Guid.NewGuid().ToString("N")[..8]).DeployGrouped(TestModels.Name, version, groups);
 
     private ISeriesGroupGrain Group(DeploymentMap map, int group) => Grains.GetGrain<ISeriesGroupGrain>(SeriesGroups.Key(map.Deployment, group));
 
@@ -48,7 +48,8 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
     [PostgresFact]
     public async Task ForecastsEqualTheEngineBitForBitAcrossAKilledSilo()
     {
-        var map = await Deploy();
+        // Eight groups, so that some of them (not all on the primary, which is never killed) live on the victim.
+        var map = await Deploy(groups: 8);
         var engine = TestModels.V1.CreateForecastingEngine();
         string[] ids = [.. TestModels.Trained, .. TestModels.Cold];
         Assert.True(ids.Select(map.GroupOf).Distinct().Count() > 1, "the test series fall in one group: nothing tests the routing");
@@ -61,7 +62,7 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
         }
         await Stream(map, engine, ids, TestModels.FirstEnd, TestModels.FirstEnd + 5);
 
-        var silos = await Task.WhenAll(Enumerable.Range(0, Groups).Select(async g => (await Group(map, g).GetStatus(ids.First(id => map.GroupOf(id) == g))).Silo));
+        var silos = await Task.WhenAll(ids.GroupBy(map.GroupOf).Select(async g => (await Group(map, g.Key).GetStatus(g.First())).Silo));
         var victim = fixture.Cluster.GetActiveSilos().Where(s => s != fixture.Cluster.Primary)
             .OrderByDescending(s => silos.Count(x => x == s.SiloAddress.ToString())).First();
         int onVictim = silos.Count(x => x == victim.SiloAddress.ToString());
@@ -174,5 +175,28 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
         }
         // And the group grains hold what the gateway observed.
         Assert.Equal(day + 1, (await Group(map, map.GroupOf(ids[0])).GetStatus(ids[0])).ObservationCount);
+    }
+}
+
+/// <summary>Series ids to groups: stable, in range, and spread even over ids that differ only in their last characters.</summary>
+public sealed class SeriesGroupsTests
+{
+    [Fact]
+    public void IdsThatDifferInTheirLastCharactersSpreadOverTheGroups()
+    {
+        var sizes = Enumerable.Range(0, 100_000).GroupBy(i => SeriesGroups.GroupOf($"P{i:D5}", 1000)).Select(g => g.Count()).ToArray();
+        Assert.Equal(1000, sizes.Length);
+        // 100 per group on average; a binomial spread stays well inside 50–150.
+        Assert.InRange(sizes.Min(), 50, 100);
+        Assert.InRange(sizes.Max(), 100, 150);
+        Assert.Equal(8, Enumerable.Range(0, 64).Select(i => SeriesGroups.GroupOf($"P{i:D5}", 8)).Distinct().Count());
+    }
+
+    [Fact]
+    public void AGroupIsTheSameEveryTimeAndInRange()
+    {
+        Assert.Equal(SeriesGroups.GroupOf("meter-17", 7), SeriesGroups.GroupOf(new string("meter-17".ToCharArray()), 7));
+        Assert.All(Enumerable.Range(0, 500), i => Assert.InRange(SeriesGroups.GroupOf("s" + i, 7), 0, 6));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SeriesGroups.GroupOf("a", 0));
     }
 }

@@ -4,7 +4,7 @@ using Orleans.Placement;
 
 namespace MLNetRnn.Orleans.Sharding;
 
-[ResourceOptimizedPlacement]
+[ShardSpreadPlacement]
 internal sealed class ShardTrainerGrain(IModelStore store) : Grain, IShardTrainerGrain
 {
     private volatile ShardProgress _progress = new(-1, ShardPhase.Pending, 0, "", 0, 0, "");
@@ -20,7 +20,9 @@ internal sealed class ShardTrainerGrain(IModelStore store) : Grain, IShardTraine
             DelayDeactivation(TimeSpan.FromDays(1));
             _progress = _progress with { Shard = shard, Phase = ShardPhase.Reading, Silo = RuntimeIdentity };
             _clock.Start();
-            _work = Task.Run(() => Fit(request, shard));
+            // A fit holds a core for minutes: on a thread of its own, not one of the pool's that the silo's messaging
+            // and membership probes need (a silo whose pool stalls misses its probes and is declared dead).
+            _work = Task.Factory.StartNew(() => Fit(request, shard), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         }
         return GetProgress();
     }
