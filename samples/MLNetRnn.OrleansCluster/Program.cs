@@ -115,13 +115,7 @@ static async Task<int> Silo(Arguments a)
 static async Task<int> Load(Arguments a)
 {
     if (a.Groups > 0) return await LoadGroups(a);
-    using var host = Host.CreateDefaultBuilder()
-        .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Error))
-        .UseOrleansClient(c => c.UseLocalhostClustering([30000, 30001, 30002], serviceId: "mlnetrnn", clusterId: "local")
-            // A call whose silo died fails after 5 s (default 30 s) and is tried again, on the grain's new activation.
-            .Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5)))
-        .Build();
-    await host.StartAsync();
+    using var host = await Client();
     var grains = host.Services.GetRequiredService<IClusterClient>();
     var panel = Panel(a.Series, a.Days);
     await grains.GetGrain<IDeploymentGrain>("retail").Deploy("retail", "v1");
@@ -184,12 +178,9 @@ static async Task<int> Load(Arguments a)
     })).ToArray();
     await Task.WhenAll(workers);
     double seconds = stop.Elapsed.TotalSeconds;
-    var all = latencies.SelectMany(l => l).Order().ToArray();
+    var all = Sorted(latencies);
     var after = await Statistics(management);
-    var recovery = recoveries.SelectMany(r => r).Order().ToArray();
-    if (recovery.Length > 0)
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{recovery.Length} calls met a dead silo; their series answered again after {Quantile(recovery, 0.5):F1} s (median), {recovery[^1]:F1} s (longest)"));
+    ReportRecovery(recoveries, "series");
     int touched = acknowledged.Count(n => n > 0);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{all.Length} observe-and-forecast calls in {seconds:F1} s from {a.Workers} callers: {all.Length / seconds:F0} calls/s; latency p50 {Quantile(all, 0.5):F1} ms, p99 {Quantile(all, 0.99):F1} ms, max {all[^1]:F0} ms; {failures} failed tries, retried"));
@@ -286,12 +277,9 @@ static async Task<int> LoadGroups(Arguments a)
     })).ToArray();
     await Task.WhenAll(workers);
     double seconds = stop.Elapsed.TotalSeconds;
-    var all = latencies.SelectMany(l => l).Order().ToArray();
+    var all = Sorted(latencies);
     var after = await Statistics(management);
-    var recovery = recoveries.SelectMany(r => r).Order().ToArray();
-    if (recovery.Length > 0)
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{recovery.Length} calls met a dead silo; their groups answered again after {Quantile(recovery, 0.5):F1} s (median), {recovery[^1]:F1} s (longest)"));
+    ReportRecovery(recoveries, "groups");
     int touched = Enumerable.Range(0, a.Groups).Where(g => days[g] > 0).Sum(g => members[g].Count);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{observed} series observed and forecast in {all.Length} group calls ({(double)observed / Math.Max(1, all.Length):F0} series each) in {seconds:F1} s from {a.Workers} callers: {observed / seconds:F0} observe-and-forecasts/s, {all.Length / seconds:F0} calls/s; call latency p50 {Quantile(all, 0.5):F1} ms, p99 {Quantile(all, 0.99):F1} ms, max {all[^1]:F0} ms; {failures} failed tries, retried"));
@@ -476,6 +464,17 @@ static double Mase(RetailPanel.Sale[] series, int end, float[] forecast)
 {
     double scale = Enumerable.Range(7, end - 7).Average(t => Math.Abs(series[t].Sales - series[t - 7].Sales));
     return Enumerable.Range(0, forecast.Length).Average(k => Math.Abs(series[end + k].Sales - forecast[k])) / scale;
+}
+
+static double[] Sorted(IEnumerable<List<double>> lists) => [.. lists.SelectMany(l => l).Order()];
+
+// Calls that met a dead silo: how long until what they called answered again.
+static void ReportRecovery(List<double>[] recoveries, string what)
+{
+    var recovery = Sorted(recoveries);
+    if (recovery.Length > 0)
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{recovery.Length} calls met a dead silo; their {what} answered again after {Quantile(recovery, 0.5):F1} s (median), {recovery[^1]:F1} s (longest)"));
 }
 
 static double Quantile(double[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];

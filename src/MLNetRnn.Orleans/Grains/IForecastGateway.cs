@@ -28,14 +28,7 @@ internal sealed class ForecastGateway(Hosting.DeploymentDirectory directory) : G
         var map = await directory.GetAsync(deployment);
         if (map.Groups > 0)
             return Merge(await Task.WhenAll(ByGroup(map, seriesIds).Select(g => GroupGrain(map, g.Key).Predict([.. g.Select(i => seriesIds[i])], request))));
-        var calls = seriesIds.Select(id => GrainFactory.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, id)).Predict(request)).ToArray();
-        try { await Task.WhenAll(calls); } catch { /* each failure is read below */ }
-        var forecasts = new List<SeriesForecast>(calls.Length);
-        var errors = new List<SeriesError>();
-        for (int i = 0; i < calls.Length; i++)
-            if (calls[i].IsCompletedSuccessfully) forecasts.Add(calls[i].Result);
-            else errors.Add(new SeriesError(seriesIds[i], calls[i].Exception?.InnerException?.Message ?? "cancelled"));
-        return new ForecastBatch([.. forecasts], [.. errors]);
+        return await Gather(seriesIds, [.. seriesIds.Select(id => GrainFactory.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, id)).Predict(request))]);
     }
 
     public async Task<SeriesError[]> ObserveMany(string deployment, string[] seriesIds, Observation[] observations)
@@ -56,7 +49,12 @@ internal sealed class ForecastGateway(Hosting.DeploymentDirectory directory) : G
         var map = await directory.GetAsync(deployment);
         if (map.Groups > 0)
             return Merge(await Task.WhenAll(ByGroup(map, seriesIds).Select(g => GroupGrain(map, g.Key).ObserveAndPredict([.. g.Select(i => new SeriesObservation(seriesIds[i], observations[i]))], request))));
-        var calls = seriesIds.Select((id, i) => GrainFactory.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, id)).ObserveAndPredict(observations[i], request)).ToArray();
+        return await Gather(seriesIds, [.. seriesIds.Select((id, i) => GrainFactory.GetGrain<ISeriesGrain>(SeriesKey.Of(deployment, id)).ObserveAndPredict(observations[i], request))]);
+    }
+
+    // Each series grain's forecast, or why it has none: call i is of seriesIds[i].
+    private static async Task<ForecastBatch> Gather(string[] seriesIds, Task<SeriesForecast>[] calls)
+    {
         try { await Task.WhenAll(calls); } catch { /* each failure is read below */ }
         var forecasts = new List<SeriesForecast>(calls.Length);
         var errors = new List<SeriesError>();
