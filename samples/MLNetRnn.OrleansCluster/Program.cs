@@ -117,7 +117,7 @@ static async Task<int> Load(Arguments a)
     if (a.Groups > 0) return await LoadGroups(a);
     using var host = await Client();
     var grains = host.Services.GetRequiredService<IClusterClient>();
-    var panel = Panel(a.Series, a.Days);
+    var panel = Panel(a.Series, a.Days, a.Extra);
     await grains.GetGrain<IDeploymentGrain>("retail").Deploy("retail", "v1");
     var management = grains.GetGrain<IManagementGrain>(0);
 
@@ -144,33 +144,15 @@ static async Task<int> Load(Arguments a)
     {
         var mine = latencies[w] = new List<double>(1 << 16);
         var recovered = recoveries[w] = [];
-        for (int lap = 0; stop.Elapsed.TotalSeconds < a.Seconds && lap < 64; lap++)
+        for (int lap = 0; stop.Elapsed.TotalSeconds < a.Seconds && lap < a.Extra; lap++)
             for (int s = w; s < panel.Length && stop.Elapsed.TotalSeconds < a.Seconds; s += a.Workers)
             {
                 var grain = grains.GetGrain<ISeriesGrain>(SeriesKey.Of("retail", panel[s][0].Product));
                 var observation = new Observation(panel[s][a.Days + acknowledged[s]].Sales);
                 long t0 = Stopwatch.GetTimestamp();
-                bool failed = false;
-                while (true)
-                {
-                    try
-                    {
-                        await grain.ObserveAndPredict(observation);
-                        break;
-                    }
-                    catch (Exception) when (stop.Elapsed.TotalSeconds < a.Seconds + 120)
-                    {
-                        // A silo died under the call: the observation is acknowledged if the store has it, else sent again.
-                        Interlocked.Increment(ref failures);
-                        failed = true;
-                        await Task.Delay(200);
-                        try
-                        {
-                            if ((await grain.GetStatus()).ObservationCount == a.Days + acknowledged[s] + 1) break;
-                        }
-                        catch (Exception) { }
-                    }
-                }
+                bool failed = await UntilAcknowledged(() => grain.ObserveAndPredict(observation),
+                    async () => (await grain.GetStatus()).ObservationCount == a.Days + acknowledged[s] + 1,
+                    () => stop.Elapsed.TotalSeconds < a.Seconds + 120, () => Interlocked.Increment(ref failures));
                 mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 if (failed) recovered.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
                 acknowledged[s]++;
@@ -247,28 +229,14 @@ static async Task<int> LoadGroups(Arguments a)
                 int day = a.Days + days[g];
                 SeriesObservation[] batch = [.. members[g].Select(s => new SeriesObservation(ids[s], new Observation(sales[s][day])))];
                 long t0 = Stopwatch.GetTimestamp();
-                bool failed = false;
-                while (true)
-                {
-                    try
+                // The group's one write has all of the day or none of it: one series' count says which.
+                bool failed = await UntilAcknowledged(async () =>
                     {
                         var answer = await Group(g).ObserveAndPredict(batch);
                         if (answer.Errors.Length > 0) throw new InvalidOperationException($"group {g}: {answer.Errors[0].SeriesId}: {answer.Errors[0].Error}");
-                        break;
-                    }
-                    catch (Exception) when (stop.Elapsed.TotalSeconds < a.Seconds + 120)
-                    {
-                        // A silo died under the call: the group's one write has all of the day or none of it.
-                        Interlocked.Increment(ref failures);
-                        failed = true;
-                        await Task.Delay(200);
-                        try
-                        {
-                            if ((await Group(g).GetStatus(batch[0].SeriesId)).ObservationCount == day + 1) break;
-                        }
-                        catch (Exception) { }
-                    }
-                }
+                    },
+                    async () => (await Group(g).GetStatus(batch[0].SeriesId)).ObservationCount == day + 1,
+                    () => stop.Elapsed.TotalSeconds < a.Seconds + 120, () => Interlocked.Increment(ref failures));
                 mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 if (failed) recovered.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
                 Interlocked.Add(ref observed, batch.Length);
@@ -464,6 +432,33 @@ static double Mase(RetailPanel.Sale[] series, int end, float[] forecast)
 {
     double scale = Enumerable.Range(7, end - 7).Average(t => Math.Abs(series[t].Sales - series[t - 7].Sales));
     return Enumerable.Range(0, forecast.Length).Average(k => Math.Abs(series[end + k].Sales - forecast[k])) / scale;
+}
+
+// Makes a call until it is acknowledged. When it fails (a silo died under it) and keepTrying() still holds, waits,
+// asks whether the store already has what it sent (then it was acknowledged) and otherwise sends it again. Returns
+// whether any try failed.
+static async Task<bool> UntilAcknowledged(Func<Task> call, Func<Task<bool>> stored, Func<bool> keepTrying, Action failedTry)
+{
+    bool failed = false;
+    while (true)
+    {
+        try
+        {
+            await call();
+            return failed;
+        }
+        catch (Exception) when (keepTrying())
+        {
+            failedTry();
+            failed = true;
+            await Task.Delay(200);
+            try
+            {
+                if (await stored()) return true;
+            }
+            catch (Exception) { }
+        }
+    }
 }
 
 static double[] Sorted(IEnumerable<List<double>> lists) => [.. lists.SelectMany(l => l).Order()];

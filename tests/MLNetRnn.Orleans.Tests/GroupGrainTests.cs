@@ -12,10 +12,6 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
 {
     private const int Groups = 3;
 
-    private static bool Same(RnnForecast a, SeriesForecast b)
-        => a.Forecast.AsSpan().SequenceEqual(b.Forecast) && a.LowerBound.AsSpan().SequenceEqual(b.LowerBound)
-           && a.UpperBound.AsSpan().SequenceEqual(b.UpperBound) && a.Quantiles.AsSpan().SequenceEqual(b.Quantiles);
-
     private IGrainFactory Grains => fixture.Cluster.GrainFactory;
 
     private async Task<DeploymentMap> Deploy(string version = "v1", int groups = Groups)
@@ -40,7 +36,7 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
             {
                 var o = TestModels.Observation(id, day);
                 engine.Observe(id, o.Value, o.Covariates);
-                Assert.True(Same(engine.Predict(id, futureCovariates: TestModels.Future(id, day)), got[id]), $"series {id}, day {day}: the group's forecast differs from the engine's");
+                Assert.True(TestModels.Same(engine.Predict(id, futureCovariates: TestModels.Future(id, day)), got[id]), $"series {id}, day {day}: the group's forecast differs from the engine's");
             }
         }
     }
@@ -80,20 +76,14 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
         string[] ids = TestModels.Trained[..6];
         await Stream(map, TestModels.V1.CreateForecastingEngine(), ids, TestModels.FirstEnd, TestModels.FirstEnd + 8);
         await Grains.GetGrain<IDeploymentGrain>(map.Deployment).SetVersion(0, "v2");
-        var v2 = TestModels.V2.CreateForecastingEngine();
-        for (int day = TestModels.SecondEnd; day < TestModels.FirstEnd + 8; day++)
-            foreach (string id in ids)
-            {
-                var o = TestModels.Observation(id, day);
-                v2.Observe(id, o.Value, o.Covariates);
-            }
+        var v2 = TestModels.V2Through(ids, TestModels.FirstEnd + 8);
         foreach (string id in ids)
         {
             var batch = await Group(map, map.GroupOf(id)).Predict([id], Request(id, TestModels.FirstEnd + 7));
             Assert.Empty(batch.Errors);
             var f = Assert.Single(batch.Forecasts);
             Assert.Equal("retail@v2", f.Model);
-            Assert.True(Same(v2.Predict(id, futureCovariates: TestModels.Future(id, TestModels.FirstEnd + 7)), f), $"series {id} after the swap");
+            Assert.True(TestModels.Same(v2.Predict(id, futureCovariates: TestModels.Future(id, TestModels.FirstEnd + 7)), f), $"series {id} after the swap");
         }
         await Stream(map, v2, ids, TestModels.FirstEnd + 8, TestModels.FirstEnd + 10);
     }
@@ -171,7 +161,7 @@ public sealed class GroupGrainTests(ClusterFixture fixture)
         {
             var o = TestModels.Observation(f.SeriesId, day);
             engine.Observe(f.SeriesId, o.Value, o.Covariates);
-            Assert.True(Same(engine.Predict(f.SeriesId, futureCovariates: TestModels.Future(ids[0], day)), f), $"series {f.SeriesId}");
+            Assert.True(TestModels.Same(engine.Predict(f.SeriesId, futureCovariates: TestModels.Future(ids[0], day)), f), $"series {f.SeriesId}");
         }
         // And the group grains hold what the gateway observed.
         Assert.Equal(day + 1, (await Group(map, map.GroupOf(ids[0])).GetStatus(ids[0])).ObservationCount);

@@ -11,10 +11,6 @@ namespace MLNetRnn.Orleans.Tests;
 [Collection(ClusterCollection.Name)]
 public sealed class SeriesGrainTests(ClusterFixture fixture)
 {
-    private static bool Same(RnnForecast a, SeriesForecast b)
-        => a.Forecast.AsSpan().SequenceEqual(b.Forecast) && a.LowerBound.AsSpan().SequenceEqual(b.LowerBound)
-           && a.UpperBound.AsSpan().SequenceEqual(b.UpperBound) && a.Quantiles.AsSpan().SequenceEqual(b.Quantiles);
-
     private IGrainFactory Grains => fixture.Cluster.GrainFactory;
 
     private async Task<string> Deploy(string version = "v1")
@@ -38,7 +34,7 @@ public sealed class SeriesGrainTests(ClusterFixture fixture)
                 var o = TestModels.Observation(ids[i], day);
                 engine.Observe(ids[i], o.Value, o.Covariates);
                 var expected = engine.Predict(ids[i], futureCovariates: TestModels.Future(ids[i], day));
-                Assert.True(Same(expected, got[i]), $"series {ids[i]}, day {day}: the grain's forecast differs from the engine's");
+                Assert.True(TestModels.Same(expected, got[i]), $"series {ids[i]}, day {day}: the grain's forecast differs from the engine's");
             }
         }
     }
@@ -86,20 +82,14 @@ public sealed class SeriesGrainTests(ClusterFixture fixture)
 
         // v2 was fitted on five days more: it has seen days 100–104; the grains replay 105–107 from their logs.
         await Grains.GetGrain<IDeploymentGrain>(deployment).SetVersion(0, "v2");
-        var v2 = TestModels.V2.CreateForecastingEngine();
-        for (int day = TestModels.SecondEnd; day < TestModels.FirstEnd + 8; day++)
-            foreach (string id in ids)
-            {
-                var o = TestModels.Observation(id, day);
-                v2.Observe(id, o.Value, o.Covariates);
-            }
+        var v2 = TestModels.V2Through(ids, TestModels.FirstEnd + 8);
         foreach (string id in ids)
         {
             var status = await Series(deployment, id).GetStatus();
             Assert.Equal("retail@v2", status.Model);
             Assert.Equal(TestModels.FirstEnd + 8, status.ObservationCount);
             var got = await Series(deployment, id).Predict(new ForecastRequest(FutureCovariates: TestModels.Future(id, TestModels.FirstEnd + 7)));
-            Assert.True(Same(v2.Predict(id, futureCovariates: TestModels.Future(id, TestModels.FirstEnd + 7)), got), $"series {id} after the swap");
+            Assert.True(TestModels.Same(v2.Predict(id, futureCovariates: TestModels.Future(id, TestModels.FirstEnd + 7)), got), $"series {id} after the swap");
         }
         await Stream(deployment, v2, ids, TestModels.FirstEnd + 8, TestModels.FirstEnd + 11);
     }
@@ -134,7 +124,7 @@ public sealed class SeriesGrainTests(ClusterFixture fixture)
         Assert.Equal("nobody", error.SeriesId);
         Assert.Contains("unknown", error.Error);
         var engine = TestModels.V1.CreateForecastingEngine();
-        foreach (var f in batch.Forecasts) Assert.True(Same(engine.Predict(f.SeriesId, futureCovariates: request.FutureCovariates), f));
+        foreach (var f in batch.Forecasts) Assert.True(TestModels.Same(engine.Predict(f.SeriesId, futureCovariates: request.FutureCovariates), f));
         Assert.All(batch.Forecasts, f => Assert.Equal([0.1f, 0.5f, 0.9f], f.QuantileLevels));
     }
 }

@@ -145,13 +145,12 @@ internal sealed class SeriesGroupGrain(
     /// to what the store holds (a series new to the store leaves it again) and the call fails, acknowledging nothing.</summary>
     private sealed class Changes(SeriesGroupGrain grain)
     {
-        private readonly List<SeriesSlot> _staged = [];
+        private readonly HashSet<SeriesSlot> _staged = [];
         private readonly List<string> _added = [];
 
         public void Add(SeriesSlot slot)
         {
-            if (_staged.Contains(slot)) return;
-            _staged.Add(slot);
+            if (!_staged.Add(slot)) return;
             if (grain._state.State.Series.TryAdd(slot.Id, slot.Stored)) _added.Add(slot.Id);
         }
 

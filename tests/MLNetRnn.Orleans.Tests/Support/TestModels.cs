@@ -38,6 +38,25 @@ internal static class TestModels
         ConfidenceLevel = 0.8f, EnsembleSize = 1, HiddenSizes = [8], Epochs = 10, MaximumSteps = 150, Seed = seed,
     };
 
+    /// <summary>Whether a grain's forecast is the engine's, bit for bit: point forecast, bounds and quantiles.</summary>
+    public static bool Same(RnnForecast a, SeriesForecast b)
+        => a.Forecast.AsSpan().SequenceEqual(b.Forecast) && a.LowerBound.AsSpan().SequenceEqual(b.LowerBound)
+           && a.UpperBound.AsSpan().SequenceEqual(b.UpperBound) && a.Quantiles.AsSpan().SequenceEqual(b.Quantiles);
+
+    /// <summary>An engine of v2 fed days <see cref="SecondEnd"/> to <paramref name="end"/> − 1 of <paramref name="ids"/>:
+    /// what grains swapped from v1 to v2 after observing up to <paramref name="end"/> must forecast.</summary>
+    public static RnnForecastingEngine V2Through(string[] ids, int end)
+    {
+        var v2 = V2.CreateForecastingEngine();
+        for (int day = SecondEnd; day < end; day++)
+            foreach (string id in ids)
+            {
+                var o = Observation(id, day);
+                v2.Observe(id, o.Value, o.Covariates);
+            }
+        return v2;
+    }
+
     /// <summary>Product <paramref name="id"/>'s rows.</summary>
     public static RetailPanel.Sale[] Of(string id) => Rows.Where(r => r.Product == id).ToArray();
 

@@ -64,7 +64,8 @@ public class ForecastingEngineTests
     private readonly MLContext _ml = new(seed: 0);
     private readonly float[] _series = Seasonal(90, seed: 4);
 
-    private static RnnForecastingOptions Small()
+    /// <summary>A small, quick forecaster for the engine tests (window 12, horizon 4, one layer of 6, 15 epochs).</summary>
+    internal static RnnForecastingOptions Small()
     {
         var o = Fast(window: 12, horizon: 4);
         o.Epochs = 15;

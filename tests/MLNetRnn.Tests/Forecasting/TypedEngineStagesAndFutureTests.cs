@@ -50,13 +50,7 @@ public sealed class TypedEngineStagesAndFutureTests
     private readonly MLContext _ml = new(seed: 0);
     private readonly float[] _series = Seasonal(90, seed: 4);
 
-    private static RnnForecastingOptions Small()
-    {
-        var o = Fast(window: 12, horizon: 4);
-        o.Epochs = 15;
-        o.HiddenSizes = [6];
-        return o;
-    }
+    private static RnnForecastingOptions Small() => ForecastingEngineTests.Small();
 
     [Fact]
     public void StagesAfterTheForecasterRunOnEachForecast()
