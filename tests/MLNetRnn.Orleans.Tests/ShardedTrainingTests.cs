@@ -35,7 +35,7 @@ public sealed class ShardedTrainingTests(ClusterFixture fixture)
         Assert.True(progress.Deployed, $"not deployed in time: {progress}; {string.Join("; ", progress.Shards.Select(s => $"{s.Phase} {s.Message}"))}");
         Assert.Equal(12, progress.Shards.Sum(s => s.Series));
         Assert.All(progress.Shards, s => Assert.True(s.Silo.Length > 0 && s.PeakWorkingSetBytes > 0));
-        // Spread over the silos (ShardSpreadPlacement), not wherever load statistics that lag point them all.
+        // Spread over the silos (NumberedSpreadPlacement), not wherever load statistics that lag point them all.
         Assert.Equal(2, progress.Shards.Select(s => s.Silo).Distinct().Count());
 
         var map = await fixture.Cluster.GrainFactory.GetGrain<IDeploymentGrain>(deployment).GetMap();

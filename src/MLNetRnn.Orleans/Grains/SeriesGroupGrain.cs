@@ -12,6 +12,8 @@ public sealed class SeriesGroupState
     [Id(0)] public Dictionary<string, SeriesGrainState> Series { get; set; } = new(StringComparer.Ordinal);
 }
 
+// Groups are few, large and long-lived: spread evenly over the silos by number (group k on silo k mod N).
+[NumberedSpreadPlacement]
 internal sealed class SeriesGroupGrain(
     [PersistentState("group", ForecastingStorage.Name)] IPersistentState<SeriesGroupState> state,
     LoadedModels models, DeploymentDirectory directory, IOptions<ForecastingServiceOptions> options) : Grain, ISeriesGroupGrain

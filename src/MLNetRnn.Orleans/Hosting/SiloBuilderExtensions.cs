@@ -24,7 +24,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton<LoadedModels>();
         builder.Services.AddSingleton<DeploymentDirectory>();
         builder.Services.AddOptions<ForecastingServiceOptions>().Configure(o => configure?.Invoke(o));
-        builder.Services.AddPlacementDirector<Sharding.ShardSpreadPlacement, Sharding.ShardSpreadPlacementDirector>();
+        builder.Services.AddPlacementDirector<NumberedSpreadPlacement, NumberedSpreadPlacementDirector>();
         return builder;
     }
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using MLNetRnn.Orleans.Models;
-using Orleans.Placement;
+using MLNetRnn.Orleans.Hosting;
 
 namespace MLNetRnn.Orleans.Sharding;
 
-[ShardSpreadPlacement]
+[NumberedSpreadPlacement]
 internal sealed class ShardTrainerGrain(IModelStore store) : Grain, IShardTrainerGrain
 {
     private volatile ShardProgress _progress = new(-1, ShardPhase.Pending, 0, "", 0, 0, "");
