@@ -180,7 +180,8 @@ public sealed class ForecastModel
         IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)
         => ForecastTrainer.Train(s, values, covariates, progress, ct);
 
-    /// <summary>Trains one ensemble on every series of <paramref name="panel"/> (<see cref="ForecastTrainer"/>).</summary>
+    /// <summary>Trains one ensemble on every series of <paramref name="panel"/> (<see cref="ForecastTrainer"/>). Members
+    /// train in parallel; their epochs reach <paramref name="progress"/> one at a time, each naming its member.</summary>
     /// <exception cref="ArgumentException">A series is too short, or does not suit an explicit option (the message names it).</exception>
     /// <exception cref="InvalidOperationException">The panel gives more windows than can be indexed (2³¹ − 1).</exception>
     public static ForecastModel Train(ForecasterSettings s, SeriesPanel panel, IProgress<TrainingProgress>? progress = null, CancellationToken ct = default)

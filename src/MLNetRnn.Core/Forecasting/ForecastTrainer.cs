@@ -215,6 +215,7 @@ internal static class ForecastTrainer
         var summaries = new MemberTrainingSummary[K];
         var diagnostics = new TrainingDiagnostics[K];
         var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.MaximumDegreeOfParallelism), CancellationToken = ct };
+        var reporting = new object();
         Parallel.For(0, K, options, k =>
         {
             int seed = MemberSeed(s.Training.Seed, k);
@@ -224,7 +225,7 @@ internal static class ForecastTrainer
                 KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
             };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
-            var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}"));
+            var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}", reporting));
             var report = new RecurrentTrainer(net, training).FitWindows(folds[k].Train, folds[k].Validation, recorder, ct);
             members[k] = net;
             summaries[k] = MemberTrainingSummary.From(seed, report);
@@ -254,10 +255,16 @@ internal static class ForecastTrainer
     }
 }
 
-/// <summary>Names the phase of a multi-run fit in each progress report it passes on.</summary>
-internal sealed class PhaseProgress(IProgress<TrainingProgress> inner, string phase) : IProgress<TrainingProgress>
+/// <summary>Names the phase of a multi-run fit in each progress report it passes on, one report at a time: the runs
+/// of a fit share <paramref name="gate"/>, so the caller's <see cref="IProgress{T}"/> (a list, a progress bar) need
+/// not be thread-safe while members train in parallel.</summary>
+internal sealed class PhaseProgress(IProgress<TrainingProgress> inner, string phase, object gate) : IProgress<TrainingProgress>
 {
-    public static IProgress<TrainingProgress>? Wrap(IProgress<TrainingProgress>? inner, string phase) => inner is null ? null : new PhaseProgress(inner, phase);
+    public static IProgress<TrainingProgress>? Wrap(IProgress<TrainingProgress>? inner, string phase, object gate)
+        => inner is null ? null : new PhaseProgress(inner, phase, gate);
 
-    public void Report(TrainingProgress value) => inner.Report(value with { Phase = phase });
+    public void Report(TrainingProgress value)
+    {
+        lock (gate) inner.Report(value with { Phase = phase });
+    }
 }

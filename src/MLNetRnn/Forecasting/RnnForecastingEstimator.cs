@@ -59,7 +59,8 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     public RnnForecastingOptions Options => _options.Clone();
 
     /// <summary>Progress of each epoch during <see cref="Fit"/>, naming the phase (<see cref="TrainingProgress.Phase"/>:
-    /// "member 2 of 3"), if set. The same progress also goes to <see cref="MLContext.Log"/>.</summary>
+    /// "member 2 of 3"), if set. The same progress also goes to <see cref="MLContext.Log"/>. Members train in parallel,
+    /// but reports reach this one at a time, so it need not be thread-safe.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>Cancels <see cref="Fit"/> when signalled.</summary>

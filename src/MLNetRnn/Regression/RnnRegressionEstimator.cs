@@ -74,7 +74,8 @@ public sealed class RnnRegressionEstimator : ITrainerEstimator<RegressionPredict
     /// inputs itself) and no caching (Fit reads the rows once).</summary>
     public TrainerInfo Info { get; } = new(normalization: false, calibration: false, caching: false, supportValid: false);
 
-    /// <summary>Progress after each epoch during <see cref="Fit"/>, if set (besides the <c>MLContext</c>'s log).</summary>
+    /// <summary>Progress after each epoch during <see cref="Fit"/>, if set (besides the <c>MLContext</c>'s log); reports
+    /// reach it one at a time, so it need not be thread-safe.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>Cancels <see cref="Fit"/> when signalled.</summary>

@@ -21,7 +21,8 @@ namespace MLNetRnn.Training;
 /// <para>
 /// Reports arrive synchronously from the training loop (the core calls <see cref="Report"/> directly, not through
 /// <see cref="Progress{T}"/>); a lock keeps the phase bookkeeping and the message order intact should several
-/// trainings report at once. Not on the hot path: one call per epoch.
+/// trainings report at once, and passes reports on to the caller one at a time. Not on the hot path: one call per
+/// epoch.
 /// </para>
 /// </remarks>
 internal sealed class ChannelProgress : IProgress<TrainingProgress>
@@ -50,8 +51,10 @@ internal sealed class ChannelProgress : IProgress<TrainingProgress>
             _best[value.Phase] = best;
             _channel.Trace(MessageSensitivity.None, DescribeEpoch(value));
             if (value.StoppedBy is TrainingStop stop) EndPhase(value, stop, best);
+            // Inside the lock: members train in parallel, and a caller's IProgress (a list, a progress bar) should
+            // not have to be thread-safe to see every epoch.
+            _user?.Report(value);
         }
-        _user?.Report(value);
     }
 
     internal static string DescribeEpoch(TrainingProgress p)

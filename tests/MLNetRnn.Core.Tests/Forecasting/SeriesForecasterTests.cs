@@ -139,6 +139,43 @@ public sealed class SeriesForecasterTests
     }
 
     [Fact]
+    public void ProgressReachesTheCallerOneReportAtATimeWhileMembersTrainInParallel()
+    {
+        // Four members on several threads report into a caller's IProgress that is not thread-safe (a List, as a user
+        // would write it) and lingers in Report so that overlapping calls would be seen: none overlaps, none is lost.
+        // On two cores the pool's two threads may both be taken by the test host, which would leave the members on one
+        // thread and the test proving nothing; a few more at hand (raising the minimum only pre-starts threads).
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 8), io);
+        var noise = Noise(160, 3, 2);
+        var x = Enumerable.Range(0, 160).Select(t => 50f + 10f * MathF.Sin(t / 3f) + noise[t]).ToArray();
+        var progress = new OverlapDetectingProgress();
+        var model = ForecastModel.Train(Settings(16, 4, members: 4) with { MaximumDegreeOfParallelism = 4 }, x, [], progress);
+
+        Assert.True(progress.Threads.Count > 1, "the members trained on one thread, so the test shows nothing");
+        Assert.Equal(0, progress.Overlaps);
+        Assert.Equal(model.Summary.Members.Sum(m => m.TrainingLoss.Length), progress.Reports.Count);
+        Assert.Equal(["member 1 of 4", "member 2 of 4", "member 3 of 4", "member 4 of 4"], progress.Reports.Select(r => r.Phase).Distinct().Order());
+    }
+
+    private sealed class OverlapDetectingProgress : IProgress<TrainingProgress>
+    {
+        private int _inside;
+        public List<TrainingProgress> Reports { get; } = [];
+        public HashSet<int> Threads { get; } = [];
+        public int Overlaps { get; private set; }
+
+        public void Report(TrainingProgress value)
+        {
+            if (Interlocked.Increment(ref _inside) > 1) Overlaps++;
+            Thread.Sleep(1);
+            Threads.Add(Environment.CurrentManagedThreadId);
+            Reports.Add(value);
+            Interlocked.Decrement(ref _inside);
+        }
+    }
+
+    [Fact]
     public void DampingKeepsAConsistentCorrectionAndDropsNoise()
     {
         // 60 held-out windows of 5 steps: a correction equal to the base's error earns λ ≈ 1, noise earns 0.
