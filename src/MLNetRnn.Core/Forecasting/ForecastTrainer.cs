@@ -120,7 +120,12 @@ internal static class ForecastTrainer
             for (int k = 0; k < K; k++)
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
                     new PanelWindowSource(model, tracks, start, SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
-            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, sources, progress, ct);
+            float decay = MemberWeightDecay(s, tracks.Count(t => t.Windows > 0));
+            if (!single && decay != s.Training.Optimizer.WeightDecay)
+                notes.Add(string.Format(CultureInfo.InvariantCulture,
+                    "The networks trained with weight decay {0:G3}: the {1:G3} of one series shared among the {2} series that gave windows.",
+                    decay, s.Training.Optimizer.WeightDecay, tracks.Count(t => t.Windows > 0)));
+            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, decay, sources, progress, ct);
         }
 
         // λ and the bounds, from the held-out forecasts (each window forecast by the members that did not train on
@@ -205,10 +210,20 @@ internal static class ForecastTrainer
         }
     }
 
+    /// <summary>
+    /// The weight decay the members train with: the settings' on one series, divided by the number of series that give
+    /// training windows on a panel. Decay is a prior that the base is right (the head starts at zero, so decay pulls
+    /// the correction back to the base unless the data keep pushing it away); its strength was chosen on single
+    /// series, and a panel of S series holds S series' evidence against it. Kept whole on a panel, it held the global
+    /// networks of M4 Hourly's 414 series to sMAPE 9.474 where no decay gives 9.278 (docs/accuracy.md).
+    /// </summary>
+    internal static float MemberWeightDecay(ForecasterSettings s, int seriesWithWindows)
+        => s.Training.Optimizer.WeightDecay / Math.Max(1, seriesWithWindows);
+
     /// <summary>Trains member k on its training and validation windows, in parallel where cores allow. Each member
     /// depends only on its own seed and windows, so the result is the same on any number of threads.</summary>
     private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries, TrainingDiagnostics[] Diagnostics) TrainMembers(ForecasterSettings s,
-        (WindowSource Train, WindowSource Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
+        float weightDecay, (WindowSource Train, WindowSource Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int K = folds.Length;
         var members = new RecurrentNetwork[K];
@@ -221,6 +236,7 @@ internal static class ForecastTrainer
             int seed = MemberSeed(s.Training.Seed, k);
             var training = s.MemberTraining with
             {
+                Optimizer = s.MemberTraining.Optimizer with { WeightDecay = weightDecay },
                 Seed = seed, ValidationFraction = 0, SamplesPerEpoch = s.WindowsPerEpoch, MaximumSteps = s.MaximumSteps, TimeLimit = s.TimeLimit,
                 KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
             };

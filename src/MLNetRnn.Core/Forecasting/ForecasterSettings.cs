@@ -69,7 +69,8 @@ public static class ForecastingDefaults
 
     /// <summary>Decoupled weight decay of the forecaster's networks. Their heads start at zero (the base itself), so
     /// decay pulls the correction back towards the base unless the data keep pushing it away: a prior that the base
-    /// is right. (Window mode, which has no base, keeps plain Adam.)</summary>
+    /// is right. It is the prior of one series: a panel's networks train with it divided by the number of series that
+    /// give windows, which hold that many series' evidence. (Window mode, which has no base, keeps plain Adam.)</summary>
     public const float WeightDecay = 0.5f;
 
     /// <summary>Adam's learning rate.</summary>

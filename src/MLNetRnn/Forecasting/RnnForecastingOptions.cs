@@ -284,7 +284,10 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     public OptimizerKind Optimizer { get; set; } = Defaults.Optimizer;
 
     /// <summary>Weight decay, ≥ 0 (decoupled with <see cref="OptimizerKind.AdamW"/>, an L2 penalty otherwise). With the
-    /// head starting at zero, decay pulls the networks' correction towards the base. Default: 0.5.</summary>
+    /// head starting at zero, decay pulls the networks' correction towards the base. It is the prior of one series: with
+    /// <see cref="SeriesIdColumnName"/> set, the networks train with it divided by the number of series that give
+    /// training windows (the summary's notes say so), since a panel of S series holds S series' evidence against it.
+    /// Default: 0.5.</summary>
     public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
     /// <summary>How the threshold is applied. Default: <see cref="GradientClippingMode.GlobalNorm"/>.</summary>

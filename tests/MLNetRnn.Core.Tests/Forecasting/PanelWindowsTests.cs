@@ -135,6 +135,26 @@ public sealed class PanelWindowsTests
     }
 
     [Fact]
+    public void APanelsNetworksTrainWithTheDecayOfOneSeriesSharedAmongItsSeries()
+    {
+        // Decay is the prior that the base is right, sized for one series; three series hold three series' evidence.
+        var (s, panel) = Panel(decoder: false);
+        s = s with
+        {
+            EnsembleSize = 2, HiddenSizes = [4], MaximumSteps = 40, MaximumDegreeOfParallelism = 1,
+            Training = s.Training with { Optimizer = s.Training.Optimizer with { WeightDecay = 0.6f } },
+        };
+        Assert.Equal(0.2f, ForecastTrainer.MemberWeightDecay(s, 3), 6);
+        Assert.Equal(0.6f, ForecastTrainer.MemberWeightDecay(s, 1));
+
+        var model = ForecastModel.Train(s, panel);
+        Assert.Contains(model.Summary.Notes, n => n.StartsWith("The networks trained with weight decay 0.2: the 0.6 of one series shared among the 3 series", StringComparison.Ordinal));
+        // A single series keeps the decay it was given, and says nothing of it.
+        var single = ForecastModel.Train(s with { CovariateCount = 0, StaticFeatureCount = 0, ScaleFeature = false }, panel.Values[1], []);
+        Assert.DoesNotContain(single.Summary.Notes, n => n.Contains("weight decay", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EarlyStoppingWeighsTheSeriesAsTrainingDraws()
     {
         var s = new ForecasterSettings { WindowSize = 10, Horizon = 4, EnsembleSize = 3, ValidationFraction = 0.2f };
