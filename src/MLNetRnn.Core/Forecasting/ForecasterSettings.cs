@@ -333,6 +333,11 @@ public sealed record ForecasterSettings
     /// the block); λ and the bounds use every held-out window.</summary>
     internal const int MaximumEarlyStoppingWindows = 256;
 
+    /// <summary>The most times the single-series budget (steps, epochs, patience) a panel's networks get when their
+    /// training windows outnumber it (<c>ForecastTrainer.PanelBudgetFactor</c>): a bound on the fit's time. Chosen on M4
+    /// Hourly (three times the patience and the steps: sMAPE 9.301 → 9.250, fit 213 → 298 s).</summary>
+    internal const int MaximumPanelBudgetFactor = 3;
+
     /// <summary>Training windows below which the networks are not trained (the base alone is kept).</summary>
     internal const int MinimumNetworkWindows = 8;
 

@@ -29,6 +29,13 @@ public enum ForecastingStrategy
 /// is per network, <see cref="RnnOptionsBase.TruncationLength"/> is at most <see cref="WindowSize"/>, and the windows held
 /// out by <see cref="RnnOptionsBase.ValidationFraction"/> also fit the damping λ and calibrate the bounds; a fraction of
 /// 0 turns the networks off (the base alone is kept, its bounds calibrated on every window).
+/// <para>
+/// The training budget and <see cref="WeightDecay"/> are sized for one series. With <see cref="SeriesIdColumnName"/> set
+/// (one model for many series), the decay is divided by the number of series that give training windows, and a
+/// network whose training windows outnumber <see cref="RnnOptionsBase.MaximumSteps"/> × <see cref="RnnOptionsBase.BatchSize"/>
+/// gets that many times the steps, epochs and <see cref="EarlyStoppingPatience"/>, at most three; the summary's notes
+/// say what was used.
+/// </para>
 /// </remarks>
 public sealed class RnnForecastingOptions : RnnOptionsBase
 {

@@ -155,6 +155,30 @@ public sealed class PanelWindowsTests
     }
 
     [Fact]
+    public void APanelWhoseWindowsOutnumberTheBudgetOfOneSeriesTrainsLonger()
+    {
+        // 5 steps of 16 windows cover 80; each member trains on about 300 of the panel's windows: three budgets at most.
+        var (s, panel) = Panel(decoder: false);
+        s = s with
+        {
+            EnsembleSize = 2, HiddenSizes = [4], MaximumSteps = 5, WindowsPerEpoch = 16, MaximumDegreeOfParallelism = 1,
+            Training = s.Training with { BatchSize = 16, Epochs = 4, EarlyStoppingPatience = 100 },
+        };
+        Assert.Equal(1, ForecastTrainer.PanelBudgetFactor(s, 159));
+        Assert.Equal(2, ForecastTrainer.PanelBudgetFactor(s, 160));
+        Assert.Equal(ForecasterSettings.MaximumPanelBudgetFactor, ForecastTrainer.PanelBudgetFactor(s, 1_000_000));
+
+        var model = ForecastModel.Train(s, panel);
+        Assert.Contains(model.Summary.Notes, n => n.StartsWith("Each network had 3 times the budget of one series (15 steps, 12 epochs, patience 300)", StringComparison.Ordinal));
+        // The members really took the larger budget: 12 epochs of one step each, beyond the 5 steps and 4 epochs of one series.
+        Assert.All(model.Summary.Members, m => Assert.Equal(12, m.GradientNormBefore.Length));
+        // A single series keeps its budget whatever its length.
+        var single = ForecastModel.Train(s with { CovariateCount = 0, StaticFeatureCount = 0, ScaleFeature = false }, panel.Values[1], []);
+        Assert.All(single.Summary.Members, m => Assert.Equal(4, m.GradientNormBefore.Length));
+        Assert.DoesNotContain(single.Summary.Notes, n => n.Contains("budget", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void EarlyStoppingWeighsTheSeriesAsTrainingDraws()
     {
         var s = new ForecasterSettings { WindowSize = 10, Horizon = 4, EnsembleSize = 3, ValidationFraction = 0.2f };
