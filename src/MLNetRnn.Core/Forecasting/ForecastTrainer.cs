@@ -120,17 +120,19 @@ internal static class ForecastTrainer
             for (int k = 0; k < K; k++)
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
                     new PanelWindowSource(model, tracks, start, SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
-            float decay = MemberWeightDecay(s, tracks.Count(t => t.Windows > 0));
+            // The decay and the budget were sized on single series; a panel's are sized for its series (see each).
+            int seriesWithWindows = tracks.Count(t => t.Windows > 0), memberWindows = trainIndex.Min(t => t.Length);
+            float decay = MemberWeightDecay(s, seriesWithWindows);
             if (!single && decay != s.Training.Optimizer.WeightDecay)
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
                     "The networks trained with weight decay {0:G3}: the {1:G3} of one series shared among the {2} series that gave windows.",
-                    decay, s.Training.Optimizer.WeightDecay, tracks.Count(t => t.Windows > 0)));
-            int budget = single ? 1 : PanelBudgetFactor(s, trainIndex.Min(t => t.Length));
+                    decay, s.Training.Optimizer.WeightDecay, seriesWithWindows));
+            int budget = single ? 1 : PanelBudgetFactor(s, memberWindows);
             if (budget > 1)
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
                     "Each network had {0} times the budget of one series ({1} steps, {2} epochs, patience {3}): its {4} training windows are more than {5} steps of {6} cover.",
                     budget, (long)s.MaximumSteps * budget, s.Training.Epochs * budget, s.Training.EarlyStoppingPatience is int p ? (p * budget).ToString(CultureInfo.InvariantCulture) : "none",
-                    trainIndex.Min(t => t.Length), s.MaximumSteps, s.Training.BatchSize));
+                    memberWindows, s.MaximumSteps, s.Training.BatchSize));
             (model.Members, summaries, model.Diagnostics) = TrainMembers(s, decay, budget, sources, progress, ct);
         }
 
