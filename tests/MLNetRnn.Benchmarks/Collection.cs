@@ -24,7 +24,7 @@ namespace MLNetRnn.Benchmarks;
 /// format: series,method,origin,seed,step,y,f), --limit N (the first N series of each frequency), --period P (one
 /// frequency: YEARLY, QUARTERLY, MONTHLY, HOURLY…), --seed S (default 0), --name LABEL (the method column; default
 /// mlnetrnn-MODEL), --verbose true (one line per series), the options flags of the accuracy command (--window,
-/// --hidden, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
+/// --hidden 32x32, --dilations 1,24, --residual true, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
 /// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).</para>
 /// <para>Seasons: --season P (the period of every series, in place of the collection's m), --seasons P1,P2,… (candidate
 /// periods, each series choosing its own: <c>SeasonalPeriods</c>; SeasonalPeriod is --season when given, else the
