@@ -120,20 +120,21 @@ internal static class ForecastTrainer
             for (int k = 0; k < K; k++)
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
                     new PanelWindowSource(model, tracks, start, SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
-            // The decay and the budget were sized on single series; a panel's are sized for its series (see each).
-            int seriesWithWindows = tracks.Count(t => t.Windows > 0), memberWindows = trainIndex.Min(t => t.Length);
-            float decay = MemberWeightDecay(s, seriesWithWindows);
-            if (!single && decay != s.Training.Optimizer.WeightDecay)
+            // The decay and the budget were sized on single series; a panel's are sized for its series (see each), and
+            // the notes say what the members were given.
+            int memberWindows = trainIndex.Min(t => t.Length), seriesWithWindows = tracks.Count(t => t.Windows > 0);
+            int budget = single ? 1 : PanelBudgetFactor(s, memberWindows);
+            var training = MemberTraining(s, seriesWithWindows, budget);
+            if (training.Optimizer.WeightDecay != s.Training.Optimizer.WeightDecay)
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
                     "The networks trained with weight decay {0:G3}: the {1:G3} of one series shared among the {2} series that gave windows.",
-                    decay, s.Training.Optimizer.WeightDecay, seriesWithWindows));
-            int budget = single ? 1 : PanelBudgetFactor(s, memberWindows);
+                    training.Optimizer.WeightDecay, s.Training.Optimizer.WeightDecay, seriesWithWindows));
             if (budget > 1)
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
                     "Each network had {0} times the budget of one series ({1} steps, {2} epochs, patience {3}): its {4} training windows are more than {5} steps of {6} cover.",
-                    budget, (long)s.MaximumSteps * budget, s.Training.Epochs * budget, s.Training.EarlyStoppingPatience is int p ? (p * budget).ToString(CultureInfo.InvariantCulture) : "none",
+                    budget, training.MaximumSteps, training.Epochs, training.EarlyStoppingPatience?.ToString(CultureInfo.InvariantCulture) ?? "none",
                     memberWindows, s.MaximumSteps, s.Training.BatchSize));
-            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, decay, budget, sources, progress, ct);
+            (model.Members, summaries, model.Diagnostics) = TrainMembers(s, training, sources, progress, ct);
         }
 
         // λ and the bounds, from the held-out forecasts (each window forecast by the members that did not train on
@@ -238,10 +239,22 @@ internal static class ForecastTrainer
     internal static int PanelBudgetFactor(ForecasterSettings s, int trainingWindows)
         => (int)Math.Clamp(trainingWindows / ((long)s.MaximumSteps * s.Training.BatchSize), 1, ForecasterSettings.MaximumPanelBudgetFactor);
 
+    /// <summary>What every member trains with but its seed: the settings' training, over windows (the folds hold out
+    /// validation), with a panel's decay (<see cref="MemberWeightDecay"/>) and <paramref name="budget"/> times the steps,
+    /// epochs and patience (<see cref="PanelBudgetFactor"/>).</summary>
+    private static TrainingOptions MemberTraining(ForecasterSettings s, int seriesWithWindows, int budget) => s.MemberTraining with
+    {
+        Optimizer = s.MemberTraining.Optimizer with { WeightDecay = MemberWeightDecay(s, seriesWithWindows) },
+        Epochs = s.Training.Epochs * budget, EarlyStoppingPatience = s.Training.EarlyStoppingPatience * budget,
+        MaximumSteps = (int)Math.Min(int.MaxValue, (long)s.MaximumSteps * budget),
+        ValidationFraction = 0, SamplesPerEpoch = s.WindowsPerEpoch, TimeLimit = s.TimeLimit,
+        KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
+    };
+
     /// <summary>Trains member k on its training and validation windows, in parallel where cores allow. Each member
     /// depends only on its own seed and windows, so the result is the same on any number of threads.</summary>
     private static (RecurrentNetwork[] Members, MemberTrainingSummary[] Summaries, TrainingDiagnostics[] Diagnostics) TrainMembers(ForecasterSettings s,
-        float weightDecay, int budget, (WindowSource Train, WindowSource Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
+        TrainingOptions memberTraining, (WindowSource Train, WindowSource Validation)[] folds, IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         int K = folds.Length;
         var members = new RecurrentNetwork[K];
@@ -252,13 +265,7 @@ internal static class ForecastTrainer
         Parallel.For(0, K, options, k =>
         {
             int seed = MemberSeed(s.Training.Seed, k);
-            var training = s.MemberTraining with
-            {
-                Optimizer = s.MemberTraining.Optimizer with { WeightDecay = weightDecay },
-                Epochs = s.Training.Epochs * budget, EarlyStoppingPatience = s.Training.EarlyStoppingPatience * budget,
-                Seed = seed, ValidationFraction = 0, SamplesPerEpoch = s.WindowsPerEpoch, MaximumSteps = (int)Math.Min(int.MaxValue, (long)s.MaximumSteps * budget), TimeLimit = s.TimeLimit,
-                KeepInitialWeightsIfBest = s.ZeroHeadInitialization && s.Base != ForecastBase.None,
-            };
+            var training = memberTraining with { Seed = seed };
             var net = new RecurrentNetwork(s.NetworkSpec, seed);
             var recorder = new TrainingRecorder(net, training, PhaseProgress.Wrap(progress, $"member {k + 1} of {K}", reporting));
             var report = new RecurrentTrainer(net, training).FitWindows(folds[k].Train, folds[k].Validation, recorder, ct);
