@@ -181,6 +181,7 @@ internal static class Accuracy
         if (flags.TryGet("lr") is string lr) options.LearningRate = float.Parse(lr, Inv);
         if (flags.TryGet("optimizer") is string optimizer) options.Optimizer = Enum.Parse<OptimizerKind>(optimizer);
         if (flags.TryGet("weight-decay") is string wd) options.WeightDecay = float.Parse(wd, Inv);
+        if (flags.TryGet("weight-averaging") is string wa) options.WeightAveraging = wa == "none" ? null : float.Parse(wa, Inv);
         if (flags.TryGet("quantiles") is string quantiles) options.Quantiles = quantiles.Split(',').Select(x => float.Parse(x, Inv)).ToArray();
         if (flags.TryGet("interval") is string interval) options.IntervalMethod = Enum.Parse<ForecastIntervalMethod>(interval);
         return options;

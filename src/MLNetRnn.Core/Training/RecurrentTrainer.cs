@@ -133,6 +133,9 @@ internal abstract class TrainingSession
     private readonly Optimizer _optimizer;
     protected readonly float[] Quantiles;       // (Q) levels of the pinball loss; empty for the other losses
     private readonly float[] _bestParameters;   // (Count) weights of the best validation epoch
+    private readonly float[] _average;          // (Count) moving average of the weights (WeightAveraging); empty when off
+    private readonly float[] _trained;          // (Count) the trained weights, set aside while the average is validated
+    private long _averagedSteps;
     private readonly Stopwatch _clock = new();
     private int _consecutiveNonFinite;
     private EpochAccumulator _epoch;
@@ -146,6 +149,8 @@ internal abstract class TrainingSession
         _optimizer = Optimizer.Create(options.Optimizer, net.Parameters.Count);
         Quantiles = options.Quantiles.ToArray();
         _bestParameters = hasValidation ? new float[net.Parameters.Count] : [];
+        _average = options.WeightAveraging is null ? [] : (float[])net.Parameters.Values.Clone();
+        _trained = options.WeightAveraging is null ? [] : new float[net.Parameters.Count];
         HasValidation = hasValidation;
         if (options.EarlyStoppingPatience is not null && !hasValidation)
             throw new ArgumentException("EarlyStoppingPatience needs validation data: pass a validation set or set ValidationFraction > 0.", nameof(options));
@@ -216,6 +221,8 @@ internal abstract class TrainingSession
             _bestParameters.CopyTo(Net.Parameters.Values, 0);
             Report.RestoredBestWeights = true;
         }
+        else if (_average.Length > 0)
+            _average.CopyTo(Net.Parameters.Values, 0);
         foreach (float v in Net.Parameters.Values)
             if (!float.IsFinite(v))
                 throw new TrainingDivergedException(
@@ -233,6 +240,21 @@ internal abstract class TrainingSession
         float lr = Options.LearningRateSchedule.At(Options.Optimizer.LearningRate, epoch, Options.Epochs);
         RunEpochSteps(lr, ct);
 
+        // With weight averaging the average is what is validated and kept; the trained weights go on training.
+        bool averaged = _average.Length > 0 && HasValidation;
+        if (averaged)
+        {
+            Net.Parameters.Values.CopyTo(_trained, 0);
+            _average.CopyTo(Net.Parameters.Values, 0);
+        }
+        bool goOn = EndEpoch(epoch, lr, ref sinceBest);
+        if (averaged) _trained.CopyTo(Net.Parameters.Values, 0);
+        return goOn;
+    }
+
+    /// <summary>Validation and early-stopping bookkeeping on the weights in the network now.</summary>
+    private bool EndEpoch(int epoch, float lr, ref int sinceBest)
+    {
         double val = HasValidation ? ValidationLoss() : double.NaN;
         var signal = Report.BackwardSignalSlot(epoch);
         if (_epoch.SignalSteps > 0)
@@ -298,6 +320,7 @@ internal abstract class TrainingSession
         };
         var (before, after) = GradientClipping.Apply(p, Options.GradientClipping, (float)threshold, norm);
         _optimizer.Step(p.Values, p.Gradients, lr);
+        if (_average.Length > 0) Average(p.Values);
         Report.StepsTaken++;
         Report.GradientNorms.Add(before, after, loss);
         StepCompleted?.Invoke(new TrainingStep(Report.GradientNorms.Count - 1, _epochIndex, loss, before, after, threshold, lr, omega, Skipped: false));
@@ -312,6 +335,15 @@ internal abstract class TrainingSession
         ReadOnlySpan<float> norms = Ws.HiddenGradientNorms.AsSpan(0, T);
         for (int t = 0; t < T; t++) signal[signal.Length - T + t] += norms[t];
         _epoch.SignalSteps++;
+    }
+
+    /// <summary>Moves the weights' average towards <paramref name="weights"/>, by more over the first steps (the
+    /// warm-up of <see cref="TrainingOptions.WeightAveraging"/>).</summary>
+    private void Average(ReadOnlySpan<float> weights)
+    {
+        _averagedSteps++;
+        float d = Math.Min(Options.WeightAveraging!.Value, (1f + _averagedSteps) / (10f + _averagedSteps));
+        System.Numerics.Tensors.TensorPrimitives.Lerp(weights, _average, d, _average);
     }
 
     /// <summary>Data with I inputs and O targets per step must fit the network; the message names both.</summary>

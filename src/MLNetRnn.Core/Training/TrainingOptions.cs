@@ -87,6 +87,14 @@ public sealed record TrainingOptions
     /// <summary>With validation data, end with the weights of the epoch of lowest validation loss. Default: true.</summary>
     public bool RestoreBestWeights { get; init; } = true;
 
+    /// <summary>Decay d of an exponential moving average of the weights (Polyak–Ruppert averaging), in (0, 1); null =
+    /// off. After every optimiser step the average moves by (1 − d) towards the new weights (by more over the first
+    /// steps, min(d, (1 + t)/(10 + t)) at step t, so that the start is not over-weighted). Validation, early stopping,
+    /// the best epoch's snapshot and the final weights use the average; training goes on from the trained weights. An
+    /// ensemble over the checkpoints of the last ≈ 1/(1 − d) steps in one network: Adam's last steps jitter around the
+    /// minimum, and their average sits nearer it. Default: null.</summary>
+    public float? WeightAveraging { get; init; }
+
     /// <summary>Windowed regime: windows drawn per epoch, at least 1, walking through a shuffled order of all
     /// windows and reshuffling when it is used up, so every window is seen equally often; null = every window once
     /// per epoch. Makes an epoch (and so validation and early stopping) cost the same on long and short data.
@@ -157,6 +165,8 @@ public sealed record TrainingOptions
         }
         if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
             throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction, "ValidationFraction must be in [0, 1).");
+        if (WeightAveraging is float d && !(d > 0f && d < 1f))
+            throw new ArgumentOutOfRangeException(nameof(WeightAveraging), WeightAveraging, $"WeightAveraging must be in (0, 1) (or null for none); got {d}.");
         if (EarlyStoppingPatience is < 1)
             throw new ArgumentOutOfRangeException(nameof(EarlyStoppingPatience), EarlyStoppingPatience, "EarlyStoppingPatience must be at least 1 (or null).");
         if (SamplesPerEpoch is < 1)

@@ -297,6 +297,11 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// Default: 0.5.</summary>
     public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
+    /// <summary>Decay of a moving average of the networks' weights, in (0, 1), or <see langword="null"/> for none: early
+    /// stopping judges, and the model keeps, the average of the weights over the last ≈ 1/(1 − d) steps instead of the
+    /// last step's (see <see cref="TrainingOptions.WeightAveraging"/>). Default: null.</summary>
+    public float? WeightAveraging { get; set; }
+
     /// <summary>How the threshold is applied. Default: <see cref="GradientClippingMode.GlobalNorm"/>.</summary>
     public GradientClippingMode GradientClipping { get; set; } = GradientClippingMode.GlobalNorm;
 
@@ -434,6 +439,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
             TruncationLength = TruncationLength,
             VanishingRegularizerWeight = VanishingRegularizerWeight,
             EarlyStoppingPatience = EarlyStoppingPatience,
+            WeightAveraging = WeightAveraging,
             Seed = Seed ?? 0,
         },
     };

@@ -20,6 +20,7 @@ public sealed class AllocationTests
         { "lstm-dilated-residual-truncated", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Lstm, InputSize = 2, HiddenSizes = [8, 8, 8], Dilations = [1, 3, 5], ResidualConnections = true },
             new TrainingOptions { TruncationLength = 7, ValidationFraction = 0.25f } },
         { "gru-dilated", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Gru, InputSize = 2, HiddenSizes = [16, 8], Dilations = [2, 4] }, new TrainingOptions() },
+        { "gru-weight-averaging-validation", new RecurrentNetworkSpec { Cell = RecurrentCellKind.Gru, InputSize = 2, HiddenSizes = [16] }, new TrainingOptions { WeightAveraging = 0.9f, ValidationFraction = 0.25f } },
     };
 
     [Theory]
