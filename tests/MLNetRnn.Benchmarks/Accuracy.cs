@@ -173,6 +173,7 @@ internal static class Accuracy
         if (flags.TryGet("hidden") is string hidden) options.HiddenSizes = hidden.Split('x').Select(x => int.Parse(x, Inv)).ToArray();
         if (flags.TryGet("dilations") is string dilations) options.Dilations = dilations.Split(',').Select(x => int.Parse(x, Inv)).ToArray();
         if (flags.TryGet("residual") is string residual) options.ResidualConnections = residual == "true";
+        if (flags.TryGet("seasonal-dilation") is string sd) options.SeasonalDilation = sd == "auto" ? null : sd == "true";
         if (flags.TryGet("ensemble") is string ensemble) options.EnsembleSize = int.Parse(ensemble, Inv);
         if (flags.TryGet("validation") is string validation) options.ValidationFraction = float.Parse(validation, Inv);
         if (flags.TryGet("epochs") is string epochs) options.Epochs = int.Parse(epochs, Inv);

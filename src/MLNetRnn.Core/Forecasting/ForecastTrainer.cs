@@ -36,6 +36,8 @@ internal static class ForecastTrainer
         int S = panel.Count, W = s.WindowSize, H = s.Horizon, C = s.CovariateCount;
         bool single = S == 1;
         s.ValidateSeasonalPeriods();
+        var asked = s;
+        s = s.WithSeasonalDilation();
         for (int i = 0; i < S; i++)
         {
             int n = panel.Values[i].Length, minimum = single ? s.MinimumLength : s.MinimumForecastLength;
@@ -47,6 +49,10 @@ internal static class ForecastTrainer
         if (s.SeriesCategories != 0 && s.SeriesCategories != S)
             throw new ArgumentException($"SeriesCategories is {s.SeriesCategories}; the networks read the index of each of the panel's {S} series, or none (0).", nameof(s));
         var notes = new List<string>();
+        if (!ReferenceEquals(s, asked))
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The networks are two residual {0} layers of {1}, the second dilated by {2}, the shortest of the seasons ({3}): the same point of earlier seasons is one recurrent step away (SeasonalDilation).",
+                s.Cell, s.HiddenSizes[0], s.Dilations[1], string.Join(", ", s.CandidatePeriods.Where(p => p > 1))));
 
         // Per series, on its own: the season (Auto: tested), the base (Auto: chosen on the series) and the scaling.
         var fits = new SeriesFit[S];

@@ -182,6 +182,40 @@ public sealed record ForecasterSettings
     /// <summary>Add each stacked layer's input to its output (see <see cref="RecurrentNetworkSpec.ResidualConnections"/>).</summary>
     public bool ResidualConnections { get; init; }
 
+    /// <summary>
+    /// Networks for nested seasons (ES-RNN's dilated stack): when true, the networks are two residual layers of the
+    /// one layer's size, the second dilated by the shortest seasonal period, so that the same hour of earlier days is
+    /// one recurrent step away instead of 24. Null (the default): on when the series have at least two candidate
+    /// periods above 1 (<see cref="SeasonalPeriods"/>, hourly data's 24 and 168), <see cref="HiddenSizes"/> is one layer,
+    /// <see cref="Dilations"/> is empty and the window holds at least two of the shortest period; false: never.
+    /// Chosen on M4 hourly (docs/accuracy.md): 9.250 → 9.217 sMAPE at twice the CPU.
+    /// </summary>
+    public bool? SeasonalDilation { get; init; }
+
+    /// <summary>The shortest candidate period above 1 when <see cref="SeasonalDilation"/> applies, else null.</summary>
+    /// <exception cref="ArgumentException">SeasonalDilation is true and the settings cannot take it (the message says why).</exception>
+    internal int? SeasonalDilationPeriod()
+    {
+        if (SeasonalDilation == false || EnsembleSize == 0) return null;
+        var seasons = CandidatePeriods.Where(p => p > 1).ToArray();
+        string? obstacle = seasons.Length == 0 ? "the series have no seasonal period above 1"
+            : HiddenSizes.Count != 1 ? $"HiddenSizes has {HiddenSizes.Count} layers; it builds its two from one"
+            : Dilations.Count > 0 ? "Dilations is set; it sets them itself"
+            : 2 * seasons[0] > WindowSize ? $"the window ({WindowSize}) holds less than two of the shortest period ({seasons[0]})"
+            : null;
+        if (SeasonalDilation == true && obstacle is not null)
+            throw new ArgumentException($"SeasonalDilation is true, but {obstacle}.", nameof(SeasonalDilation));
+        return obstacle is null && (SeasonalDilation == true || seasons.Length >= 2) ? seasons[0] : null;
+    }
+
+    /// <summary>These settings with <see cref="SeasonalDilation"/> applied: the networks it builds, or unchanged. Training
+    /// applies it; the model keeps the result.</summary>
+    /// <exception cref="ArgumentException">SeasonalDilation is true and the settings cannot take it.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public ForecasterSettings WithSeasonalDilation() => SeasonalDilationPeriod() is int d
+        ? this with { HiddenSizes = [HiddenSizes[0], HiddenSizes[0]], Dilations = [1, d], ResidualConnections = true, SeasonalDilation = false }
+        : this;
+
     /// <summary>K: networks trained from different seeds and averaged; 0 keeps the base alone.</summary>
     public int EnsembleSize { get; init; } = ForecastingDefaults.EnsembleSize;
 

@@ -238,11 +238,12 @@ public sealed class RnnForecastingEstimator : IEstimator<RnnForecastingTransform
     private string Describe(PanelRows rows, ForecasterSettings settings, bool idFeature)
     {
         var o = _options;
+        var net = settings.WithSeasonalDilation();
         string series = o.SeriesIdColumnName is null ? $"{rows.RowCount} rows of '{o.InputColumnName}'"
             : $"{rows.Count} series ('{o.SeriesIdColumnName}') of '{o.InputColumnName}', {rows.RowCount} rows" + (idFeature ? ", the ids as an input" : "");
         var covariates = o.CovariateColumnNames.Concat(o.KnownFutureColumnNames.Select(c => c + " (known in advance)")).ToArray();
         return string.Create(CultureInfo.InvariantCulture,
-            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", o.HiddenSizes)}) {(o.EnsembleSize == 1 ? "network" : "networks")} on {series}" +
+            $"Training {o.EnsembleSize} {o.Cell}({string.Join(", ", net.HiddenSizes)}{(net.Dilations.Count > 0 ? ", dilations " + string.Join(", ", net.Dilations) : "")}) {(o.EnsembleSize == 1 ? "network" : "networks")} on {series}" +
             $"{(covariates.Length > 0 ? $" with covariates {string.Join(", ", covariates.Select(c => $"'{c}'"))}" : "")}: " +
             $"window {o.WindowSize}, horizon {o.Horizon}, seasonal period {(settings.SeasonalPeriods.Count > 0 ? "chosen per series among " + string.Join(", ", settings.SeasonalPeriods) : settings.SeasonalPeriod)}, at most {o.Epochs} epochs, seed {o.Seed}.");
     }

@@ -297,6 +297,17 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// Default: 0.5.</summary>
     public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
+    /// <summary>Networks for nested seasons, as ES-RNN stacks them: two residual layers of the size in
+    /// <see cref="RnnOptionsBase.HiddenSizes"/>, the second dilated by the shortest seasonal period, so that the same hour
+    /// of earlier days is one recurrent step away instead of 24. <see langword="null"/> (the default): on when the series
+    /// have two or more candidate periods above 1 (<see cref="SeasonalPeriods"/>, or those detected: hourly data's 24 and
+    /// 168), <see cref="RnnOptionsBase.HiddenSizes"/> has one layer, <see cref="RnnOptionsBase.Dilations"/> is empty and the
+    /// window holds at least two of the shortest period; <see langword="true"/>: whenever there is a period above 1 (an
+    /// <see cref="ArgumentException"/> at Fit when the other conditions fail); <see langword="false"/>: never. The summary's
+    /// notes say when it applied. A model with it cannot be exported to ONNX (residual layers); set false for one that can.
+    /// Chosen on M4 hourly (docs/accuracy.md: sMAPE 9.250 → 9.217, MASE 0.820 → 0.803, at twice the training time).</summary>
+    public bool? SeasonalDilation { get; set; }
+
     /// <summary>Decay of a moving average of the networks' weights, in (0, 1), or <see langword="null"/> for none: early
     /// stopping judges, and the model keeps, the average of the weights over the last ≈ 1/(1 − d) steps instead of the
     /// last step's (see <see cref="TrainingOptions.WeightAveraging"/>). Default: null.</summary>
@@ -422,6 +433,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         LayerNormalization = LayerNormalization,
         Dilations = Dilations ?? throw new ArgumentNullException(nameof(Dilations)),
         ResidualConnections = ResidualConnections,
+        SeasonalDilation = SeasonalDilation,
         EnsembleSize = EnsembleSize,
         ValidationFraction = ValidationFraction,
         WindowsPerEpoch = WindowsPerEpoch,
