@@ -21,7 +21,8 @@ namespace MLNetRnn.Benchmarks;
 /// shorter than the window, or shorter than what its base reads) falls back to the single-series fit, then to the base
 /// alone, then to the last value; every fallback is counted and printed, and every series is scored.
 /// <para>Flags: --path DIR (required: a collection folder), --model global|local|base, --forecasts FILE (the scorer's
-/// format: series,method,origin,seed,step,y,f), --limit N (the first N series of each frequency), --period P (one
+/// format: series,method,origin,seed,step,y,f), --limit N (the first N series of each frequency), --every K (every K-th
+/// series of each frequency, the first included: a sample across the collection; with --limit, the first N of those), --period P (one
 /// frequency: YEARLY, QUARTERLY, MONTHLY, HOURLY…), --seed S (default 0), --name LABEL (the method column; default
 /// mlnetrnn-MODEL), --verbose true (one line per series), the options flags of the accuracy command (--window,
 /// --hidden 32x32, --dilations 1,24, --residual true, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
@@ -62,6 +63,8 @@ internal static class Collection
         if (model is not ("global" or "local" or "base")) throw new ArgumentException($"--model must be global, local or base; got '{model}'.");
         int seed = int.Parse(flags.Get("seed", "0"), Inv);
         int limit = int.Parse(flags.Get("limit", int.MaxValue.ToString(Inv)), Inv);
+        int every = int.Parse(flags.Get("every", "1"), Inv);
+        if (every < 1) throw new ArgumentOutOfRangeException("--every", every, "--every K takes every K-th series of each frequency, K at least 1.");
         string method = flags.Get("name", "mlnetrnn-" + model);
         string? only = flags.TryGet("period");
 
@@ -78,7 +81,7 @@ internal static class Collection
         double fitSeconds = 0;
         foreach (string period in periods)
         {
-            var series = all.Where(r => r["period"] == period).Take(limit).Select(r => Read(folder, r)).ToArray();
+            var series = all.Where(r => r["period"] == period).Where((_, i) => i % every == 0).Take(limit).Select(r => Read(folder, r)).ToArray();
             var clock = Stopwatch.StartNew();
             var (forecasts, seconds, note) = model switch
             {
