@@ -80,7 +80,7 @@ public sealed class SeasonalPeriodsTests : IDisposable
     /// <summary>Only a model that uses candidate periods is written as format 8 (readable by version-8 readers alone); any
     /// other model keeps format 7's bytes and its promise that version-6 readers read it.</summary>
     [Fact]
-    public void OnlyAModelWithCandidatePeriodsIsWrittenAsFormatEight()
+    public void OnlyAModelWithCandidatePeriodsIsWrittenAsFormatEightAndWithDilatedNetworksAsNine()
     {
         (int Version, int ReadableBy) Saved(RnnForecastingOptions o)
         {
@@ -92,7 +92,11 @@ public sealed class SeasonalPeriodsTests : IDisposable
             return (reader.ReadInt32(), reader.ReadInt32());
         }
 
-        Assert.Equal((8, 8), Saved(Options()));
+        // Nested candidates (24 and 168) dilate the networks by default (SeasonalDilation), which needs format nine.
+        Assert.Equal((9, 9), Saved(Options()));
+        var undilated = Options();
+        undilated.SeasonalDilation = false;
+        Assert.Equal((8, 8), Saved(undilated));
         var without = Options();
         without.SeasonalPeriods = [];
         Assert.Equal((7, 6), Saved(without));
