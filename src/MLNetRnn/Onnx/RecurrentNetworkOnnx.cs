@@ -44,7 +44,8 @@ internal static class RecurrentNetworkOnnx
         if (spec.IsDilated)
             throw new NotSupportedException(
                 $"This {spec.Cell} network has dilated layers (Dilations = [{string.Join(", ", spec.Dilations)}]): a step reads the state of d steps " +
-                "back, which ONNX's RNN, LSTM and GRU operators cannot express, so it cannot be exported to ONNX. Train without Dilations to export the model.");
+                "back, which ONNX's RNN, LSTM and GRU operators cannot express, so it cannot be exported to ONNX. Train without Dilations to export the model " +
+                "(a forecaster dilates its networks itself when its seasons nest, as 24 and 168 hours do: set SeasonalDilation = false).");
         if (spec.ResidualConnections && spec.Layers > 1)
             throw new NotSupportedException(
                 $"This {spec.Cell} network adds each layer's input to its output (ResidualConnections = true), which this exporter does not write; " +

@@ -217,6 +217,24 @@ public sealed class ForecasterOnnxTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NetworksDilatedForNestedSeasonsCannotBeExportedAndTheMessageSaysHowToExport()
+    {
+        // Candidate periods 4 and 12 nest, so the default (SeasonalDilation null) dilates the networks by 4.
+        var options = Small(RecurrentCellKind.Gru, M, covariate: false);
+        options.SeasonalPeriods = [4, M];
+        var model = Fit(options, covariate: false);
+        Assert.Equal([1, 4], model.Model.Settings.Dilations);
+        using var stream = new MemoryStream();
+
+        var ex = Assert.Throws<NotSupportedException>(() => model.ExportToOnnx(stream));
+
+        Assert.Contains("SeasonalDilation = false", ex.Message);
+        Assert.Equal(0, stream.Length);
+        options.SeasonalDilation = false;
+        Assert.NotEmpty(Export(Fit(options, covariate: false)));
+    }
+
+    [Fact]
     public void TheRecursiveStrategyCannotBeExportedAndNothingIsWritten()
     {
         var options = Small(RecurrentCellKind.Gru, M, covariate: false);
