@@ -68,6 +68,11 @@ internal static class ForecastTrainer
                 throw new ArgumentException($"{panel.Name(i)}: {ex.Message}", ex.ParamName, ex);
             }
         });
+        int passedOver = fits.Count(f => f.BasesPassedOver > 0);
+        if (passedOver > 0)
+            notes.Add(single
+                ? "The best-scored base forecast zero or below within the horizon on this positive series, so the next in the ranking that stays positive was taken."
+                : string.Create(CultureInfo.InvariantCulture, $"On {Counted.Of(passedOver, "positive series", "positive series")} the best-scored base forecast zero or below within the horizon, so the next in the ranking that stays positive was taken."));
         var covariateScaling = FeatureStandardizer.Fit(panel.Covariates, C);
         var (covMean, covScale) = (covariateScaling.Mean, covariateScaling.Scale);
         var (scaleMean, scaleDeviation) = LogScaleStatistics(fits);

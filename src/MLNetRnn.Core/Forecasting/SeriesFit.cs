@@ -44,6 +44,10 @@ public sealed class SeriesFit
     internal IReadOnlyList<BaselineCandidate> Candidates { get; }   // the base selection's ranking; empty when fixed by the options
     internal bool Constant { get; }                           // the training values are all equal: the base alone, zero-width bounds
 
+    /// <summary>Better-scored bases passed over because their forecast from the end of a positive series fell to zero or
+    /// below (<see cref="InDomain"/>); known when fitted, not saved.</summary>
+    internal int BasesPassedOver { get; private init; }
+
     /// <summary>This series' own weight λ of the networks' correction in a panel: estimated from its held-out
     /// windows and shrunk towards the panel's λ (CorrectionWeights.FitSeriesWeights). Null: the model's λ
     /// (a single series, a series started cold, a model saved before transformer format 5).</summary>
@@ -88,14 +92,40 @@ public sealed class SeriesFit
             candidates = ranked.Select(BaseMethodCodes.ToCandidate).ToArray();
             methods = ranked[0].Methods.ToArray();
         }
-        if (methods is not null && methods.Contains(BaselineMethod.SeasonalNaive) && n < m)
-            methods = [BaselineMethod.Naive];
-        var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, methods, nestedIn);
+        static BaselineMethod[] Runnable(BaselineMethod[] methods, int n, int m)
+            => methods.Contains(BaselineMethod.SeasonalNaive) && n < m ? [BaselineMethod.Naive] : methods;
+        var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, Runnable(methods, n, m), nestedIn);
+        int passedOver = 0;
+        if (ranked is not null && baseline is not null && !constant && values.AsSpan().IndexOfAnyInRange(float.MinValue, 0f) < 0)
+        {
+            // A positive series is not forecast to fall to zero or below: a trend that runs out of the series' domain
+            // within the horizon scored well at the evaluation's origins only because it had not run out there. The
+            // next candidate in the ranking that stays positive is taken; if none does, the best-scored one.
+            for (int i = 0; i < ranked.Count && !InDomain(baseline, values, H); i++)
+            {
+                if (i + 1 == ranked.Count) { baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[0].Methods.ToArray(), n, m), nestedIn); passedOver = 0; break; }
+                baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[i + 1].Methods.ToArray(), n, m), nestedIn);
+                passedOver = i + 1;
+            }
+        }
 
         var adjusted = new float[n];
         for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
         var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
-        return new SeriesFit(m, season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant);
+        return new SeriesFit(m, season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant) { BasesPassedOver = passedOver };
+    }
+
+    /// <summary>Whether <paramref name="baseline"/>'s forecast of the <paramref name="horizon"/> values after
+    /// <paramref name="values"/> stays above zero.</summary>
+    internal static bool InDomain(Baseline baseline, float[] values, int horizon)
+    {
+        var state = new double[baseline.StateSize];
+        baseline.ObserveAll(state, values);
+        float[] forecast = new float[horizon], scratch = new float[horizon];
+        baseline.Forecast(state, values, values.Length, forecast, scratch);
+        foreach (float f in forecast)
+            if (!(f > 0f)) return false;
+        return true;
     }
 
     /// <summary>ln(1 + mean |x|): the size of a series, on a scale where series of 10 and 10⁶ differ by a few units.</summary>
