@@ -92,20 +92,21 @@ public sealed class SeriesFit
             candidates = ranked.Select(BaseMethodCodes.ToCandidate).ToArray();
             methods = ranked[0].Methods.ToArray();
         }
-        static BaselineMethod[] Runnable(BaselineMethod[] methods, int n, int m)
-            => methods.Contains(BaselineMethod.SeasonalNaive) && n < m ? [BaselineMethod.Naive] : methods;
+        static BaselineMethod[] Runnable(IReadOnlyList<BaselineMethod> methods, int n, int m)
+            => methods.Contains(BaselineMethod.SeasonalNaive) && n < m ? [BaselineMethod.Naive] : methods.ToArray();
         var baseline = methods is null ? null : Baselines.Baseline.Fit(values, m, season.Kind, Runnable(methods, n, m), nestedIn);
         int passedOver = 0;
-        if (ranked is not null && baseline is not null && !constant && values.AsSpan().IndexOfAnyInRange(float.MinValue, 0f) < 0)
+        if (s.Base == ForecastBase.Auto && ranked is not null && baseline is not null && !constant && values.AsSpan().IndexOfAnyInRange(float.MinValue, 0f) < 0)
         {
             // A positive series is not forecast to fall to zero or below: a trend that runs out of the series' domain
             // within the horizon scored well at the evaluation's origins only because it had not run out there. The
             // next candidate in the ranking that stays positive is taken; if none does, the best-scored one.
-            for (int i = 0; i < ranked.Count && !InDomain(baseline, values, H); i++)
+            while (!InDomain(baseline, values, H) && ++passedOver < ranked.Count)
+                baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[passedOver].Methods, n, m), nestedIn);
+            if (passedOver == ranked.Count)
             {
-                if (i + 1 == ranked.Count) { baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[0].Methods.ToArray(), n, m), nestedIn); passedOver = 0; break; }
-                baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[i + 1].Methods.ToArray(), n, m), nestedIn);
-                passedOver = i + 1;
+                passedOver = 0;
+                baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[0].Methods, n, m), nestedIn);
             }
         }
 
