@@ -51,7 +51,7 @@ internal static class ForecastTrainer
         var notes = new List<string>();
         if (!ReferenceEquals(s, asked))
             notes.Add(string.Format(CultureInfo.InvariantCulture,
-                "The networks are two residual {0} layers of {1}, the second dilated by {2}, a season that a longer one nests (among {3}): the same point of earlier seasons is one recurrent step away (SeasonalDilation).",
+                "The networks are two residual {0} layers of {1}, the second dilated by the season {2} (of {3}): the same point of earlier seasons is one recurrent step away (SeasonalDilation).",
                 s.Cell, s.HiddenSizes[0], s.Dilations[1], string.Join(", ", s.CandidatePeriods.Where(p => p > 1))));
 
         // Per series, on its own: the season (Auto: tested), the base (Auto: chosen on the series) and the scaling.

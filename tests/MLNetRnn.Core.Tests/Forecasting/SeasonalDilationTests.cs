@@ -32,7 +32,7 @@ public sealed class SeasonalDilationTests
         Assert.Equal([8, 8], spec.HiddenSizes);
         Assert.Equal([1, 24], spec.Dilations);
         Assert.True(spec.ResidualConnections);
-        Assert.Contains(model.Summary.Notes, n => n.Contains("dilated by 24", StringComparison.Ordinal) && n.Contains("SeasonalDilation", StringComparison.Ordinal));
+        Assert.Contains(model.Summary.Notes, n => n.Contains("dilated by the season 24", StringComparison.Ordinal) && n.Contains("SeasonalDilation", StringComparison.Ordinal));
         // What the model keeps is the network it trained: its bytes give it back, and it is not applied twice.
         var loaded = ForecastModel.FromBytes(model.ToBytes());
         Assert.Equal([1, 24], loaded.Settings.Dilations);
