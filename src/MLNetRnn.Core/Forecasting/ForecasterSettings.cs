@@ -184,7 +184,7 @@ public sealed record ForecasterSettings
 
     /// <summary>
     /// Networks for nested seasons (ES-RNN's dilated stack): when true, the networks are two residual layers of the
-    /// one layer's size, the second dilated by the shortest seasonal period, so that the same hour of earlier days is
+    /// one layer's size, the second dilated by a seasonal period, so that the same hour of earlier days is
     /// one recurrent step away instead of 24. Null (the default): on when the seasons nest, a candidate period being a
     /// multiple of a shorter one above 1 (<see cref="SeasonalPeriods"/>: hourly data's 24 and 168; not daily data's 7
     /// and 365), the networks dilated by the shorter, when <see cref="HiddenSizes"/> is one layer,
