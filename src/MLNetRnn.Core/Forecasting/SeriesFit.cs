@@ -101,13 +101,10 @@ public sealed class SeriesFit
             // A positive series is not forecast to fall to zero or below: a trend that runs out of the series' domain
             // within the horizon scored well at the evaluation's origins only because it had not run out there. The
             // next candidate in the ranking that stays positive is taken; if none does, the best-scored one.
+            var best = baseline;
             while (!InDomain(baseline, values, H) && ++passedOver < ranked.Count)
                 baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[passedOver].Methods, n, m), nestedIn);
-            if (passedOver == ranked.Count)
-            {
-                passedOver = 0;
-                baseline = Baselines.Baseline.Fit(values, m, season.Kind, Runnable(ranked[0].Methods, n, m), nestedIn);
-            }
+            if (passedOver == ranked.Count) (baseline, passedOver) = (best, 0);
         }
 
         var adjusted = new float[n];
