@@ -26,7 +26,9 @@ namespace MLNetRnn.Benchmarks;
 /// frequency: YEARLY, QUARTERLY, MONTHLY, HOURLY…), --seed S (default 0), --name LABEL (the method column; default
 /// mlnetrnn-MODEL), --verbose true (one line per series), the options flags of the accuracy command (--window,
 /// --hidden 32x32, --dilations 1,24, --residual true, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
-/// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).</para>
+/// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).
+/// A study, not a model: --fine-tune STEPS [--fine-tune-lr LR] with --model global forecasts each series with the global
+/// members trained further on its own windows (<see cref="FineTuneStudy"/>).</para>
 /// <para>Seasons: --season P (the period of every series, in place of the collection's m), --seasons P1,P2,… (candidate
 /// periods, each series choosing its own: <c>SeasonalPeriods</c>; SeasonalPeriod is --season when given, else the
 /// smallest). With neither, <see cref="DefaultSeasons"/> by frequency. The MASE is scored at the collection's m either way.</para>
@@ -150,6 +152,18 @@ internal static class Collection
         double seconds = clock.Elapsed.TotalSeconds;
         // PredictAll leaves out what the model cannot forecast: the pending series and those shorter than their base reads.
         var predicted = fitted?.CreateForecastingEngine().PredictAll() ?? new Dictionary<string, RnnForecast>();
+        if (fitted is not null && flags.TryGet("fine-tune") is string steps)
+        {
+            clock.Restart();
+            predicted = FineTuneStudy.Run(fitted, series.Select(x => x.Training).ToArray(), int.Parse(steps, Inv), flags);
+            seconds += clock.Elapsed.TotalSeconds;
+        }
+        if (fitted is not null && flags.TryGet("series-heads") == "true")
+        {
+            clock.Restart();
+            predicted = HeadStudy.Run(fitted, series.Select(x => x.Training).ToArray());
+            seconds += clock.Elapsed.TotalSeconds;
+        }
         var result = new Dictionary<string, (float[], Route)>(StringComparer.Ordinal);
         foreach (var s in series)
         {
