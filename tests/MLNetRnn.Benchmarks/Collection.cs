@@ -22,7 +22,8 @@ namespace MLNetRnn.Benchmarks;
 /// alone, then to the last value; every fallback is counted and printed, and every series is scored.
 /// <para>Flags: --path DIR (required: a collection folder), --model global|local|base, --forecasts FILE (the scorer's
 /// format: series,method,origin,seed,step,y,f), --limit N (the first N series of each frequency), --every K (every K-th
-/// series of each frequency, the first included: a sample across the collection; with --limit, the first N of those), --period P (one
+/// series of each frequency, the first included: a sample across the collection; with --limit, the first N of those),
+/// --series ID1,ID2,… (only those series; the anchors are then scored on them alone), --period P (one
 /// frequency: YEARLY, QUARTERLY, MONTHLY, HOURLY…), --seed S (default 0), --name LABEL (the method column; default
 /// mlnetrnn-MODEL), --verbose true (one line per series), the options flags of the accuracy command (--window,
 /// --hidden 32x32, --dilations 1,24, --residual true, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
@@ -69,8 +70,15 @@ internal static class Collection
         if (every < 1) throw new ArgumentOutOfRangeException("--every", every, "--every K takes every K-th series of each frequency, K at least 1.");
         string method = flags.Get("name", "mlnetrnn-" + model);
         string? only = flags.TryGet("period");
+        var named = flags.TryGet("series") is string list ? list.Split(',').ToHashSet(StringComparer.Ordinal) : null;
 
         var all = Accuracy.ReadCsv(Path.Combine(folder, "series.csv"));
+        if (named is not null)
+        {
+            var unknown = named.Except(all.Select(r => r["series"])).ToArray();
+            if (unknown.Length > 0) throw new ArgumentException($"--series: {string.Join(", ", unknown)} not in {Path.Combine(folder, "series.csv")}.");
+            all = all.Where(r => named.Contains(r["series"])).ToList();
+        }
         var periods = all.Select(r => r["period"]).Distinct().Order(StringComparer.Ordinal).Where(p => only is null || string.Equals(p, only, StringComparison.OrdinalIgnoreCase)).ToArray();
         if (periods.Length == 0) throw new ArgumentException($"--period {only}: the collection has {string.Join(", ", all.Select(r => r["period"]).Distinct())}.");
         Console.WriteLine($"# collection {Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'))}, model {model}, method '{method}', seed {seed}, {DateTime.UtcNow:yyyy-MM-dd HH:mm}, " +
