@@ -29,7 +29,8 @@ namespace MLNetRnn.Benchmarks;
 /// --hidden 32x32, --dilations 1,24, --residual true, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
 /// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).
 /// A study, not a model: --fine-tune STEPS [--fine-tune-lr LR] with --model global forecasts each series with the global
-/// members trained further on its own windows (<see cref="FineTuneStudy"/>).</para>
+/// members trained further on its own windows (<see cref="FineTuneStudy"/>); --series-heads true [--series-heads-t T] with
+/// its own linear heads (<see cref="HeadStudy"/>).</para>
 /// <para>Seasons: --season P (the period of every series, in place of the collection's m), --seasons P1,P2,… (candidate
 /// periods, each series choosing its own: <c>SeasonalPeriods</c>; SeasonalPeriod is --season when given, else the
 /// smallest). With neither, <see cref="DefaultSeasons"/> by frequency. The MASE is scored at the collection's m either way.</para>
@@ -71,6 +72,13 @@ internal static class Collection
         string method = flags.Get("name", "mlnetrnn-" + model);
         string? only = flags.TryGet("period");
         var named = flags.TryGet("series") is string list ? list.Split(',').ToHashSet(StringComparer.Ordinal) : null;
+        // The studies change how the global model forecasts; on another model they would be silently ignored.
+        bool fineTune = flags.TryGet("fine-tune") is not null, heads = flags.TryGet("series-heads") == "true";
+        if ((fineTune || heads) && model != "global")
+            throw new ArgumentException($"--fine-tune and --series-heads study the global model; --model is {model}.");
+        if (fineTune && heads) throw new ArgumentException("--fine-tune and --series-heads are two studies: give one.");
+        if (fineTune && !(int.Parse(flags.Get("fine-tune", "0"), Inv) >= 1))
+            throw new ArgumentOutOfRangeException("--fine-tune", flags.Get("fine-tune", ""), "--fine-tune STEPS takes at least 1 step.");
 
         var all = Accuracy.ReadCsv(Path.Combine(folder, "series.csv"));
         if (named is not null)
@@ -169,7 +177,7 @@ internal static class Collection
         if (fitted is not null && flags.TryGet("series-heads") == "true")
         {
             clock.Restart();
-            predicted = HeadStudy.Run(fitted, series.Select(x => x.Training).ToArray());
+            predicted = HeadStudy.Run(fitted, series.Select(x => x.Training).ToArray(), double.Parse(flags.Get("series-heads-t", "0"), Inv));
             seconds += clock.Elapsed.TotalSeconds;
         }
         var result = new Dictionary<string, (float[], Route)>(StringComparer.Ordinal);
