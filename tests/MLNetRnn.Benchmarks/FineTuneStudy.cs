@@ -23,14 +23,7 @@ internal static class FineTuneStudy
         int S = values.Length, K = model.Members.Length;
         float learningRate = float.Parse(flags.Get("fine-tune-lr", "0.001"), CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
-        // The windows exactly as the trainer numbered them: series by series, each split between the members by its folds.
-        var tracks = new SeriesTrack[S];
-        var start = new int[S + 1];
-        for (int i = 0; i < S; i++)
-        {
-            tracks[i] = SeriesTrack.Build(s, model.Series[i], values[i], []);
-            start[i + 1] = start[i] + tracks[i].Windows;
-        }
+        var (tracks, start) = StudyWindows.Of(model, values);
         var global = model.Members;
         var forecasts = new Dictionary<string, RnnForecast>(StringComparer.Ordinal);
         int tuned = 0;

@@ -32,13 +32,7 @@ internal static class HeadStudy
             throw new InvalidOperationException("--series-heads studies the direct point head: not with --quantiles, a decoder or the recursive strategy.");
         int S = values.Length, K = model.Members.Length, T = s.Steps, F = s.InputSize;
         var clock = Stopwatch.StartNew();
-        var tracks = new SeriesTrack[S];
-        var start = new int[S + 1];
-        for (int i = 0; i < S; i++)
-        {
-            tracks[i] = SeriesTrack.Build(s, model.Series[i], values[i], []);
-            start[i + 1] = start[i] + tracks[i].Windows;
-        }
+        var (tracks, start) = StudyWindows.Of(model, values);
         var global = model.Members;
         var features = global.Select(FeatureNetwork).ToArray();
         int Ht = features[0].Spec.OutputSize, O = global[0].Spec.OutputSize, D = Ht + 1;
