@@ -12,16 +12,15 @@ namespace MLNetRnn.Benchmarks;
 /// <c>collection --model global --series-heads true</c>: a study of per-series specialists that keep the global
 /// networks' recurrent layers and give each series its own linear head. For every member and series, the head is
 /// refitted on the series' own training windows of that member by ridge regression towards the global head
-/// (min ‖Y − XΘ‖² + ρ‖Θ − Θ_global‖², X the top layer's last state and a 1, Y the base's error in network units). One
-/// ρ per series, among n·{0.01, 0.1, 1, 10}, by the squared error on the blocks of the series the K members held out,
-/// all together; the series keeps the global heads unless its own beat them on those blocks with t over the K blocks'
-/// gains above <c>--series-heads-t</c> (default 0: better on the blocks' total). One forward pass over each series' windows per member: far cheaper than training
-/// a specialist.
+/// (min ‖Y − XΘ‖² + ρ‖Θ − Θ_global‖², X what the head reads at the last step and a 1, Y the base's error in network
+/// units). One ρ per series, among n·{0.01, 0.1, 1, 10}, by the squared error on the blocks of the series the K members
+/// held out, all together; the series keeps the global heads unless its own beat them on those blocks with t over the
+/// K blocks' gains above <c>--series-heads-t</c> (default 0: better on the blocks' total). One forward pass over each
+/// series' windows per member: far cheaper than training a specialist.
 /// </summary>
 internal static class HeadStudy
 {
     private static readonly double[] Penalties = [0.01, 0.1, 1, 10];   // ρ / n
-
 
     public static Dictionary<string, RnnForecast> Run(RnnForecastingTransformer fitted, float[][] values, double evidence)
     {
@@ -31,6 +30,7 @@ internal static class HeadStudy
         if (s.Decoder || s.Recursive || s.QuantileCount > 0)
             throw new InvalidOperationException("--series-heads studies the direct point head: not with --quantiles, a decoder or the recursive strategy.");
         int S = values.Length, K = model.Members.Length, T = s.Steps, F = s.InputSize;
+        if (K == 0) return new Dictionary<string, RnnForecast>(fitted.CreateForecastingEngine().PredictAll(), StringComparer.Ordinal);   // the base alone: no head
         var clock = Stopwatch.StartNew();
         var (tracks, start) = StudyWindows.Of(model, values);
         var global = model.Members;
@@ -71,7 +71,7 @@ internal static class HeadStudy
                 if (enough)
                 {
                     // One penalty for the series, on all K blocks together; the series' own heads only when they beat the
-                    // global head on the blocks by more than the blocks' spread gives by chance (t > 2 over the K blocks).
+                    // global heads on the blocks with t (over the K blocks' gains) above the evidence asked for.
                     int best = Enumerable.Range(1, Penalties.Length).MinBy(p => Enumerable.Range(0, K).Sum(k => blockError[k, p]));
                     var gain = Enumerable.Range(0, K).Select(k => blockError[k, 0] - blockError[k, best]).ToArray();
                     double mean = gain.Average(), sd = Math.Sqrt(gain.Sum(g => (g - mean) * (g - mean)) / Math.Max(1, K - 1));
@@ -97,7 +97,8 @@ internal static class HeadStudy
         return forecasts;
     }
 
-    /// <summary>The member with its head replaced by the identity: its outputs are the top layer's last state.</summary>
+    /// <summary>The member with its head replaced by the identity: its outputs are what the head reads at the last step
+    /// (the top layer's state, or with a residual connection its sum with the layer's input).</summary>
     private static RecurrentNetwork FeatureNetwork(RecurrentNetwork member)
     {
         int Ht = member.Spec.HiddenSizes[^1];
