@@ -29,7 +29,7 @@ namespace MLNetRnn.Benchmarks;
 /// --hidden 32x32, --dilations 1,24, --residual true, --ensemble, --max-steps, --windows-per-epoch, --lr…, see <see cref="Accuracy.Options"/>) and the panel
 /// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).
 /// A study, not a model: --fine-tune STEPS [--fine-tune-lr LR] with --model global forecasts each series with the global
-/// members trained further on its own windows (<see cref="FineTuneStudy"/>); --series-heads true [--series-heads-t T] with
+/// members trained further on its own windows (<see cref="FineTuneStudy"/>); --series-heads true [--series-heads-t T | --series-heads-last true] with
 /// its own linear heads (<see cref="HeadStudy"/>).</para>
 /// <para>Seasons: --season P (the period of every series, in place of the collection's m), --seasons P1,P2,… (candidate
 /// periods, each series choosing its own: <c>SeasonalPeriods</c>; SeasonalPeriod is --season when given, else the
@@ -177,7 +177,8 @@ internal static class Collection
         if (fitted is not null && flags.TryGet("series-heads") == "true")
         {
             clock.Restart();
-            predicted = HeadStudy.Run(fitted, series.Select(x => x.Training).ToArray(), double.Parse(flags.Get("series-heads-t", "0"), Inv));
+            predicted = HeadStudy.Run(fitted, series.Select(x => x.Training).ToArray(), double.Parse(flags.Get("series-heads-t", "0"), Inv),
+                flags.TryGet("series-heads-last") == "true");
             seconds += clock.Elapsed.TotalSeconds;
         }
         var result = new Dictionary<string, (float[], Route)>(StringComparer.Ordinal);

@@ -15,14 +15,15 @@ namespace MLNetRnn.Benchmarks;
 /// (min ‖Y − XΘ‖² + ρ‖Θ − Θ_global‖², X what the head reads at the last step and a 1, Y the base's error in network
 /// units). One ρ per series, among n·{0.01, 0.1, 1, 10}, by the squared error on the blocks of the series the K members
 /// held out, all together; the series keeps the global heads unless its own beat them on those blocks with t over the
-/// K blocks' gains above <c>--series-heads-t</c> (default 0: better on the blocks' total). One forward pass over each
+/// K blocks' gains above <c>--series-heads-t</c> (default 0: better on the blocks' total); with
+/// <c>--series-heads-last true</c>, on the series' last block alone (the first member's), the one most like the test. One forward pass over each
 /// series' windows per member: far cheaper than training a specialist.
 /// </summary>
 internal static class HeadStudy
 {
     private static readonly double[] Penalties = [0.01, 0.1, 1, 10];   // ρ / n
 
-    public static Dictionary<string, RnnForecast> Run(RnnForecastingTransformer fitted, float[][] values, double evidence)
+    public static Dictionary<string, RnnForecast> Run(RnnForecastingTransformer fitted, float[][] values, double evidence, bool lastBlock)
     {
         var model = fitted.Model;
         var s = model.Settings;
@@ -68,7 +69,13 @@ internal static class HeadStudy
                     }
                 }
                 int choice = 0;
-                if (enough)
+                if (enough && lastBlock)
+                {
+                    // Only the first member's block, the series' last: the held-out windows most like the forecast's.
+                    int best = Enumerable.Range(1, Penalties.Length).MinBy(p => blockError[0, p]);
+                    if (blockError[0, best] < blockError[0, 0]) choice = best;
+                }
+                else if (enough)
                 {
                     // One penalty for the series, on all K blocks together; the series' own heads only when they beat the
                     // global heads on the blocks with t (over the K blocks' gains) above the evidence asked for.
