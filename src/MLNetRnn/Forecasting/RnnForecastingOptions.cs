@@ -298,7 +298,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     public float WeightDecay { get; set; } = Defaults.WeightDecay;
 
     /// <summary>Networks for nested seasons, as ES-RNN stacks them: two residual layers of the size in
-    /// <see cref="RnnOptionsBase.HiddenSizes"/>, the second dilated by the shortest seasonal period, so that the same hour
+    /// <see cref="RnnOptionsBase.HiddenSizes"/>, the second dilated by a seasonal period, so that the same hour
     /// of earlier days is one recurrent step away instead of 24. <see langword="null"/> (the default): on when the seasons
     /// nest, a candidate period being a multiple of a shorter one above 1 (<see cref="SeasonalPeriods"/>, or those
     /// detected: hourly data's 24 and 168, not daily data's 7 and 365), dilated by the shorter, when
