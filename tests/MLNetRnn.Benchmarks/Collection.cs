@@ -106,6 +106,14 @@ internal static class Collection
                 "global" => Global(series, seed, flags),
                 _ => Separately(series, seed, flags, model == "base"),
             };
+            if (flags.TryGet("combiner") == "true")
+            {
+                var variants = CombinerStudy.Run(series.Select(x => (x.Name, x.Training)).ToArray(), series[0].M, series[0].H, int.Parse(flags.Get("combiner-origins", "8"), Inv), Console.Out);
+                foreach (var (variant, bySeries) in variants)
+                    Console.WriteLine($"  combiner {variant,-12}: " + Summary(series.Select(x => bySeries.TryGetValue(x.Name, out var f) ? Score(x, f, Route.Model) : Score(x, forecasts[x.Name].Forecast, Route.Base)).ToList()));
+                var chosen = variants[flags.Get("combiner-variant", "learned")];
+                forecasts = series.ToDictionary(x => x.Name, x => chosen.TryGetValue(x.Name, out var f) ? (f, Route.Model) : (forecasts[x.Name].Forecast, Route.Base));
+            }
             var scored = series.Select(s => Score(s, forecasts[s.Name].Forecast, forecasts[s.Name].Route)).ToList();
             results.AddRange(scored);
             fitSeconds += seconds;
