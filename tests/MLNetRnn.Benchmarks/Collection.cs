@@ -166,7 +166,8 @@ internal static class Collection
             note = string.Format(Inv, "window {0} ({1}), {2} pending, λ {3:F2}, {4} windows, members {5}; {6}",
                 options.WindowSize, flags.TryGet("window") is null ? $"the rule at the median training length {median}, at least the longest season" : "--window",
                 fitted.PendingSeriesIds.Count, summary.CorrectionWeight, summary.TotalWindows, string.Join(" ", summary.Members.Select(x => $"{x.Steps}s/{x.StoppedBy}")),
-                PeriodCounts(options, fitted.Model.Series.Select(f => f.SeasonalPeriod)));
+                PeriodCounts(options, fitted.Model.Series.Select(f => f.SeasonalPeriod)))
+                + string.Concat(summary.Notes.Where(n => n.Contains("learn a combination", StringComparison.Ordinal) || n.Contains("combines the candidates", StringComparison.Ordinal)).Select(n => "\n  " + n));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {

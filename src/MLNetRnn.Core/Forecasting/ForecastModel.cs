@@ -78,6 +78,11 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public RecurrentNetwork[] Members { get; internal set; } = [];
 
+    /// <summary>The combination of the candidate bases the panel learned (<see cref="ForecasterSettings.LearnedBaseCombination"/>),
+    /// which every series' base, and a series started cold, take; null: each series' base is the selection's.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public BaseCombination? BaseCombination { get; internal set; }
+
     /// <summary>λ: the weight of the networks' correction, fitted on held-out windows (a panel's series may have their own).</summary>
     public float CorrectionWeight { get; internal set; }
     internal ForecastCalibration Calibration { get; set; } = new(ForecastCalibration.Kind.Pooled, []);
@@ -144,7 +149,7 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public ForecastModel WithSeries(IReadOnlyList<SeriesFit> series) => new(Settings, series, CovariateMean, CovariateScale, LogScaleMean, LogScaleDeviation)
     {
-        Members = Members, CorrectionWeight = CorrectionWeight, Calibration = Calibration, Summary = Summary, Diagnostics = Diagnostics,
+        Members = Members, BaseCombination = BaseCombination, CorrectionWeight = CorrectionWeight, Calibration = Calibration, Summary = Summary, Diagnostics = Diagnostics,
     };
 
     /// <summary>Fits a series the networks were not trained on (a cold start) to this model: its own season, base
@@ -156,7 +161,7 @@ public sealed class ForecastModel
         if (values.Length < minimum)
             throw new ArgumentException($"The series has {Counted.Of(values.Length, "value")}; a forecast reads at least {minimum} (the window).", nameof(values));
         // With candidate periods the cold series chooses its own, as a training series does.
-        var fit = SeriesFit.Fit(Settings, values, staticFeatures);
+        var fit = SeriesFit.Fit(Settings, values, staticFeatures, BaseCombination);
         if (values.Length < fit.FirstOrigin(Settings))
             throw new ArgumentException($"The series has {Counted.Of(values.Length, "value")}; its base ({fit.Baseline?.Description}) needs {fit.FirstOrigin(Settings)}.", nameof(values));
         return fit;
@@ -207,7 +212,8 @@ public sealed class ForecastModel
         ForecastIntervalMethod method, ForecastRunner.Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper, Span<float> quantiles)
         => ForecastRunner.Forecast(this, fits, states, futures, count, confidenceLevel, method, scratch, forecast, lower, upper, quantiles);
 
-    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3): when <see cref="HasArchitectureOptions"/>,
+    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3): when <see cref="HasBaseCombination"/>,
+    /// in transformer format 10's layout (format 9's, with the bases' weights and the learned combination); else when <see cref="HasArchitectureOptions"/>,
     /// in transformer format 9's layout (format 8's, then the networks' dilations and residual flag); else with the candidate
     /// seasonal periods and each series' own period when <see cref="HasSeasonalPeriods"/> (what transformer format 8 adds);
     /// else in format 7's layout.</summary>
@@ -225,14 +231,20 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public bool HasArchitectureOptions => Settings.HasArchitectureOptions;
 
+    /// <summary>Whether the panel learned a combination of the candidate bases (<see cref="BaseCombination"/>): then
+    /// <see cref="Write"/> records it and every base's weights, and only a reader that knows them (transformer format 10) reads it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool HasBaseCombination => BaseCombination is not null;
+
     /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>), by what the transformer's
     /// format version says the payload holds: <paramref name="seriesCategories"/>, the settings carry the series count
     /// (format 6 on); <paramref name="seasonalPeriods"/>, the candidate seasonal periods and each series' own period
     /// (format 8 on); <paramref name="architecture"/>, the networks' dilations and residual flag after the periods
-    /// (format 9 on, which always writes the periods block, so it implies <paramref name="seasonalPeriods"/>).</summary>
+    /// (format 9 on, which always writes the periods block, so it implies <paramref name="seasonalPeriods"/>);
+    /// <paramref name="baseCombination"/>, the bases' weights and the learned combination (format 10 on, which implies the others).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture)
-        => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture);
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture, bool baseCombination = false)
+        => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture, baseCombination);
 
     /// <summary>Reads payload version 2 (<see cref="ForecastModelFormat.ReadVersion2"/>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -261,7 +273,7 @@ public sealed class ForecastModel
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             // The oldest layout that holds this model, as the transformer's formats do.
-            w.Write(HasArchitectureOptions ? BytesVersion : HasSeasonalPeriods ? 2 : 1);
+            w.Write(HasBaseCombination ? BytesVersion : HasArchitectureOptions ? 3 : HasSeasonalPeriods ? 2 : 1);
             Write(w);
             WriteSeriesWeights(w);
         }
@@ -276,14 +288,15 @@ public sealed class ForecastModel
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
         int version = r.ReadInt32();
         if (version is < 1 or > BytesVersion) throw new InvalidDataException($"Model bytes of version {version}; this version reads 1 to {BytesVersion}.");
-        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2, architecture: version >= 3);
+        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2, architecture: version >= 3, baseCombination: version >= 4);
         model.ReadSeriesWeights(r);
         if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the model.");
         return model;
     }
 
-    // *** Bytes of ToBytes *** int32 version (3 with dilations or residual connections, else 2 with candidate seasonal
-    // periods, else 1); the payload (Write); the per-series weights (WriteSeriesWeights). Version 2: the payload without
-    // the architecture (transformer format 8's). Version 1: also without the seasonal periods (transformer format 7's).
-    private const int BytesVersion = 3;
+    // *** Bytes of ToBytes *** int32 version (4 with a learned base combination, else 3 with dilations or residual
+    // connections, else 2 with candidate seasonal periods, else 1); the payload (Write); the per-series weights
+    // (WriteSeriesWeights). Version 3: the payload without the combination (transformer format 9's). Version 2: also
+    // without the architecture (format 8's). Version 1: also without the seasonal periods (format 7's).
+    private const int BytesVersion = 4;
 }

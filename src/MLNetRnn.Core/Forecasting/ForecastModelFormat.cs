@@ -17,14 +17,17 @@ internal static class ForecastModelFormat
     // (transformer format 8 added the candidate periods to the settings' extension and each series' period to its fit;
     // format 9 both of those and the networks' dilations and residual flag after the periods)
     // float log-scale mean, float log-scale deviation; int32 S, per series SeriesFit.Write;
-    // int32 K, per member int32 count + float[count] parameters; float λ; calibration; summary (Write, then WriteExtension)
+    // int32 K, per member int32 count + float[count] parameters; float λ; calibration; summary (Write, then WriteExtension);
+    // (transformer format 10: each base's weights inside its SeriesFit, and BaseCombination.Write at the end)
     public static void Write(ForecastModel model, BinaryWriter w)
     {
         // Without candidate periods every series has the settings' m, and the layout is transformer format 7's: a model
         // that does not use the option stays readable by the readers that format promised (version 6 on).
         // Dilations and residual connections (transformer format 9) come with format 8's periods, so only they raise the
         // version such a model needs.
-        bool architecture = model.HasArchitectureOptions;
+        // A learned base combination (transformer format 10) comes with format 9's blocks, so only it raises the version further.
+        bool combination = model.HasBaseCombination;
+        bool architecture = model.HasArchitectureOptions || combination;
         bool periods = model.HasSeasonalPeriods || architecture;
         model.Settings.Write(w);
         model.Settings.WriteExtension(w, periods, architecture);
@@ -33,7 +36,7 @@ internal static class ForecastModelFormat
         w.Write(model.LogScaleMean);
         w.Write(model.LogScaleDeviation);
         w.Write(model.Series.Count);
-        foreach (var fit in model.Series) fit.Write(w, periods);
+        foreach (var fit in model.Series) fit.Write(w, periods, combination);
         w.Write(model.Members.Length);
         foreach (var net in model.Members)
         {
@@ -44,14 +47,17 @@ internal static class ForecastModelFormat
         model.Calibration.Write(w);
         model.Summary.Write(w);
         model.Summary.WriteExtension(w);
+        if (combination) BaseCombination.Write(w, model.BaseCombination);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote (payload version 3; <paramref name="seriesCategories"/>: with the
     /// settings of transformer format 6; <paramref name="seasonalPeriods"/>: with the candidate periods and each series'
     /// own period, transformer format 8; <paramref name="architecture"/>: also with the dilations and residual flag,
-    /// transformer format 9, which implies <paramref name="seasonalPeriods"/>).</summary>
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture)
+    /// transformer format 9, which implies <paramref name="seasonalPeriods"/>; <paramref name="baseCombination"/>: also with
+    /// the bases' weights and the learned combination, transformer format 10, which implies the others).</summary>
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture, bool baseCombination = false)
     {
+        architecture |= baseCombination;
         seasonalPeriods |= architecture;
         var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories, seasonalPeriods, architecture);
         var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
@@ -61,7 +67,7 @@ internal static class ForecastModelFormat
         int S = r.ReadInt32();
         if (S < 1 || S > 1 << 26) throw new InvalidDataException($"Series count {S} is out of range (1 to {1 << 26}).");
         var series = new SeriesFit[S];
-        for (int i = 0; i < S; i++) series[i] = SeriesFit.Read(r, s, seasonalPeriods);
+        for (int i = 0; i < S; i++) series[i] = SeriesFit.Read(r, s, seasonalPeriods, baseCombination);
         if (s.SeriesCategories > S) throw new InvalidDataException($"The saved model reads {s.SeriesCategories} series by index but holds {S}.");
         // The training series come first, in the order that gave them their index.
         for (int i = 0; i < s.SeriesCategories; i++) series[i].Category = i;
@@ -69,6 +75,7 @@ internal static class ForecastModelFormat
         model.CorrectionWeight = ReadWeight(r);
         model.Calibration = ForecastCalibration.Read(r, s.Horizon);
         model.Summary = ForecastTrainingSummary.ReadExtension(r, ForecastTrainingSummary.Read(r));
+        if (baseCombination) model.BaseCombination = BaseCombination.Read(r);
         return model;
     }
 
@@ -99,7 +106,7 @@ internal static class ForecastModelFormat
     {
         var s = ForecasterSettings.Read(r);
         var season = SeasonalDecomposition.Read(r);
-        var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r) : null;
+        var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r, weights: false) : null;
         var scaler = WindowScaler.Read(r);
         var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
         var members = ReadMembers(r, s, allowEmpty: true);

@@ -151,6 +151,17 @@ public sealed record ForecasterSettings
     /// <summary>The statistical forecast the networks correct.</summary>
     public ForecastBase Base { get; init; } = ForecastingDefaults.Base;
 
+    /// <summary>
+    /// A combination of the candidate bases learned across a panel (<see cref="Baselines.BaseCombination"/>): each
+    /// series' base is the candidates weighted by softmax(a − β·ln score) on its own scores, with a and β learned on the
+    /// panel's training origins, instead of its best-scored candidate alone. Null (the default): on for a panel whose
+    /// base is <see cref="ForecastBase.Auto"/>, off for a single series (one series' eight origins cannot learn nine
+    /// numbers); true: also on a single series; false: never. Either way it is learned only from at least
+    /// <see cref="Baselines.BaseCombination.MinimumOrigins"/> training origins, and the bases are chosen as without it
+    /// below that. Chosen on M1 and M4 hourly (docs/accuracy.md).
+    /// </summary>
+    public bool? LearnedBaseCombination { get; init; }
+
     /// <summary>Start the networks' head at zero, so training starts from "no correction" (the base itself).</summary>
     public bool ZeroHeadInitialization { get; init; } = ForecastingDefaults.ZeroHeadInitialization;
 

@@ -48,6 +48,12 @@ public sealed class SeriesFit
     /// below (<see cref="InDomain"/>); known when fitted, not saved.</summary>
     internal int BasesPassedOver { get; private init; }
 
+    /// <summary>The base selection's ranking as fitted (null when the base is fixed by the options) and the shorter season
+    /// the period nests in, so a panel can combine the candidates after learning how (<see cref="WithCombination"/>);
+    /// known when fitted, not saved.</summary>
+    internal IReadOnlyList<RankedBase>? Ranked { get; private init; }
+    internal int NestedIn { get; private init; } = 1;
+
     /// <summary>This series' own weight λ of the networks' correction in a panel: estimated from its held-out
     /// windows and shrunk towards the panel's λ (CorrectionWeights.FitSeriesWeights). Null: the model's λ
     /// (a single series, a series started cold, a model saved before transformer format 5).</summary>
@@ -66,7 +72,11 @@ public sealed class SeriesFit
     /// rolling-origin evaluation when <see cref="ForecasterSettings.Base"/> is Auto.</summary>
     /// <exception cref="ArgumentException">The values do not suit an explicit option (a multiplicative season or a
     /// log-ratio scaling of a series that is not positive; a season longer than half the series).</exception>
-    internal static SeriesFit Fit(ForecasterSettings s, float[] values, float[] staticFeatures)
+    /// <param name="s">The settings.</param>
+    /// <param name="values">The training series.</param>
+    /// <param name="staticFeatures">Its encoded static features.</param>
+    /// <param name="combination">A panel's learned combination of the candidates (<see cref="WithCombination"/>), or null.</param>
+    internal static SeriesFit Fit(ForecasterSettings s, float[] values, float[] staticFeatures, BaseCombination? combination = null)
     {
         int n = values.Length, W = s.WindowSize, H = s.Horizon;
         var periods = s.CandidatePeriods;
@@ -79,7 +89,7 @@ public sealed class SeriesFit
             // The period is chosen with the base, by the same evaluation; a fixed base is the judge of the period, and
             // without a base (None) the default candidates judge it, the base they pick being dropped.
             var judges = methods is null || s.Base == ForecastBase.Auto ? BaselineSelection.DefaultCandidates : [methods];
-            (m, ranked) = BaselineSelection.RankPeriods(values, periods, H, s.SeasonalAdjustment, judges, maxOrigins: 8);
+            (m, ranked) = BaselineSelection.RankPeriods(values, periods, H, s.SeasonalAdjustment, judges, BaselineSelection.MaxOrigins);
         }
         // The season is resolved once (Auto: tested) and shared by the networks' inputs and the base's smoothing; a
         // candidate period that is a multiple of a shorter candidate (a week of hours) is shrunk towards the nested season.
@@ -88,7 +98,7 @@ public sealed class SeriesFit
         IReadOnlyList<BaselineCandidate> candidates = [];
         if (s.Base == ForecastBase.Auto)
         {
-            ranked ??= BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, maxOrigins: 8);
+            ranked ??= BaselineSelection.Rank(values, m, H, season.Kind, BaselineSelection.DefaultCandidates, BaselineSelection.MaxOrigins);
             candidates = ranked.Select(BaseMethodCodes.ToCandidate).ToArray();
             methods = ranked[0].Methods.ToArray();
         }
@@ -110,7 +120,31 @@ public sealed class SeriesFit
         var adjusted = new float[n];
         for (int t = 0; t < n; t++) adjusted[t] = season.Deseasonalize(values[t], t);
         var scaler = WindowScaler.Fit(s.Scaling, adjusted, W, m);
-        return new SeriesFit(m, season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant) { BasesPassedOver = passedOver };
+        var fit = new SeriesFit(m, season, baseline, scaler, staticFeatures, RawLogScale(values), candidates, constant)
+        {
+            BasesPassedOver = passedOver, Ranked = s.Base == ForecastBase.Auto ? ranked : null, NestedIn = nestedIn,
+        };
+        return combination is null ? fit : fit.WithCombination(combination, values, s.Horizon);
+    }
+
+    /// <summary>
+    /// This fit with its base replaced by the equal mean of the selection's base and <paramref name="combination"/>'s
+    /// weighting of the candidates on this series' scores (<see cref="BaseCombination.Mixed"/>); itself where the base
+    /// was not chosen by the selection, the series is constant or too short to be scored, or (on a positive series) the
+    /// combined forecast would fall to zero or below within the horizon, where the selection's rule keeps its base. The
+    /// season and scaling are the same either way.
+    /// </summary>
+    internal SeriesFit WithCombination(BaseCombination combination, float[] values, int horizon)
+    {
+        if (Ranked is null || Baseline is null || Constant || BaseCombination.LogScores(Ranked) is not { } logScore) return this;
+        var (methods, weights) = combination.Mixed(Baseline.Methods, logScore, seasonalNaiveRunnable: values.Length >= SeasonalPeriod);
+        var combined = methods.Length == 1 ? Baselines.Baseline.Fit(values, SeasonalPeriod, Season.Kind, methods, NestedIn)
+            : Baselines.Baseline.Fit(values, SeasonalPeriod, Season.Kind, methods, NestedIn, weights);
+        if (values.AsSpan().IndexOfAnyInRange(float.MinValue, 0f) < 0 && !InDomain(combined, values, horizon)) return this;
+        return new SeriesFit(SeasonalPeriod, Season, combined, Scaler, StaticFeatures, LogScale, Candidates, Constant)
+        {
+            Ranked = Ranked, NestedIn = NestedIn, CorrectionWeight = CorrectionWeight, Category = Category,
+        };
     }
 
     /// <summary>Whether <paramref name="baseline"/>'s forecast of the <paramref name="horizon"/> values after
@@ -137,12 +171,12 @@ public sealed class SeriesFit
     // *** Binary format (payload version 3) ***
     // seasonal decomposition; bool has base, base; scaler; float[] static features; float log scale; bool constant;
     // int32 candidate count, per candidate int32 count + method names, double score;
-    // from transformer format 8: int32 the series' own seasonal period
-    internal void Write(BinaryWriter w, bool seasonalPeriod)
+    // from transformer format 8: int32 the series' own seasonal period (the base's weights, from format 10, inside the base)
+    internal void Write(BinaryWriter w, bool seasonalPeriod, bool baseWeights)
     {
         Season.Write(w);
         w.Write(Baseline is not null);
-        Baseline?.Write(w);
+        Baseline?.Write(w, baseWeights);
         Scaler.Write(w);
         Persisted.WriteArray(w, StaticFeatures);
         w.Write(LogScale);
@@ -158,11 +192,12 @@ public sealed class SeriesFit
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote; <paramref name="seasonalPeriod"/>: the series' period is there
-    /// (transformer format 8 on; before, every series had the settings' period).</summary>
-    internal static SeriesFit Read(BinaryReader r, ForecasterSettings s, bool seasonalPeriod)
+    /// (transformer format 8 on; before, every series had the settings' period); <paramref name="baseWeights"/>: the
+    /// base's weights are there (transformer format 10 on).</summary>
+    internal static SeriesFit Read(BinaryReader r, ForecasterSettings s, bool seasonalPeriod, bool baseWeights)
     {
         var season = SeasonalDecomposition.Read(r);
-        var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r) : null;
+        var baseline = r.ReadBoolean() ? Baselines.Baseline.Read(r, baseWeights) : null;
         var scaler = WindowScaler.Read(r);
         var features = Persisted.ReadArray(r, 1 << 16);
         if (features.Length != s.StaticFeatureCount)

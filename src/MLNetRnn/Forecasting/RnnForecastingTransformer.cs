@@ -46,13 +46,21 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// Version 9 is version 8 (the periods block always written, empty without candidates) with the networks' dilations
     /// and residual flag after the periods; readable only by version-9 readers, which would otherwise rebuild other
     /// networks. It is written only for a model whose networks use them (<see cref="ForecastModel.HasArchitectureOptions"/>);
-    /// any other model is written as version 8 or 7, as before.</summary>
+    /// any other model is written as version 8 or 7, as before.
+    /// Version 10 is version 9 with each series' base weights inside its fitted part and the learned combination of the
+    /// candidate bases at the end of the forecast model; readable only by version-10 readers, which would otherwise
+    /// misread every series after the first. It is written only for a model whose panel learned a combination
+    /// (<see cref="ForecastModel.HasBaseCombination"/>); any other model is written as version 9, 8 or 7, as before.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 9,
-        readableByVersion: 9,
+        currentVersion: 10,
+        readableByVersion: 10,
         oldestReadableVersion: 1);
+
+    /// <summary>Version 9, readable by version-9 readers: what a model with dilations or residual connections and without
+    /// a learned base combination is written as.</summary>
+    internal static readonly ModelFormat FormatWithArchitecture = Format.AsWrittenBy(version: 9, readableByVersion: 9);
 
     /// <summary>Version 8, readable by version-8 readers: what a model with candidate seasonal periods and without
     /// dilations or residual connections is written as.</summary>
@@ -64,7 +72,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>The oldest format that holds <paramref name="model"/>, so a model costs compatibility only for the
     /// options it uses.</summary>
     internal static ModelFormat FormatFor(ForecastModel model)
-        => model.HasArchitectureOptions ? Format : model.HasSeasonalPeriods ? FormatWithPeriods : FormatWithoutPeriods;
+        => model.HasBaseCombination ? Format : model.HasArchitectureOptions ? FormatWithArchitecture : model.HasSeasonalPeriods ? FormatWithPeriods : FormatWithoutPeriods;
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
         : this(options.OutputColumnName, columns, options.ConfidenceLowerBoundColumn, options.ConfidenceUpperBoundColumn, options.QuantilesColumnName,
@@ -278,7 +286,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
         var format = WriteFormat ?? FormatFor(Model);
         format.Save(ctx, w =>
         {
-            // *** Binary format, version 9 (version 8 with the dilations and residual flag inside ForecastModel.Write),
+            // *** Binary format, version 10 (version 9 with the bases' weights and the learned combination inside
+            // ForecastModel.Write), version 9 (version 8 with the dilations and residual flag inside ForecastModel.Write),
             // version 8 (version 7 with the seasonal periods inside ForecastModel.Write), or version 7 for a model without
             // either (ForecastModel.Write then leaves them out) ***
             // string: output column, input column; int32 + strings: past-only covariate columns
@@ -337,7 +346,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var panel = ForecastColumns.ReadExtension(r, input, covariates, version);
             string? quantiles = ForecastColumns.ReadOptional(r);
             var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
-            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8, architecture: version >= 9);
+            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8, architecture: version >= 9, baseCombination: version >= 10);
             if (panel.CovariateCount != forecaster.Settings.CovariateCount)
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);

@@ -11,6 +11,9 @@ internal sealed record RankedBase(IReadOnlyList<BaselineMethod> Methods, double 
 /// </summary>
 internal static class BaselineSelection
 {
+    /// <summary>The origins a series' candidates are scored at, at most.</summary>
+    public const int MaxOrigins = 8;
+
     /// <summary>
     /// The candidates tried by default: the single methods and the equal-weight combination of SES, Holt and
     /// damped trend (the M4 competition's "Comb" benchmark).
@@ -104,7 +107,7 @@ internal static class BaselineSelection
     }
 
     // What seasonal naive misses by in-sample, or naive when that is zero, or 1.
-    private static double Scale(ReadOnlySpan<float> values, int m)
+    internal static double Scale(ReadOnlySpan<float> values, int m)
     {
         double scale = SeasonalScale.OrNaive(values, m);
         return scale > 0 ? scale : 1;

@@ -130,19 +130,53 @@ public sealed class BaselineTests
         Assert.Equal(whole, stepwise);
     }
 
-    [Fact]
-    public void RoundTripKeepsEveryForecastAndWritesMethodsByName()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RoundTripKeepsEveryForecastAndWritesMethodsByName(bool weightsFormat)
     {
         var noise = Noise(60, 9, 3);
         var x = Enumerable.Range(0, 60).Select(t => 30f + 5f * MathF.Sin(2 * MathF.PI * t / 6) + noise[t]).ToArray();
         var b = Baseline.Fit(x, 6, SeasonalAdjustment.Auto, [BaselineMethod.Theta, BaselineMethod.SeasonalNaive]);
         using var stream = new MemoryStream();
-        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) b.Write(w);
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true)) b.Write(w, weightsFormat);
         Assert.Contains("Theta", System.Text.Encoding.UTF8.GetString(stream.ToArray()));
         stream.Position = 0;
-        var back = Baseline.Read(new BinaryReader(stream));
+        var back = Baseline.Read(new BinaryReader(stream), weightsFormat);
         Assert.Equal(Forecast(b, x, 7), Forecast(back, x, 7));
         Assert.Equal(b.Description, back.Description);
+    }
+
+    [Fact]
+    public void AWeightedBaseForecastsItsMembersWeightedAndRoundTripsInTheFormatThatHoldsWeights()
+    {
+        var noise = Noise(60, 9, 3);
+        var x = Enumerable.Range(0, 60).Select(t => 30f + 0.3f * t + 5f * MathF.Sin(2 * MathF.PI * t / 6) + noise[t]).ToArray();
+        BaselineMethod[] methods = [BaselineMethod.Theta, BaselineMethod.SeasonalNaive, BaselineMethod.Holt];
+        float[] weights = [0.5f, 0.2f, 0.3f];
+        var b = Baseline.Fit(x, 6, SeasonalAdjustment.Auto, methods, weights: weights);
+        var expected = new double[7];
+        for (int i = 0; i < methods.Length; i++)
+        {
+            var one = Forecast(Baseline.Fit(x, 6, SeasonalAdjustment.Auto, [methods[i]]), x, 7);
+            for (int k = 0; k < 7; k++) expected[k] += weights[i] * one[k];
+        }
+        var forecast = Forecast(b, x, 7);
+        for (int k = 0; k < 7; k++) Assert.Equal(expected[k], forecast[k], 3);
+        Assert.StartsWith("weighted mean of Theta 0.50, Holt 0.30, SeasonalNaive 0.20", b.Description);
+
+        using var stream = new MemoryStream();
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            Assert.Throws<InvalidOperationException>(() => b.Write(w, weights: false));
+            b.Write(w, weights: true);
+        }
+        stream.Position = 0;
+        var back = Baseline.Read(new BinaryReader(stream), weights: true);
+        Assert.Equal(forecast, Forecast(back, x, 7));
+        Assert.Equal(b.Description, back.Description);
+        Assert.Throws<ArgumentException>(() => Baseline.Fit(x, 6, SeasonalAdjustment.Auto, methods, weights: [0.5f, 0.5f]));
+        Assert.Throws<ArgumentException>(() => Baseline.Fit(x, 6, SeasonalAdjustment.Auto, methods, weights: [0.5f, 0.6f, -0.1f]));
     }
 
     [Fact]
