@@ -67,6 +67,7 @@ internal static class GlobalModels
     {
         if (flags.TryGet("id-feature") is string idFeature) o.SeriesIdFeature = idFeature == "true";
         if (flags.TryGet("scale-feature") is string scaleFeature) o.SeriesScaleFeature = scaleFeature == "true";
+        if (flags.TryGet("base-combination") is string combination) o.LearnedBaseCombination = combination == "auto" ? null : combination == "true";
         if (flags.TryGet("weighting") is string weighting) o.SeriesWeighting = Enum.Parse<SeriesWeighting>(weighting, ignoreCase: true);
     }
 

@@ -312,7 +312,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// <summary>A combination of the candidate bases learned across the series: each series' base weighs every
     /// candidate by softmax(a − β·ln score) of its own rolling-origin scores, with a (one number per candidate) and β
     /// learned on the training values of all series, where without it each series takes its best-scored candidate alone.
-    /// At up to eight origins of each series (of at most 1,000 series), every candidate is refitted on the values before
+    /// At up to eight origins of each series (of at most 250 series, taken evenly), every candidate is refitted on the values before
     /// the origin and scored by the selection run on those alone, and a and β minimise the combination's scaled
     /// absolute error on the values after it. <see langword="null"/> (the default): on with
     /// <see cref="SeriesIdColumnName"/> when <see cref="Base"/> is Auto, off for a single series (whose eight origins
