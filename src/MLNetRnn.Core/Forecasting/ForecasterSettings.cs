@@ -154,7 +154,8 @@ public sealed record ForecasterSettings
     /// <summary>
     /// A combination of the candidate bases learned across a panel (<see cref="Baselines.BaseCombination"/>): each
     /// series' base is the candidates weighted by softmax(a − β·ln score) on its own scores, with a and β learned on the
-    /// panel's training origins, instead of its best-scored candidate alone. Null (the default): on for a panel whose
+    /// panel's training origins, instead of its best-scored candidate alone; the networks still learn the selection's
+    /// errors, and the model forecasts the mean of their forecast and the combination (ForecastTrainer). Null (the default): on for a panel whose
     /// base is <see cref="ForecastBase.Auto"/>, off for a single series (one series' eight origins cannot learn nine
     /// numbers); true: also on a single series; false: never. Either way it is learned only from at least
     /// <see cref="Baselines.BaseCombination.MinimumOrigins"/> training origins, and the bases are chosen as without it

@@ -14,6 +14,8 @@ namespace MLNetRnn.Core.Forecasting.Baselines;
 /// candidates to prefer whatever the scores say (a). It is learned on the panel's training values only: at up to eight
 /// origins of every series, each candidate is refitted on the values before the origin, scored by the selection run on
 /// those values alone, and (a, β) minimise the combination's scaled absolute error on the values after the origin.
+/// A series ships with the equal mean of its selected base and this weighting (<see cref="Mixed"/>; ForecastTrainer
+/// says why).
 /// </summary>
 /// <remarks>
 /// Why: a series' own scores come from a few origins, which is a noisy judge (on M1's short series the selection alone
