@@ -30,7 +30,9 @@ namespace MLNetRnn.Benchmarks;
 /// flags of the global command (--id-feature, --scale-feature, --weighting, see <see cref="GlobalModels.PanelFlags"/>).
 /// A study, not a model: --fine-tune STEPS [--fine-tune-lr LR] with --model global forecasts each series with the global
 /// members trained further on its own windows (<see cref="FineTuneStudy"/>); --series-heads true [--series-heads-t T | --series-heads-last true] with
-/// its own linear heads (<see cref="HeadStudy"/>).</para>
+/// its own linear heads (<see cref="HeadStudy"/>); --combiner true [--combiner-variant learned|selected|mean] with --model base
+/// prints the base combination learned across each frequency's series, alone, beside the best-scored candidate and the
+/// equal mean, and writes the variant's forecasts (<see cref="CombinerStudy"/>).</para>
 /// <para>Seasons: --season P (the period of every series, in place of the collection's m), --seasons P1,P2,… (candidate
 /// periods, each series choosing its own: <c>SeasonalPeriods</c>; SeasonalPeriod is --season when given, else the
 /// smallest). With neither, <see cref="DefaultSeasons"/> by frequency. The MASE is scored at the collection's m either way.</para>
@@ -77,6 +79,10 @@ internal static class Collection
         if ((fineTune || heads) && model != "global")
             throw new ArgumentException($"--fine-tune and --series-heads study the global model; --model is {model}.");
         if (fineTune && heads) throw new ArgumentException("--fine-tune and --series-heads are two studies: give one.");
+        bool combiner = flags.TryGet("combiner") == "true";
+        if (combiner && model != "base") throw new ArgumentException($"--combiner studies the base alone; --model is {model}.");
+        if (combiner && flags.Get("combiner-variant", "learned") is not ("learned" or "selected" or "mean"))
+            throw new ArgumentException($"--combiner-variant must be learned, selected or mean; got '{flags.Get("combiner-variant", "")}'.");
         if (fineTune && !(int.Parse(flags.Get("fine-tune", "0"), Inv) >= 1))
             throw new ArgumentOutOfRangeException("--fine-tune", flags.Get("fine-tune", ""), "--fine-tune STEPS takes at least 1 step.");
 
@@ -106,9 +112,9 @@ internal static class Collection
                 "global" => Global(series, seed, flags),
                 _ => Separately(series, seed, flags, model == "base"),
             };
-            if (flags.TryGet("combiner") == "true")
+            if (combiner)
             {
-                var variants = CombinerStudy.Run(series.Select(x => (x.Name, x.Training)).ToArray(), series[0].M, series[0].H, int.Parse(flags.Get("combiner-origins", "8"), Inv), Console.Out);
+                var variants = CombinerStudy.Run(series.Select(x => (x.Name, x.Training)).ToArray(), series[0].M, series[0].H, Console.Out);
                 foreach (var (variant, bySeries) in variants)
                     Console.WriteLine($"  combiner {variant,-12}: " + Summary(series.Select(x => bySeries.TryGetValue(x.Name, out var f) ? Score(x, f, Route.Model) : Score(x, forecasts[x.Name].Forecast, Route.Base)).ToList()));
                 var chosen = variants[flags.Get("combiner-variant", "learned")];

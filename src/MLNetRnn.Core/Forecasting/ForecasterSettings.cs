@@ -157,9 +157,9 @@ public sealed record ForecasterSettings
     /// panel's training origins, instead of its best-scored candidate alone; the networks still learn the selection's
     /// errors, and the model forecasts the mean of their forecast and the combination (ForecastTrainer). Null (the default): on for a panel whose
     /// base is <see cref="ForecastBase.Auto"/>, off for a single series (one series' eight origins cannot learn nine
-    /// numbers); true: also on a single series; false: never. Either way it is learned only from at least
-    /// <see cref="Baselines.BaseCombination.MinimumOrigins"/> training origins, and the bases are chosen as without it
-    /// below that. Chosen on M1 and M4 hourly (docs/accuracy.md).
+    /// numbers); true: whenever there are enough origins; false: never. Either way it is learned only from at least
+    /// <see cref="Baselines.BaseCombination.MinimumOrigins"/> training origins (a single series gives eight at most), and
+    /// the bases are chosen as without it below that. Chosen on M1 and M4 hourly (docs/accuracy.md).
     /// </summary>
     public bool? LearnedBaseCombination { get; init; }
 

@@ -318,9 +318,10 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// model forecasts the mean of their forecast and the combination (each series' base is the mean of its selection
     /// and the combination, and the correction weight λ is halved). <see langword="null"/> (the default): on with
     /// <see cref="SeriesIdColumnName"/> when <see cref="Base"/> is Auto, off for a single series (whose eight origins
-    /// cannot learn nine numbers); <see langword="true"/>: also on a single series (an <see cref="ArgumentException"/>
-    /// when <see cref="Base"/> is not Auto); <see langword="false"/>: never. Learned only from at least 90 training
-    /// origins; the summary's notes say what was learned, or why not. A model with it is saved in transformer format
+    /// cannot learn nine numbers); <see langword="true"/>: on whenever there are enough origins (an
+    /// <see cref="ArgumentException"/> when <see cref="Base"/> is not Auto); <see langword="false"/>: never. Learned only
+    /// from at least 90 training origins, which a single series, at eight at most, never gives; the summary's notes say
+    /// what was learned, or why not. A model with it is saved in transformer format
     /// 10. Chosen on M1 and M4 hourly (docs/accuracy.md: M1's global model 15.426 → 14.859 sMAPE, ahead of R's ets,
     /// auto.arima and thetaf on every frequency).</summary>
     public bool? LearnedBaseCombination { get; set; }
