@@ -261,14 +261,17 @@ internal static class ForecastTrainer
 
     /// <summary>
     /// The combination of the candidate bases learned on the panel's training origins (<see cref="BaseCombination"/>),
-    /// or null: where <see cref="ForecasterSettings.LearnedBaseCombination"/> is off (a single series by default), the
+    /// or null: where <see cref="ForecasterSettings.LearnedBaseCombination"/> is off (by default a single series, or a
+    /// panel with covariates), the
     /// base is not chosen by the selection, or the series give fewer than <see cref="BaseCombination.MinimumOrigins"/>
     /// origins (the notes say so). At most <see cref="BaseCombination.MaximumSeries"/> series, taken evenly, give origins.
     /// </summary>
     private static BaseCombination? LearnBaseCombination(ForecasterSettings s, SeriesPanel panel, SeriesFit[] fits, List<string> notes, CancellationToken ct)
     {
         int S = panel.Count;
-        if (s.Base != ForecastBase.Auto || !(s.LearnedBaseCombination ?? S > 1)) return null;
+        // By default only where the networks see nothing the bases cannot: with covariates (known-future promotions,
+        // calendar features) their forecast carries information the bases lack, and the mean would give half of it away.
+        if (s.Base != ForecastBase.Auto || !(s.LearnedBaseCombination ?? (S > 1 && s.CovariateCount == 0))) return null;
         var taken = Enumerable.Range(0, S).Where(i => !fits[i].Constant && fits[i].Ranked is not null).ToArray();
         if (taken.Length > BaseCombination.MaximumSeries)
             taken = Enumerable.Range(0, BaseCombination.MaximumSeries).Select(j => taken[(int)((long)j * taken.Length / BaseCombination.MaximumSeries)]).ToArray();

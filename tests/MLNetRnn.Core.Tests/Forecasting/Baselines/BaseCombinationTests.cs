@@ -247,6 +247,17 @@ public sealed class BaseCombinationTests
     }
 
     [Fact]
+    public void APanelWithCovariatesKeepsTheSelectionUnlessAsked()
+    {
+        // With covariates the networks see what the bases cannot, so by default the model keeps their whole forecast.
+        var panel = MonthlyPanel(16, 60, seed: 8);
+        var withCovariate = new SeriesPanel(panel.Ids, panel.Values, panel.Values.Select(v => v.Select((_, t) => (float)(t % 5)).ToArray()).ToArray(), panel.StaticFeatures);
+        var settings = Monthly(combination: null) with { CovariateCount = 1 };
+        Assert.Null(ForecastModel.Train(settings, withCovariate).BaseCombination);
+        Assert.NotNull(ForecastModel.Train(settings with { LearnedBaseCombination = true }, withCovariate).BaseCombination);
+    }
+
+    [Fact]
     public void TheOptionNeedsTheSelectionsCandidates()
     {
         var e = Assert.Throws<ArgumentException>(() => ForecastModel.Train(Monthly(combination: true) with { Base = ForecastBase.SeasonalNaive }, MonthlyPanel(16, 60, seed: 8)));
