@@ -31,18 +31,9 @@ internal static class CombinerStudy
             origins[i] = BaseCombination.Origins(v, m, h, SeasonalAdjustment.Auto, nestedIn: 1, BaselineSelection.MaxOrigins);
             var kind = SeasonalDecomposition.Fit(v, m, SeasonalAdjustment.Auto).Kind;
             if (BaseCombination.LogScores(BaselineSelection.Rank(v, m, h, kind, candidates, BaselineSelection.MaxOrigins)) is not { } logScore) return;
-            var state = new double[64];
-            var scratch = new float[h];
-            var forecasts = new float[C][];
-            for (int c = 0; c < C; c++)
-            {
-                var methods = candidates[c].Contains(BaselineMethod.SeasonalNaive) && v.Length < m ? [BaselineMethod.Naive] : candidates[c];
-                var b = Baseline.Fit(v, m, kind, methods);
-                b.ObserveAll(state, v);
-                forecasts[c] = new float[h];
-                b.Forecast(state, v, v.Length, forecasts[c], scratch);
-            }
-            test[i] = (forecasts, logScore);
+            var all = new float[C * h];
+            BaseCombination.CandidateForecasts(v, m, kind, nestedIn: 1, all);
+            test[i] = (Enumerable.Range(0, C).Select(c => all.AsSpan(c * h, h).ToArray()).ToArray(), logScore);
         });
         var all = origins.SelectMany(o => o).ToArray();
         var learned = BaseCombination.Learn(all);

@@ -134,30 +134,40 @@ public sealed class BaseCombination
     /// </summary>
     internal static List<Origin> Origins(ReadOnlySpan<float> values, int m, int h, SeasonalAdjustment adjustment, int nestedIn, int maxOrigins)
     {
-        var candidates = BaselineSelection.DefaultCandidates;
         var origins = new List<Origin>();
         int n = values.Length;
         float scale = (float)BaselineSelection.Scale(values, m);
-        var state = new double[SmoothingModel.StateSize * 3];
-        var scratch = new float[h];
+        var all = new float[CandidateCount * h];
         foreach (int o in BaselineSelection.Origins(n, h, Math.Max(8, 2 * m) + 2, maxOrigins))
         {
             var prefix = values[..o];
             var kind = SeasonalDecomposition.Fit(prefix, m, adjustment, nestedIn).Kind;
-            if (LogScores(BaselineSelection.Rank(prefix, m, h, kind, candidates, BaselineSelection.MaxOrigins)) is not { } logScore) continue;
+            if (LogScores(BaselineSelection.Rank(prefix, m, h, kind, BaselineSelection.DefaultCandidates, BaselineSelection.MaxOrigins)) is not { } logScore) continue;
             int steps = Math.Min(h, n - o);
+            CandidateForecasts(prefix, m, kind, nestedIn, all);
             var forecasts = new float[CandidateCount * steps];
-            var f = new float[h];
-            for (int c = 0; c < CandidateCount; c++)
-            {
-                var b = Baseline.Fit(prefix, m, kind, candidates[c], nestedIn);
-                b.ObserveAll(state, prefix);
-                b.Forecast(state, prefix, o, f, scratch);
-                f.AsSpan(0, steps).CopyTo(forecasts.AsSpan(c * steps, steps));
-            }
+            for (int c = 0; c < CandidateCount; c++) all.AsSpan(c * h, steps).CopyTo(forecasts.AsSpan(c * steps, steps));
             origins.Add(new Origin(forecasts, values.Slice(o, steps).ToArray(), logScore, scale));
         }
         return origins;
+    }
+
+    /// <summary>Every default candidate fitted on <paramref name="values"/> (seasonal naive as naive on fewer than a
+    /// season, as the selection runs it) and its forecast of the h values after them, written candidate-major to
+    /// <paramref name="forecasts"/> (C, h).</summary>
+    internal static void CandidateForecasts(ReadOnlySpan<float> values, int m, SeasonalAdjustment kind, int nestedIn, Span<float> forecasts)
+    {
+        int h = forecasts.Length / CandidateCount;
+        var state = new double[SmoothingModel.StateSize * 3];
+        var scratch = new float[h];
+        for (int c = 0; c < CandidateCount; c++)
+        {
+            var methods = BaselineSelection.DefaultCandidates[c];
+            if (methods.Contains(BaselineMethod.SeasonalNaive) && values.Length < m) methods = [BaselineMethod.Naive];
+            var b = Baseline.Fit(values, m, kind, methods, nestedIn);
+            b.ObserveAll(state, values);
+            b.Forecast(state, values, values.Length, forecasts.Slice(c * h, h), scratch);
+        }
     }
 
     // ------------------------------------------------------------------ learning: the loss, forward and backward
@@ -198,10 +208,21 @@ public sealed class BaseCombination
         return new BaseCombination(best.A, (float)best.Beta);
     }
 
-    /// <summary>What the loss's forward pass keeps for its backward: every origin's weights (R, C), and the gradients.</summary>
+    /// <summary>What the loss's forward pass keeps for its backward: every origin's weights (R, C) and the sign of each
+    /// of its residuals (all origins' steps, origin by origin, from <see cref="Start"/>), and the gradients.</summary>
     internal sealed class Buffers(IReadOnlyList<Origin> origins)
     {
         public readonly double[] W = new double[origins.Count * CandidateCount];
+        public readonly int[] Start = StartsOf(origins);
+        public readonly sbyte[] Sign = new sbyte[origins.Sum(o => o.Target.Length)];
+
+        private static int[] StartsOf(IReadOnlyList<Origin> origins)
+        {
+            var start = new int[origins.Count];
+            for (int r = 1; r < origins.Count; r++) start[r] = start[r - 1] + origins[r - 1].Target.Length;
+            return start;
+        }
+
         public readonly double[] GradBias = new double[CandidateCount];
         public double GradSharpness;
     }
@@ -218,13 +239,18 @@ public sealed class BaseCombination
             Softmax(a, beta, x.LogScore, w);
             int steps = x.Target.Length;
             double e = 0;
-            for (int k = 0; k < steps; k++) e += Math.Abs(Combined(x, w, k, steps) - x.Target[k]);
+            for (int k = 0; k < steps; k++)
+            {
+                double residual = Combined(x, w, k, steps) - x.Target[k];
+                e += Math.Abs(residual);
+                buffers.Sign[buffers.Start[r] + k] = (sbyte)Math.Sign(residual);
+            }
             loss += e / (steps * x.Scale);
         }
         return loss / origins.Count;
     }
 
-    /// <summary>dL/da and dL/dβ from the weights <see cref="Forward"/> kept (the subgradient sign(0) = 0 where a
+    /// <summary>dL/da and dL/dβ from the weights and residual signs <see cref="Forward"/> kept (the subgradient sign(0) = 0 where a
     /// residual is exactly zero). Through the softmax: dL/dz_c = w_c (g_c − Σ_j w_j g_j) with g_c = dL/dw_c, and
     /// z_c = a_c − β·ln s_c.</summary>
     internal static void Backward(IReadOnlyList<Origin> origins, double beta, Buffers buffers)
@@ -241,7 +267,7 @@ public sealed class BaseCombination
             g.Clear();
             for (int k = 0; k < steps; k++)
             {
-                double sign = Math.Sign(Combined(x, w, k, steps) - x.Target[k]) * unit;
+                double sign = buffers.Sign[buffers.Start[r] + k] * unit;
                 for (int c = 0; c < CandidateCount; c++) g[c] += sign * x.Forecasts[c * steps + k];
             }
             double dot = 0;
