@@ -1,3 +1,4 @@
+using System.Numerics;
 using MLNetRnn.Core.Serialization;
 
 namespace MLNetRnn.Core.Forecasting.Baselines;
@@ -151,7 +152,55 @@ internal sealed class SmoothingModel
 
     /// <summary>Sum of squared one-step errors over <paramref name="d"/>, from the third value on (the first two
     /// start the state).</summary>
-    public double SumOfSquaredErrors(ReadOnlySpan<float> d)
+    /// <remarks>The parameter searches call this some 20,000 times for every series a selection ranks, so the methods
+    /// they fit run their own loop with the state in locals; each does exactly the arithmetic of <see cref="Update"/> and
+    /// <see cref="OneStep"/>, in the same order, so the sum is the same to the bit (<see cref="ReferenceSumOfSquaredErrors"/>;
+    /// a property test holds them together).</remarks>
+    public double SumOfSquaredErrors(ReadOnlySpan<float> d) => Method switch
+    {
+        _ when d.Length < 2 => 0,
+        BaselineMethod.SimpleExponentialSmoothing => LevelSumOfSquaredErrors(d, Alpha),
+        BaselineMethod.Holt => TrendSumOfSquaredErrors(d, Alpha, Beta, Phi, forecastPhi: 1),
+        BaselineMethod.DampedTrend => TrendSumOfSquaredErrors(d, Alpha, Beta, Phi, forecastPhi: Phi),
+        _ => ReferenceSumOfSquaredErrors(d),
+    };
+
+    // SES: ℓ ← ℓ + α(y − ℓ), one-step forecast ℓ.
+    private static double LevelSumOfSquaredErrors(ReadOnlySpan<float> d, double alpha)
+    {
+        double level = d[0], sse = 0;
+        level += alpha * (d[1] - level);
+        for (int t = 2; t < d.Length; t++)
+        {
+            double y = d[t], e = y - level;
+            sse += e * e;
+            level += alpha * (y - level);
+        }
+        return sse;
+    }
+
+    // Holt and damped trend from Holt's classic start (ℓ₂ = y₂, b₂ = y₂ − y₁); the one-step forecast is ℓ + φ·b, where
+    // Holt's forecast reads b whole (forecastPhi 1) and its update still reads its φ (1 when fitted).
+    private static double TrendSumOfSquaredErrors(ReadOnlySpan<float> d, double alpha, double beta, double phi, double forecastPhi)
+    {
+        double level = d[0], slope, sse = 0;
+        slope = d[1] - level;
+        level = d[1];
+        double keepLevel = 1 - alpha, keepSlope = (1 - beta) * phi;
+        for (int t = 2; t < d.Length; t++)
+        {
+            double y = d[t], e = y - (level + forecastPhi * slope);
+            sse += e * e;
+            double previous = level;
+            level = alpha * y + keepLevel * (previous + phi * slope);
+            slope = beta * (level - previous) + keepSlope * slope;
+        }
+        return sse;
+    }
+
+    /// <summary><see cref="SumOfSquaredErrors"/> step by step through <see cref="Update"/> and <see cref="OneStep"/>:
+    /// the definition the fast loops must match.</summary>
+    internal double ReferenceSumOfSquaredErrors(ReadOnlySpan<float> d)
     {
         Span<double> s = stackalloc double[StateSize];
         Reset(s);
@@ -168,10 +217,17 @@ internal sealed class SmoothingModel
         return sse;
     }
 
+    // ------------------------------------------------------------------ fitting the parameters
+
+    // The grids below score 21 to 250 independent parameter points, each a chain of dependent updates (bound by the
+    // latency of one multiply-add after another, not by arithmetic), so SumsOfSquaredErrors runs the points side by
+    // side, one per SIMD lane; the golden sections, one point after another, take the scalar loops.
+
     private static double FitAlpha(ReadOnlySpan<float> d)
     {
         var copy = d.ToArray();
-        return Minimise(a => new SmoothingModel(BaselineMethod.SimpleExponentialSmoothing, a, 0, 1, 0).SumOfSquaredErrors(copy), 0.0001, 0.9999);
+        return Minimise(a => new SmoothingModel(BaselineMethod.SimpleExponentialSmoothing, a, 0, 1, 0).SumOfSquaredErrors(copy),
+            (x, sse) => SumsOfSquaredErrors(BaselineMethod.SimpleExponentialSmoothing, copy, x, x, x, sse), 0.0001, 0.9999);
     }
 
     private static SmoothingModel FitTrend(BaselineMethod method, ReadOnlySpan<float> d)
@@ -182,40 +238,57 @@ internal sealed class SmoothingModel
         // A coarse grid, then coordinate-wise golden sections: deterministic, and cheap (each SSE is one pass).
         double bestA = 0.5, bestB = 0.1, bestPhi = damped ? 0.9 : 1, best = double.PositiveInfinity;
         double[] phis = damped ? [0.8, 0.85, 0.9, 0.95, 0.98] : [1.0];
+        var (ga, gb, gphi) = (new List<double>(), new List<double>(), new List<double>());
         foreach (double phi in phis)
             for (double a = 0.05; a < 1; a += 0.1)
-                for (double bf = 0.05; bf < 1; bf += 0.2)
-                {
-                    double e = Sse(a, a * bf, phi);
-                    if (e < best) { best = e; bestA = a; bestB = a * bf; bestPhi = phi; }
-                }
+                for (double bf = 0.05; bf < 1; bf += 0.2) { ga.Add(a); gb.Add(a * bf); gphi.Add(phi); }
+        var grid = new double[ga.Count];
+        SumsOfSquaredErrors(method, copy, ga.ToArray(), gb.ToArray(), gphi.ToArray(), grid);
+        for (int i = 0; i < grid.Length; i++)
+            if (grid[i] < best) { best = grid[i]; bestA = ga[i]; bestB = gb[i]; bestPhi = gphi[i]; }
+        var (lineAlpha, lineBeta, linePhi) = (new double[Grid + 1], new double[Grid + 1], new double[Grid + 1]);
         for (int round = 0; round < 3; round++)
         {
             double b0 = bestB / bestA, phi0 = bestPhi;
-            bestA = Minimise(a => Sse(a, a * b0, phi0), 0.0001, 0.9999);
+            bestA = Minimise(a => Sse(a, a * b0, phi0), (x, sse) =>
+            {
+                for (int i = 0; i < x.Length; i++) { lineAlpha[i] = x[i]; lineBeta[i] = x[i] * b0; linePhi[i] = phi0; }
+                SumsOfSquaredErrors(method, copy, lineAlpha, lineBeta, linePhi, sse);
+            }, 0.0001, 0.9999);
             double a0 = bestA;
-            bestB = a0 * Minimise(bf => Sse(a0, a0 * bf, phi0), 0.0001, 0.9999);
+            bestB = a0 * Minimise(bf => Sse(a0, a0 * bf, phi0), (x, sse) =>
+            {
+                for (int i = 0; i < x.Length; i++) { lineAlpha[i] = a0; lineBeta[i] = a0 * x[i]; linePhi[i] = phi0; }
+                SumsOfSquaredErrors(method, copy, lineAlpha, lineBeta, linePhi, sse);
+            }, 0.0001, 0.9999);
             if (damped)
             {
                 double bb = bestB;
-                bestPhi = Minimise(phi => Sse(a0, bb, phi), 0.8, 0.98);
+                bestPhi = Minimise(phi => Sse(a0, bb, phi), (x, sse) =>
+                {
+                    for (int i = 0; i < x.Length; i++) { lineAlpha[i] = a0; lineBeta[i] = bb; linePhi[i] = x[i]; }
+                    SumsOfSquaredErrors(method, copy, lineAlpha, lineBeta, linePhi, sse);
+                }, 0.8, 0.98);
             }
         }
         return new SmoothingModel(method, bestA, bestB, bestPhi, 0);
     }
 
-    /// <summary>Golden-section search for the minimum of f on [lo, hi], after a 20-point grid picks the bracket
-    /// (the SSE curves here can have more than one dip).</summary>
-    private static double Minimise(Func<double, double> f, double lo, double hi)
+    private const int Grid = 20;
+
+    /// <summary>Golden-section search for the minimum of f on [lo, hi], after a 20-point grid (scored at once by
+    /// <paramref name="grid"/>, which must agree with f to the bit) picks the bracket (the SSE curves here can have
+    /// more than one dip).</summary>
+    private static double Minimise(Func<double, double> f, Action<double[], double[]> grid, double lo, double hi)
     {
-        const int Grid = 20;
+        var x = new double[Grid + 1];
+        var v = new double[Grid + 1];
+        for (int i = 0; i <= Grid; i++) x[i] = lo + (hi - lo) * i / Grid;
+        grid(x, v);
         int bestI = 0;
         double best = double.PositiveInfinity;
         for (int i = 0; i <= Grid; i++)
-        {
-            double v = f(lo + (hi - lo) * i / Grid);
-            if (v < best) { best = v; bestI = i; }
-        }
+            if (v[i] < best) { best = v[i]; bestI = i; }
         double a = lo + (hi - lo) * Math.Max(0, bestI - 1) / Grid, b = lo + (hi - lo) * Math.Min(Grid, bestI + 1) / Grid;
         const double R = 0.6180339887498949;
         double x1 = b - R * (b - a), x2 = a + R * (b - a), f1 = f(x1), f2 = f(x2);
@@ -225,6 +298,73 @@ internal sealed class SmoothingModel
             else { a = x1; x1 = x2; f1 = f2; x2 = a + R * (b - a); f2 = f(x2); }
         }
         return (a + b) / 2;
+    }
+
+    /// <summary>
+    /// <see cref="SumOfSquaredErrors"/> of <paramref name="method"/> (SES, Holt or damped trend) at K parameter points,
+    /// sse[k] for (alpha[k], beta[k], phi[k]) (SES reads alpha alone): the points' recursions run side by side, one per
+    /// lane of <see cref="Vector{T}"/>, each lane doing exactly the scalar loop's arithmetic (lane-wise IEEE operations,
+    /// no fused multiply-add), so each sum is the one the point gives alone, to the bit, at either vector width.
+    /// </summary>
+    internal static void SumsOfSquaredErrors(BaselineMethod method, ReadOnlySpan<float> d, ReadOnlySpan<double> alpha, ReadOnlySpan<double> beta,
+        ReadOnlySpan<double> phi, Span<double> sse)
+    {
+        if (method is not (BaselineMethod.SimpleExponentialSmoothing or BaselineMethod.Holt or BaselineMethod.DampedTrend))
+            throw new ArgumentOutOfRangeException(nameof(method), method, "Only SES, Holt and damped trend are scored in lanes.");
+        int K = sse.Length, L = Vector<double>.Count;
+        if (d.Length < 2) { sse.Clear(); return; }
+        Span<double> a = stackalloc double[L], b = stackalloc double[L], p = stackalloc double[L], e = stackalloc double[L];
+        for (int k0 = 0; k0 < K; k0 += L)
+        {
+            // A last, partial group repeats its last point in the spare lanes and keeps only its own sums.
+            for (int j = 0; j < L; j++)
+            {
+                int k = Math.Min(k0 + j, K - 1);
+                a[j] = alpha[k]; b[j] = beta[k]; p[j] = phi[k];
+            }
+            var va = new Vector<double>(a);
+            var result = method == BaselineMethod.SimpleExponentialSmoothing
+                ? LevelSums(d, va)
+                : TrendSums(d, va, new Vector<double>(b), new Vector<double>(p), method == BaselineMethod.Holt ? Vector<double>.One : new Vector<double>(p));
+            result.CopyTo(e);
+            for (int j = 0; j < L && k0 + j < K; j++) sse[k0 + j] = e[j];
+        }
+    }
+
+    // LevelSumOfSquaredErrors, one point per lane.
+    private static Vector<double> LevelSums(ReadOnlySpan<float> d, Vector<double> alpha)
+    {
+        var level = new Vector<double>((double)d[0]);
+        var sse = Vector<double>.Zero;
+        level += alpha * (new Vector<double>((double)d[1]) - level);
+        for (int t = 2; t < d.Length; t++)
+        {
+            var y = new Vector<double>((double)d[t]);
+            var e = y - level;
+            sse += e * e;
+            level += alpha * (y - level);
+        }
+        return sse;
+    }
+
+    // TrendSumOfSquaredErrors, one point per lane.
+    private static Vector<double> TrendSums(ReadOnlySpan<float> d, Vector<double> alpha, Vector<double> beta, Vector<double> phi, Vector<double> forecastPhi)
+    {
+        var level = new Vector<double>((double)d[0]);
+        var slope = new Vector<double>((double)d[1]) - level;
+        level = new Vector<double>((double)d[1]);
+        var sse = Vector<double>.Zero;
+        Vector<double> keepLevel = Vector<double>.One - alpha, keepSlope = (Vector<double>.One - beta) * phi;
+        for (int t = 2; t < d.Length; t++)
+        {
+            var y = new Vector<double>((double)d[t]);
+            var e = y - (level + forecastPhi * slope);
+            sse += e * e;
+            var previous = level;
+            level = alpha * y + keepLevel * (previous + phi * slope);
+            slope = beta * (level - previous) + keepSlope * slope;
+        }
+        return sse;
     }
 
     /// <summary>Slope of the least-squares line through (t, d_t).</summary>

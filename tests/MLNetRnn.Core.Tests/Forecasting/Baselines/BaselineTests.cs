@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Xunit;
 using MLNetRnn.Core.Forecasting.Baselines;
 
 namespace MLNetRnn.Core.Tests.Forecasting.Baselines;
@@ -76,6 +78,37 @@ public sealed class BaselineTests
         double alpha = SmoothingModel.Fit(BaselineMethod.Theta, x).Alpha;
         for (int k = 1; k <= 4; k++)
             Assert.Equal(level + b / 2 * (k - 1 + (1 - Math.Pow(1 - alpha, 60)) / alpha), f[k - 1], 3);
+    }
+
+    [Property(MaxTest = 500)]
+    public bool FastSumOfSquaredErrorsIsTheStepByStepSumToTheBit(NormalFloat[] values, byte method, NormalFloat a, NormalFloat b, NormalFloat p)
+    {
+        // Any series of finite values, any method, α in (0, 1), β ≤ α, φ in [0.8, 1]: the parameter searches' fast
+        // loops must score exactly what Update and OneStep would, or a fit would pick other parameters than before.
+        var d = values.Select(v => (float)Math.Clamp(v.Get, -1e6, 1e6)).ToArray();
+        var methods = Enum.GetValues<BaselineMethod>().Where(x => x != BaselineMethod.SeasonalNaive).ToArray();
+        double Unit(NormalFloat x) => 0.0001 + 0.9998 * (Math.Abs(Math.Sin(x.Get)));
+        double alpha = Unit(a), beta = alpha * Unit(b), phi = 0.8 + 0.2 * Unit(p);
+        var model = new SmoothingModel(methods[method % methods.Length], alpha, beta, phi, drift: 0.1);
+        double fast = model.SumOfSquaredErrors(d), reference = model.ReferenceSumOfSquaredErrors(d);
+        return BitConverter.DoubleToInt64Bits(fast) == BitConverter.DoubleToInt64Bits(reference);
+    }
+
+    [Property(MaxTest = 300)]
+    public bool SumsInLanesAreEachPointsOwnSumToTheBit(NormalFloat[] values, NormalFloat[] points, byte method)
+    {
+        // Any number of parameter points (full and partial vector groups): each lane's sum is the step-by-step one.
+        var d = values.Select(v => (float)Math.Clamp(v.Get, -1e6, 1e6)).ToArray();
+        var lanes = new[] { BaselineMethod.SimpleExponentialSmoothing, BaselineMethod.Holt, BaselineMethod.DampedTrend }[method % 3];
+        double Unit(double x) => 0.0001 + 0.9998 * Math.Abs(Math.Sin(x));
+        int K = points.Length;
+        var alpha = points.Select(x => Unit(x.Get)).ToArray();
+        var beta = points.Select((x, k) => alpha[k] * Unit(3 * x.Get + 1)).ToArray();
+        var phi = points.Select(x => 0.8 + 0.2 * Unit(7 * x.Get)).ToArray();
+        var sse = new double[K];
+        SmoothingModel.SumsOfSquaredErrors(lanes, d, alpha, beta, phi, sse);
+        return Enumerable.Range(0, K).All(k => BitConverter.DoubleToInt64Bits(sse[k])
+            == BitConverter.DoubleToInt64Bits(new SmoothingModel(lanes, alpha[k], beta[k], phi[k], 0).ReferenceSumOfSquaredErrors(d)));
     }
 
     [Fact]
