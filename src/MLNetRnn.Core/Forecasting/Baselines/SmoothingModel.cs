@@ -152,7 +152,7 @@ internal sealed class SmoothingModel
 
     /// <summary>Sum of squared one-step errors over <paramref name="d"/>, from the third value on (the first two
     /// start the state).</summary>
-    /// <remarks>The parameter searches call this some 20,000 times for every series a selection ranks, so the methods
+    /// <remarks>The parameter searches call this about 1,200 times for each origin of a selection's ranking (eight per series), so the methods
     /// they fit run their own loop with the state in locals; each does exactly the arithmetic of <see cref="Update"/> and
     /// <see cref="OneStep"/>, in the same order, so the sum is the same to the bit (<see cref="ReferenceSumOfSquaredErrors"/>;
     /// a property test holds them together).</remarks>
@@ -237,15 +237,11 @@ internal sealed class SmoothingModel
         double Sse(double a, double b, double phi) => new SmoothingModel(method, a, b, phi, 0).SumOfSquaredErrors(copy);
         // A coarse grid, then coordinate-wise golden sections: deterministic, and cheap (each SSE is one pass).
         double bestA = 0.5, bestB = 0.1, bestPhi = damped ? 0.9 : 1, best = double.PositiveInfinity;
-        double[] phis = damped ? [0.8, 0.85, 0.9, 0.95, 0.98] : [1.0];
-        var (ga, gb, gphi) = (new List<double>(), new List<double>(), new List<double>());
-        foreach (double phi in phis)
-            for (double a = 0.05; a < 1; a += 0.1)
-                for (double bf = 0.05; bf < 1; bf += 0.2) { ga.Add(a); gb.Add(a * bf); gphi.Add(phi); }
-        var grid = new double[ga.Count];
-        SumsOfSquaredErrors(method, copy, ga.ToArray(), gb.ToArray(), gphi.ToArray(), grid);
+        var start = damped ? DampedGrid : HoltGrid;
+        var grid = new double[start.Alpha.Length];
+        SumsOfSquaredErrors(method, copy, start.Alpha, start.Beta, start.Phi, grid);
         for (int i = 0; i < grid.Length; i++)
-            if (grid[i] < best) { best = grid[i]; bestA = ga[i]; bestB = gb[i]; bestPhi = gphi[i]; }
+            if (grid[i] < best) { best = grid[i]; bestA = start.Alpha[i]; bestB = start.Beta[i]; bestPhi = start.Phi[i]; }
         var (lineAlpha, lineBeta, linePhi) = (new double[Grid + 1], new double[Grid + 1], new double[Grid + 1]);
         for (int round = 0; round < 3; round++)
         {
@@ -272,6 +268,20 @@ internal sealed class SmoothingModel
             }
         }
         return new SmoothingModel(method, bestA, bestB, bestPhi, 0);
+    }
+
+    // The trend methods' starting grid, in the order it is searched (the first of equal sums wins): α from 0.05 by 0.1,
+    // β a fraction of α from 0.05 by 0.2, and φ among five values for damped trend (1 for Holt).
+    private static readonly (double[] Alpha, double[] Beta, double[] Phi) HoltGrid = TrendGrid([1.0]);
+    private static readonly (double[] Alpha, double[] Beta, double[] Phi) DampedGrid = TrendGrid([0.8, 0.85, 0.9, 0.95, 0.98]);
+
+    private static (double[] Alpha, double[] Beta, double[] Phi) TrendGrid(double[] phis)
+    {
+        var (alpha, beta, phi) = (new List<double>(), new List<double>(), new List<double>());
+        foreach (double p in phis)
+            for (double a = 0.05; a < 1; a += 0.1)
+                for (double bf = 0.05; bf < 1; bf += 0.2) { alpha.Add(a); beta.Add(a * bf); phi.Add(p); }
+        return (alpha.ToArray(), beta.ToArray(), phi.ToArray());
     }
 
     private const int Grid = 20;

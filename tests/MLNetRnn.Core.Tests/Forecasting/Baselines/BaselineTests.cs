@@ -112,6 +112,34 @@ public sealed class BaselineTests
     }
 
     [Fact]
+    public void FittedParametersAreThoseTheSearchHasAlwaysFound()
+    {
+        // The parameters the grid-then-golden-section search found before its sums ran in lanes (commit 006a87b), to
+        // the bit: a faster search must find the same ones, or every base's forecast moves. A deliberate change of the
+        // search updates these numbers and says so.
+        var rng = new Random(11);
+        var trend = Enumerable.Range(0, 80).Select(t => (float)(50 + 0.8 * t + 6 * (rng.NextDouble() - 0.5))).ToArray();
+        var walk = new float[120];
+        for (int t = 1; t < 120; t++) walk[t] = walk[t - 1] + (float)(rng.NextDouble() - 0.45);
+        (float[] Series, BaselineMethod Method, double Alpha, double Beta, double Phi, double Drift)[] expected =
+        [
+            (trend, BaselineMethod.SimpleExponentialSmoothing, 0.7922439111016013, 0, 1, 0),
+            (trend, BaselineMethod.Holt, 0.5462017315572592, 0.23270612775866112, 1, 0),
+            (trend, BaselineMethod.DampedTrend, 0.5329374165452645, 0.25954978646281135, 0.9317011564625286, 0),
+            (trend, BaselineMethod.Theta, 0.7922439111016013, 0, 1, 0.3983204669031357),
+            (walk, BaselineMethod.SimpleExponentialSmoothing, 0.999899986565425, 0, 1, 0),
+            (walk, BaselineMethod.Holt, 0.999899986565425, 0.0014016717464555631, 1, 0),
+            (walk, BaselineMethod.DampedTrend, 0.999899986565425, 0.030253077062349698, 0.9275196271273092, 0),
+            (walk, BaselineMethod.Theta, 0.999899986565425, 0, 1, 0.022430447831230414),
+        ];
+        foreach (var (series, method, alpha, beta, phi, drift) in expected)
+        {
+            var fit = SmoothingModel.Fit(method, series);
+            Assert.Equal((method, alpha, beta, phi, drift), (fit.Method, fit.Alpha, fit.Beta, fit.Phi, fit.Drift));
+        }
+    }
+
+    [Fact]
     public void SesAdaptsFastToARandomWalkAndSlowlyToNoise()
     {
         var steps = Noise(300, 5, 2);
