@@ -176,6 +176,7 @@ internal static class Accuracy
         if (flags.TryGet("seasonal-dilation") is string sd) options.SeasonalDilation = sd == "auto" ? null : sd == "true";
         if (flags.TryGet("ensemble") is string ensemble) options.EnsembleSize = int.Parse(ensemble, Inv);
         if (flags.TryGet("base-combination") is string bc) options.LearnedBaseCombination = bc == "auto" ? null : bc == "true";
+        if (flags.TryGet("decoder-steps") is string ds) options.DecoderSteps = ds == "auto" ? null : ds == "true";
         if (flags.TryGet("validation") is string validation) options.ValidationFraction = float.Parse(validation, Inv);
         if (flags.TryGet("epochs") is string epochs) options.Epochs = int.Parse(epochs, Inv);
         if (flags.TryGet("batch") is string batch) options.BatchSize = int.Parse(batch, Inv);

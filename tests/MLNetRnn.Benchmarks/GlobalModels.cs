@@ -61,13 +61,14 @@ internal static class GlobalModels
         return o;
     }
 
-    /// <summary>The flags that only a panel has: --id-feature true|false, --scale-feature true|false, --weighting
-    /// windows|squareroot|series. Shared with the collection command.</summary>
+    /// <summary>The flags that only a panel has: --id-feature true|false, --scale-feature true|false, --base-combination
+    /// and --decoder-steps true|false|auto, --weighting windows|squareroot|series. Shared with the collection command.</summary>
     internal static void PanelFlags(RnnForecastingOptions o, Accuracy.Flags flags)
     {
         if (flags.TryGet("id-feature") is string idFeature) o.SeriesIdFeature = idFeature == "true";
         if (flags.TryGet("scale-feature") is string scaleFeature) o.SeriesScaleFeature = scaleFeature == "true";
         if (flags.TryGet("base-combination") is string combination) o.LearnedBaseCombination = combination == "auto" ? null : combination == "true";
+        if (flags.TryGet("decoder-steps") is string steps) o.DecoderSteps = steps == "auto" ? null : steps == "true";
         if (flags.TryGet("weighting") is string weighting) o.SeriesWeighting = Enum.Parse<SeriesWeighting>(weighting, ignoreCase: true);
     }
 

@@ -212,7 +212,8 @@ public sealed class ForecastModel
         ForecastIntervalMethod method, ForecastRunner.Scratch scratch, Span<float> forecast, Span<float> lower, Span<float> upper, Span<float> quantiles)
         => ForecastRunner.Forecast(this, fits, states, futures, count, confidenceLevel, method, scratch, forecast, lower, upper, quantiles);
 
-    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3): when <see cref="HasBaseCombination"/>,
+    /// <summary>Writes the model (<see cref="ForecastModelFormat"/>, payload version 3): when <see cref="HasDecoderSteps"/>, in
+    /// transformer format 11's layout (format 10's, with the decoder-steps flag); else when <see cref="HasBaseCombination"/>,
     /// in transformer format 10's layout (format 9's, with the bases' weights and the learned combination); else when <see cref="HasArchitectureOptions"/>,
     /// in transformer format 9's layout (format 8's, then the networks' dilations and residual flag); else with the candidate
     /// seasonal periods and each series' own period when <see cref="HasSeasonalPeriods"/> (what transformer format 8 adds);
@@ -236,15 +237,23 @@ public sealed class ForecastModel
     [EditorBrowsable(EditorBrowsableState.Never)]
     public bool HasBaseCombination => BaseCombination is not null;
 
+    /// <summary>Whether the networks step through the horizon without known-future covariates
+    /// (<see cref="ForecasterSettings.DecoderSteps"/>): then <see cref="Write"/> records it, and only a reader that knows it
+    /// (transformer format 11) reads it.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public bool HasDecoderSteps => Settings.HasDecoderSteps;
+
     /// <summary>Reads what <see cref="Write"/> wrote (<see cref="ForecastModelFormat.Read"/>), by what the transformer's
     /// format version says the payload holds: <paramref name="seriesCategories"/>, the settings carry the series count
     /// (format 6 on); <paramref name="seasonalPeriods"/>, the candidate seasonal periods and each series' own period
     /// (format 8 on); <paramref name="architecture"/>, the networks' dilations and residual flag after the periods
     /// (format 9 on, which always writes the periods block, so it implies <paramref name="seasonalPeriods"/>);
-    /// <paramref name="baseCombination"/>, the bases' weights and the learned combination (format 10 on, which implies the others).</summary>
+    /// <paramref name="baseCombination"/>, the bases' weights and the learned combination (format 10 on, which implies the others);
+    /// <paramref name="decoderSteps"/>, the decoder-steps flag (format 11 on, which implies all of them).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture, bool baseCombination = false)
-        => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture, baseCombination);
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture, bool baseCombination = false,
+        bool decoderSteps = false)
+        => ForecastModelFormat.Read(r, seriesCategories, seasonalPeriods, architecture, baseCombination, decoderSteps);
 
     /// <summary>Reads payload version 2 (<see cref="ForecastModelFormat.ReadVersion2"/>).</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
@@ -273,7 +282,7 @@ public sealed class ForecastModel
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             // The oldest layout that holds this model, as the transformer's formats do.
-            w.Write(HasBaseCombination ? BytesVersion : HasArchitectureOptions ? 3 : HasSeasonalPeriods ? 2 : 1);
+            w.Write(HasDecoderSteps ? BytesVersion : HasBaseCombination ? 4 : HasArchitectureOptions ? 3 : HasSeasonalPeriods ? 2 : 1);
             Write(w);
             WriteSeriesWeights(w);
         }
@@ -288,15 +297,16 @@ public sealed class ForecastModel
         using var r = new BinaryReader(stream, System.Text.Encoding.UTF8);
         int version = r.ReadInt32();
         if (version is < 1 or > BytesVersion) throw new InvalidDataException($"Model bytes of version {version}; this version reads 1 to {BytesVersion}.");
-        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2, architecture: version >= 3, baseCombination: version >= 4);
+        var model = Read(r, seriesCategories: true, seasonalPeriods: version >= 2, architecture: version >= 3, baseCombination: version >= 4, decoderSteps: version >= 5);
         model.ReadSeriesWeights(r);
         if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} bytes follow the model.");
         return model;
     }
 
-    // *** Bytes of ToBytes *** int32 version (4 with a learned base combination, else 3 with dilations or residual
-    // connections, else 2 with candidate seasonal periods, else 1); the payload (Write); the per-series weights
-    // (WriteSeriesWeights). Version 3: the payload without the combination (transformer format 9's). Version 2: also
-    // without the architecture (format 8's). Version 1: also without the seasonal periods (format 7's).
-    private const int BytesVersion = 4;
+    // *** Bytes of ToBytes *** int32 version (5 with decoder steps, else 4 with a learned base combination, else 3 with
+    // dilations or residual connections, else 2 with candidate seasonal periods, else 1); the payload (Write); the
+    // per-series weights (WriteSeriesWeights). Version 4: the payload without the decoder-steps flag (transformer format
+    // 10's). Version 3: also without the combination (format 9's). Version 2: also without the architecture (format 8's).
+    // Version 1: also without the seasonal periods (format 7's).
+    private const int BytesVersion = 5;
 }

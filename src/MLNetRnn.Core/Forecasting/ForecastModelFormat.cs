@@ -18,7 +18,8 @@ internal static class ForecastModelFormat
     // format 9 both of those and the networks' dilations and residual flag after the periods)
     // float log-scale mean, float log-scale deviation; int32 S, per series SeriesFit.Write;
     // int32 K, per member int32 count + float[count] parameters; float λ; calibration; summary (Write, then WriteExtension);
-    // (transformer format 10: each base's weights inside its SeriesFit, and BaseCombination.Write at the end)
+    // (transformer format 10: each base's weights inside its SeriesFit, and BaseCombination.Write at the end;
+    // format 11: format 10's blocks and the decoder-steps flag at the end of the settings' extension)
     public static void Write(ForecastModel model, BinaryWriter w)
     {
         // Without candidate periods every series has the settings' m, and the layout is transformer format 7's: a model
@@ -26,11 +27,13 @@ internal static class ForecastModelFormat
         // Dilations and residual connections (transformer format 9) come with format 8's periods, so only they raise the
         // version such a model needs.
         // A learned base combination (transformer format 10) comes with format 9's blocks, so only it raises the version further.
-        bool combination = model.HasBaseCombination;
+        // Decoder steps (transformer format 11) come with format 10's blocks, so only they raise the version further.
+        bool decoderSteps = model.HasDecoderSteps;
+        bool combination = model.HasBaseCombination || decoderSteps;
         bool architecture = model.HasArchitectureOptions || combination;
         bool periods = model.HasSeasonalPeriods || architecture;
         model.Settings.Write(w);
-        model.Settings.WriteExtension(w, periods, architecture);
+        model.Settings.WriteExtension(w, periods, architecture, decoderSteps);
         foreach (float v in model.CovariateMean) w.Write(v);
         foreach (float v in model.CovariateScale) w.Write(v);
         w.Write(model.LogScaleMean);
@@ -54,12 +57,15 @@ internal static class ForecastModelFormat
     /// settings of transformer format 6; <paramref name="seasonalPeriods"/>: with the candidate periods and each series'
     /// own period, transformer format 8; <paramref name="architecture"/>: also with the dilations and residual flag,
     /// transformer format 9, which implies <paramref name="seasonalPeriods"/>; <paramref name="baseCombination"/>: also with
-    /// the bases' weights and the learned combination, transformer format 10, which implies the others).</summary>
-    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture, bool baseCombination = false)
+    /// the bases' weights and the learned combination, transformer format 10, which implies the others;
+    /// <paramref name="decoderSteps"/>: also with the decoder-steps flag, transformer format 11, which implies all of them).</summary>
+    public static ForecastModel Read(BinaryReader r, bool seriesCategories, bool seasonalPeriods, bool architecture, bool baseCombination = false,
+        bool decoderSteps = false)
     {
+        baseCombination |= decoderSteps;
         architecture |= baseCombination;
         seasonalPeriods |= architecture;
-        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories, seasonalPeriods, architecture);
+        var s = ForecasterSettings.ReadExtension(r, ForecasterSettings.Read(r), seriesCategories, seasonalPeriods, architecture, decoderSteps);
         var (mean, scale) = ReadCovariateStatistics(r, s.CovariateCount);
         float scaleMean = r.ReadSingle(), scaleDeviation = r.ReadSingle();
         if (!float.IsFinite(scaleMean) || !(scaleDeviation > 0) || !float.IsFinite(scaleDeviation))

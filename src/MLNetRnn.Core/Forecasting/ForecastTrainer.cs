@@ -39,6 +39,7 @@ internal static class ForecastTrainer
         s.ValidateSeasonalPeriods();
         if (s.LearnedBaseCombination == true && s.Base != ForecastBase.Auto)
             throw new ArgumentException($"LearnedBaseCombination is true, but Base is {s.Base}: a combination is learned over the candidates the selection scores (Base = Auto).", nameof(s));
+        s = s.WithDecoderSteps(S);
         var asked = s;
         s = s.WithSeasonalDilation();
         for (int i = 0; i < S; i++)
@@ -56,6 +57,11 @@ internal static class ForecastTrainer
             notes.Add(string.Format(CultureInfo.InvariantCulture,
                 "The networks are two residual {0} layers of {1}, the second dilated by the season {2} (of {3}): the same point of earlier seasons is one recurrent step away (SeasonalDilation).",
                 s.Cell, s.HiddenSizes[0], s.Dilations[1], string.Join(", ", s.CandidatePeriods.Where(p => p > 1))));
+
+        if (s.HasDecoderSteps && s.FutureCovariateCount == 0)
+            notes.Add(string.Format(CultureInfo.InvariantCulture,
+                "The networks read the {0} window steps, then step through the {1} horizon steps on the base's forecast and give one correction at each (DecoderSteps).",
+                W, H));
 
         // Per series, on its own: the season (Auto: tested), the base (Auto: chosen on the series) and the scaling.
         var fits = new SeriesFit[S];

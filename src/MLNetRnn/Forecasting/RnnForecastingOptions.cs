@@ -329,6 +329,21 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// auto.arima and thetaf on every frequency).</summary>
     public bool? LearnedBaseCombination { get; set; }
 
+    /// <summary>Networks that step through the horizon: after the window they read one more step per forecast step, each
+    /// carrying the base's forecast of that step, and give that step's correction there, where without it one output
+    /// layer reads all <see cref="Horizon"/> corrections off the window's last step. Models with
+    /// <see cref="KnownFutureColumnNames"/> always step through the horizon, each step with its known values; this
+    /// option gives the same steps to models without them. <see langword="null"/> (the default): on with
+    /// <see cref="SeriesIdColumnName"/> when the model has no covariates (no <see cref="CovariateColumnNames"/>,
+    /// <see cref="KnownFutureColumnNames"/> or calendar features), <see cref="EnsembleSize"/> is above 0 and the strategy
+    /// is Direct; off for a single series. <see langword="true"/>: on (an <see cref="ArgumentException"/> with
+    /// <see cref="ForecastingStrategy.Recursive"/>, whose one-step head has no horizon steps); <see langword="false"/>:
+    /// never. The windows grow from <see cref="WindowSize"/> to <see cref="WindowSize"/> + <see cref="Horizon"/> steps, so
+    /// training costs more (the 10,000-series panel of docs/benchmarks.md: 174–178 s → 201 s). A model with it is saved in
+    /// transformer format 11 and cannot be exported to ONNX. Chosen on M1 and M4 hourly (docs/accuracy.md: M4's global
+    /// model 9.014 → 8.59 sMAPE; M1 unchanged).</summary>
+    public bool? DecoderSteps { get; set; }
+
     /// <summary>Decay of a moving average of the networks' weights, in (0, 1), or <see langword="null"/> for none: early
     /// stopping judges, and the model keeps, the average of the weights over the last ≈ 1/(1 − d) steps instead of the
     /// last step's (see <see cref="TrainingOptions.WeightAveraging"/>). Default: null.</summary>
@@ -347,6 +362,8 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         if (string.IsNullOrWhiteSpace(OutputColumnName)) throw new ArgumentException("OutputColumnName is required.", nameof(OutputColumnName));
         if (LearnedBaseCombination == true && Base != ForecastBase.Auto)
             throw new ArgumentException($"LearnedBaseCombination is true, but Base is {Base}: a combination is learned over the candidates the selection scores (Base = Auto).", nameof(LearnedBaseCombination));
+        if (DecoderSteps == true && Strategy == ForecastingStrategy.Recursive)
+            throw new ArgumentException("DecoderSteps is true, but Strategy is Recursive: its one-step head reads no horizon steps. Use ForecastingStrategy.Direct.", nameof(DecoderSteps));
         if (string.IsNullOrWhiteSpace(InputColumnName)) throw new ArgumentException("InputColumnName is required.", nameof(InputColumnName));
         if (WindowSize < 1) throw new ArgumentOutOfRangeException(nameof(WindowSize), WindowSize, $"WindowSize must be at least 1; got {WindowSize}.");
         if (Horizon < 1) throw new ArgumentOutOfRangeException(nameof(Horizon), Horizon, $"Horizon must be at least 1; got {Horizon}.");
@@ -457,6 +474,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
         Dilations = Dilations ?? throw new ArgumentNullException(nameof(Dilations)),
         ResidualConnections = ResidualConnections,
         SeasonalDilation = SeasonalDilation,
+        DecoderSteps = DecoderSteps,
         LearnedBaseCombination = LearnedBaseCombination,
         EnsembleSize = EnsembleSize,
         ValidationFraction = ValidationFraction,

@@ -50,13 +50,21 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// Version 10 is version 9 with each series' base weights inside its fitted part and the learned combination of the
     /// candidate bases at the end of the forecast model; readable only by version-10 readers, which would otherwise
     /// misread every series after the first. It is written only for a model whose panel learned a combination
-    /// (<see cref="ForecastModel.HasBaseCombination"/>); any other model is written as version 9, 8 or 7, as before.</summary>
+    /// (<see cref="ForecastModel.HasBaseCombination"/>); any other model is written as version 9, 8 or 7, as before.
+    /// Version 11 is version 10 with the decoder-steps flag at the end of the settings; readable only by version-11 readers,
+    /// which would otherwise rebuild networks without decoder steps. It is written only for a model whose networks step
+    /// through the horizon without known-future covariates (<see cref="ForecastModel.HasDecoderSteps"/>); any other model
+    /// is written as version 10, 9, 8 or 7, as before.</summary>
     internal static readonly ModelFormat Format = new(
         modelSignature: "MLNRFCST",
         loaderSignature: LoaderSignature,
-        currentVersion: 10,
-        readableByVersion: 10,
+        currentVersion: 11,
+        readableByVersion: 11,
         oldestReadableVersion: 1);
+
+    /// <summary>Version 10, readable by version-10 readers: what a model with a learned base combination and without
+    /// decoder steps is written as.</summary>
+    internal static readonly ModelFormat FormatWithBaseCombination = Format.AsWrittenBy(version: 10, readableByVersion: 10);
 
     /// <summary>Version 9, readable by version-9 readers: what a model with dilations or residual connections and without
     /// a learned base combination is written as.</summary>
@@ -72,7 +80,7 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
     /// <summary>The oldest format that holds <paramref name="model"/>, so a model costs compatibility only for the
     /// options it uses.</summary>
     internal static ModelFormat FormatFor(ForecastModel model)
-        => model.HasBaseCombination ? Format : model.HasArchitectureOptions ? FormatWithArchitecture : model.HasSeasonalPeriods ? FormatWithPeriods : FormatWithoutPeriods;
+        => model.HasDecoderSteps ? Format : model.HasBaseCombination ? FormatWithBaseCombination : model.HasArchitectureOptions ? FormatWithArchitecture : model.HasSeasonalPeriods ? FormatWithPeriods : FormatWithoutPeriods;
 
     internal RnnForecastingTransformer(RnnForecastingOptions options, ForecastColumns columns, ForecastModel model, SeriesSet series)
         : this(options.OutputColumnName, columns, options.ConfidenceLowerBoundColumn, options.ConfidenceUpperBoundColumn, options.QuantilesColumnName,
@@ -346,7 +354,8 @@ public sealed class RnnForecastingTransformer : ITransformer, ICanSaveModel
             var panel = ForecastColumns.ReadExtension(r, input, covariates, version);
             string? quantiles = ForecastColumns.ReadOptional(r);
             var method = Core.Serialization.Persisted.ReadEnum<ForecastIntervalMethod>(r);
-            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8, architecture: version >= 9, baseCombination: version >= 10);
+            var forecaster = ForecastModel.Read(r, seriesCategories: version >= 6, seasonalPeriods: version >= 8, architecture: version >= 9, baseCombination: version >= 10,
+                decoderSteps: version >= 11);
             if (panel.CovariateCount != forecaster.Settings.CovariateCount)
                 throw new InvalidDataException($"The saved columns give {panel.CovariateCount} covariates; the saved model reads {forecaster.Settings.CovariateCount}.");
             var series = SeriesSet.Read(r, forecaster);

@@ -39,7 +39,7 @@ internal static class ForecastModelOnnx
         if (model.Series.Count != 1)
             throw new NotSupportedException($"This forecaster holds {model.Series.Count} series (SeriesIdColumnName); the ONNX export writes the graph of one series' forecaster. Fit one series per model to export it.");
         if (s.Decoder || s.QuantileCount > 0 || s.StaticFeatureCount > 0 || s.ScaleFeature)
-            throw new NotSupportedException("This forecaster reads known-future covariates or calendar features (a decoder), static features, the series' scale, or has quantile heads; the ONNX export covers the direct forecaster without them.");
+            throw new NotSupportedException("This forecaster steps through the horizon (a decoder: known-future covariates, calendar features or DecoderSteps), reads static features, the series' scale, or has quantile heads; the ONNX export covers the direct forecaster without them.");
         if (s.Recursive)
             throw new NotSupportedException(
                 "This forecaster uses the recursive strategy (Strategy = ForecastingStrategy.Recursive): each step's forecast is " +

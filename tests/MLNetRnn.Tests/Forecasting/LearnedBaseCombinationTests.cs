@@ -20,10 +20,12 @@ public sealed class LearnedBaseCombinationTests : IDisposable
 
     private IDataView View() => PanelTestData.View(_ml, Rows);
 
-    private (RnnForecastingTransformer Model, int Version, int ReadableBy, RnnForecastingTransformer Loaded) FitAndSave(bool? combination)
+    private (RnnForecastingTransformer Model, int Version, int ReadableBy, RnnForecastingTransformer Loaded) FitAndSave(bool? combination, bool? decoderSteps = false)
     {
         var o = PanelTestData.FastPanel();
         o.LearnedBaseCombination = combination;
+        // Decoder steps, a panel's default too, raise the format to 11 (DecoderStepsTests); here the combination's own is pinned.
+        o.DecoderSteps = decoderSteps;
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(View());
         string path = _dir.File($"{Guid.NewGuid():N}.zip");
         _ml.Model.Save(model, View().Schema, path);

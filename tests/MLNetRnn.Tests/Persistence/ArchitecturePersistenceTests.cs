@@ -33,6 +33,8 @@ public sealed class ArchitecturePersistenceTests : IDisposable
             OutputColumnName = "Forecast", InputColumnName = nameof(HourlyRow.Value), SeriesIdColumnName = nameof(HourlyRow.Series),
             WindowSize = 24, Horizon = 6, SeasonalPeriod = 12, EnsembleSize = 1, HiddenSizes = [8, 8], MaximumSteps = 20, Seed = 1,
             ResidualConnections = residual,
+            // The formats these options are written in; decoder steps, a panel's default, raise every one to 11 (DecoderStepsTests).
+            DecoderSteps = false,
         };
         if (dilated) o.Dilations = [1, 2];
         if (periods) o.SeasonalPeriods = [6, 12];
