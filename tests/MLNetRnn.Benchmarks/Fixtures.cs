@@ -66,6 +66,9 @@ internal static class Fixtures
         if (RnnForecastingTransformer.Format.CurrentVersion >= 8) options.SeasonalPeriods = [7, 14];
         // From version 9 on, dilated layers with residual connections (version 9 is written only for such networks).
         if (RnnForecastingTransformer.Format.CurrentVersion >= 9) (options.HiddenSizes, options.Dilations, options.ResidualConnections) = ([8, 8], [1, 7], true);
+        // From version 11 on, the decoder-steps flag (version 11 is written only for a model that asks for them; with
+        // promotions known in advance the networks step through the horizon anyway, so the flag is what is new).
+        if (RnnForecastingTransformer.Format.CurrentVersion >= 11) options.DecoderSteps = true;
         var model = ml.Forecasting.ForecastByRnn(options).Fit(data);
         var engine = model.CreateForecastingEngine();
         // From version 7 on, a checkpoint also keeps the series an engine observed but could not start yet: the zip is

@@ -261,6 +261,17 @@ public sealed class ForecastingPersistenceTests : IDisposable
         Assert.Equal([7, 14], loaded.Model.Settings.SeasonalPeriods);
     }
 
+    [Fact]
+    public void VersionElevenFixtureKeepsItsDecoderSteps()
+    {
+        // Written by the fixtures command with format version 11: version 9's checkpoint (no learned combination: the
+        // panel has promotions known in advance) with DecoderSteps asked for, the flag at the end of the settings.
+        var loaded = AssertPanelFixtureForecasts("forecaster-v11");
+        Assert.True(loaded.Model.Settings.DecoderSteps);
+        Assert.Equal([1, 7], loaded.Model.Settings.Dilations);
+        Assert.False(AssertPanelFixtureForecasts("forecaster-v9").Model.Settings.DecoderSteps);
+    }
+
     internal sealed record PendingRow(float Sales, float Promo, DateTime Date);
 
     internal sealed record PendingExpectation(string Id, int Observed, PendingRow[] Rest, float[] Promo, float[] Forecast);
