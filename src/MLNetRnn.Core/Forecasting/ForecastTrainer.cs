@@ -141,13 +141,18 @@ internal static class ForecastTrainer
                 Counted.Of(N, "window"), W, H, ForecasterSettings.MinimumNetworkWindows));
 
         var summaries = Array.Empty<MemberTrainingSummary>();
+        var earlyStopping = new HashSet<int>();   // windows (numbered as start) some member early-stopped on
         if (networks)
         {
             var sources = new (WindowSource Train, WindowSource Validation)[K];
             // The draws within a series take their own stream, apart from the trainer's shuffle of the member's seed.
             for (int k = 0; k < K; k++)
+            {
+                var stopping = SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent);
+                earlyStopping.UnionWith(stopping);
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
-                    new PanelWindowSource(model, tracks, start, SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
+                    new PanelWindowSource(model, tracks, start, stopping));
+            }
             // The decay and the budget were sized on single series; a panel's are sized for its series (see each), and
             // the notes say what the members were given.
             int memberWindows = trainIndex.Min(t => t.Length), seriesWithWindows = tracks.Count(t => t.Windows > 0);
@@ -180,13 +185,32 @@ internal static class ForecastTrainer
         if (combination is not null)
         {
             float whole = model.CorrectionWeight;
+            var (alone, aloneTracks, aloneHeldOut, aloneScratch) = (model, tracks, heldOut, scratch);
+            bool Unseen(int series, int window) => !earlyStopping.Contains(start[series] + window);
             (model, tracks) = WithShippedBases(model, shipped, tracks, panel, ct);
             scratch = ForecastRunner.CreateScratch(model);
             if (networks) heldOut = HeldOutEvaluation.Evaluate(model, tracks, folds, held: true, scratch, ct);
-            if (corrected)
+            // The mean is a hedge for networks that add little to a panel's short series. Where the windows they held out
+            // and did not early-stop on (those are the networks' own choice, so they flatter them) show clearly that their
+            // forecast does better without it (t above 2 over the series' paired differences: overlapping windows of one
+            // series are not independent evidence), the model keeps their forecast on the selection's bases.
+            var verdict = corrected
+                ? CombinationMeanEvidence.Judge(
+                    aloneHeldOut!.SeriesScaledErrors(alone, aloneHeldOut.Forecasts(alone, aloneTracks, whole, aloneScratch), Unseen),
+                    heldOut!.SeriesScaledErrors(model, heldOut.Forecasts(model, tracks, model.CorrectionWeight, scratch), Unseen))
+                : default;
+            if (verdict.NetworksAlone)
+            {
+                (model, tracks, heldOut, scratch) = (alone, aloneTracks, aloneHeldOut, aloneScratch);
+                model.BaseCombination = null;
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
-                    "The forecast is the mean of the networks' (each series' selected base with their correction, λ {0:0.###}) and the learned combination: each base is the mean of the two bases, and λ is halved to {1:0.###}.",
-                    whole, model.CorrectionWeight));
+                    "The forecast is the networks' (each series' selected base with their correction, λ {0:0.###}), not its mean with the learned combination: {1}.",
+                    whole, verdict));
+            }
+            else if (corrected)
+                notes.Add(string.Format(CultureInfo.InvariantCulture,
+                    "The forecast is the mean of the networks' (each series' selected base with their correction, λ {0:0.###}) and the learned combination: each base is the mean of the two bases, and λ is halved to {1:0.###} ({2}).",
+                    whole, model.CorrectionWeight, verdict));
         }
         fits = model.Series.ToArray();
 
