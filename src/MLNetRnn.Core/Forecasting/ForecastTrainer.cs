@@ -265,6 +265,7 @@ internal static class ForecastTrainer
     /// against 14.912), and with their full λ on the combined base 15.013, while this mean scores 14.859
     /// (docs/accuracy.md; M4 hourly likewise, 9.222 / 0.847 against 9.014 / 0.816). A series whose windows would change (a combined base that reads a season more history than
     /// the window) keeps the selection's base and its whole λ, so the folds hold out the windows they held out in training.
+    /// Train then keeps this model only where the held-out evidence does not reject the mean (<see cref="CombinationMeanEvidence"/>).
     /// </summary>
     private static (ForecastModel Model, SeriesTrack[] Tracks) WithShippedBases(ForecastModel model, SeriesFit[] shipped, SeriesTrack[] tracks, SeriesPanel panel,
         CancellationToken ct)
