@@ -71,14 +71,14 @@ public sealed class DecoderStepsTests
         var loaded = ForecastModel.FromBytes(bytes);
         Assert.True(loaded.Settings.DecoderSteps);
         for (int i = 0; i < Series.Length; i++)
-            Assert.Equal(PanelForecast(model, i, Series[i]), PanelForecast(loaded, i, Series[i]));
+            Assert.Equal(SeasonalPeriodsTests.PanelForecast(model, i, Series[i]), SeasonalPeriodsTests.PanelForecast(loaded, i, Series[i]));
         Assert.Equal(bytes, loaded.ToBytes());
 
         // The option changes the networks, so it changes the forecast; without it the bytes keep their older version.
         var without = ForecastModel.Train(Hourly(false), Panel(Series));
         Assert.False(without.Settings.DecoderSteps);
         Assert.Equal(48, without.Settings.Steps);
-        Assert.NotEqual(PanelForecast(model, 0, Series[0]), PanelForecast(without, 0, Series[0]));
+        Assert.NotEqual(SeasonalPeriodsTests.PanelForecast(model, 0, Series[0]), SeasonalPeriodsTests.PanelForecast(without, 0, Series[0]));
         Assert.True(BitConverter.ToInt32(without.ToBytes(), 0) < 5);
         Assert.False(ForecastModel.FromBytes(without.ToBytes()).Settings.DecoderSteps);
     }
@@ -118,15 +118,5 @@ public sealed class DecoderStepsTests
         // Written without the flag, a reader would rebuild networks without decoder steps: refused at the writer.
         using var older = new BinaryWriter(new MemoryStream());
         Assert.Throws<InvalidOperationException>(() => Hourly(true).WriteExtension(older, seasonalPeriods: true, architecture: true));
-    }
-
-    private static float[] PanelForecast(ForecastModel model, int i, float[] values)
-    {
-        var fit = model.Series[i];
-        int H = model.Settings.Horizon;
-        float[] forecast = new float[H], lower = new float[H], upper = new float[H];
-        model.Forecast(fit, ForecastState.AfterSeries(model.Settings, fit, values, []), [], 0.9f, ForecastIntervalMethod.Conformal, model.CreateScratch(),
-            forecast, lower, upper, []);
-        return [.. forecast, .. lower, .. upper];
     }
 }

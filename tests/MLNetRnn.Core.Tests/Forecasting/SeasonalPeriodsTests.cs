@@ -125,7 +125,8 @@ public sealed class SeasonalPeriodsTests
         Assert.Equal(168, loaded.FitSeries(Weekly(Hours, 5), []).SeasonalPeriod);
     }
 
-    private static float[] PanelForecast(ForecastModel model, int i, float[] values)
+    /// <summary>Series i's forecast and 90% bounds, from the end of <paramref name="values"/>.</summary>
+    internal static float[] PanelForecast(ForecastModel model, int i, float[] values)
     {
         var fit = model.Series[i];
         int H = model.Settings.Horizon;

@@ -29,10 +29,7 @@ public sealed class LearnedBaseCombinationTests : IDisposable
         var model = _ml.Forecasting.ForecastByRnn(o).Fit(View());
         string path = _dir.File($"{Guid.NewGuid():N}.zip");
         _ml.Model.Save(model, View().Schema, path);
-        var bytes = Probe.ReadEntry(path, "TransformerChain/Model.key");
-        using var reader = new BinaryReader(new MemoryStream(bytes, 256, bytes.Length - 256));   // after ML.NET's header
-        Assert.Equal("MLNETRNN"u8.ToArray(), reader.ReadBytes(8));
-        int version = reader.ReadInt32(), readableBy = reader.ReadInt32();
+        var (version, readableBy) = Probe.FormatVersions(path);
         return (model, version, readableBy, Assert.IsType<RnnForecastingTransformer>(new MLContext().Model.Load(path, out _)));
     }
 

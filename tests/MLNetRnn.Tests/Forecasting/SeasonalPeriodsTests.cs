@@ -88,10 +88,7 @@ public sealed class SeasonalPeriodsTests : IDisposable
             o.DecoderSteps = false;
             string path = _dir.File($"{Guid.NewGuid():N}.zip");
             _ml.Model.Save(_ml.Forecasting.ForecastByRnn(o).Fit(View()), View().Schema, path);
-            var bytes = Probe.ReadEntry(path, "TransformerChain/Model.key");
-            using var reader = new BinaryReader(new MemoryStream(bytes, 256, bytes.Length - 256));   // after ML.NET's header
-            Assert.Equal("MLNETRNN"u8.ToArray(), reader.ReadBytes(8));
-            return (reader.ReadInt32(), reader.ReadInt32());
+            return Probe.FormatVersions(path);
         }
 
         // Nested candidates (24 and 168) dilate the networks by default (SeasonalDilation), which needs format nine.

@@ -41,15 +41,6 @@ public sealed class ArchitecturePersistenceTests : IDisposable
         return o;
     }
 
-    // The payload's written and readable-by versions, after ML.NET's 256-byte header and our magic.
-    private static (int Version, int ReadableBy) Header(string path, string entry)
-    {
-        var bytes = Probe.ReadEntry(path, entry);
-        using var reader = new BinaryReader(new MemoryStream(bytes, 256, bytes.Length - 256));
-        Assert.Equal("MLNETRNN"u8.ToArray(), reader.ReadBytes(8));
-        return (reader.ReadInt32(), reader.ReadInt32());
-    }
-
     [Fact]
     public void ADilatedResidualForecasterForecastsTheSameBitsAfterTheZipAndACheckPoint()
     {
@@ -59,7 +50,7 @@ public sealed class ArchitecturePersistenceTests : IDisposable
 
         string path = _dir.File("forecaster.zip");
         _ml.Model.Save(model, Panel().Schema, path);
-        Assert.Equal((9, 9), Header(path, "TransformerChain/Model.key"));
+        Assert.Equal((9, 9), Probe.FormatVersions(path, "TransformerChain/Model.key"));
         var loaded = Assert.IsType<RnnForecastingTransformer>(new MLContext().Model.Load(path, out _));
         Assert.Equal(model.Model.Settings.NetworkSpec, loaded.Model.Settings.NetworkSpec);
         var expected = model.CreateForecastingEngine().PredictAll();
@@ -93,7 +84,7 @@ public sealed class ArchitecturePersistenceTests : IDisposable
         string path = _dir.File($"{Guid.NewGuid():N}.zip");
         _ml.Model.Save(model, Panel().Schema, path);
 
-        Assert.Equal((version, readableBy), Header(path, "TransformerChain/Model.key"));
+        Assert.Equal((version, readableBy), Probe.FormatVersions(path, "TransformerChain/Model.key"));
         var loaded = Assert.IsType<RnnForecastingTransformer>(new MLContext().Model.Load(path, out _));
         Assert.Equal(model.Model.Settings.NetworkSpec, loaded.Model.Settings.NetworkSpec);
         Assert.Equal(model.Model.Settings.SeasonalPeriods, loaded.Model.Settings.SeasonalPeriods);
@@ -115,7 +106,7 @@ public sealed class ArchitecturePersistenceTests : IDisposable
         string path = _dir.File($"{Guid.NewGuid():N}.zip");
         _ml.Model.Save(model, view.Schema, path);
 
-        Assert.Equal((version, readableBy), Header(path, "TransformerChain/Model/Model.key"));
+        Assert.Equal((version, readableBy), Probe.FormatVersions(path, "TransformerChain/Model/Model.key"));
         var loaded = Assert.IsType<Microsoft.ML.Data.RegressionPredictionTransformer<RnnRegressionModelParameters>>(new MLContext().Model.Load(path, out _));
         Assert.Equal(model.Model.NetworkSpec, loaded.Model.NetworkSpec);
         Assert.Equal(Bits(model.Transform(view), "Score"), Bits(loaded.Transform(view), "Score"));

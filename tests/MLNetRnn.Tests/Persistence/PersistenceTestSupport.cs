@@ -94,6 +94,16 @@ internal static class Probe
         return copy.ToArray();
     }
 
+    /// <summary>The written and readable-by format versions of one of our transformers in a model zip: after ML.NET's
+    /// 256-byte header, our magic, then the two versions.</summary>
+    public static (int Version, int ReadableBy) FormatVersions(string zipPath, string entryName = "TransformerChain/Model.key")
+    {
+        var bytes = ReadEntry(zipPath, entryName);
+        using var reader = new BinaryReader(new MemoryStream(bytes, 256, bytes.Length - 256));
+        Assert.Equal("MLNETRNN"u8.ToArray(), reader.ReadBytes(8));
+        return (reader.ReadInt32(), reader.ReadInt32());
+    }
+
     /// <summary>Rewrites a zip with one entry's content changed; the rewritten archive is well-formed
     /// (fresh CRCs), so only checks inside the model can notice. The changed entry is stored uncompressed
     /// when <paramref name="store"/> is set, so that its bytes can be located in the file.</summary>
