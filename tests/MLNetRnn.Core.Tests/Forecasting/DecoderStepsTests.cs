@@ -93,6 +93,17 @@ public sealed class DecoderStepsTests
     }
 
     [Fact]
+    public void AskedForASingleSeriesStepsThroughTheHorizonAndItsBytesKeepThem()
+    {
+        var model = ForecastModel.Train(Hourly(true), Series[0], []);
+        Assert.True(model.Settings.Decoder);
+        Assert.Equal(48 + 12, model.Settings.Steps);
+        var loaded = ForecastModel.FromBytes(model.ToBytes());
+        Assert.True(loaded.Settings.DecoderSteps);
+        Assert.Equal(SeasonalPeriodsTests.PanelForecast(model, 0, Series[0]), SeasonalPeriodsTests.PanelForecast(loaded, 0, Series[0]));
+    }
+
+    [Fact]
     public void TrueWithTheRecursiveStrategyIsRefusedNamingTheOption()
     {
         var e = Assert.Throws<ArgumentException>(() => ForecastModel.Train(Hourly(true) with { Recursive = true }, Panel(Series)));
