@@ -338,7 +338,8 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// option gives the same steps to models without them. <see langword="null"/> (the default): on with
     /// <see cref="SeriesIdColumnName"/> when the model has no covariates (no <see cref="CovariateColumnNames"/>,
     /// <see cref="KnownFutureColumnNames"/> or calendar features), <see cref="EnsembleSize"/> is above 0 and the strategy
-    /// is Direct; off for a single series. <see langword="true"/>: on (an <see cref="ArgumentException"/> with
+    /// is Direct; off for a single series (on the 21-series protocol they cost rank 3.00 → 3.33, docs/design/collections.md).
+    /// <see langword="true"/>: on (an <see cref="ArgumentException"/> with
     /// <see cref="ForecastingStrategy.Recursive"/>, whose one-step head has no horizon steps); <see langword="false"/>:
     /// never. The windows grow from <see cref="WindowSize"/> to <see cref="WindowSize"/> + <see cref="Horizon"/> steps, so
     /// training costs more (the 10,000-series panel of docs/benchmarks.md: 174–178 s → 201 s). A model with it is saved in
