@@ -342,7 +342,7 @@ public sealed class RnnForecastingOptions : RnnOptionsBase
     /// <see langword="true"/>: on (an <see cref="ArgumentException"/> with
     /// <see cref="ForecastingStrategy.Recursive"/>, whose one-step head has no horizon steps); <see langword="false"/>:
     /// never. The windows grow from <see cref="WindowSize"/> to <see cref="WindowSize"/> + <see cref="Horizon"/> steps, so
-    /// training costs more (the 10,000-series panel of docs/benchmarks.md: 174–178 s → 201 s). A model with it is saved in
+    /// training costs more (the 10,000-series panel of docs/benchmarks.md: 174–178 s → 192 s). A model with it is saved in
     /// transformer format 11 and cannot be exported to ONNX. Chosen on M1 and M4 hourly (docs/accuracy.md: M4's global
     /// model 9.014 / 0.816 → 8.543 / 0.804 sMAPE / MASE, and 8.572 / 0.774 where the held-out windows then keep the
     /// networks' forecast alone, see <see cref="LearnedBaseCombination"/>; M1 unchanged by the steps).</summary>
