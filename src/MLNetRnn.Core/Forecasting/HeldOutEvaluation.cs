@@ -212,8 +212,8 @@ internal sealed class HeldOutEvaluation
             float level = Level[j];
             for (int k = 0; k < H; k++)
             {
-                double y = fit.Season.Reseasonalize(fit.Scaler.Inverse(forecast[j * H + k], level), o + k);
-                double t = fit.Season.Reseasonalize(fit.Scaler.Inverse(Target[j * H + k], level), o + k);
+                double y = fit.ToSeriesUnits(forecast[j * H + k], level, o + k);
+                double t = fit.ToSeriesUnits(Target[j * H + k], level, o + k);
                 sum[series] += Math.Abs(t - y) / scale;
             }
             count[series] += H;
@@ -245,8 +245,8 @@ internal sealed class HeldOutEvaluation
                 {
                     var fit = fits[series];
                     float level = Level[j];
-                    shift += Math.Abs(fit.Season.Reseasonalize(fit.Scaler.Inverse(forecast[j * H + k], level), o + k)
-                        - fit.Season.Reseasonalize(fit.Scaler.Inverse(Reference[j * H + k], level), o + k)) / shiftScale;
+                    shift += Math.Abs(fit.ToSeriesUnits(forecast[j * H + k], level, o + k)
+                        - fit.ToSeriesUnits(Reference[j * H + k], level, o + k)) / shiftScale;
                 }
             }
         }

@@ -147,6 +147,10 @@ public sealed class SeriesFit
         };
     }
 
+    /// <summary>A value the networks read or give (scaled by the window's <paramref name="level"/>, the season
+    /// removed) back in the series' units at time <paramref name="t"/>.</summary>
+    internal float ToSeriesUnits(float y, float level, long t) => Season.Reseasonalize(Scaler.Inverse(y, level), t);
+
     /// <summary>Whether <paramref name="baseline"/>'s forecast of the <paramref name="horizon"/> values after
     /// <paramref name="values"/> stays above zero.</summary>
     internal static bool InDomain(Baseline baseline, float[] values, int horizon)
