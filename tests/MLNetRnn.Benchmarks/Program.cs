@@ -12,6 +12,7 @@ using MLNetRnn.Benchmarks;
 //   fit-time        seconds per ForecastByRnn fit at defaults: AirPassengers, 8,760 and 10,000 values
 //   inference       single-forecast latency and batch-256 throughput of the small LSTM (tests/reference/infer)
 //   collection      a held-out collection of ../shared/benchmarks (M1, M4 hourly), scored as the M competitions do, beside its anchors; --path DIR [--model global|local|base]
+//   import-m3       writes the M3 competition's M3C.xls as a collection folder for `collection`; --xls FILE --out DIR
 //   global          many series, one model: the retail panel, the protocol's monthly series together, 10,000 series (docs/design/global-models.md)
 // Anything else goes to BenchmarkDotNet, e.g. `--filter *Gemm*`.
 return args.Length > 0 ? args[0] switch
@@ -27,6 +28,7 @@ return args.Length > 0 ? args[0] switch
     "fit-time" => FitTime.Run(args[1..]),
     "global" => GlobalModels.Run(args[1..]),
     "collection" => Collection.Run(args[1..]),
+    "import-m3" => ImportM3.Run(args[1..]),
     _ => RunBenchmarks(args),
 } : RunBenchmarks(args);
 
