@@ -141,18 +141,13 @@ internal static class ForecastTrainer
                 Counted.Of(N, "window"), W, H, ForecasterSettings.MinimumNetworkWindows));
 
         var summaries = Array.Empty<MemberTrainingSummary>();
-        var earlyStopping = new HashSet<int>();   // windows (numbered as start) some member early-stopped on
         if (networks)
         {
             var sources = new (WindowSource Train, WindowSource Validation)[K];
             // The draws within a series take their own stream, apart from the trainer's shuffle of the member's seed.
             for (int k = 0; k < K; k++)
-            {
-                var stopping = SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent);
-                earlyStopping.UnionWith(stopping);
                 sources[k] = (new PanelWindowSource(model, tracks, start, trainIndex[k], single ? 1 : s.SeriesWeightExponent, MemberSeed(s.Training.Seed, k) ^ 0x5EED),
-                    new PanelWindowSource(model, tracks, start, stopping));
-            }
+                    new PanelWindowSource(model, tracks, start, SeriesFolds.EarlyStoppingWindows(folds, start, k, single ? 1 : s.SeriesWeightExponent)));
             // The decay and the budget were sized on single series; a panel's are sized for its series (see each), and
             // the notes say what the members were given.
             int memberWindows = trainIndex.Min(t => t.Length), seriesWithWindows = tracks.Count(t => t.Windows > 0);
@@ -185,32 +180,17 @@ internal static class ForecastTrainer
         if (combination is not null)
         {
             float whole = model.CorrectionWeight;
-            var (alone, aloneTracks, aloneHeldOut, aloneScratch) = (model, tracks, heldOut, scratch);
-            bool Unseen(int series, int window) => !earlyStopping.Contains(start[series] + window);
             (model, tracks) = WithShippedBases(model, shipped, tracks, panel, ct);
             scratch = ForecastRunner.CreateScratch(model);
             if (networks) heldOut = HeldOutEvaluation.Evaluate(model, tracks, folds, held: true, scratch, ct);
-            // The mean is a hedge for networks that add little to a panel's short series. Where the windows they held out
-            // and did not early-stop on (those are the networks' own choice, so they flatter them) show clearly that their
-            // forecast does better without it (t above 2 over the series' paired differences: overlapping windows of one
-            // series are not independent evidence), the model keeps their forecast on the selection's bases.
-            var verdict = corrected
-                ? CombinationMeanEvidence.Judge(
-                    aloneHeldOut!.SeriesScaledErrors(alone, aloneHeldOut.Forecasts(alone, aloneTracks, whole, aloneScratch), Unseen),
-                    heldOut!.SeriesScaledErrors(model, heldOut.Forecasts(model, tracks, model.CorrectionWeight, scratch), Unseen))
-                : default;
-            if (verdict.NetworksAlone)
-            {
-                (model, tracks, heldOut, scratch) = (alone, aloneTracks, aloneHeldOut, aloneScratch);
-                model.BaseCombination = null;
+            // Always the mean, even where the held-out windows favour the networks' forecast alone: windows inside the
+            // training span flatter it (early stopping chose the epoch on their neighbours; the selection chose each
+            // base on the last ones). A rule that followed them (t > 2 over the series) was right on M4 hourly's MASE and
+            // went alone, wrongly, on three of M3's four panels and half of M1's small ones (docs/accuracy.md, M3).
+            if (corrected)
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
-                    "The forecast is the networks' (each series' selected base with their correction, λ {0:0.###}), not its mean with the learned combination: {1}.",
-                    whole, verdict));
-            }
-            else if (corrected)
-                notes.Add(string.Format(CultureInfo.InvariantCulture,
-                    "The forecast is the mean of the networks' (each series' selected base with their correction, λ {0:0.###}) and the learned combination: each base is the mean of the two bases, and λ is halved to {1:0.###} ({2}).",
-                    whole, model.CorrectionWeight, verdict));
+                    "The forecast is the mean of the networks' (each series' selected base with their correction, λ {0:0.###}) and the learned combination: each base is the mean of the two bases, and λ is halved to {1:0.###}.",
+                    whole, model.CorrectionWeight));
         }
         fits = model.Series.ToArray();
 
@@ -265,7 +245,6 @@ internal static class ForecastTrainer
     /// against 14.912), and with their full λ on the combined base 15.013, while this mean scores 14.859
     /// (docs/accuracy.md; M4 hourly likewise, 9.222 / 0.847 against 9.014 / 0.816). A series whose windows would change (a combined base that reads a season more history than
     /// the window) keeps the selection's base and its whole λ, so the folds hold out the windows they held out in training.
-    /// Train then keeps this model only where the held-out evidence does not reject the mean (<see cref="CombinationMeanEvidence"/>).
     /// </summary>
     private static (ForecastModel Model, SeriesTrack[] Tracks) WithShippedBases(ForecastModel model, SeriesFit[] shipped, SeriesTrack[] tracks, SeriesPanel panel,
         CancellationToken ct)

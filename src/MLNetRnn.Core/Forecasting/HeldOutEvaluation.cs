@@ -193,37 +193,6 @@ internal sealed class HeldOutEvaluation
     }
 
     /// <summary>
-    /// Each series' mean absolute error of <paramref name="forecast"/> (E·H) in its own units divided by its MASE scale
-    /// (<see cref="ShiftScale"/>), over the windows <paramref name="include"/> takes (by series and window index within
-    /// it): the measure the learned combination is fitted by, so two forecasts of the same windows compare as MASE
-    /// would. NaN for a series with no such window or a zero scale.
-    /// </summary>
-    public double[] SeriesScaledErrors(ForecastModel model, float[] forecast, Func<int, int, bool> include)
-    {
-        int H = model.Settings.Horizon, S = model.Series.Count;
-        var sum = new double[S];
-        var count = new long[S];
-        for (int j = 0; j < Count; j++)
-        {
-            var (series, o) = Window(j);
-            double scale = ShiftScale[series];
-            if (!(scale > 0) || !include(series, IndexOf[j])) continue;
-            var fit = model.Series[series];
-            float level = Level[j];
-            for (int k = 0; k < H; k++)
-            {
-                double y = fit.ToSeriesUnits(forecast[j * H + k], level, o + k);
-                double t = fit.ToSeriesUnits(Target[j * H + k], level, o + k);
-                sum[series] += Math.Abs(t - y) / scale;
-            }
-            count[series] += H;
-        }
-        var mean = new double[S];
-        for (int i = 0; i < S; i++) mean[i] = count[i] == 0 ? double.NaN : sum[i] / count[i];
-        return mean;
-    }
-
-    /// <summary>
     /// The calibration errors |t − y| of <paramref name="forecast"/> (E·H), as (H)(E): one array per step ahead, for
     /// <see cref="ForecastCalibration"/>. With <paramref name="corrected"/>, also the networks' correction summed over the
     /// windows and steps in the series' units, each series' share divided by its MASE scale (<see cref="ShiftScale"/>).
