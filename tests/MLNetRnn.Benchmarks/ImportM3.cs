@@ -49,7 +49,11 @@ internal static class ImportM3
                     throw new InvalidDataException($"{xls}, sheet {reader.Name}, series {id}: N is {n}, but the row has {reader.FieldCount - 6} values.");
                 var lines = new List<string>(n + 1) { "time,value" };
                 for (int t = 0; t < n; t++)
-                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"{t + 1},{Convert.ToDouble(reader.GetValue(6 + t), CultureInfo.InvariantCulture):R}"));
+                {
+                    // Convert.ToDouble(null) is 0: an empty cell would pass for a value.
+                    object cell = reader.GetValue(6 + t) ?? throw new InvalidDataException($"{xls}, sheet {reader.Name}, series {id}: value {t + 1} of {n} is empty.");
+                    lines.Add(string.Create(CultureInfo.InvariantCulture, $"{t + 1},{Convert.ToDouble(cell, CultureInfo.InvariantCulture):R}"));
+                }
                 File.WriteAllLines(Path.Combine(output, "data", id + ".csv"), lines);
                 rows.Add(string.Create(CultureInfo.InvariantCulture, $"{id},{id}.csv,{kind.M},{h},{n - h},{kind.Period},{category}"));
                 count++;
