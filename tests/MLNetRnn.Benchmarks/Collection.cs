@@ -173,7 +173,7 @@ internal static class Collection
                 options.WindowSize, flags.TryGet("window") is null ? $"the rule at the median training length {median}, at least the longest season" : "--window",
                 fitted.PendingSeriesIds.Count, summary.CorrectionWeight, summary.TotalWindows, string.Join(" ", summary.Members.Select(x => $"{x.Steps}s/{x.StoppedBy}")),
                 PeriodCounts(options, fitted.Model.Series.Select(f => f.SeasonalPeriod)))
-                + string.Concat(summary.Notes.Where(n => n.Contains("learn a combination", StringComparison.Ordinal) || n.Contains("combines the candidates", StringComparison.Ordinal) || n.Contains("learned combination:", StringComparison.Ordinal)).Select(n => "\n  " + n));
+                + string.Concat(summary.Notes.Where(n => n.Contains("learn a combination", StringComparison.Ordinal) || n.Contains("combines the candidates", StringComparison.Ordinal) || n.Contains("learned combination:", StringComparison.Ordinal) || n.Contains("not its mean with the learned combination", StringComparison.Ordinal)).Select(n => "\n  " + n));
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {

@@ -180,17 +180,28 @@ internal static class ForecastTrainer
         if (combination is not null)
         {
             float whole = model.CorrectionWeight;
-            (model, tracks) = WithShippedBases(model, shipped, tracks, panel, ct);
-            scratch = ForecastRunner.CreateScratch(model);
-            if (networks) heldOut = HeldOutEvaluation.Evaluate(model, tracks, folds, held: true, scratch, ct);
-            // Always the mean, even where the held-out windows favour the networks' forecast alone: windows inside the
-            // training span flatter it (early stopping chose the epoch on their neighbours; the selection chose each
-            // base on the last ones). A rule that followed them (t > 2 over the series) was right on M4 hourly's MASE and
-            // went alone, wrongly, on three of M3's four panels and half of M1's small ones (docs/accuracy.md, M3).
-            if (corrected)
+            // The mean is a hedge for networks that add little to a panel's short series. Only a backtest at an origin
+            // the choice has not looked at decides against it: windows inside the training span flatter the networks'
+            // forecast (early stopping chose the epoch on their neighbours, the selection chose each base on the last
+            // ones), and a rule that read them went alone, wrongly, on three of M3's four panels (docs/accuracy.md, M3).
+            var verdict = corrected ? CombinationBacktest.Judge(model, combination, panel, folds, ct) : default;
+            if (verdict.NetworksAlone)
+            {
+                model.BaseCombination = null;
                 notes.Add(string.Format(CultureInfo.InvariantCulture,
-                    "The forecast is the mean of the networks' (each series' selected base with their correction, λ {0:0.###}) and the learned combination: each base is the mean of the two bases, and λ is halved to {1:0.###}.",
-                    whole, model.CorrectionWeight));
+                    "The forecast is the networks' (each series' selected base with their correction, λ {0:0.###}), not its mean with the learned combination: {1}.",
+                    whole, verdict));
+            }
+            else
+            {
+                (model, tracks) = WithShippedBases(model, shipped, tracks, panel, ct);
+                scratch = ForecastRunner.CreateScratch(model);
+                if (networks) heldOut = HeldOutEvaluation.Evaluate(model, tracks, folds, held: true, scratch, ct);
+                if (corrected)
+                    notes.Add(string.Format(CultureInfo.InvariantCulture,
+                        "The forecast is the mean of the networks' (each series' selected base with their correction, λ {0:0.###}) and the learned combination: each base is the mean of the two bases, and λ is halved to {1:0.###} ({2}).",
+                        whole, model.CorrectionWeight, verdict));
+            }
         }
         fits = model.Series.ToArray();
 
@@ -318,7 +329,7 @@ internal static class ForecastTrainer
 
     /// <summary>Runs <paramref name="body"/> for every series, in parallel on a panel; a single series runs on the
     /// caller's thread. The first exception is rethrown as it was (not wrapped).</summary>
-    private static void ForEachSeries(int count, int parallelism, CancellationToken ct, Action<int> body)
+    internal static void ForEachSeries(int count, int parallelism, CancellationToken ct, Action<int> body)
     {
         if (count == 1)
         {
