@@ -154,7 +154,8 @@ public sealed partial record ForecasterSettings
     /// A combination of the candidate bases learned across a panel (<see cref="Baselines.BaseCombination"/>): each
     /// series' candidates weighted by softmax(a − β·ln score) on its own scores, with a and β learned on the panel's
     /// training origins, instead of its best-scored candidate alone; the networks still learn the selection's errors,
-    /// and the model forecasts the mean of their forecast and the combination (ForecastTrainer). Null (the default): on
+    /// and the model forecasts the mean of their forecast and the combination (ForecastTrainer), unless a backtest
+    /// shows their forecast clearly better alone (<see cref="CombinationBacktest"/>). Null (the default): on
     /// for a panel whose base is <see cref="ForecastBase.Auto"/> and which has no covariates (<see cref="CovariateCount"/>
     /// 0: with covariates, calendar ones too, the networks' forecast carries what the bases cannot see, and the mean would
     /// give half of it away: the retail panel with promotions known in advance went from MASE 0.437 to 0.597); off for a
