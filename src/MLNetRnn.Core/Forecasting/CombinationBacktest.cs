@@ -7,11 +7,14 @@ namespace MLNetRnn.Core.Forecasting;
 
 /// <summary>
 /// Whether a panel that learned a base combination ships the networks' forecast alone or its mean with the
-/// combination, judged where nothing in the choice has looked: every series is cut H values before its end, its season
-/// and base are chosen and fitted again on the cut, and both forecasts of the H values are made by the member that held
-/// out every series' last block (member 0, which trained on no window whose targets reach them). The held-out windows
-/// inside the training span cannot judge this: early stopping chose the epoch on them, and the base selection scored its
-/// candidates on a series' last values, so the networks' forecast on the selection looks better there than it is.
+/// combination, judged where the choice's own parts have not looked: every series is cut H values before its end, its
+/// season and base are chosen and fitted again on the cut, and both forecasts of the H values are made by the member
+/// that held out every series' last block (member 0, which trained on no window whose targets reach them). What still
+/// saw them is shared by the two forecasts and chosen once for the panel or shrunk across it: member 0's epoch (early
+/// stopping read its block) and λ. The held-out windows inside the training span cannot judge this: early stopping
+/// chose the epoch on their neighbours, and the base selection scored its candidates on a series' last values, so the
+/// networks' forecast on the selection looks better there than it is (a rule that read them went alone, wrongly, on
+/// three of M3's four panels).
 /// </summary>
 internal static class CombinationBacktest
 {
