@@ -40,7 +40,7 @@ internal static class CombinationBacktest
         {
             var b = backtests[j];
             var actual = panel.Values[b.Series].AsSpan(panel.Values[b.Series].Length - H);
-            (errorsAlone[j], errorsMean[j]) = (ScaledError(b.Alone, actual, b.Scale), ScaledError(b.Mean, actual, b.Scale));
+            (errorsAlone[j], errorsMean[j]) = (ForecastMetrics.MeanAbsoluteError(actual, b.Alone) / b.Scale, ForecastMetrics.MeanAbsoluteError(actual, b.Mean) / b.Scale);
         }
         return CombinationMeanEvidence.Judge(errorsAlone, errorsMean);
     }
@@ -111,12 +111,5 @@ internal static class CombinationBacktest
         var state = ForecastState.AfterSeries(judge.Settings, fit, cut, ReadOnlySpan<float>.Empty);
         ForecastRunner.Forecast(judge, fit, state, ReadOnlySpan<float>.Empty, 0.8f, ForecastIntervalMethod.Conformal, scratch, forecast, bounds, bounds, Span<float>.Empty);
         return forecast;
-    }
-
-    private static double ScaledError(float[] forecast, ReadOnlySpan<float> actual, double scale)
-    {
-        double sum = 0;
-        for (int k = 0; k < actual.Length; k++) sum += Math.Abs(actual[k] - forecast[k]);
-        return sum / actual.Length / scale;
     }
 }
